@@ -1,0 +1,59 @@
+#include "app/cli.h"
+
+#include <iostream>
+
+#include "common/error.h"
+
+namespace po = boost::program_options;
+
+namespace journey {
+
+ParsedCommand parse_command(const Args& args, po::options_description flags, bool needs_config) {
+  ParsedCommand result;
+  flags.add_options()("config", po::value<std::string>(), "run config file (INI)")(
+      "help,h", "show this help");
+  po::parsed_options parsed = [&] {
+    try {
+      return po::command_line_parser(args).options(flags).allow_unregistered().run();
+    } catch (const po::error& e) {
+      throw UsageError(e.what());
+    }
+  }();
+  // Everything the command does not know must be a config override.
+  std::vector<std::string> overrides =
+      po::collect_unrecognized(parsed.options, po::include_positional);
+  try {
+    po::store(parsed, result.flags);
+    po::notify(result.flags);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  result.help = result.flags.count("help") > 0;
+  if (result.help) return result;
+  std::string config_path;
+  if (result.flags.count("config")) config_path = result.flags["config"].as<std::string>();
+  if (needs_config && config_path.empty()) throw UsageError("missing --config FILE");
+  // Overrides are --section.key=value or --section.key value.
+  bool value_expected = false;
+  for (const std::string& o : overrides) {
+    const bool is_key = o.rfind("--", 0) == 0 && o.find('.') != std::string::npos;
+    if (!is_key && !value_expected) {
+      throw UsageError("unknown option or argument '" + o + "' (see --help)");
+    }
+    value_expected = is_key && o.find('=') == std::string::npos;
+  }
+  result.config = parse_config(config_path, overrides);
+  validate(result.config);
+  return result;
+}
+
+void print_help(const std::string& usage, const std::string& description,
+                const po::options_description& flags) {
+  std::cout << "usage: " << usage << "\n\n"
+            << description << "\n\n"
+            << flags << "  --config FILE         run config file (INI)\n"
+            << "  --section.key=VALUE   override any config key; `journey config --help` "
+               "lists them\n";
+}
+
+}  // namespace journey

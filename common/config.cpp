@@ -1,0 +1,323 @@
+#include "common/config.h"
+
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <functional>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace po = boost::program_options;
+
+namespace journey {
+namespace {
+
+// One config key: its name, help, and how to bind and print it. The table below is the
+// single list of keys; parse, print and help all walk it.
+struct Key {
+  std::string name;
+  std::string help;
+  std::function<void(po::options_description&, RunConfig&)> bind;
+  std::function<std::string(const RunConfig&)> print;
+};
+
+std::string format_value(int64_t v) { return std::to_string(v); }
+std::string format_value(const std::string& v) { return v; }
+std::string format_value(double v) {
+  // Shortest text that parses back to the same double, so to_ini() round-trips exactly.
+  char buf[32];
+  auto result = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, result.ptr);
+}
+
+template <class T, class Get>
+Key make_key(std::string name, Get get, std::string help) {
+  Key key;
+  key.name = name;
+  key.help = help;
+  key.bind = [name, get, help](po::options_description& desc, RunConfig& config) {
+    T& field = get(config);
+    desc.add_options()(name.c_str(), po::value<T>(&field)->default_value(field), help.c_str());
+  };
+  key.print = [get](const RunConfig& config) {
+    return format_value(get(const_cast<RunConfig&>(config)));
+  };
+  return key;
+}
+
+#define JOURNEY_KEY(TYPE, SECTION, FIELD, HELP) \
+  make_key<TYPE>(#SECTION "." #FIELD, [](RunConfig& c) -> TYPE& { return c.SECTION.FIELD; }, HELP)
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = {
+      JOURNEY_KEY(int64_t, model, d_model, "model width"),
+      JOURNEY_KEY(int64_t, model, n_layers, "transformer blocks"),
+      JOURNEY_KEY(int64_t, model, n_heads, "attention heads; must divide d_model"),
+      JOURNEY_KEY(int64_t, model, ffn_dim, "SwiGLU hidden width; 0 means 4*d_model"),
+      JOURNEY_KEY(int64_t, model, seq_len, "tokens per training sequence"),
+      JOURNEY_KEY(double, model, rope_base, "RoPE frequency base"),
+      JOURNEY_KEY(double, model, norm_eps, "RMSNorm epsilon"),
+      JOURNEY_KEY(int64_t, train, tokens, "total training tokens; 0 means tokens_per_param*N"),
+      JOURNEY_KEY(double, train, tokens_per_param, "tokens per dense parameter"),
+      JOURNEY_KEY(int64_t, train, batch_tokens, "global batch in tokens (multiple of seq_len)"),
+      JOURNEY_KEY(double, train, lr, "peak learning rate"),
+      JOURNEY_KEY(double, train, warmup_frac, "linear warm-up, fraction of steps"),
+      JOURNEY_KEY(double, train, final_lr_frac, "cosine decays to this fraction of peak"),
+      JOURNEY_KEY(double, train, weight_decay, "AdamW decoupled weight decay"),
+      JOURNEY_KEY(double, train, beta1, "AdamW beta1"),
+      JOURNEY_KEY(double, train, beta2, "AdamW beta2"),
+      JOURNEY_KEY(double, train, adam_eps, "AdamW epsilon"),
+      JOURNEY_KEY(double, train, clip, "global gradient-norm clip; 0 disables"),
+      JOURNEY_KEY(int64_t, train, seed, "seed for initialisation and data order"),
+      JOURNEY_KEY(int64_t, train, eval_every, "steps between evals; 0 means at the end only"),
+      JOURNEY_KEY(int64_t, train, eval_sequences, "validation sequences per eval"),
+      JOURNEY_KEY(int64_t, train, checkpoint_every, "steps between checkpoints; 0 means none"),
+      JOURNEY_KEY(int64_t, train, keep_checkpoints, "checkpoints kept per run"),
+      JOURNEY_KEY(int64_t, train, log_every, "steps between progress lines"),
+      JOURNEY_KEY(int64_t, train, threads, "threads per rank; 0 means cores/ranks"),
+      JOURNEY_KEY(std::string, prune, schedule, "geometric or cubic"),
+      JOURNEY_KEY(double, prune, sparsity, "final sparsity S in [0, 1)"),
+      JOURNEY_KEY(double, prune, dense_frac, "c_s: dense phase, fraction of compute or steps"),
+      JOURNEY_KEY(double, prune, prune_end_frac, "c_e: pruning ends here (fraction)"),
+      JOURNEY_KEY(std::string, prune, phase_units, "compute (the paper) or steps"),
+      JOURNEY_KEY(int64_t, prune, start_step, "explicit t_s (with end_step); -1 means unset"),
+      JOURNEY_KEY(int64_t, prune, end_step, "explicit t_e; -1 means unset"),
+      JOURNEY_KEY(int64_t, prune, interval, "Delta: steps between pruning events; 0 means auto"),
+      JOURNEY_KEY(std::string, prune, scope, "global (one threshold) or layer"),
+      JOURNEY_KEY(std::string, data, dir, "dataset directory made by `journey prepare`"),
+      JOURNEY_KEY(std::string, data, sources, "prepare input: default, or files and dirs"),
+      JOURNEY_KEY(int64_t, data, vocab_size, "tokenizer vocabulary size"),
+      JOURNEY_KEY(double, data, val_fraction, "share of documents held out for validation"),
+      JOURNEY_KEY(std::string, sweep, sizes, "model sizes DxLxH, e.g. '128x2x4 256x4x4'"),
+      JOURNEY_KEY(std::string, sweep, sparsities, "sparsities, e.g. '0 0.5 0.8'"),
+      JOURNEY_KEY(std::string, sweep, phases, "c_s:c_e pairs, e.g. '0.25:0.75'"),
+      JOURNEY_KEY(std::string, sweep, tokens_per_param, "durations, e.g. '10 20'"),
+      JOURNEY_KEY(std::string, sweep, schedules, "geometric and/or cubic"),
+      JOURNEY_KEY(std::string, sweep, seeds, "seeds, e.g. '0 1'"),
+      JOURNEY_KEY(int64_t, sweep, group_size, "ranks per worker group"),
+  };
+  return table;
+}
+
+#undef JOURNEY_KEY
+
+po::options_description describe(RunConfig& config) {
+  po::options_description desc("Config keys (file sections [model], [train], ... or --section.key)");
+  for (const Key& key : keys()) key.bind(desc, config);
+  return desc;
+}
+
+[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& rule) {
+  throw UsageError("config key " + key + " = " + value + " is invalid: " + rule);
+}
+
+template <class T>
+std::string show(const T& v) {
+  return format_value(v);
+}
+
+void require(bool ok, const std::string& key, const std::string& value, const std::string& rule) {
+  if (!ok) bad(key, value, rule);
+}
+
+bool is_one_of(const std::string& v, std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed)
+    if (v == a) return true;
+  return false;
+}
+
+double parse_double(const std::string& key, const std::string& text) {
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) bad(key, text, "not a number");
+  return v;
+}
+
+void validate_sparsity(const std::string& key, double s, const std::string& text) {
+  require(s >= 0.0 && s < 1.0, key, text, "sparsity must be in [0, 1)");
+}
+
+void validate_phases(const std::string& key, double cs, double ce, const std::string& text) {
+  require(cs >= 0.0 && cs <= 1.0, key, text, "dense fraction c_s must be in [0, 1]");
+  require(ce > cs, key, text, "pruning must end after it starts (c_e > c_s)");
+  require(ce <= 1.0, key, text,
+          "dense and pruning fractions must sum to at most 1 (c_e <= 1)");
+}
+
+}  // namespace
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> items;
+  std::string current;
+  for (char ch : list) {
+    if (ch == ' ' || ch == ',' || ch == '\t') {
+      if (!current.empty()) items.push_back(current);
+      current.clear();
+    } else {
+      current += ch;
+    }
+  }
+  if (!current.empty()) items.push_back(current);
+  return items;
+}
+
+RunConfig parse_config(const std::string& config_path, const std::vector<std::string>& overrides) {
+  RunConfig config;
+  po::options_description desc = describe(config);
+  po::variables_map vm;
+  try {
+    // The command line is stored first: Program_options keeps the first value it sees.
+    po::store(po::command_line_parser(overrides).options(desc).run(), vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string("command line: ") + e.what() +
+                     " (config keys are --section.key=value; see `journey config --help`)");
+  }
+  if (!config_path.empty()) {
+    try {
+      po::store(po::parse_config_file<char>(config_path.c_str(), desc, false), vm);
+    } catch (const po::reading_file&) {
+      throw UsageError("config file " + config_path + ": cannot be read");
+    } catch (const po::error& e) {
+      throw UsageError("config file " + config_path + ": " + e.what());
+    }
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string("config: ") + e.what());
+  }
+  return config;
+}
+
+void validate(const RunConfig& c) {
+  const ModelConfig& m = c.model;
+  require(m.d_model > 0, "model.d_model", show(m.d_model), "must be positive");
+  require(m.n_layers > 0, "model.n_layers", show(m.n_layers), "must be positive");
+  require(m.n_heads > 0, "model.n_heads", show(m.n_heads), "must be positive");
+  require(m.d_model % m.n_heads == 0, "model.n_heads", show(m.n_heads),
+          "must divide model.d_model = " + show(m.d_model));
+  require(m.head_dim() % 2 == 0, "model.n_heads", show(m.n_heads),
+          "head size d_model/n_heads must be even for RoPE's half-split rotation");
+  require(m.ffn_dim >= 0, "model.ffn_dim", show(m.ffn_dim), "must be 0 (4*d_model) or positive");
+  require(m.seq_len > 0, "model.seq_len", show(m.seq_len), "must be positive");
+  require(m.rope_base > 1.0, "model.rope_base", show(m.rope_base), "must be greater than 1");
+  require(m.norm_eps > 0.0, "model.norm_eps", show(m.norm_eps), "must be positive");
+
+  const TrainConfig& t = c.train;
+  require(t.tokens >= 0, "train.tokens", show(t.tokens), "must be 0 (use tokens_per_param) or positive");
+  require(t.tokens > 0 || t.tokens_per_param > 0.0, "train.tokens_per_param",
+          show(t.tokens_per_param), "must be positive when train.tokens is 0");
+  require(t.batch_tokens > 0, "train.batch_tokens", show(t.batch_tokens), "must be positive");
+  require(t.batch_tokens % m.seq_len == 0, "train.batch_tokens", show(t.batch_tokens),
+          "must be a multiple of model.seq_len = " + show(m.seq_len));
+  require(t.lr > 0.0, "train.lr", show(t.lr), "must be positive");
+  require(t.warmup_frac >= 0.0 && t.warmup_frac < 1.0, "train.warmup_frac", show(t.warmup_frac),
+          "must be in [0, 1)");
+  require(t.final_lr_frac >= 0.0 && t.final_lr_frac <= 1.0, "train.final_lr_frac",
+          show(t.final_lr_frac), "must be in [0, 1]");
+  require(t.weight_decay >= 0.0, "train.weight_decay", show(t.weight_decay), "must be >= 0");
+  require(t.beta1 >= 0.0 && t.beta1 < 1.0, "train.beta1", show(t.beta1), "must be in [0, 1)");
+  require(t.beta2 >= 0.0 && t.beta2 < 1.0, "train.beta2", show(t.beta2), "must be in [0, 1)");
+  require(t.adam_eps > 0.0, "train.adam_eps", show(t.adam_eps), "must be positive");
+  require(t.clip >= 0.0, "train.clip", show(t.clip), "must be >= 0 (0 disables clipping)");
+  require(t.eval_every >= 0, "train.eval_every", show(t.eval_every), "must be >= 0");
+  require(t.eval_sequences > 0, "train.eval_sequences", show(t.eval_sequences), "must be positive");
+  require(t.checkpoint_every >= 0, "train.checkpoint_every", show(t.checkpoint_every),
+          "must be >= 0");
+  require(t.keep_checkpoints >= 1, "train.keep_checkpoints", show(t.keep_checkpoints),
+          "must be at least 1");
+  require(t.log_every >= 1, "train.log_every", show(t.log_every), "must be at least 1");
+  require(t.threads >= 0, "train.threads", show(t.threads), "must be >= 0 (0 means auto)");
+
+  const PruneConfig& p = c.prune;
+  require(is_one_of(p.schedule, {"geometric", "cubic"}), "prune.schedule", p.schedule,
+          "must be geometric or cubic");
+  validate_sparsity("prune.sparsity", p.sparsity, show(p.sparsity));
+  require(p.dense_frac >= 0.0 && p.dense_frac <= 1.0, "prune.dense_frac", show(p.dense_frac),
+          "must be in [0, 1]");
+  require(p.prune_end_frac > p.dense_frac, "prune.prune_end_frac", show(p.prune_end_frac),
+          "pruning must end after it starts: prune_end_frac > dense_frac = " + show(p.dense_frac));
+  require(p.prune_end_frac <= 1.0, "prune.prune_end_frac", show(p.prune_end_frac),
+          "dense and pruning fractions must sum to at most 1 (prune_end_frac <= 1)");
+  require(is_one_of(p.phase_units, {"compute", "steps"}), "prune.phase_units", p.phase_units,
+          "must be compute or steps");
+  const bool start_set = p.start_step >= 0, end_set = p.end_step >= 0;
+  require(start_set || !end_set, "prune.end_step", show(p.end_step),
+          "prune.start_step and prune.end_step must be given together (or both -1)");
+  require(end_set || !start_set, "prune.start_step", show(p.start_step),
+          "prune.start_step and prune.end_step must be given together (or both -1)");
+  if (p.start_step >= 0) {
+    require(p.end_step >= p.start_step, "prune.end_step", show(p.end_step),
+            "must be at or after prune.start_step = " + show(p.start_step));
+  }
+  require(p.interval >= 0, "prune.interval", show(p.interval), "must be >= 0 (0 means auto)");
+  require(is_one_of(p.scope, {"global", "layer"}), "prune.scope", p.scope,
+          "must be global or layer");
+
+  const DataConfig& d = c.data;
+  require(!d.dir.empty(), "data.dir", "''", "must name a dataset directory");
+  require(d.vocab_size >= 260 && d.vocab_size <= 65535, "data.vocab_size", show(d.vocab_size),
+          "must be in [260, 65535] (256 byte-fallback pieces plus specials; tokens are uint16)");
+  require(d.val_fraction > 0.0 && d.val_fraction < 0.5, "data.val_fraction",
+          show(d.val_fraction), "must be in (0, 0.5)");
+
+  const SweepConfig& s = c.sweep;
+  for (const std::string& size : split_list(s.sizes)) {
+    int64_t dm = 0, nl = 0, nh = 0;
+    char x1 = 0, x2 = 0;
+    std::istringstream in(size);
+    in >> dm >> x1 >> nl >> x2 >> nh;
+    require(in && in.peek() == EOF && x1 == 'x' && x2 == 'x', "sweep.sizes", size,
+            "each size must be DxLxH (d_model x layers x heads), e.g. 256x4x4");
+    require(dm > 0 && nl > 0 && nh > 0 && dm % nh == 0 && (dm / nh) % 2 == 0, "sweep.sizes",
+            size, "needs positive values, heads dividing d_model and an even head size");
+  }
+  for (const std::string& text : split_list(s.sparsities)) {
+    validate_sparsity("sweep.sparsities", parse_double("sweep.sparsities", text), text);
+  }
+  for (const std::string& pair : split_list(s.phases)) {
+    auto colon = pair.find(':');
+    require(colon != std::string::npos, "sweep.phases", pair, "each entry must be c_s:c_e");
+    double cs = parse_double("sweep.phases", pair.substr(0, colon));
+    double ce = parse_double("sweep.phases", pair.substr(colon + 1));
+    validate_phases("sweep.phases", cs, ce, pair);
+  }
+  for (const std::string& text : split_list(s.tokens_per_param)) {
+    require(parse_double("sweep.tokens_per_param", text) > 0.0, "sweep.tokens_per_param", text,
+            "must be positive");
+  }
+  for (const std::string& text : split_list(s.schedules)) {
+    require(is_one_of(text, {"geometric", "cubic"}), "sweep.schedules", text,
+            "must be geometric or cubic");
+  }
+  for (const std::string& text : split_list(s.seeds)) {
+    double seed = parse_double("sweep.seeds", text);
+    require(seed >= 0 && seed == static_cast<int64_t>(seed), "sweep.seeds", text,
+            "must be a non-negative integer");
+  }
+  require(s.group_size >= 1, "sweep.group_size", show(s.group_size), "must be at least 1");
+}
+
+std::string to_ini(const RunConfig& config) {
+  std::ostringstream out;
+  std::string section;
+  for (const Key& key : keys()) {
+    auto dot = key.name.find('.');
+    std::string this_section = key.name.substr(0, dot);
+    if (this_section != section) {
+      out << (section.empty() ? "" : "\n") << "[" << this_section << "]\n";
+      section = this_section;
+    }
+    out << key.name.substr(dot + 1) << " = " << key.print(config) << "\n";
+  }
+  return out.str();
+}
+
+std::string config_help() {
+  RunConfig defaults;
+  std::ostringstream out;
+  out << describe(defaults);
+  return out.str();
+}
+
+}  // namespace journey

@@ -1,0 +1,114 @@
+// The run configuration: one struct per INI section, parsed with Boost.Program_options.
+//
+// A run is described by an INI file with sections [model], [train], [prune], [data] and
+// [sweep]. Any key may be overridden on the command line as --section.key=value; the
+// command line wins. After parsing, validate() checks every value and throws UsageError
+// naming the key, the value and the allowed range, so bad input never starts work.
+// to_ini() prints the complete effective config (defaults included), which every run saves
+// next to its outputs: feeding it back reproduces the run exactly.
+//
+// Boost.Program_options is used in common/config.cpp only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace journey {
+
+// [model]: a LLaMA-2 style decoder (see worker/model.h). The vocabulary size comes from
+// [data] because the tokenizer defines it.
+struct ModelConfig {
+  int64_t d_model = 128;
+  int64_t n_layers = 2;
+  int64_t n_heads = 4;
+  int64_t ffn_dim = 0;  // 0 means 4 * d_model, the paper's choice.
+  int64_t seq_len = 128;
+  double rope_base = 10000.0;
+  double norm_eps = 1e-5;
+
+  int64_t ffn() const { return ffn_dim > 0 ? ffn_dim : 4 * d_model; }
+  int64_t head_dim() const { return d_model / n_heads; }
+};
+
+// [train]: optimiser, learning-rate schedule, duration and bookkeeping.
+struct TrainConfig {
+  int64_t tokens = 0;              // Total training tokens; 0 means tokens_per_param * N.
+  double tokens_per_param = 20.0;  // N is the dense model's parameter count (paper convention).
+  int64_t batch_tokens = 8192;     // Global batch, in tokens; a multiple of model.seq_len.
+  double lr = 3e-3;                // Peak learning rate.
+  double warmup_frac = 0.01;       // Linear warm-up over this fraction of steps...
+  double final_lr_frac = 0.1;      // ...then cosine decay to this fraction of the peak.
+  double weight_decay = 0.1;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double adam_eps = 1e-8;
+  double clip = 1.0;  // Global gradient-norm clip; 0 disables it.
+  int64_t seed = 0;
+  int64_t eval_every = 0;       // Steps between eval passes; 0 evaluates at the end only.
+  int64_t eval_sequences = 64;  // Validation sequences per eval (fixed, shared by all cells).
+  int64_t checkpoint_every = 0;  // Steps between checkpoints; 0 checkpoints only on demand.
+  int64_t keep_checkpoints = 2;
+  int64_t log_every = 10;
+  int64_t threads = 0;  // Intra-op threads per rank; 0 means cores / ranks on this node.
+};
+
+// [prune]: gradual magnitude pruning (schedules/density_schedule.h).
+struct PruneConfig {
+  std::string schedule = "geometric";  // geometric (the authors') or cubic (Zhu & Gupta).
+  double sparsity = 0.0;               // Final fraction of prunable weights removed.
+  double dense_frac = 0.25;            // c_s: pruning starts after this fraction...
+  double prune_end_frac = 0.75;        // ...and ends at c_e, both of compute or of steps.
+  std::string phase_units = "compute";  // compute (the paper) or steps.
+  int64_t start_step = -1;              // Explicit t_s and t_e override the fractions.
+  int64_t end_step = -1;
+  int64_t interval = 0;           // Delta: steps between pruning events; 0 means auto.
+  std::string scope = "global";  // global (one threshold) or layer (uniform per layer).
+};
+
+// [data]: where tokens come from (data/ and io/token_shard.h).
+struct DataConfig {
+  std::string dir = ".cache/datasets/default";  // Dataset directory made by `journey prepare`.
+  std::string sources = "default";  // For prepare: "default" corpus or files/dirs, spaces apart.
+  int64_t vocab_size = 2048;
+  double val_fraction = 0.02;  // Share of documents held out, chosen by a hash of the document.
+};
+
+// [sweep]: the grid. Each list is space or comma separated; a missing list means the
+// single value from the sections above.
+struct SweepConfig {
+  std::string sizes;             // Model sizes as DxLxH, e.g. "128x2x4 256x4x4".
+  std::string sparsities;        // e.g. "0 0.5 0.8".
+  std::string phases;            // (c_s:c_e) pairs, e.g. "0.25:0.75 0:1".
+  std::string tokens_per_param;  // Durations, e.g. "10 20".
+  std::string schedules;         // geometric and/or cubic.
+  std::string seeds;             // e.g. "0 1 2".
+  int64_t group_size = 1;        // Ranks per worker group (FSDP shards).
+};
+
+struct RunConfig {
+  ModelConfig model;
+  TrainConfig train;
+  PruneConfig prune;
+  DataConfig data;
+  SweepConfig sweep;
+};
+
+// Parses `config_path` (may be empty: defaults only) and then `overrides`, each of the form
+// "--section.key=value" or "--section.key value". Throws UsageError on an unknown key, a
+// malformed value or a missing file. Does not validate.
+RunConfig parse_config(const std::string& config_path, const std::vector<std::string>& overrides);
+
+// Checks every rule; throws UsageError naming the first bad key, its value and the range.
+void validate(const RunConfig& config);
+
+// The complete effective config in INI syntax; parse_config() of it gives `config` back.
+std::string to_ini(const RunConfig& config);
+
+// Help text listing every key, its default and its meaning.
+std::string config_help();
+
+// Splits a sweep list on spaces and commas.
+std::vector<std::string> split_list(const std::string& list);
+
+}  // namespace journey

@@ -1,0 +1,16 @@
+// Process exit codes. Scripts and Slurm job templates branch on these, so they are part of
+// the interface: change them only with docs/cli.md.
+#pragma once
+
+namespace journey::exit_code {
+
+constexpr int kOk = 0;
+// A runtime failure: I/O error, corrupt file, or (for sweeps) at least one failed cell.
+constexpr int kFailure = 1;
+// Bad command line or config; nothing was started.
+constexpr int kUsage = 2;
+// Preempted (SIGTERM / SIGUSR2): every group checkpointed and the ledger is flushed.
+// Running the same command again resumes. 75 is EX_TEMPFAIL from <sysexits.h>.
+constexpr int kPreempted = 75;
+
+}  // namespace journey::exit_code

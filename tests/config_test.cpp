@@ -1,0 +1,134 @@
+// Config parsing, overrides, round trip and every validation rule (in-process; the exit
+// codes of the same rules are checked through the binary in cli_test.cpp).
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "tests/bad_config_values.h"
+
+namespace journey {
+namespace {
+
+std::string write_temp(const std::string& text) {
+  char path[] = "/tmp/journey-config-XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Config, DefaultsAreValid) {
+  RunConfig c = parse_config("", {});
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_EQ(c.model.ffn(), 4 * c.model.d_model);
+}
+
+TEST(Config, FileSectionsAndCommandLineOverrideWins) {
+  std::string path = write_temp("[model]\nd_model = 256\nn_heads = 8\n[prune]\nsparsity = 0.5\n");
+  RunConfig c = parse_config(path, {"--prune.sparsity=0.8", "--model.n_layers", "3"});
+  EXPECT_EQ(c.model.d_model, 256);
+  EXPECT_EQ(c.model.n_heads, 8);
+  EXPECT_EQ(c.model.n_layers, 3);
+  EXPECT_DOUBLE_EQ(c.prune.sparsity, 0.8);
+  std::remove(path.c_str());
+}
+
+TEST(Config, EffectiveConfigRoundTripsExactly) {
+  RunConfig c = parse_config("", {"--train.lr=0.000123456789", "--sweep.sizes=64x2x2 128x2x4",
+                                  "--prune.schedule=cubic"});
+  std::string ini = to_ini(c);
+  std::string path = write_temp(ini);
+  RunConfig back = parse_config(path, {});
+  EXPECT_EQ(to_ini(back), ini);
+  EXPECT_DOUBLE_EQ(back.train.lr, 0.000123456789);
+  EXPECT_EQ(back.sweep.sizes, "64x2x2 128x2x4");
+  std::remove(path.c_str());
+}
+
+TEST(Config, UnknownKeyInFileNamesFileAndKey) {
+  std::string path = write_temp("[model]\nwidth = 3\n");
+  try {
+    parse_config(path, {});
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("model.width"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Config, MissingFileIsAUsageError) {
+  EXPECT_THROW(parse_config("/nonexistent/journey.ini", {}), UsageError);
+}
+
+TEST(Config, MalformedValueNamesTheKey) {
+  try {
+    parse_config("", {"--model.d_model=wide"});
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.d_model"), std::string::npos) << e.what();
+  }
+}
+
+class ConfigValidation : public ::testing::TestWithParam<testing::BadValue> {};
+
+TEST_P(ConfigValidation, NamesKeyValueAndRule) {
+  const testing::BadValue& bad = GetParam();
+  RunConfig c = parse_config("", {bad.override_flag});
+  try {
+    validate(c);
+    FAIL() << "no error for " << bad.override_flag;
+  } catch (const UsageError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find(bad.key), std::string::npos) << what;
+    EXPECT_NE(what.find(bad.rule_words), std::string::npos) << what;
+    std::string flag = bad.override_flag;
+    std::string value = flag.substr(flag.find('=') + 1);
+    if (std::string(bad.key).rfind("sweep.", 0) != 0) {
+      EXPECT_NE(what.find("= " + value), std::string::npos) << what;
+    }
+  }
+}
+
+
+std::string rule_name(const ::testing::TestParamInfo<testing::BadValue>& info) {
+  std::string name = std::to_string(info.index) + "_";
+  for (const char* p = info.param.override_flag; *p; ++p) {
+    name += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryRule, ConfigValidation, ::testing::ValuesIn(testing::kBadValues),
+                         rule_name);
+
+TEST(Config, ExplicitEndBeforeStartIsRejected) {
+  RunConfig c = parse_config("", {"--prune.start_step=10", "--prune.end_step=5"});
+  EXPECT_THROW(validate(c), UsageError);
+}
+
+TEST(Config, EmptyDatasetDirIsRejected) {
+  std::string path = write_temp("[data]\ndir =\n");
+  RunConfig c = parse_config(path, {});
+  try {
+    validate(c);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("data.dir"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Config, SplitList) {
+  EXPECT_EQ(split_list(" 0, 0.5  0.8,"), (std::vector<std::string>{"0", "0.5", "0.8"}));
+  EXPECT_TRUE(split_list("").empty());
+}
+
+}  // namespace
+}  // namespace journey

@@ -1,0 +1,260 @@
+// The schedule mathematics against the paper's numbers and its own definitions.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "schedules/density_schedule.h"
+#include "schedules/grid.h"
+#include "schedules/param_count.h"
+#include "schedules/phase_solver.h"
+#include "schedules/run_plan.h"
+
+namespace journey {
+namespace {
+
+// Jin et al. 2025, 25/50/25 phases: t_s/T, t_e/T and N-bar/P for each sparsity.
+struct PaperRow {
+  double sparsity, start, end, mean_density;
+};
+const PaperRow kPaper[] = {
+    {0.2, 0.2231, 0.7211, 0.8926},
+    {0.4, 0.1915, 0.6808, 0.7662},
+    {0.6, 0.1526, 0.6186, 0.6103},
+    {0.8, 0.0998, 0.5012, 0.3991},
+};
+
+TEST(PhaseSolver, ClosedFormMatchesPaper) {
+  for (const PaperRow& row : kPaper) {
+    PhaseFractions f = solve_compute_phases(ScheduleKind::kGeometric, row.sparsity, 0.25, 0.75);
+    EXPECT_NEAR(f.start, row.start, 5e-5) << "S=" << row.sparsity;
+    EXPECT_NEAR(f.end, row.end, 5e-5) << "S=" << row.sparsity;
+    EXPECT_NEAR(f.mean_density, row.mean_density, 5e-5) << "S=" << row.sparsity;
+  }
+}
+
+RunConfig paper_run(double sparsity, int64_t steps, int64_t interval) {
+  RunConfig c;
+  c.train.batch_tokens = c.model.seq_len;
+  c.train.tokens = steps * c.train.batch_tokens;
+  c.prune.sparsity = sparsity;
+  c.prune.interval = interval;
+  return c;
+}
+
+TEST(RunPlan, DiscreteScheduleMatchesPaperWithinDeltaRounding) {
+  for (const PaperRow& row : kPaper) {
+    RunPlan plan = make_plan(paper_run(row.sparsity, 100000, 100));
+    const double T = static_cast<double>(plan.total_steps);
+    EXPECT_NEAR(plan.schedule.start_step() / T, row.start, 0.002) << "S=" << row.sparsity;
+    EXPECT_NEAR(plan.schedule.end_step() / T, row.end, 0.002) << "S=" << row.sparsity;
+    EXPECT_NEAR(plan.mean_active / plan.params.prunable, row.mean_density, 0.002)
+        << "S=" << row.sparsity;
+    EXPECT_NEAR(plan.dense_compute_frac, 0.25, 0.002);
+    EXPECT_NEAR(plan.dense_compute_frac + plan.pruning_compute_frac, 0.75, 0.002);
+  }
+}
+
+TEST(DensitySchedule, GeometricEventsFollowTheDefinition) {
+  const double S = 0.6;
+  DensitySchedule s(ScheduleKind::kGeometric, S, 100, 400, 50, 1000);
+  const int64_t K = (400 - 100) / 50 + 1;
+  ASSERT_EQ(static_cast<int64_t>(s.events().size()), K);
+  for (int64_t j = 1; j <= K; ++j) {
+    const PruneEvent& e = s.events()[j - 1];
+    EXPECT_EQ(e.step, 100 + (j - 1) * 50);
+    EXPECT_DOUBLE_EQ(e.keep, std::pow(1 - S, static_cast<double>(j) / K));
+  }
+  EXPECT_EQ(s.events().back().keep, 1 - S);  // Exactly.
+  EXPECT_EQ(s.keep_at(99), 1.0);
+  EXPECT_EQ(s.keep_at(100), s.events()[0].keep);
+  EXPECT_EQ(s.keep_at(999), 1 - S);
+  EXPECT_NE(s.event_at(150), nullptr);
+  EXPECT_EQ(s.event_at(151), nullptr);
+}
+
+TEST(DensitySchedule, CubicEventsFollowZhuGupta) {
+  const double S = 0.8;
+  DensitySchedule s(ScheduleKind::kCubic, S, 0, 100, 10, 200);
+  ASSERT_EQ(s.events().size(), 11u);
+  EXPECT_EQ(s.events().front().keep, 1.0);  // Zhu & Gupta start from the initial sparsity 0.
+  EXPECT_DOUBLE_EQ(s.events()[5].keep, 1 - S * (1 - std::pow(0.5, 3)));
+  EXPECT_EQ(s.events().back().keep, 1 - S);
+}
+
+TEST(DensitySchedule, DensityNeverIncreasesAndEndsAtOneMinusS) {
+  for (ScheduleKind kind : {ScheduleKind::kGeometric, ScheduleKind::kCubic}) {
+    for (double S : {0.2, 0.5, 0.8, 0.95}) {
+      RunConfig c = paper_run(S, 997, 0);
+      c.prune.schedule = schedule_name(kind);
+      RunPlan plan = make_plan(c);
+      double last = 1.0;
+      for (int64_t t = 0; t < plan.total_steps; ++t) {
+        EXPECT_LE(plan.schedule.keep_at(t), last);
+        last = plan.schedule.keep_at(t);
+        if (t > 0) {
+          EXPECT_LE(plan.active[t], plan.active[t - 1]);
+        }
+      }
+      EXPECT_EQ(plan.schedule.keep_at(plan.total_steps - 1), 1 - S);
+      EXPECT_EQ(plan.final_active, kept_count(1 - S, plan.params.prunable));
+    }
+  }
+}
+
+TEST(RunPlan, CubicSolverMatchesDiscreteSchedule) {
+  RunConfig c = paper_run(0.6, 100000, 100);
+  c.prune.schedule = "cubic";
+  RunPlan plan = make_plan(c);
+  PhaseFractions f = solve_compute_phases(ScheduleKind::kCubic, 0.6, 0.25, 0.75);
+  EXPECT_NEAR(plan.mean_active / plan.params.prunable, f.mean_density, 0.002);
+  EXPECT_NEAR(plan.dense_compute_frac, 0.25, 0.002);
+  EXPECT_NEAR(plan.recovery_compute_frac, 0.25, 0.002);
+}
+
+TEST(RunPlan, MeanActiveIsTheExactAverageOfNt) {
+  RunPlan plan = make_plan(paper_run(0.5, 333, 7));
+  long double sum = 0;
+  for (int64_t n : plan.active) sum += n;
+  EXPECT_DOUBLE_EQ(plan.mean_active, static_cast<double>(sum / plan.total_steps));
+  EXPECT_DOUBLE_EQ(plan.compute, 6.0 * static_cast<double>(sum) * plan.tokens_per_step);
+  EXPECT_EQ((plan.schedule.end_step() - plan.schedule.start_step()) % 7, 0);
+}
+
+TEST(RunPlan, PerLayerScopeKeepsFloorOfEachMatrix) {
+  RunConfig c = paper_run(0.5, 100, 10);
+  c.prune.scope = "layer";
+  RunPlan plan = make_plan(c);
+  int64_t expected = 0;
+  for (int64_t n : plan.prunable_numels) expected += kept_count(0.5, n);
+  EXPECT_EQ(plan.final_active, expected);
+}
+
+TEST(RunPlan, StepPhaseUnitsAndExplicitBoundaries) {
+  RunConfig c = paper_run(0.5, 1000, 10);
+  c.prune.phase_units = "steps";
+  RunPlan plan = make_plan(c);
+  EXPECT_EQ(plan.schedule.start_step(), 250);
+  EXPECT_EQ(plan.schedule.end_step(), 750);
+
+  c.prune.start_step = 100;
+  c.prune.end_step = 300;
+  plan = make_plan(c);
+  EXPECT_EQ(plan.schedule.start_step(), 100);
+  EXPECT_EQ(plan.schedule.end_step(), 300);
+  EXPECT_EQ(plan.schedule.events().size(), 21u);
+
+  c.prune.end_step = 305;  // Delta = 10 does not divide 205.
+  EXPECT_THROW(make_plan(c), UsageError);
+  c.prune.end_step = 1000;  // Past the last step.
+  EXPECT_THROW(make_plan(c), UsageError);
+}
+
+TEST(RunPlan, PruningUntilTheEndStaysInsideTheRun) {
+  RunConfig c = paper_run(0.8, 500, 0);
+  c.prune.dense_frac = 0.0;
+  c.prune.prune_end_frac = 1.0;
+  RunPlan plan = make_plan(c);
+  EXPECT_EQ(plan.schedule.start_step(), 0);
+  EXPECT_LE(plan.schedule.end_step(), plan.total_steps - 1);
+  EXPECT_EQ(plan.final_active, kept_count(0.2, plan.params.prunable));
+}
+
+TEST(RunPlan, TooFewTokensIsAUsageError) {
+  RunConfig c;
+  c.train.tokens = c.train.batch_tokens / 4;
+  EXPECT_THROW(make_plan(c), UsageError);
+}
+
+TEST(RunPlan, DenseRunHasNoEvents) {
+  RunPlan plan = make_plan(paper_run(0.0, 50, 0));
+  EXPECT_TRUE(plan.schedule.events().empty());
+  EXPECT_EQ(plan.mean_active, plan.params.prunable);
+  EXPECT_DOUBLE_EQ(plan.dense_compute_frac, 1.0);
+}
+
+// The paper's three models: (d 512, 6 layers), (768, 12), (1024, 24), vocab 32000.
+TEST(ParamCount, ReproducesThePaperExactly) {
+  struct Row {
+    int64_t d, layers;
+    double total_millions, prunable_millions;
+  };
+  const Row rows[] = {{512, 6, 57.93, 41.55}, {768, 12, 162.40, 137.82}, {1024, 24, 468.19, 435.42}};
+  for (const Row& r : rows) {
+    ModelConfig m;
+    m.d_model = r.d;
+    m.n_layers = r.layers;
+    m.n_heads = 8;
+    ParamCounts p = count_params(m, 32000);
+    EXPECT_DOUBLE_EQ(std::round(p.total() / 1e4) / 100, r.total_millions) << p.total();
+    EXPECT_DOUBLE_EQ(std::round(p.prunable / 1e4) / 100, r.prunable_millions) << p.prunable;
+    EXPECT_EQ(p.prunable, r.layers * 16 * r.d * r.d + 32000 * r.d);
+    EXPECT_EQ(p.embedding, 32000 * r.d);
+  }
+}
+
+RunConfig small_sweep() {
+  RunConfig c;
+  c.train.batch_tokens = c.model.seq_len * 4;
+  c.sweep.sizes = "64x2x2 128x2x4";
+  c.sweep.sparsities = "0 0.5 0.8";
+  c.sweep.phases = "0.25:0.75 0:1";
+  c.sweep.tokens_per_param = "1 2";
+  c.sweep.seeds = "0";
+  return c;
+}
+
+TEST(Grid, CartesianProductWithDenseCellsCollapsed) {
+  std::vector<Cell> cells = expand_grid(small_sweep());
+  // 2 sizes x 2 durations x (1 dense + 2 sparsities x 2 phases).
+  EXPECT_EQ(cells.size(), 2u * 2u * (1u + 2u * 2u));
+  std::set<std::string> ids;
+  for (const Cell& cell : cells) {
+    EXPECT_TRUE(ids.insert(cell.id).second) << "duplicate " << cell.id;
+    EXPECT_GT(cell.estimated_flops, 0);
+    EXPECT_NO_THROW(validate(cell.config));
+  }
+  EXPECT_TRUE(ids.count("64x2x2-dense-tpp1-seed0"));
+  EXPECT_TRUE(ids.count("128x2x4-sp0.8-geometric-p25-75-tpp2-seed0"));
+  EXPECT_TRUE(ids.count("128x2x4-sp0.5-geometric-p0-100-tpp1-seed0"));
+}
+
+TEST(Grid, SameConfigGivesSameIdsAndCellConfigs) {
+  std::vector<Cell> a = expand_grid(small_sweep());
+  std::vector<Cell> b = expand_grid(small_sweep());
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].id, b[i].id);
+    EXPECT_EQ(to_ini(a[i].config), to_ini(b[i].config));
+  }
+}
+
+TEST(Grid, CellConfigCarriesItsAxes) {
+  for (const Cell& cell : expand_grid(small_sweep())) {
+    if (cell.id == "128x2x4-sp0.8-geometric-p0-100-tpp2-seed0") {
+      EXPECT_EQ(cell.config.model.d_model, 128);
+      EXPECT_EQ(cell.config.model.n_heads, 4);
+      EXPECT_DOUBLE_EQ(cell.config.prune.sparsity, 0.8);
+      EXPECT_DOUBLE_EQ(cell.config.prune.dense_frac, 0.0);
+      EXPECT_DOUBLE_EQ(cell.config.prune.prune_end_frac, 1.0);
+      EXPECT_DOUBLE_EQ(cell.config.train.tokens_per_param, 2.0);
+      return;
+    }
+  }
+  FAIL() << "cell not found";
+}
+
+TEST(Grid, LargerModelsCostMore) {
+  std::vector<Cell> cells = expand_grid(small_sweep());
+  double small = 0, large = 0;
+  for (const Cell& c : cells) {
+    if (c.id == "64x2x2-dense-tpp1-seed0") small = c.estimated_flops;
+    if (c.id == "128x2x4-dense-tpp1-seed0") large = c.estimated_flops;
+  }
+  EXPECT_GT(large, 2 * small);
+}
+
+}  // namespace
+}  // namespace journey
