@@ -20,5 +20,8 @@ struct Command {
 
 int run_config(const Args& args);
 int run_schedule(const Args& args);
+// -- data --
+// -- fit --
+// -- io --
 
 }  // namespace journey

@@ -14,6 +14,9 @@ namespace {
 const Command kCommands[] = {
     {"schedule", "print a run's pruning schedule, N-bar and compute before training", run_schedule},
     {"config", "print the effective config (defaults + file + overrides)", run_config},
+    // -- data --
+    // -- fit --
+    // -- io --
 };
 
 void print_usage() {
