@@ -1,0 +1,43 @@
+// The collectives a worker group needs, behind a small device-agnostic interface.
+//
+// Buffers are raw pointers to `count` elements of `dtype`, so a backend may hold host memory
+// (MpiCollectives, here) or device memory (an NCCL backend). Nothing above this interface
+// may assume MPI. Every call is collective: all ranks of the group call it in the same order
+// with the same counts, and it returns when this rank's part is complete.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "common/mpi_session.h"
+
+namespace journey {
+
+enum class DType { kFloat32, kFloat64, kInt64 };
+
+class Collectives {
+ public:
+  virtual ~Collectives() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+
+  // Every rank contributes `count` elements; `recv` receives size() * count elements,
+  // rank r's contribution at offset r * count.
+  virtual void all_gather(const void* send, void* recv, size_t count, DType dtype) = 0;
+  // `send` holds size() * count elements; rank r receives in `recv` the element-wise sum
+  // over ranks of their block r (elements [r * count, (r + 1) * count)).
+  virtual void reduce_scatter_sum(const void* send, void* recv, size_t count, DType dtype) = 0;
+  // In place element-wise sum (or max) over ranks.
+  virtual void all_reduce_sum(void* data, size_t count, DType dtype) = 0;
+  virtual void all_reduce_max(void* data, size_t count, DType dtype) = 0;
+  virtual void broadcast(void* data, size_t count, DType dtype, int root) = 0;
+
+  // Bytes moved by this rank so far (sent + received), for the benchmarks.
+  virtual uint64_t bytes_moved() const = 0;
+};
+
+// Collectives over an MPI communicator on host memory. `comm` must outlive the object.
+std::unique_ptr<Collectives> make_mpi_collectives(const Communicator& comm);
+
+}  // namespace journey

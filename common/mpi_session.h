@@ -1,0 +1,53 @@
+// RAII MPI start-up and shut-down, and the communicator handle the rest of Journey passes
+// around.
+//
+// MpiSession initialises MPI once per process (MPI_THREAD_FUNNELED: only the main thread
+// calls MPI, while intra-op threads run LibTorch kernels) and finalises it on destruction.
+// Communicator owns a communicator made by split() and frees it; the world communicator is
+// borrowed, never freed.
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+
+namespace journey {
+
+class MpiSession {
+ public:
+  MpiSession(int* argc, char*** argv);
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+};
+
+class Communicator {
+ public:
+  // Borrows `comm` (for MPI_COMM_WORLD).
+  static Communicator world();
+  Communicator(Communicator&& other) noexcept;
+  Communicator& operator=(Communicator&& other) noexcept;
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+  ~Communicator();
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  MPI_Comm handle() const { return comm_; }
+
+  // MPI_Comm_split: ranks with the same color form a communicator, ordered by key.
+  Communicator split(int color, int key) const;
+  void barrier() const;
+
+ private:
+  Communicator(MPI_Comm comm, bool owned);
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  bool owned_ = false;
+  int rank_ = 0, size_ = 1;
+};
+
+// Throws std::runtime_error with MPI's text for a failed call (MPI_ERRORS_RETURN is set on
+// every communicator Journey uses).
+void check_mpi(int code, const char* what);
+
+}  // namespace journey

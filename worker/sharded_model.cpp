@@ -1,0 +1,92 @@
+#include "worker/sharded_model.h"
+
+#include <ATen/core/Generator.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/GradMode.h>
+
+namespace journey {
+
+ShardedModel::ShardedModel(const ModelConfig& model, int64_t vocab_size, Collectives& group)
+    : model_(model), spec_(make_model_spec(model, vocab_size)), group_(group), rope_(model) {
+  for (int u = 0; u < spec_.num_units; ++u) {
+    units_.push_back(std::make_unique<ShardedUnit>(spec_, u, group_));
+  }
+}
+
+void ShardedModel::initialize(uint64_t seed) {
+  c10::AutoGradMode no_grad(false);
+  for (auto& unit : units_) {
+    for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
+      const ShardedUnit::Slot& slot = unit->slots()[s];
+      const ParamSpec& param = spec_.params[slot.param];
+      at::Tensor full;
+      if (param.init_std == 0.0) {
+        full = at::ones({slot.rows, slot.row_numel}, at::kFloat);
+      } else {
+        // One generator per parameter: its values do not depend on any other parameter.
+        at::Generator gen = at::detail::createCPUGenerator(seed * 1000003ULL + slot.param);
+        full = at::empty({slot.rows, slot.row_numel}, at::kFloat);
+        full.normal_(0.0, param.init_std, gen);
+      }
+      unit->local_rows_of(unit->weights(), s)
+          .copy_(full.narrow(0, unit->row_begin(s), unit->local_rows(s)));
+    }
+  }
+}
+
+at::Tensor ShardedModel::unit_forward(int u, const std::vector<at::Tensor>& params,
+                                      const at::Tensor& x, const at::Tensor& inputs,
+                                      const at::Tensor& targets) {
+  if (u == 0) return embed_forward(params[0], inputs);
+  if (u == spec_.num_units - 1) {
+    return head_loss(params[0], params[1], x, targets, model_.norm_eps);
+  }
+  return block_forward(params, x, model_, rope_);
+}
+
+double ShardedModel::forward_backward(const at::Tensor& inputs, const at::Tensor& targets,
+                                      double loss_weight) {
+  const int last = spec_.num_units - 1;
+  at::Tensor x;
+  for (int u = 0; u <= last; ++u) {
+    ShardedUnit& unit = *units_[u];
+    unit.gather();
+    std::vector<at::Tensor> params = unit.training_params();
+    if (inputs.size(0) == 0) {
+      // No local sequences: contribute zero gradients but join every collective.
+      at::Tensor zero = params[0].sum() * 0.0;
+      for (size_t i = 1; i < params.size(); ++i) zero = zero + params[i].sum() * 0.0;
+      x = u == 0 ? zero : x + zero;
+    } else {
+      x = unit_forward(u, params, x, inputs, targets);
+    }
+    if (u < last) {
+      // Pre-backward: autograd calls this hook when x's gradient arrives, i.e. just before
+      // this unit's backward needs its parameters again.
+      x.register_hook([&unit](const at::Tensor&) { unit.gather(); });
+      unit.release();
+    }
+  }
+  const double local_loss = inputs.size(0) == 0 ? 0.0 : x.item<double>();
+  (x * loss_weight).backward();
+  return local_loss;
+}
+
+double ShardedModel::loss_sum(const at::Tensor& inputs, const at::Tensor& targets) {
+  c10::AutoGradMode no_grad(false);
+  const int last = spec_.num_units - 1;
+  at::Tensor x;
+  double sum = 0.0;
+  for (int u = 0; u <= last; ++u) {
+    ShardedUnit& unit = *units_[u];
+    unit.gather();
+    if (inputs.size(0) > 0) {
+      x = unit_forward(u, unit.full_params(), x, inputs, targets);
+    }
+    unit.release();
+  }
+  if (inputs.size(0) > 0) sum = x.item<double>() * static_cast<double>(targets.numel());
+  return sum;
+}
+
+}  // namespace journey

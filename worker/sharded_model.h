@@ -1,0 +1,57 @@
+// The model as a list of FSDP units (worker/sharded_unit.h) over one worker group, with
+// initialisation and the two passes a trainer needs.
+//
+// forward_backward() walks the units in order: gather a unit, compute with it, free it
+// (registering a hook that gathers it again when backward reaches it), and finally
+// backpropagates the loss; each unit's gradients are reduce-scattered as soon as autograd
+// completes them. Every rank passes its own part of the global batch; `loss_weight` =
+// local tokens / global tokens makes the summed gradients exactly those of the mean loss
+// over the global batch, whatever the number of ranks.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/collectives.h"
+#include "common/config.h"
+#include "worker/model.h"
+#include "worker/model_spec.h"
+#include "worker/sharded_unit.h"
+
+namespace journey {
+
+class ShardedModel {
+ public:
+  ShardedModel(const ModelConfig& model, int64_t vocab_size, Collectives& group);
+
+  // Draws every parameter from its own generator seeded by (seed, parameter index), so the
+  // initial weights are identical for any group size.
+  void initialize(uint64_t seed);
+
+  // inputs, targets: [b_local, s] int64 (b_local may be 0). Returns the local mean loss
+  // (0 when b_local is 0); gradients land in each unit's grads().
+  double forward_backward(const at::Tensor& inputs, const at::Tensor& targets,
+                          double loss_weight);
+  // Sum over tokens of the loss, without gradients.
+  double loss_sum(const at::Tensor& inputs, const at::Tensor& targets);
+
+  const ModelConfig& config() const { return model_; }
+  const ModelSpec& spec() const { return spec_; }
+  std::vector<std::unique_ptr<ShardedUnit>>& units() { return units_; }
+  Collectives& group() { return group_; }
+
+ private:
+  at::Tensor unit_forward(int u, const std::vector<at::Tensor>& params, const at::Tensor& x,
+                          const at::Tensor& inputs, const at::Tensor& targets);
+
+  ModelConfig model_;
+  ModelSpec spec_;
+  Collectives& group_;
+  Rope rope_;
+  std::vector<std::unique_ptr<ShardedUnit>> units_;
+};
+
+}  // namespace journey
