@@ -14,7 +14,7 @@
 
 namespace journey {
 
-enum class DType { kFloat32, kFloat64, kInt64 };
+enum class ElementType { kFloat32, kFloat64, kInt64 };
 
 class Collectives {
  public:
@@ -24,14 +24,14 @@ class Collectives {
 
   // Every rank contributes `count` elements; `recv` receives size() * count elements,
   // rank r's contribution at offset r * count.
-  virtual void all_gather(const void* send, void* recv, size_t count, DType dtype) = 0;
+  virtual void all_gather(const void* send, void* recv, size_t count, ElementType dtype) = 0;
   // `send` holds size() * count elements; rank r receives in `recv` the element-wise sum
   // over ranks of their block r (elements [r * count, (r + 1) * count)).
-  virtual void reduce_scatter_sum(const void* send, void* recv, size_t count, DType dtype) = 0;
+  virtual void reduce_scatter_sum(const void* send, void* recv, size_t count, ElementType dtype) = 0;
   // In place element-wise sum (or max) over ranks.
-  virtual void all_reduce_sum(void* data, size_t count, DType dtype) = 0;
-  virtual void all_reduce_max(void* data, size_t count, DType dtype) = 0;
-  virtual void broadcast(void* data, size_t count, DType dtype, int root) = 0;
+  virtual void all_reduce_sum(void* data, size_t count, ElementType dtype) = 0;
+  virtual void all_reduce_max(void* data, size_t count, ElementType dtype) = 0;
+  virtual void broadcast(void* data, size_t count, ElementType dtype, int root) = 0;
 
   // Bytes moved by this rank so far (sent + received), for the benchmarks.
   virtual uint64_t bytes_moved() const = 0;

@@ -10,19 +10,19 @@
 namespace journey {
 namespace {
 
-MPI_Datatype mpi_type(DType dtype) {
+MPI_Datatype mpi_type(ElementType dtype) {
   switch (dtype) {
-    case DType::kFloat32:
+    case ElementType::kFloat32:
       return MPI_FLOAT;
-    case DType::kFloat64:
+    case ElementType::kFloat64:
       return MPI_DOUBLE;
-    case DType::kInt64:
+    case ElementType::kInt64:
       return MPI_INT64_T;
   }
   return MPI_BYTE;
 }
 
-size_t element_size(DType dtype) { return dtype == DType::kFloat32 ? 4 : 8; }
+size_t element_size(ElementType dtype) { return dtype == ElementType::kFloat32 ? 4 : 8; }
 
 // MPI counts are int. Gathers and reduce-scatters move one unit's shard (far below 2^30
 // elements even at paper scale) and refuse more; reductions and broadcasts loop in chunks.
@@ -36,7 +36,7 @@ class MpiCollectives : public Collectives {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
-  void all_gather(const void* send, void* recv, size_t count, DType dtype) override {
+  void all_gather(const void* send, void* recv, size_t count, ElementType dtype) override {
     bytes_ += count * element_size(dtype) * size_;
     if (count == 0) return;
     check_int(count, "MPI_Allgather");
@@ -45,7 +45,7 @@ class MpiCollectives : public Collectives {
               "MPI_Allgather");
   }
 
-  void reduce_scatter_sum(const void* send, void* recv, size_t count, DType dtype) override {
+  void reduce_scatter_sum(const void* send, void* recv, size_t count, ElementType dtype) override {
     bytes_ += count * element_size(dtype) * size_;
     if (count == 0) return;
     check_int(count, "MPI_Reduce_scatter_block");
@@ -54,14 +54,14 @@ class MpiCollectives : public Collectives {
               "MPI_Reduce_scatter_block");
   }
 
-  void all_reduce_sum(void* data, size_t count, DType dtype) override {
+  void all_reduce_sum(void* data, size_t count, ElementType dtype) override {
     all_reduce(data, count, dtype, MPI_SUM);
   }
-  void all_reduce_max(void* data, size_t count, DType dtype) override {
+  void all_reduce_max(void* data, size_t count, ElementType dtype) override {
     all_reduce(data, count, dtype, MPI_MAX);
   }
 
-  void broadcast(void* data, size_t count, DType dtype, int root) override {
+  void broadcast(void* data, size_t count, ElementType dtype, int root) override {
     bytes_ += count * element_size(dtype);
     char* p = static_cast<char*>(data);
     const size_t step = kMaxInt / element_size(dtype);
@@ -82,7 +82,7 @@ class MpiCollectives : public Collectives {
     if (count >= kMaxInt) throw std::runtime_error(std::string(what) + ": count too large");
   }
 
-  void all_reduce(void* data, size_t count, DType dtype, MPI_Op op) {
+  void all_reduce(void* data, size_t count, ElementType dtype, MPI_Op op) {
     bytes_ += 2 * count * element_size(dtype);
     char* p = static_cast<char*>(data);
     const size_t step = kMaxInt / element_size(dtype);

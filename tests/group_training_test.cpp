@@ -71,7 +71,7 @@ TEST_F(GroupFsdp, MatchesSingleRankLossesAndMasks) {
                                             targets.narrow(0, part.first, part.count),
                                             static_cast<double>(part.count) / kBatch);
     double grouped_loss = local * part.count / kBatch;
-    group_->all_reduce_sum(&grouped_loss, 1, DType::kFloat64);
+    group_->all_reduce_sum(&grouped_loss, 1, ElementType::kFloat64);
     const double single_loss = single.forward_backward(inputs, targets, 1.0);
     EXPECT_NEAR(grouped_loss, single_loss, 1e-5 * std::abs(single_loss)) << "step " << step;
     const double lr = train.lr;

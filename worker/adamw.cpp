@@ -14,7 +14,7 @@ double AdamW::step(ShardedModel& model, double lr) {
     g.masked_fill_(unit->mask().logical_not(), 0.0f);
     sum_squares += g.pow(2).sum().item<double>();
   }
-  model.group().all_reduce_sum(&sum_squares, 1, DType::kFloat64);
+  model.group().all_reduce_sum(&sum_squares, 1, ElementType::kFloat64);
   const double norm = std::sqrt(sum_squares);
   const double clip_coef = train_.clip > 0 ? std::min(1.0, train_.clip / (norm + 1e-6)) : 1.0;
 

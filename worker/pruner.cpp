@@ -51,7 +51,7 @@ std::vector<uint64_t> Pruner::select_thresholds(const std::vector<int64_t>& to_p
         if ((bits >> (shift + 8)) == want) ++h[(bits >> shift) & 0xff];
       }
     }
-    model_.group().all_reduce_sum(hist.data(), hist.size(), DType::kInt64);
+    model_.group().all_reduce_sum(hist.data(), hist.size(), ElementType::kInt64);
     for (int g = 0; g < num_groups_; ++g) {
       const int64_t* h = hist.data() + static_cast<size_t>(g) * 256;
       int bin = 0;
@@ -96,7 +96,7 @@ std::vector<int64_t> Pruner::active_per_param() {
   for (const Target& t : targets_) {
     counts.push_back(t.unit->local_rows_of(t.unit->mask(), t.slot).sum().item<int64_t>());
   }
-  model_.group().all_reduce_sum(counts.data(), counts.size(), DType::kInt64);
+  model_.group().all_reduce_sum(counts.data(), counts.size(), ElementType::kInt64);
   return counts;
 }
 

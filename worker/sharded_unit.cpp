@@ -98,7 +98,7 @@ void ShardedUnit::gather() {
   // is parameter-major (each parameter's chunks consecutive), hence one copy.
   at::Tensor staging = at::empty({k_ * shard_numel_}, weights_.options());
   group_.all_gather(weights_.data_ptr<float>(), staging.data_ptr<float>(), shard_numel_,
-                    DType::kFloat32);
+                    ElementType::kFloat32);
   const float* src = staging.data_ptr<float>();
   float* dst = full_.data_ptr<float>();
   for (int r = 0; r < k_; ++r) {
@@ -155,7 +155,7 @@ void ShardedUnit::reduce_scatter(const std::vector<at::Tensor>& full_grads) {
   }
   if (k_ > 1) {
     group_.reduce_scatter_sum(send.data_ptr<float>(), grads_.data_ptr<float>(), shard_numel_,
-                              DType::kFloat32);
+                              ElementType::kFloat32);
   }
 }
 
@@ -163,7 +163,7 @@ std::vector<at::Tensor> ShardedUnit::gather_slots(const at::Tensor& flat) {
   at::Tensor local = flat.to(at::kFloat).contiguous();
   at::Tensor all = at::empty({k_ * shard_numel_}, local.options());
   group_.all_gather(local.data_ptr<float>(), all.data_ptr<float>(), shard_numel_,
-                    DType::kFloat32);
+                    ElementType::kFloat32);
   std::vector<at::Tensor> full;
   for (const Slot& slot : slots_) {
     std::vector<at::Tensor> chunks;
