@@ -1,8 +1,15 @@
 // A `journey` subcommand: its name, a one-line summary for `journey --help`, and its entry
-// point. Each command lives in its own app/cmd_*.cpp and is listed once in app/main.cpp.
+// point. Each command lives in its own app/cmd_*.cpp.
+//
+// There are two executables. `journey` (app/main.cpp) holds every torch-free command and is
+// what users run; `journey-torch` (app/torch_main.cpp) holds the commands that train, and
+// `journey` hands those over to it by exec (same process, same arguments, so mpirun and
+// srun see no difference). The split exists because Debian's libsentencepiece exports a
+// bundled protobuf that clashes with LibTorch's in one process; it also keeps the torch-free
+// commands' start-up free of LibTorch's ~1 s of library loading.
 //
 // Entry points receive the arguments after the command name, return an exit code
-// (common/exit_codes.h) and may throw UsageError or DataError, which main() reports.
+// (common/exit_codes.h) and may throw UsageError or DataError, which dispatch() reports.
 #pragma once
 
 #include <string>
@@ -15,13 +22,21 @@ using Args = std::vector<std::string>;
 struct Command {
   const char* name;
   const char* summary;
-  int (*run)(const Args& args);
+  int (*run)(const Args& args);  // nullptr: the command runs in journey-torch.
 };
+
+// Runs the command argv[1] of `commands` (or prints usage) and returns the exit code.
+// `program` names the executable in messages.
+int dispatch(int argc, char** argv, const std::vector<Command>& commands, const char* program);
 
 int run_config(const Args& args);
 int run_schedule(const Args& args);
 // -- data --
+int run_prepare(const Args& args);
 // -- fit --
 // -- io --
+int run_inspect(const Args& args);
+// -- worker --
+int run_train(const Args& args);
 
 }  // namespace journey

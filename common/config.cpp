@@ -189,6 +189,20 @@ RunConfig parse_config(const std::string& config_path, const std::vector<std::st
   return config;
 }
 
+RunConfig parse_config_text(const std::string& ini, const std::string& origin) {
+  RunConfig config;
+  po::options_description desc = describe(config);
+  po::variables_map vm;
+  std::istringstream in(ini);
+  try {
+    po::store(po::parse_config_file(in, desc, false), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(origin + ": " + e.what());
+  }
+  return config;
+}
+
 void validate(const RunConfig& c) {
   const ModelConfig& m = c.model;
   require(m.d_model > 0, "model.d_model", show(m.d_model), "must be positive");

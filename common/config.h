@@ -99,6 +99,9 @@ struct RunConfig {
 // malformed value or a missing file. Does not validate.
 RunConfig parse_config(const std::string& config_path, const std::vector<std::string>& overrides);
 
+// Parses INI text (e.g. a config stored in a checkpoint); `origin` names it in errors.
+RunConfig parse_config_text(const std::string& ini, const std::string& origin);
+
 // Checks every rule; throws UsageError naming the first bad key, its value and the range.
 void validate(const RunConfig& config);
 

@@ -35,6 +35,8 @@ class Communicator {
   int size() const { return size_; }
   MPI_Comm handle() const { return comm_; }
 
+  // How many ranks of this communicator share this node (MPI_COMM_TYPE_SHARED).
+  int ranks_on_node() const;
   // MPI_Comm_split: ranks with the same color form a communicator, ordered by key.
   Communicator split(int color, int key) const;
   void barrier() const;

@@ -1,0 +1,79 @@
+// `journey train`: one cell on one group of ranks (mpirun -np k journey train ...).
+#include <cstdio>
+
+#include "app/cli.h"
+#include "common/collectives.h"
+#include "common/error.h"
+#include "common/exit_codes.h"
+#include "common/log.h"
+#include "common/mpi_session.h"
+#include "common/stop_signal.h"
+#include "data/dataset.h"
+#include "schedules/grid.h"
+#include "worker/threads.h"
+#include "worker/trainer.h"
+
+namespace po = boost::program_options;
+
+namespace journey {
+
+int run_train(const Args& args) {
+  po::options_description flags("Options");
+  flags.add_options()("out", po::value<std::string>()->default_value("runs/train"),
+                      "output directory (metrics, summary, checkpoints)")(
+      "fresh", "ignore checkpoints in --out and start from step 0");
+  ParsedCommand cmd = parse_command(args, flags, true);
+  if (cmd.help) {
+    print_help("[mpirun -np k] journey train --config FILE [--out DIR] [--fresh]",
+               "Trains one cell: the model, schedule and data of the config, sharded FSDP-style "
+               "over the ranks of the launch. Resumes from the newest valid checkpoint in "
+               "DIR/checkpoints unless --fresh. SIGTERM or SIGUSR2 checkpoint and exit 75.",
+               flags);
+    return exit_code::kOk;
+  }
+  const RunConfig& config = cmd.config;
+  if (config.sweep.sizes.size() || config.sweep.sparsities.size()) {
+    log::warn("journey train ignores [sweep]; use journey sweep for grids");
+  }
+  install_stop_signal_handlers();
+  MpiSession mpi(nullptr, nullptr);
+  Communicator world = Communicator::world();
+  log::set_rank(world.size() > 1 ? world.rank() : -1);
+  configure_threads(config.train, world.ranks_on_node());
+  std::unique_ptr<Collectives> group = make_mpi_collectives(world);
+
+  Dataset dataset = Dataset::open(config.data.dir);
+  if (dataset.vocab_size() != config.data.vocab_size) {
+    throw UsageError("config key data.vocab_size = " + std::to_string(config.data.vocab_size) +
+                     " does not match the dataset in " + config.data.dir + " (vocabulary " +
+                     std::to_string(dataset.vocab_size()) + ")");
+  }
+  TrainerOptions options;
+  options.out_dir = cmd.flags["out"].as<std::string>();
+  options.cell_id = size_name(config.model);
+  options.resume = cmd.flags.count("fresh") == 0;
+  options.stop_requested = stop_requested;
+  Trainer trainer(config, dataset, *group, options);
+  TrainResult result = trainer.run();
+  if (world.rank() == 0) {
+    std::printf("%s: %s after %lld of %lld steps; eval loss %.4f; N-bar %.0f, N_final %lld; "
+                "%.0f tok/s\n",
+                options.cell_id.c_str(), status_name(result.status),
+                static_cast<long long>(result.steps_done),
+                static_cast<long long>(result.total_steps), result.final_eval_loss,
+                result.mean_active, static_cast<long long>(result.final_active),
+                result.tokens_per_s);
+    if (!result.reason.empty()) std::printf("  %s\n", result.reason.c_str());
+  }
+  switch (result.status) {
+    case RunStatus::kDone:
+      return exit_code::kOk;
+    case RunStatus::kPreempted:
+      return exit_code::kPreempted;
+    case RunStatus::kDiverged:
+      break;
+  }
+  return exit_code::kFailure;
+}
+
+}  // namespace journey

@@ -1,0 +1,71 @@
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "app/command.h"
+#include "common/error.h"
+#include "common/exit_codes.h"
+
+namespace journey {
+namespace {
+
+void print_usage(const std::vector<Command>& commands) {
+  std::printf(
+      "usage: journey <command> [options]\n\n"
+      "Sparse and dense LLM pre-training sweeps and the scaling law that unifies them.\n\n"
+      "commands:\n");
+  for (const Command& c : commands) std::printf("  %-10s %s\n", c.name, c.summary);
+  std::printf("\n`journey <command> --help` explains each command.\n");
+}
+
+// Replaces this process with journey-torch from the same directory, same arguments.
+int exec_torch_binary(char** argv) {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) {
+    std::fprintf(stderr, "journey: cannot locate own executable: %s\n", std::strerror(errno));
+    return exit_code::kFailure;
+  }
+  std::string path(self, n);
+  path = path.substr(0, path.rfind('/') + 1) + "journey-torch";
+  execv(path.c_str(), argv);
+  std::fprintf(stderr, "journey: cannot run %s: %s\n", path.c_str(), std::strerror(errno));
+  return exit_code::kFailure;
+}
+
+}  // namespace
+
+int dispatch(int argc, char** argv, const std::vector<Command>& commands, const char* program) {
+  if (argc < 2) {
+    print_usage(commands);
+    return exit_code::kUsage;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(commands);
+    return exit_code::kOk;
+  }
+  for (const Command& command : commands) {
+    if (name != command.name) continue;
+    if (command.run == nullptr) return exec_torch_binary(argv);
+    try {
+      return command.run(Args(argv + 2, argv + argc));
+    } catch (const UsageError& e) {
+      std::fprintf(stderr, "journey %s: error: %s\n", command.name, e.what());
+      return exit_code::kUsage;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "journey %s: error: %s\n", command.name, e.what());
+      return exit_code::kFailure;
+    }
+  }
+  std::fprintf(stderr, "%s: unknown command '%s' (see `journey --help`)\n", program,
+               name.c_str());
+  return exit_code::kUsage;
+}
+
+}  // namespace journey

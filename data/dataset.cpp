@@ -1,0 +1,61 @@
+#include "data/dataset.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "common/error.h"
+#include "data/sha256.h"
+
+namespace fs = std::filesystem;
+
+namespace journey {
+namespace {
+
+void require_count(const TokenShard& shard, const char* what, int64_t actual, int64_t expected,
+                   const std::string& manifest_path) {
+  if (actual != expected) {
+    throw DataError("token shard " + shard.path() + " holds " + std::to_string(actual) + " " +
+                    what + " but " + manifest_path + " records " + std::to_string(expected) +
+                    " (the directory mixes files of different prepare runs)");
+  }
+}
+
+}  // namespace
+
+Dataset::Dataset(std::string dir, DatasetManifest manifest, std::string tokenizer_path,
+                 TokenShard train, TokenShard val)
+    : dir_(std::move(dir)),
+      manifest_(std::move(manifest)),
+      tokenizer_path_(std::move(tokenizer_path)),
+      train_(std::move(train)),
+      val_(std::move(val)) {}
+
+Dataset Dataset::open(const std::string& dir) {
+  if (!fs::is_directory(dir)) {
+    throw DataError("dataset directory " + dir +
+                    " does not exist (make it with `journey prepare --data.dir=" + dir + "`)");
+  }
+  const std::string manifest_path = (fs::path(dir) / kManifestFile).string();
+  if (!fs::exists(manifest_path)) {
+    throw DataError(dir + " is not a Journey dataset: it has no " + kManifestFile +
+                    " (make one with `journey prepare --data.dir=" + dir + "`)");
+  }
+  DatasetManifest manifest = read_manifest(manifest_path);
+  const std::string tokenizer_path = (fs::path(dir) / kTokenizerFile).string();
+  const std::string hash = file_sha256_hex(tokenizer_path);
+  if (hash != manifest.tokenizer_sha256) {
+    throw DataError("tokenizer model " + tokenizer_path + " has SHA-256 " + hash + ", but " +
+                    manifest_path + " records " + manifest.tokenizer_sha256 +
+                    ": the tokenizer was changed after prepare, so the shards do not match it");
+  }
+  TokenShard train =
+      TokenShard::open((fs::path(dir) / kTrainShardFile).string(), manifest.vocab_size);
+  TokenShard val = TokenShard::open((fs::path(dir) / kValShardFile).string(), manifest.vocab_size);
+  require_count(train, "tokens", train.size(), manifest.train_tokens, manifest_path);
+  require_count(val, "tokens", val.size(), manifest.val_tokens, manifest_path);
+  require_count(train, "documents", train.document_count(), manifest.train_documents, manifest_path);
+  require_count(val, "documents", val.document_count(), manifest.val_documents, manifest_path);
+  return Dataset(dir, std::move(manifest), tokenizer_path, std::move(train), std::move(val));
+}
+
+}  // namespace journey

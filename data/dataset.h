@@ -1,0 +1,50 @@
+// A prepared dataset, opened for training: the train and validation token shards (memory
+// mapped), the tokenizer model and its identity. Torch-free.
+//
+// Dataset::open checks the whole directory before anything trains on it: the manifest
+// (format, version), that tokenizer.model still has the SHA-256 the manifest recorded, that
+// both shards verify (io/token_shard.h) with the manifest's vocabulary and that their token
+// and document counts match the manifest. A missing directory, a directory that is not a
+// Journey dataset, or any mismatch is a DataError that names the path and what is wrong.
+// A Dataset may be moved, but loaders keep references to its shards: make them once the
+// Dataset has its final place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "data/dataset_manifest.h"
+#include "io/token_shard.h"
+
+namespace journey {
+
+class Dataset {
+ public:
+  static Dataset open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  const TokenShard& train() const { return train_; }
+  const TokenShard& val() const { return val_; }
+  int64_t vocab_size() const { return manifest_.vocab_size; }
+  int64_t bos_id() const { return manifest_.bos_id; }
+  const std::string& tokenizer_model_path() const { return tokenizer_path_; }
+  // SHA-256 (hex) of tokenizer.model; checkpoints record it to detect a changed tokenizer.
+  const std::string& tokenizer_hash() const { return manifest_.tokenizer_sha256; }
+  int64_t train_tokens() const { return train_.size(); }
+  int64_t val_tokens() const { return val_.size(); }
+  int64_t train_documents() const { return train_.document_count(); }
+  int64_t val_documents() const { return val_.document_count(); }
+  const DatasetManifest& manifest() const { return manifest_; }
+
+ private:
+  Dataset(std::string dir, DatasetManifest manifest, std::string tokenizer_path, TokenShard train,
+          TokenShard val);
+
+  std::string dir_;
+  DatasetManifest manifest_;
+  std::string tokenizer_path_;
+  TokenShard train_;
+  TokenShard val_;
+};
+
+}  // namespace journey

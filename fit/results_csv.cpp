@@ -1,0 +1,214 @@
+#include "fit/results_csv.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+
+#include "common/error.h"
+
+namespace journey {
+namespace {
+
+const char* const kRequired[] = {"n_avg", "n_final", "n_initial", "tokens", "loss"};
+
+std::string trim(const std::string& s) {
+  const size_t begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return "";
+  const size_t end = s.find_last_not_of(" \t\r");
+  return s.substr(begin, end - begin + 1);
+}
+
+// Splits one CSV record; throws with `where` on an unterminated quote.
+std::vector<std::string> split_record(const std::string& line, const std::string& where) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(trim(field));
+      field.clear();
+    } else {
+      field += c;
+    }
+  }
+  if (quoted) throw DataError(where + ": unterminated quoted field");
+  fields.push_back(trim(field));
+  return fields;
+}
+
+std::string resolve_path(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) {
+    throw DataError("cannot read results " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISDIR(info.st_mode)) return path;
+  const std::string csv = path + (path.back() == '/' ? "" : "/") + "results.csv";
+  if (stat(csv.c_str(), &info) != 0) {
+    throw DataError("results directory " + path + " holds no results.csv");
+  }
+  return csv;
+}
+
+class RowReader {
+ public:
+  RowReader(const std::string& file, int line, const std::map<std::string, size_t>& columns,
+            const std::vector<std::string>& fields)
+      : file_(file), line_(line), columns_(columns), fields_(fields) {}
+
+  std::string where(const std::string& column) const {
+    return file_ + " line " + std::to_string(line_) + ", column '" + column + "'";
+  }
+
+  std::optional<std::string> text(const std::string& column) const {
+    auto it = columns_.find(column);
+    if (it == columns_.end()) return std::nullopt;
+    return fields_[it->second];
+  }
+
+  // A finite number, or nullopt for an absent column or an empty optional field.
+  std::optional<double> number(const std::string& column, bool required) const {
+    std::optional<std::string> value = text(column);
+    if (!value) return std::nullopt;
+    if (value->empty()) {
+      if (!required) return std::nullopt;
+      throw DataError(where(column) + ": empty; expected a positive number");
+    }
+    char* end = nullptr;
+    errno = 0;
+    const double x = std::strtod(value->c_str(), &end);
+    if (end == value->c_str() || *end != '\0') {
+      throw DataError(where(column) + ": '" + *value + "' is not a number");
+    }
+    if (std::isnan(x)) throw DataError(where(column) + ": NaN; expected a finite number");
+    if (!std::isfinite(x) || errno == ERANGE) {
+      throw DataError(where(column) + ": '" + *value + "' is not a finite number");
+    }
+    return x;
+  }
+
+  double positive(const std::string& column) const {
+    const double x = *number(column, true);
+    if (x <= 0) {
+      throw DataError(where(column) + ": " + text(column).value() +
+                      " is not positive; expected a number > 0");
+    }
+    return x;
+  }
+
+ private:
+  const std::string& file_;
+  int line_;
+  const std::map<std::string, size_t>& columns_;
+  const std::vector<std::string>& fields_;
+};
+
+RunRecord parse_run(const RowReader& row, int line) {
+  RunRecord run;
+  run.line = line;
+  run.n_avg = row.positive("n_avg");
+  run.n_final = row.positive("n_final");
+  run.n_initial = row.positive("n_initial");
+  run.tokens = row.positive("tokens");
+  run.loss = row.positive("loss");
+  // N-bar is a mean of counts between the final and initial ones; allow rounding only.
+  const double slack = 1e-9 * run.n_initial;
+  if (run.n_final > run.n_avg + slack) {
+    throw DataError(row.where("n_final") + ": n_final exceeds n_avg; expected n_final <= n_avg");
+  }
+  if (run.n_avg > run.n_initial + slack) {
+    throw DataError(row.where("n_avg") + ": n_avg exceeds n_initial; expected n_avg <= n_initial");
+  }
+  std::optional<double> sparsity = row.number("sparsity", false);
+  run.sparsity = sparsity ? *sparsity : std::max(0.0, 1.0 - run.n_final / run.n_initial);
+  if (run.sparsity < 0 || run.sparsity >= 1) {
+    throw DataError(row.where("sparsity") + ": " + row.text("sparsity").value() +
+                    " is outside [0, 1)");
+  }
+  std::optional<std::string> size = row.text("size");
+  if (size && !size->empty()) {
+    run.size = *size;
+  } else {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", run.n_initial);
+    run.size = buf;
+  }
+  return run;
+}
+
+}  // namespace
+
+ResultsTable read_results_csv(const std::string& path) {
+  ResultsTable table;
+  table.path = resolve_path(path);
+  const std::string& file = table.path;
+  std::ifstream in(file);
+  if (!in) throw DataError("cannot read results " + file + ": " + std::strerror(errno));
+
+  std::string line;
+  int line_number = 0;
+  std::vector<std::string> header;
+  while (header.empty() && std::getline(in, line)) {
+    ++line_number;
+    if (!trim(line).empty()) header = split_record(line, file + " line " + std::to_string(line_number));
+  }
+  if (header.empty()) throw DataError(file + ": empty file; expected a header row");
+  const int header_line = line_number;
+  std::map<std::string, size_t> columns;
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (!columns.emplace(header[i], i).second) {
+      throw DataError(file + " line " + std::to_string(header_line) + ": column '" + header[i] +
+                      "' appears twice");
+    }
+  }
+  for (const char* name : kRequired) {
+    if (!columns.count(name)) {
+      throw DataError(file + " line " + std::to_string(header_line) + ": missing column '" +
+                      name + "' (required: n_avg, n_final, n_initial, tokens, loss)");
+    }
+  }
+
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (trim(line).empty()) continue;
+    const std::string where = file + " line " + std::to_string(line_number);
+    std::vector<std::string> fields = split_record(line, where);
+    if (fields.size() != header.size()) {
+      throw DataError(where + ": " + std::to_string(fields.size()) + " fields; the header has " +
+                      std::to_string(header.size()));
+    }
+    RowReader row(file, line_number, columns, fields);
+    std::optional<std::string> status = row.text("status");
+    if (status && *status != "done") {
+      ++table.skipped;
+      continue;
+    }
+    table.runs.push_back(parse_run(row, line_number));
+  }
+  if (in.bad()) throw DataError("cannot read results " + file + ": read error");
+  if (static_cast<int>(table.runs.size()) < kMinRuns) {
+    throw DataError(file + ": " + std::to_string(table.runs.size()) +
+                    " usable runs (status done); a fit needs at least " +
+                    std::to_string(kMinRuns));
+  }
+  return table;
+}
+
+}  // namespace journey

@@ -1,0 +1,98 @@
+#include "io/checkpoint_dir.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "io/checkpoint_file.h"
+
+namespace journey {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kPrefix[] = "ckpt-";
+constexpr char kSuffix[] = ".h5";
+
+// The first problem that makes `path` invalid, or "" when it is valid.
+std::string first_problem(const std::string& path) {
+  try {
+    std::vector<CheckpointProblem> problems = CheckpointReader::open(path).verify();
+    if (problems.empty()) return "";
+    return "dataset '" + problems.front().dataset + "': " + problems.front().error +
+           (problems.size() > 1 ? " (and " + std::to_string(problems.size() - 1) + " more)" : "");
+  } catch (const DataError& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+std::string checkpoint_file_name(int64_t step) {
+  char name[48];
+  std::snprintf(name, sizeof name, "%s%09lld%s", kPrefix, static_cast<long long>(step), kSuffix);
+  return name;
+}
+
+std::optional<int64_t> checkpoint_step(const std::string& file_name) {
+  const size_t prefix = sizeof kPrefix - 1, suffix = sizeof kSuffix - 1;
+  if (file_name.size() <= prefix + suffix || file_name.compare(0, prefix, kPrefix) != 0 ||
+      file_name.compare(file_name.size() - suffix, suffix, kSuffix) != 0) {
+    return std::nullopt;
+  }
+  const std::string digits = file_name.substr(prefix, file_name.size() - prefix - suffix);
+  if (digits.size() > 18 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
+    return std::nullopt;
+  }
+  return std::stoll(digits);
+}
+
+std::string checkpoint_path(const std::string& dir, int64_t step) {
+  return (fs::path(dir) / checkpoint_file_name(step)).string();
+}
+
+std::vector<CheckpointEntry> list_checkpoints(const std::string& dir) {
+  std::vector<CheckpointEntry> entries;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return entries;
+  fs::directory_iterator it(dir, ec);
+  if (ec) throw DataError("cannot list checkpoint directory " + dir + ": " + ec.message());
+  for (const fs::directory_entry& entry : it) {
+    std::optional<int64_t> step = checkpoint_step(entry.path().filename().string());
+    if (step) entries.push_back({*step, entry.path().string()});
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const CheckpointEntry& a, const CheckpointEntry& b) { return a.step < b.step; });
+  return entries;
+}
+
+std::optional<CheckpointEntry> latest_valid(const std::string& dir) {
+  std::vector<CheckpointEntry> entries = list_checkpoints(dir);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    std::string problem = first_problem(it->path);
+    if (problem.empty()) return *it;
+    log::warn("skipping checkpoint " + it->path + ", which is not valid: " + problem);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n) {
+  const int64_t keep = std::max<int64_t>(keep_last_n, 1);
+  std::vector<CheckpointEntry> entries = list_checkpoints(dir);
+  std::vector<std::string> deleted;
+  int64_t valid_seen = 0;
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    if (!first_problem(it->path).empty()) continue;
+    if (++valid_seen <= keep) continue;
+    std::error_code ec;
+    if (!fs::remove(it->path, ec) && ec) {
+      throw DataError("cannot delete old checkpoint " + it->path + ": " + ec.message());
+    }
+    deleted.push_back(it->path);
+  }
+  return deleted;
+}
+
+}  // namespace journey

@@ -1,0 +1,43 @@
+// A run's checkpoint directory: ckpt-<step>.h5 files, the newest valid one, and pruning.
+//
+// Checkpoint files are named ckpt-<step zero-padded to 9 digits>.h5 and written atomically
+// (io/atomic_file.h); only names of exactly that pattern count (any digit count is parsed, so
+// steps past 999,999,999 still sort numerically), so temporary dot-files of writers that
+// crashed are ignored. A checkpoint is *valid* when CheckpointReader::open() accepts it and
+// verify() finds no problem, which reads it completely.
+//
+// Corrupt or truncated files are never deleted: they are evidence, and a human decides. A
+// missing directory holds no checkpoints; an unreadable one is a DataError.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace journey {
+
+struct CheckpointEntry {
+  int64_t step = 0;
+  std::string path;
+};
+
+// "ckpt-000001000.h5" for step 1000.
+std::string checkpoint_file_name(int64_t step);
+// The step of a checkpoint file name, or nothing when `file_name` is not one.
+std::optional<int64_t> checkpoint_step(const std::string& file_name);
+// dir/checkpoint_file_name(step).
+std::string checkpoint_path(const std::string& dir, int64_t step);
+
+// Every checkpoint file in `dir` by its name alone, oldest step first.
+std::vector<CheckpointEntry> list_checkpoints(const std::string& dir);
+
+// The newest valid checkpoint, or nothing. Each newer file that is not valid is skipped with a
+// log::warn naming it and its first problem.
+std::optional<CheckpointEntry> latest_valid(const std::string& dir);
+
+// Deletes valid checkpoints older than the `keep_last_n` newest valid ones (at least one is
+// always kept) and returns the deleted paths. Invalid files are left alone.
+std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n);
+
+}  // namespace journey

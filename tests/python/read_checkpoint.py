@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Independent reader for journey checkpoints (h5py), used by tests/io_test.cpp.
+
+Checks that FILE is a journey-checkpoint of format_version 1 at step STEP and that every
+dataset named by a --tensor PATH:DTYPE:SHAPE:SEED argument exists with that dtype and shape
+and holds the values of the test pattern below (the same formulas as tests/io_test.cpp's
+writer, computed here with numpy). Also checks that params/ holds exactly the expected
+parameters. Prints every mismatch; exits 0 when all match, 1 otherwise.
+
+  read_checkpoint.py FILE --step 1000 --tensor params/layers.0.attn.wq:float32:8x6:1 ...
+"""
+import argparse
+import sys
+
+import h5py
+import numpy as np
+
+
+def pattern(dtype, count, seed):
+    i = np.arange(count, dtype=np.int64)
+    if dtype == "float32":
+        return (((i * 7 + seed * 13) % 1001 - 500) / 64.0).astype(np.float32)
+    if dtype == "uint8":
+        return ((i * 5 + seed) % 4 != 0).astype(np.uint8)
+    if dtype == "int64":
+        return i * seed - 3
+    if dtype == "float64":
+        return i * 0.5 + seed
+    raise ValueError("unknown dtype " + dtype)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("file")
+    parser.add_argument("--step", type=int, required=True)
+    parser.add_argument("--tensor", action="append", default=[])
+    args = parser.parse_args()
+
+    problems = []
+    with h5py.File(args.file, "r") as f:
+        fmt = f.attrs.get("format")
+        if fmt != "journey-checkpoint":
+            problems.append("format attribute is %r, expected 'journey-checkpoint'" % (fmt,))
+        if f.attrs.get("format_version") != 1:
+            problems.append("format_version is %r" % (f.attrs.get("format_version"),))
+        if f.attrs.get("step") != args.step:
+            problems.append("step is %r, expected %d" % (f.attrs.get("step"), args.step))
+        expected_params = set()
+        for spec in args.tensor:
+            path, dtype, shape_text, seed = spec.split(":")
+            shape = tuple(int(d) for d in shape_text.split("x"))
+            if path.startswith("params/"):
+                expected_params.add(path[len("params/"):])
+            if path not in f:
+                problems.append("%s is missing" % path)
+                continue
+            d = f[path]
+            if d.dtype != np.dtype(dtype):
+                problems.append("%s has dtype %s, expected %s" % (path, d.dtype, dtype))
+                continue
+            if d.shape != shape:
+                problems.append("%s has shape %s, expected %s" % (path, d.shape, shape))
+                continue
+            want = pattern(dtype, int(np.prod(shape)), int(seed)).reshape(shape)
+            got = d[()]
+            if not np.array_equal(got, want):
+                bad = np.argwhere(got != want)[0]
+                problems.append("%s differs at %s: %r, expected %r"
+                                % (path, tuple(bad), got[tuple(bad)], want[tuple(bad)]))
+        found_params = set(f["params"].keys()) if "params" in f else set()
+        if found_params != expected_params:
+            problems.append("params/ holds %s, expected %s"
+                            % (sorted(found_params), sorted(expected_params)))
+    for p in problems:
+        print("read_checkpoint.py: " + p)
+    if problems:
+        return 1
+    print("read_checkpoint.py: ok, %d datasets match" % len(args.tensor))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

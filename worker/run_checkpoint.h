@@ -1,0 +1,50 @@
+// Saving and restoring a training run through an HDF5 checkpoint (io/checkpoint_file.h).
+//
+// Tensors are stored at their full logical shapes, so a checkpoint written by k ranks
+// restores on any j: each rank reads its own rows of every parameter, mask and AdamW moment.
+// The sharded write gathers each unit's slabs over the group and the group leader writes
+// them (serial HDF5; docs/checkpoint-format.md says why), one unit at a time, so no rank
+// holds more than one unit in full.
+//
+// Nothing in training draws random numbers after initialisation (no dropout; the loader is
+// a pure function of seed and step), so the step, the AdamW step count, the weights, moments
+// and masks are the whole state: resuming gives bitwise the run that never stopped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "worker/sharded_model.h"
+#include "worker/step_metrics.h"
+
+namespace journey {
+
+struct CheckpointMeta {
+  int64_t step = 0;         // The next step to train.
+  int64_t tokens_seen = 0;
+  int64_t adam_steps = 0;
+  double keep = 1.0;        // Keep fraction in force (schedule state, for inspection).
+  std::string cell_id;
+  std::string tokenizer_hash;
+  std::string config_ini;   // The effective config of the run.
+  std::vector<uint8_t> tokenizer_model;  // So `journey eval` needs only the checkpoint.
+};
+
+// Collective over the model's group; the leader (rank 0) writes `path` atomically.
+void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta,
+                     const MetricsHistory& history, const std::string& path);
+
+// Collective: every rank reads its rows into the model. Throws DataError naming the file
+// when the checkpoint belongs to another run: a different model, data or training config
+// (operational keys such as threads or checkpoint cadence may differ), another tokenizer,
+// or tensors of other shapes.
+CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
+                               const RunConfig& expected, const std::string& tokenizer_hash,
+                               MetricsHistory* history);
+
+// The config keys that change results, as INI text: what a checkpoint must agree on.
+std::string result_relevant_config(const RunConfig& config);
+
+}  // namespace journey
