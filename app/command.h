@@ -34,9 +34,12 @@ int run_schedule(const Args& args);
 // -- data --
 int run_prepare(const Args& args);
 // -- fit --
+int run_fit(const Args& args);
+int run_plan(const Args& args);
 // -- io --
 int run_inspect(const Args& args);
 // -- worker --
 int run_train(const Args& args);
+int run_sweep(const Args& args);
 
 }  // namespace journey

@@ -14,11 +14,14 @@ const std::vector<Command> kCommands = {
     {"prepare", "build a dataset (tokenizer + token shards) from the default corpus or files",
      run_prepare},
     // -- fit --
+    {"fit", "fit the scaling laws to results, with bootstrap intervals and validation", run_fit},
+    {"plan", "the sparsity, size and tokens with the lowest predicted loss for a budget", run_plan},
     // -- io --
     {"inspect", "show a checkpoint's step, sparsity and N-bar, and verify its checksums",
      run_inspect},
     // -- worker --
     {"train", "train one cell (one model, schedule and dataset) on this launch's ranks", nullptr},
+    {"sweep", "run a sweep: a coordinator and worker groups over the [sweep] grid", nullptr},
 };
 
 }  // namespace

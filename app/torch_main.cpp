@@ -9,6 +9,7 @@ namespace {
 
 const std::vector<Command> kTorchCommands = {
     {"train", "train one cell (one model, schedule and dataset) on this launch's ranks", run_train},
+    {"sweep", "run a sweep: a coordinator and worker groups over the [sweep] grid", run_sweep},
 };
 
 }  // namespace

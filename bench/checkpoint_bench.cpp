@@ -205,12 +205,13 @@ struct Variant {
   CheckpointWriteOptions options;
 };
 
-CheckpointWriteOptions options_of(int float_level, bool shuffle, int integer_level,
-                                  int64_t chunk_bytes) {
+CheckpointWriteOptions options_of(int float_level, bool shuffle, int mask_level,
+                                  int64_t chunk_bytes, bool one_bit_masks) {
   CheckpointWriteOptions o;
+  o.one_bit_masks = one_bit_masks;
   o.float_deflate_level = float_level;
   o.shuffle = shuffle;
-  o.integer_deflate_level = integer_level;
+  o.mask_deflate_level = mask_level;
   o.chunk_bytes = chunk_bytes;
   return o;
 }
@@ -238,14 +239,15 @@ void bench_sparsity(const std::string& dir, double sparsity, int repeat) {
 
   const int64_t KiB = 1024, MiB = 1024 * 1024;
   const Variant variants[] = {
-      {"f32 none, u8 deflate1, 1 MiB", options_of(0, true, 1, 1 * MiB)},
-      {"f32 none, u8 deflate1, 256 KiB", options_of(0, true, 1, 256 * KiB)},
-      {"f32 none, u8 deflate1, 4 MiB", options_of(0, true, 1, 4 * MiB)},
-      {"f32 none, u8 deflate4, 1 MiB", options_of(0, true, 4, 1 * MiB)},
-      {"f32 none, u8 none, 1 MiB", options_of(0, true, 0, 1 * MiB)},
-      {"f32 deflate1, 1 MiB", options_of(1, false, 1, 1 * MiB)},
-      {"f32 shuffle+deflate1, 1 MiB", options_of(1, true, 1, 1 * MiB)},
-      {"f32 shuffle+deflate4, 1 MiB", options_of(4, true, 1, 1 * MiB)},
+      {"f32 none, mask 1-bit, 1 MiB", options_of(0, true, 0, 1 * MiB, true)},
+      {"f32 none, mask 1-bit, 256 KiB", options_of(0, true, 0, 256 * KiB, true)},
+      {"f32 none, mask 1-bit, 4 MiB", options_of(0, true, 0, 4 * MiB, true)},
+      {"f32 none, mask 1-bit+deflate1, 1 MiB", options_of(0, true, 1, 1 * MiB, true)},
+      {"f32 none, mask u8, 1 MiB", options_of(0, true, 0, 1 * MiB, false)},
+      {"f32 none, mask u8+deflate1, 1 MiB", options_of(0, true, 1, 1 * MiB, false)},
+      {"f32 deflate1, mask 1-bit, 1 MiB", options_of(1, false, 0, 1 * MiB, true)},
+      {"f32 shuffle+deflate1, mask 1-bit", options_of(1, true, 0, 1 * MiB, true)},
+      {"f32 shuffle+deflate4, mask 1-bit", options_of(4, true, 0, 1 * MiB, true)},
   };
   for (const Variant& v : variants) {
     std::vector<double> w, r, verify;
@@ -283,8 +285,8 @@ void bench_masks(const std::string& dir, double sparsity, int repeat) {
     }
   }
   const std::string path = dir + "/masks.h5";
-  auto run = [&](const char* label, bool packed, int level) {
-    CheckpointWriteOptions o = options_of(0, true, level, 1 << 20);
+  auto run = [&](const char* label, bool packed, bool one_bit, int level) {
+    CheckpointWriteOptions o = options_of(0, true, level, 1 << 20, one_bit);
     std::vector<double> w, r;
     double size = 0;
     for (int i = 0; i < repeat; ++i) {
@@ -326,11 +328,13 @@ void bench_masks(const std::string& dir, double sparsity, int repeat) {
   };
   std::printf("\nmasks alone, sparsity %.2f: %.1fM elements\n", sparsity, elements / 1e6);
   std::printf("%-30s %16s %16s %18s\n", "encoding", "write", "read", "file size");
-  run("uint8 0/1, no deflate", false, 0);
-  run("uint8 0/1, deflate 1", false, 1);
-  run("uint8 0/1, deflate 4", false, 4);
-  run("bit-packed, no deflate", true, 0);
-  run("bit-packed, deflate 1", true, 1);
+  run("uint8 0/1, no deflate", false, false, 0);
+  run("uint8 0/1, deflate 1", false, false, 1);
+  run("uint8 0/1, deflate 4", false, false, 4);
+  run("1-bit (N-bit filter)", false, true, 0);
+  run("1-bit (N-bit filter), deflate 1", false, true, 1);
+  run("bit-packed by hand", true, false, 0);
+  run("bit-packed by hand, deflate 1", true, false, 1);
 }
 
 }  // namespace

@@ -327,6 +327,19 @@ std::string to_ini(const RunConfig& config) {
   return out.str();
 }
 
+std::string result_identity(const RunConfig& config) {
+  RunConfig c = config;
+  const RunConfig defaults;
+  c.train.threads = defaults.train.threads;
+  c.train.log_every = defaults.train.log_every;
+  c.train.checkpoint_every = defaults.train.checkpoint_every;
+  c.train.keep_checkpoints = defaults.train.keep_checkpoints;
+  c.data.dir = defaults.data.dir;
+  c.data.sources = defaults.data.sources;
+  c.sweep.group_size = defaults.sweep.group_size;
+  return to_ini(c);
+}
+
 std::string config_help() {
   RunConfig defaults;
   std::ostringstream out;

@@ -108,6 +108,12 @@ void validate(const RunConfig& config);
 // The complete effective config in INI syntax; parse_config() of it gives `config` back.
 std::string to_ini(const RunConfig& config);
 
+// The config keys that change results, as INI text: to_ini() with the operational keys
+// (threads, logging and checkpoint cadence, dataset location, group size) reset. Two runs
+// with the same identity compute the same thing; checkpoints and sweep directories are
+// refused by a run with another identity.
+std::string result_identity(const RunConfig& config);
+
 // Help text listing every key, its default and its meaning.
 std::string config_help();
 

@@ -29,6 +29,11 @@ MpiSession::~MpiSession() {
 }
 
 Communicator::Communicator(MPI_Comm comm, bool owned) : comm_(comm), owned_(owned) {
+  if (comm_ == MPI_COMM_NULL) {  // A rank that split() left out (color MPI_UNDEFINED).
+    rank_ = -1;
+    size_ = 0;
+    return;
+  }
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
 }
@@ -63,7 +68,7 @@ Communicator::~Communicator() {
 Communicator Communicator::split(int color, int key) const {
   MPI_Comm out = MPI_COMM_NULL;
   check_mpi(MPI_Comm_split(comm_, color, key, &out), "MPI_Comm_split");
-  MPI_Comm_set_errhandler(out, MPI_ERRORS_RETURN);
+  if (out != MPI_COMM_NULL) MPI_Comm_set_errhandler(out, MPI_ERRORS_RETURN);
   return Communicator(out, true);
 }
 

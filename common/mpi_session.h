@@ -37,7 +37,8 @@ class Communicator {
 
   // How many ranks of this communicator share this node (MPI_COMM_TYPE_SHARED).
   int ranks_on_node() const;
-  // MPI_Comm_split: ranks with the same color form a communicator, ordered by key.
+  // MPI_Comm_split: ranks with the same color form a communicator, ordered by key. A rank
+  // with color MPI_UNDEFINED gets an empty communicator (size 0).
   Communicator split(int color, int key) const;
   void barrier() const;
 

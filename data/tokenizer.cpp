@@ -11,9 +11,6 @@ namespace journey {
 namespace {
 
 constexpr int kTrainerThreads = 2;
-// SentencePiece's BPE encoder slows down on long inputs (about 1 MB/s on a whole book against
-// 3 MB/s on ~1 KB pieces), so encode() feeds it pieces of about this size.
-constexpr size_t kEncodeChunkBytes = 1024;
 
 class VectorIterator : public sentencepiece::SentenceIterator {
  public:
@@ -54,7 +51,8 @@ std::string Tokenizer::train(const std::vector<std::string>& sentences, int64_t 
     throw DataError("SentencePiece could not train a tokenizer of " + std::to_string(vocab_size) +
                     " pieces on " + std::to_string(sentences.size()) +
                     " sample sentences: " + status.ToString() +
-                    " (for a small corpus, lower data.vocab_size)");
+                    " (data.vocab_size must hold 259 special and byte pieces plus the text's common "
+                    "characters, and a small corpus supports only a small vocabulary)");
   }
   return model;
 }
@@ -83,15 +81,15 @@ Tokenizer Tokenizer::from_bytes(const std::string& model_bytes) {
   return Tokenizer(std::move(processor));
 }
 
-std::vector<int> Tokenizer::encode(std::string_view text) const {
+std::vector<int> Tokenizer::encode(std::string_view text, size_t chunk_bytes) const {
   std::vector<int> ids, chunk_ids;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.size();
-    if (text.size() - pos > kEncodeChunkBytes) {
+    if (chunk_bytes > 0 && text.size() - pos > chunk_bytes) {
       // Cut before a space or after a newline: no piece spans either, so the ids are those of
       // one Encode call on the whole text.
-      size_t cut = text.find_last_of(" \n", pos + kEncodeChunkBytes);
+      size_t cut = text.find_last_of(" \n", pos + chunk_bytes);
       if (cut == std::string_view::npos || cut <= pos) cut = text.find_first_of(" \n", pos + 1);
       if (cut != std::string_view::npos) end = text[cut] == '\n' ? cut + 1 : cut;
     }

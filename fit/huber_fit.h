@@ -7,13 +7,18 @@
 // max(|f|, 1)), so with the mean, whose values are about 1e-5, L-BFGS stops far from the
 // optimum, as Epoch AI found with SciPy. Reduction::kMean exists to show that in a test.
 //
-// Optimiser: L-BFGS from LBFGSpp (Debian liblbfgspp-dev) with analytic gradients, from every
-// start point; the lowest objective wins (ties: the lowest start index), so the result does
-// not depend on the thread count. Why LBFGSpp rather than hand-written descent or numeric
-// gradients: it is a maintained, header-only L-BFGS with strong-Wolfe line searches, and the
-// analytic gradient of a log-sum-exp is exact and costs one pass over the points, where
-// finite differences would cost 5-7 passes and lose half the digits near the optimum, which
-// is exactly where the tiny Huber delta makes the objective flat.
+// Optimiser: L-BFGS from LBFGSpp (Debian liblbfgspp-dev) with analytic gradients, in two
+// stages. Grid stage: every start point, with SciPy's stopping rules as the replication used
+// them (so Reduction::kMean stops early there, as Epoch AI found). Polishing stage: the
+// distinct optima the grid reached continue with patient rules (no objective test, gradient
+// norm 1e-8) to the minimum of their basin; the lowest objective wins (ties: the lowest
+// start index), so the result does not depend on the thread count. Polished, the mean and
+// the sum reach the same optimum: the reduction matters only through the stopping rules.
+// Why LBFGSpp rather than hand-written descent or numeric gradients: it is a maintained,
+// header-only L-BFGS with Wolfe line searches, and the analytic gradient of a log-sum-exp
+// is exact and costs one pass over the points, where finite differences would cost 6-8
+// passes and lose half the digits near the optimum, which is exactly where the tiny Huber
+// delta makes the objective flat. See docs/fit.md.
 //
 // Errors: none for finite inputs; a start that fails (line search breakdown) keeps the best
 // point it evaluated.
@@ -30,7 +35,8 @@ enum class Reduction { kSum, kMean };
 struct FitOptions {
   double huber_delta = 1e-3;
   Reduction reduction = Reduction::kSum;
-  int threads = 2;  // Start points run on this many std::threads.
+  int threads = 2;     // Start points run on this many std::threads.
+  bool polish = true;  // Off: the grid stage alone, as the replication ran it.
 };
 
 // The objective at `x`; when `grad` is not null it receives the gradient.
@@ -38,11 +44,11 @@ double huber_objective(LawForm form, const std::vector<LawPoint>& points, const 
                        double* grad, const FitOptions& options);
 
 struct FitResult {
-  Law law;                  // The best end point over all starts.
-  double objective = 0;     // The objective there.
-  int best_start = -1;      // Its index in the start list.
-  // Distinct end points (local optima), best first, at most kMaxOptima; optima[0] is law.x.
-  // Resamples and held-out fits start from these (fit/bootstrap.h).
+  Law law;               // The best end point over all starts.
+  double objective = 0;  // The objective there.
+  int best_start = -1;   // Its index in the start list.
+  // Distinct end points (local optima, polished), best first, at most kMaxOptima;
+  // optima[0] is law.x. Resamples and held-out fits start from these (fit/bootstrap.h).
   std::vector<std::vector<double>> optima;
   static constexpr int kMaxOptima = 8;
 };

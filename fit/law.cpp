@@ -9,7 +9,9 @@ const char* law_form_name(LawForm form) {
   return form == LawForm::kChinchilla ? "chinchilla" : "sparse";
 }
 
-int parameter_count(LawForm form) { return form == LawForm::kChinchilla ? 5 : 7; }
+int parameter_count(LawForm form) {
+  return form == LawForm::kChinchilla ? 5 : 7;
+}
 
 const std::vector<std::string>& coefficient_names(LawForm form) {
   static const std::vector<std::string> kChinchilla = {"A", "B", "E", "alpha", "beta"};
@@ -76,8 +78,7 @@ std::vector<double> Law::coefficients() const {
   if (form == LawForm::kChinchilla) {
     return {std::exp(x[0]), std::exp(x[1]), std::exp(x[2]), x[3], x[4]};
   }
-  return {std::exp(x[0]), x[6], std::exp(x[1]), x[4], std::exp(x[2] / x[5]), x[5],
-          std::exp(x[3])};
+  return {std::exp(x[0]), x[6], std::exp(x[1]), x[4], std::exp(x[2] / x[5]), x[5], std::exp(x[3])};
 }
 
 Law chinchilla_law(double A, double B, double E, double alpha, double beta) {

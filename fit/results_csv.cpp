@@ -167,7 +167,8 @@ ResultsTable read_results_csv(const std::string& path) {
   std::vector<std::string> header;
   while (header.empty() && std::getline(in, line)) {
     ++line_number;
-    if (!trim(line).empty()) header = split_record(line, file + " line " + std::to_string(line_number));
+    if (!trim(line).empty())
+      header = split_record(line, file + " line " + std::to_string(line_number));
   }
   if (header.empty()) throw DataError(file + ": empty file; expected a header row");
   const int header_line = line_number;
@@ -180,8 +181,8 @@ ResultsTable read_results_csv(const std::string& path) {
   }
   for (const char* name : kRequired) {
     if (!columns.count(name)) {
-      throw DataError(file + " line " + std::to_string(header_line) + ": missing column '" +
-                      name + "' (required: n_avg, n_final, n_initial, tokens, loss)");
+      throw DataError(file + " line " + std::to_string(header_line) + ": missing column '" + name +
+                      "' (required: n_avg, n_final, n_initial, tokens, loss)");
     }
   }
 
@@ -205,8 +206,7 @@ ResultsTable read_results_csv(const std::string& path) {
   if (in.bad()) throw DataError("cannot read results " + file + ": read error");
   if (static_cast<int>(table.runs.size()) < kMinRuns) {
     throw DataError(file + ": " + std::to_string(table.runs.size()) +
-                    " usable runs (status done); a fit needs at least " +
-                    std::to_string(kMinRuns));
+                    " usable runs (status done); a fit needs at least " + std::to_string(kMinRuns));
   }
   return table;
 }

@@ -65,12 +65,17 @@ inline constexpr char kState[] = "state";
 inline constexpr char kActiveSeries[] = "history/active";
 }  // namespace checkpoint
 
-// How datasets are stored. The defaults were chosen by bench/checkpoint_bench (see
-// BENCHMARKS.md and docs/checkpoint-format.md).
+// How datasets are stored. The defaults were chosen by bench/checkpoint_bench (BENCHMARKS.md,
+// docs/checkpoint-format.md): deflate on float tensors costs 10-20x in write speed for a 5-10%
+// smaller dense file, so it is off unless a caller trades speed for space.
 struct CheckpointWriteOptions {
   int float_deflate_level = 0;    // float32/float64 datasets; 0 stores them uncompressed.
-  int integer_deflate_level = 1;  // uint8/int64 datasets (masks, series, blobs).
+  int integer_deflate_level = 1;  // int64 and uint8 datasets other than masks (series, blobs).
+  int mask_deflate_level = 0;     // masks/ (after 1-bit packing, deflate gains nothing).
   bool shuffle = true;            // Byte-shuffle before deflate (helps float exponents).
+  // uint8 tensors under masks/ are stored 1 bit per value (HDF5's N-bit filter); readers still
+  // see uint8 0/1 of the parameter's shape. Their values must then be 0 or 1.
+  bool one_bit_masks = true;
   int64_t chunk_bytes = 1 << 20;  // Target uncompressed bytes per chunk, in whole rows.
 };
 

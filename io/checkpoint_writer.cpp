@@ -41,6 +41,8 @@ struct CheckpointWriter::Impl {
     h5::Dataset dataset;
     TensorInfo info;
     int64_t chunk_rows = 0;            // 0: contiguous (empty tensor).
+    bool one_bit = false;              // A mask stored 1 bit per value.
+    h5::Datatype one_bit_type;         // Then its 1-bit type, in memory and in the file.
     std::map<int64_t, int64_t> written;  // Disjoint row ranges begin -> end, merged.
     int64_t written_rows = 0;
   };
@@ -77,9 +79,14 @@ struct CheckpointWriter::Impl {
     return dapl;
   }
 
-  int deflate_level(DType dtype) const {
-    return dtype == DType::kFloat32 || dtype == DType::kFloat64 ? options.float_deflate_level
-                                                                : options.integer_deflate_level;
+  static bool is_mask(const std::string& path, DType dtype) {
+    const std::string masks = std::string(checkpoint::kMasks) + "/";
+    return dtype == DType::kUInt8 && path.compare(0, masks.size(), masks) == 0;
+  }
+
+  int deflate_level(const std::string& path, DType dtype) const {
+    if (dtype == DType::kFloat32 || dtype == DType::kFloat64) return options.float_deflate_level;
+    return is_mask(path, dtype) ? options.mask_deflate_level : options.integer_deflate_level;
   }
 
   // Chunks of whole rows near options.chunk_bytes; filters shuffle (if compressing a
@@ -95,7 +102,10 @@ struct CheckpointWriter::Impl {
     chunk[0] = static_cast<hsize_t>(t.chunk_rows);
     h5::check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()),
               file_name(), label, "set its chunk shape");
-    const int level = deflate_level(t.info.dtype);
+    if (t.one_bit) {
+      h5::check(H5Pset_nbit(dcpl.get()), file_name(), label, "set the N-bit filter");
+    }
+    const int level = deflate_level(path, t.info.dtype);
     if (level > 0) {
       if (options.shuffle && dtype_size(t.info.dtype) > 1) {
         h5::check(H5Pset_shuffle(dcpl.get()), file_name(), label, "set the shuffle filter");
@@ -189,6 +199,13 @@ void CheckpointWriter::create_tensor(const std::string& raw_path, DType dtype,
   Impl::Tensor t;
   t.info = TensorInfo{dtype, std::move(shape)};
   const std::string label = dataset_label(path);
+  hid_t file_type = checkpoint_hdf5::file_type(dtype);
+  if (impl_->options.one_bit_masks && Impl::is_mask(path, dtype)) {
+    t.one_bit = true;
+    t.one_bit_type = h5::Datatype(h5::check(H5Tcopy(H5T_STD_U8LE), file, label, "create its type"));
+    h5::check(H5Tset_precision(t.one_bit_type.get(), 1), file, label, "create its 1-bit type");
+    file_type = t.one_bit_type.get();
+  }
   std::vector<hsize_t> dims(t.info.shape.begin(), t.info.shape.end());
   h5::Dataspace space(h5::check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                                 file, label, "create its dataspace"));
@@ -198,7 +215,7 @@ void CheckpointWriter::create_tensor(const std::string& raw_path, DType dtype,
   h5::check(H5Pset_create_intermediate_group(lcpl.get(), 1), file, label,
             "allow its parent groups");
   t.dataset = h5::Dataset(h5::check(
-      H5Dcreate2(impl_->file.get(), path.c_str(), checkpoint_hdf5::file_type(dtype), space.get(),
+      H5Dcreate2(impl_->file.get(), path.c_str(), file_type, space.get(),
                  lcpl.get(), dcpl.get(), dapl.get()),
       file, label, "create it"));
   if (t.info.rows() == 0 || t.info.row_elements() == 0) {
@@ -229,6 +246,18 @@ void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin
                                       file, label, "reopen it"));
   }
   const std::string action = "write " + rows_text(row_begin, row_count);
+  if (t.one_bit) {
+    const auto* bytes = static_cast<const uint8_t*>(data);
+    const int64_t n = row_count * t.info.row_elements();
+    for (int64_t i = 0; i < n; ++i) {
+      if (bytes[i] > 1) {
+        throw std::invalid_argument("checkpoint " + file + ": mask '" + path + "' gets value " +
+                                    std::to_string(bytes[i]) + " in row " +
+                                    std::to_string(row_begin + i / t.info.row_elements()) +
+                                    "; mask values must be 0 or 1");
+      }
+    }
+  }
   h5::Dataspace file_space(h5::check(H5Dget_space(t.dataset.get()), file, label, action));
   std::vector<hsize_t> start(t.info.shape.size(), 0), count(t.info.shape.begin(), t.info.shape.end());
   start[0] = static_cast<hsize_t>(row_begin);
@@ -240,7 +269,10 @@ void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin
   // of mapping every element between spaces of different rank (10x slower, measured).
   h5::Dataspace memory_space(h5::check(
       H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), file, label, action));
-  h5::check(H5Dwrite(t.dataset.get(), checkpoint_hdf5::memory_type(t.info.dtype),
+  // A 1-bit mask is written with its own type: bytes that are 0 or 1 need no conversion.
+  const hid_t memory_type =
+      t.one_bit ? t.one_bit_type.get() : checkpoint_hdf5::memory_type(t.info.dtype);
+  h5::check(H5Dwrite(t.dataset.get(), memory_type,
                      memory_space.get(), file_space.get(), H5P_DEFAULT, data),
             file, label, action);
   impl_->mark_written(t, row_begin, row_begin + row_count);

@@ -40,6 +40,7 @@ struct Header {
 static_assert(sizeof(Header) == TokenShard::kHeaderBytes, "header must be 64 bytes");
 
 uint32_t crc32_of(uint32_t crc, const void* data, size_t bytes) {
+  if (bytes == 0) return crc;  // zlib treats a null buffer as "give the initial value".
   return static_cast<uint32_t>(
       crc32_z(crc, static_cast<const Bytef*>(data), static_cast<z_size_t>(bytes)));
 }

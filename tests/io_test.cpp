@@ -293,6 +293,33 @@ TEST_F(Checkpoint, RoundTripOfTensorsAttributesSeriesAndBlobs) {
   EXPECT_TRUE(check_consistency(r).empty());
 }
 
+// Masks take one bit per value on disk, behind the same uint8 0/1 interface.
+TEST_F(Checkpoint, MasksAreStoredOneBitPerValue) {
+  const int64_t rows = 512, cols = 512;
+  std::vector<uint8_t> mask = mask_pattern(rows * cols, 1);
+  auto write = [&](const std::string& file, bool one_bit) {
+    CheckpointWriteOptions options;
+    options.one_bit_masks = one_bit;
+    CheckpointWriter w(file, options);
+    w.write_tensor("masks/w", DType::kUInt8, {rows, cols}, mask.data());
+    w.commit();
+  };
+  write(path("bits.h5"), true);
+  write(path("bytes.h5"), false);
+  EXPECT_LT(fs::file_size(path("bits.h5")) * 6, fs::file_size(path("bytes.h5")));
+  {
+    h5::File f(H5Fopen(path("bits.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    h5::Dataset d(H5Dopen2(f.get(), "masks/w", H5P_DEFAULT));
+    h5::Datatype type(H5Dget_type(d.get()));
+    EXPECT_EQ(H5Tget_precision(type.get()), 1u);
+  }
+  CheckpointReader r = CheckpointReader::open(path("bits.h5"));
+  EXPECT_EQ(r.info("masks/w").dtype, DType::kUInt8);
+  std::vector<uint8_t> back(mask.size(), 7);
+  r.read_rows("masks/w", 100, 300, back.data());
+  EXPECT_TRUE(std::equal(back.begin(), back.begin() + 300 * cols, mask.begin() + 100 * cols));
+}
+
 // Tensors written as row slabs by k "ranks" in scrambled orders, read back by j "ranks" in
 // other row ranges; small chunks so that slabs start and end inside chunks.
 struct GroupSizes {
@@ -403,6 +430,8 @@ TEST_F(Checkpoint, MisuseIsRejected) {
   EXPECT_THROW(w.write_rows("params/x", -1, 1, values.data()), std::invalid_argument);
   EXPECT_THROW(w.write_rows("params/x", 0, 4, bytes.data()), std::invalid_argument);
   EXPECT_THROW(w.write_rows("masks/x", 0, 4, values.data()), std::invalid_argument);
+  bytes[3] = 2;  // Masks are stored one bit per value.
+  EXPECT_THROW(w.write_rows("masks/x", 0, 4, bytes.data()), std::invalid_argument);
   EXPECT_THROW(w.set_attr(checkpoint::kFormatAttr, "other"), std::invalid_argument);
   EXPECT_THROW(w.set_attr(checkpoint::kFormatVersionAttr, 2), std::invalid_argument);
 }
@@ -503,7 +532,7 @@ TEST_F(Checkpoint, FlippedByteInAChunkIsCaughtByTheChecksum) {
   EXPECT_NE(problems[0].error.find("rows 16-23"), std::string::npos) << problems[0].error;
 }
 
-TEST_F(Checkpoint, FlippedByteInACompressedMaskIsCaught) {
+TEST_F(Checkpoint, FlippedByteInAOneBitMaskIsCaught) {
   const std::string file = path("ckpt.h5");
   write_small_checkpoint(file, 100);
   corrupt_chunk(file, "masks/layers.0.attn.wq", 0);
@@ -540,7 +569,9 @@ TEST_F(Checkpoint, MissingNonHdf5AndForeignFilesAreDataErrorsNamingTheFile) {
 TEST_F(Checkpoint, ConsistencyNamesEveryDisagreement) {
   const std::string file = path("ckpt.h5");
   {
-    CheckpointWriter w(file);
+    CheckpointWriteOptions bytes_per_mask_value;  // So that a mask can hold a 2.
+    bytes_per_mask_value.one_bit_masks = false;
+    CheckpointWriter w(file, bytes_per_mask_value);
     std::vector<uint8_t> mask = mask_pattern(4 * 3, 1);
     std::vector<float> good = masked(float_pattern(12, 1), mask);
     w.write_tensor("params/good", DType::kFloat32, {4, 3}, good.data());

@@ -27,19 +27,6 @@ std::string first_difference(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-std::string result_relevant_config(const RunConfig& config) {
-  RunConfig c = config;
-  // Operational keys: they change how a run is carried out, not what it computes.
-  c.train.threads = 0;
-  c.train.log_every = 1;
-  c.train.checkpoint_every = 0;
-  c.train.keep_checkpoints = 1;
-  c.data.dir.clear();
-  c.data.sources.clear();
-  c.sweep = SweepConfig{};
-  return to_ini(c);
-}
-
 void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta,
                      const MetricsHistory& history, const std::string& path) {
   c10::AutoGradMode no_grad(false);
@@ -98,9 +85,9 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
   }
   // Comparing the result-relevant keys catches a checkpoint of another run that shares
   // the directory, and a resume with a changed config.
-  const std::string want = result_relevant_config(expected);
+  const std::string want = result_identity(expected);
   const std::string have =
-      result_relevant_config(parse_config_text(meta.config_ini, "config stored in " + path));
+      result_identity(parse_config_text(meta.config_ini, "config stored in " + path));
   if (want != have) {
     throw DataError("checkpoint " + path + " belongs to another run: " +
                     first_difference(have, want));

@@ -44,7 +44,4 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
                                const RunConfig& expected, const std::string& tokenizer_hash,
                                MetricsHistory* history);
 
-// The config keys that change results, as INI text: what a checkpoint must agree on.
-std::string result_relevant_config(const RunConfig& config);
-
 }  // namespace journey

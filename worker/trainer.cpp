@@ -11,6 +11,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "common/log.h"
 #include "data/batch_loader.h"
 #include "data/dataset.h"
@@ -156,6 +157,12 @@ TrainResult Trainer::run() {
     return sums[0] / sums[1];
   };
 
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log_file(nullptr, &std::fclose);
+  if (leader && options_.print_progress && !options_.log_path.empty()) {
+    log_file.reset(std::fopen(options_.log_path.c_str(), "a"));
+    if (!log_file) throw DataError("cannot append to " + options_.log_path);
+  }
+  std::FILE* progress = log_file ? log_file.get() : stdout;
   std::vector<int64_t> tokens(static_cast<size_t>(share.count * (m.seq_len + 1)));
   double tokens_per_s_sum = 0.0;
   int64_t steps_here = 0;
@@ -212,12 +219,13 @@ TrainResult Trainer::run() {
     if (leader && options_.print_progress &&
         ((step + 1) % config_.train.log_every == 0 || step + 1 == plan.total_steps)) {
       const double eta = (plan.total_steps - step - 1) * (seconds_since(process_start) / steps_here);
-      std::printf("%s step %lld/%lld | loss %.4f | lr %.2e | density %.3f | %.1fk tok/s | "
-                  "MFU %.0f%% | ETA %s\n",
+      std::fprintf(progress,
+                   "%s step %lld/%lld | loss %.4f | lr %.2e | density %.3f | %.1fk tok/s | "
+                   "MFU %.0f%% | ETA %s\n",
                   options_.cell_id.c_str(), static_cast<long long>(step + 1),
                   static_cast<long long>(plan.total_steps), loss, lr, r.density,
                   r.tokens_per_s / 1000, 100 * r.mfu, format_duration(eta).c_str());
-      std::fflush(stdout);
+      std::fflush(progress);
     }
 
     // 7. Evaluation and checkpoints.

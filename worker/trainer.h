@@ -35,8 +35,10 @@ struct TrainerOptions {
   std::string cell_id;
   // Resume from the newest valid checkpoint in out_dir/checkpoints when there is one.
   bool resume = true;
-  // Print a progress line every train.log_every steps (group leader only).
+  // Print a progress line every train.log_every steps (group leader only), to stdout or,
+  // when log_path is set, appended to that file.
   bool print_progress = true;
+  std::string log_path;
   // Called on the leader after every step.
   std::function<void(const StepRecord&)> on_step;
   // Polled on every rank at each step boundary; the group stops if any rank says so.

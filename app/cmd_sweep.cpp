@@ -1,0 +1,153 @@
+// `journey sweep`: the main job. mpirun -np 1+G*k journey sweep --config S.ini ...
+// Rank 0 coordinates (coordinator/sweep_coordinator.h); the other ranks form G worker
+// groups of k ranks (coordinator/worker_group.h).
+#include <mpi.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+#include "app/cli.h"
+#include "common/error.h"
+#include "common/exit_codes.h"
+#include "common/log.h"
+#include "common/mpi_session.h"
+#include "common/stop_signal.h"
+#include "coordinator/dry_run.h"
+#include "coordinator/messages.h"
+#include "coordinator/sweep_coordinator.h"
+#include "coordinator/worker_group.h"
+#include "data/dataset.h"
+#include "schedules/grid.h"
+#include "worker/matmul_peak.h"
+#include "worker/threads.h"
+
+namespace po = boost::program_options;
+
+namespace journey {
+namespace {
+
+// Worker ranks (all but the coordinator) sharing this rank's node.
+int workers_on_node(const Communicator& world) {
+  MPI_Comm node;
+  check_mpi(MPI_Comm_split_type(world.handle(), MPI_COMM_TYPE_SHARED, world.rank(),
+                                MPI_INFO_NULL, &node),
+            "MPI_Comm_split_type");
+  int size = 1, is_worker = world.rank() != 0, workers = 0;
+  MPI_Comm_size(node, &size);
+  MPI_Allreduce(&is_worker, &workers, 1, MPI_INT, MPI_SUM, node);
+  MPI_Comm_free(&node);
+  return std::max(1, workers);
+}
+
+// Checks the dataset on rank 0 and tells every rank whether to go on, so a bad dataset
+// stops the whole launch with one clear message instead of hanging the workers. Returns the
+// tokenizer hash; when the dataset is bad, rank 0 throws and the others get nothing.
+std::optional<std::string> check_dataset(const Communicator& world, const RunConfig& config) {
+  nlohmann::json verdict;
+  std::string error;
+  if (world.rank() == 0) {
+    try {
+      Dataset dataset = Dataset::open(config.data.dir);
+      if (dataset.vocab_size() != config.data.vocab_size) {
+        throw UsageError("config key data.vocab_size = " + std::to_string(config.data.vocab_size) +
+                         " does not match the dataset in " + config.data.dir + " (vocabulary " +
+                         std::to_string(dataset.vocab_size()) + ")");
+      }
+      verdict = {{"ok", true}, {"tokenizer_hash", dataset.tokenizer_hash()}};
+    } catch (const std::exception& e) {
+      error = e.what();
+      verdict = {{"ok", false}};
+    }
+  }
+  verdict = broadcast_json(world.handle(), 0, verdict);
+  if (!verdict.at("ok").get<bool>()) {
+    if (world.rank() == 0) throw DataError(error);
+    return std::nullopt;
+  }
+  return verdict.at("tokenizer_hash").get<std::string>();
+}
+
+}  // namespace
+
+int run_sweep(const Args& args) {
+  po::options_description flags("Options");
+  flags.add_options()("out", po::value<std::string>(), "sweep directory (default runs/<config name>)")(
+      "group-size", po::value<int>(), "ranks per worker group (overrides sweep.group_size)")(
+      "retry-failed", "rerun failed cells from scratch (their old directory is kept)")(
+      "dry-run", "print the cells, their schedules, N-bar, D, FLOPs and an estimated wall time")(
+      "ranks", po::value<int>(), "for --dry-run without mpirun: the ranks to plan for");
+  ParsedCommand cmd = parse_command(args, flags, true);
+  if (cmd.help) {
+    print_help("mpirun -np 1+G*k journey sweep --config FILE [--group-size k] [--out DIR] "
+               "[--retry-failed] [--dry-run]",
+               "Runs the grid of [sweep] (sizes x sparsities x schedules x phases x durations x "
+               "seeds). Rank 0 coordinates; the other ranks form G groups of k ranks, each "
+               "training one cell at a time, FSDP-sharded. Results, ledger, per-cell metrics, "
+               "checkpoints and logs go to DIR; the fit and report run at the end. Running the "
+               "same command on the same DIR resumes. Exit 0: all cells done; 1: some failed; "
+               "75: preempted (run again to resume).",
+               flags);
+    return exit_code::kOk;
+  }
+  RunConfig config = cmd.config;
+  if (cmd.flags.count("group-size")) config.sweep.group_size = cmd.flags["group-size"].as<int>();
+  validate(config);
+  const int k = static_cast<int>(config.sweep.group_size);
+  const std::vector<Cell> cells = expand_grid(config);
+  const std::string config_path = cmd.flags["config"].as<std::string>();
+  const std::string out_dir =
+      cmd.flags.count("out") ? cmd.flags["out"].as<std::string>()
+                             : "runs/" + std::filesystem::path(config_path).stem().string();
+
+  install_stop_signal_handlers();
+  MpiSession mpi(nullptr, nullptr);
+  Communicator world = Communicator::world();
+  log::set_rank(world.rank());
+
+  if (cmd.flags.count("dry-run")) {
+    if (world.rank() != 0) return exit_code::kOk;
+    const int ranks = cmd.flags.count("ranks") ? cmd.flags["ranks"].as<int>()
+                                               : std::max(world.size(), 1 + k);
+    if (ranks < 1 + k || (ranks - 1) % k != 0) {
+      throw UsageError("--ranks " + std::to_string(ranks) + " cannot hold a coordinator and groups of " +
+                       std::to_string(k) + " ranks: it must be 1 + a positive multiple of " +
+                       std::to_string(k));
+    }
+    configure_threads(config.train, ranks - 1);
+    print_dry_run(cells, (ranks - 1) / k, k, matmul_peak_flops());
+    return exit_code::kOk;
+  }
+  if (world.size() < 1 + k || (world.size() - 1) % k != 0) {
+    throw UsageError("journey sweep runs on 1 + G*k ranks (a coordinator and G groups of k = " +
+                     std::to_string(k) + "), but this launch has " +
+                     std::to_string(world.size()) + " rank(s): use mpirun -np " +
+                     std::to_string(1 + k) + " (or " + std::to_string(1 + 2 * k) +
+                     ", ...), or change --group-size");
+  }
+
+  const std::optional<std::string> tokenizer_hash = check_dataset(world, config);
+  if (!tokenizer_hash) return exit_code::kFailure;
+
+  const int group_index = world.rank() == 0 ? -1 : (world.rank() - 1) / k;
+  Communicator group = world.split(world.rank() == 0 ? MPI_UNDEFINED : group_index, world.rank());
+  if (world.rank() != 0) {
+    configure_threads(config.train, workers_on_node(world));
+    run_worker_group(world, group);
+    return exit_code::kOk;
+  }
+  workers_on_node(world);  // Collective: rank 0 joins the count the workers make.
+  std::filesystem::create_directories(out_dir);
+  SweepOptions options;
+  options.out_dir = out_dir;
+  options.group_size = k;
+  options.num_groups = (world.size() - 1) / k;
+  options.retry_failed = cmd.flags.count("retry-failed") > 0;
+  options.tokenizer_hash = *tokenizer_hash;
+  std::printf("sweep: %zu cells on %d group(s) of %d rank(s); output in %s\n", cells.size(),
+              options.num_groups, k, out_dir.c_str());
+  std::fflush(stdout);
+  return run_sweep_coordinator(world, config, cells, options);
+}
+
+}  // namespace journey

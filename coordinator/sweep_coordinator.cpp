@@ -1,0 +1,239 @@
+#include "coordinator/sweep_coordinator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <map>
+
+#include "common/exit_codes.h"
+#include "common/log.h"
+#include "common/stop_signal.h"
+#include "coordinator/ledger.h"
+#include "coordinator/messages.h"
+#include "coordinator/results_table.h"
+#include "io/atomic_file.h"
+
+namespace journey {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string format_eta(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e7) return "?";
+  char buf[32];
+  const long s = static_cast<long>(seconds);
+  std::snprintf(buf, sizeof buf, "%ldh%02ldm%02lds", s / 3600, s % 3600 / 60, s % 60);
+  return buf;
+}
+
+// Live state of the groups for the progress line.
+struct GroupState {
+  std::string cell;  // Empty when idle.
+  double tokens_per_s = 0;
+  int64_t step = 0;
+};
+
+class Coordinator {
+ public:
+  Coordinator(const Communicator& world, const RunConfig& base, const std::vector<Cell>& cells,
+              const SweepOptions& options)
+      : world_(world),
+        options_(options),
+        ledger_(Ledger::open_or_create(options.out_dir,
+                                       result_identity(base) + "\n[dataset]\ntokenizer = " +
+                                           options.tokenizer_hash + "\n",
+                                       cells)),
+        groups_(options.num_groups) {
+    for (const Cell& cell : cells) configs_[cell.id] = to_ini(cell.config);
+    write_file_atomically(options.out_dir + "/sweep.ini", to_ini(base));
+  }
+
+  int run() {
+    build_queue();
+    ledger_.save();
+    write_results(ledger_);
+    start_ = Clock::now();
+    for (int g = 0; g < options_.num_groups; ++g) assign_next(g);
+    Clock::time_point last_line = Clock::now() - std::chrono::seconds(10);
+    while (busy_groups() > 0) {
+      if (!stopping_ && stop_requested()) begin_stop("stop signal received");
+      if (auto message = poll_message(world_.handle())) {
+        handle(*message);
+      } else {
+        idle_pause();
+      }
+      if (Clock::now() - last_line > std::chrono::seconds(2)) {
+        print_progress_line();
+        last_line = Clock::now();
+      }
+    }
+    for (int g = 0; g < options_.num_groups; ++g) {
+      send_message(world_.handle(), leader_of(g), kTagShutdown, nlohmann::json::object());
+    }
+    print_progress_line();
+    print_summary();
+    if (stopping_) {
+      std::printf("sweep preempted: every running cell checkpointed; run the same command "
+                  "again to resume (exit %d)\n",
+                  exit_code::kPreempted);
+      return exit_code::kPreempted;
+    }
+    return ledger_.count(CellStatus::kFailed) > 0 ? exit_code::kFailure : exit_code::kOk;
+  }
+
+ private:
+  int leader_of(int group) const { return 1 + group * options_.group_size; }
+  int group_of(int rank) const { return (rank - 1) / options_.group_size; }
+
+  int busy_groups() const {
+    int n = 0;
+    for (const GroupState& g : groups_) n += !g.cell.empty();
+    return n;
+  }
+
+  // Cells still to run, most expensive first so the last ones to finish are short.
+  void build_queue() {
+    std::vector<CellRecord*> todo;
+    for (CellRecord& r : ledger_.records()) {
+      if (configs_.count(r.id) == 0) continue;  // Not in this config's grid.
+      if (r.status == CellStatus::kFailed && options_.retry_failed) {
+        set_aside_failed_attempt(r);
+        r.status = CellStatus::kPending;
+        r.reason.clear();
+      }
+      if (r.status == CellStatus::kPending || r.status == CellStatus::kPreempted) {
+        todo.push_back(&r);
+      }
+    }
+    std::stable_sort(todo.begin(), todo.end(), [](const CellRecord* a, const CellRecord* b) {
+      return a->estimated_flops > b->estimated_flops;
+    });
+    for (CellRecord* r : todo) queue_.push_back(r->id);
+  }
+
+  // A failed cell reruns from scratch; its old directory stays as evidence.
+  void set_aside_failed_attempt(const CellRecord& r) {
+    const std::string dir = cell_dir(options_.out_dir, r.id);
+    if (!std::filesystem::exists(dir)) return;
+    std::string aside;
+    for (int n = 1; aside.empty() || std::filesystem::exists(aside); ++n) {
+      aside = dir + ".failed-" + std::to_string(n);
+    }
+    std::filesystem::rename(dir, aside);
+    log::info("retrying " + r.id + "; the failed attempt is kept in " + aside);
+  }
+
+  void assign_next(int group) {
+    if (stopping_ || queue_.empty()) return;
+    const std::string id = queue_.front();
+    queue_.pop_front();
+    CellRecord& r = ledger_.at(id);
+    r.status = CellStatus::kRunning;
+    r.attempts += 1;
+    r.group = group;
+    r.group_size = options_.group_size;
+    groups_[group] = GroupState{id, 0, 0};
+    ledger_.save();
+    send_message(world_.handle(), leader_of(group), kTagAssign,
+                 {{"cell_id", id},
+                  {"config", configs_.at(id)},
+                  {"out_dir", cell_dir(options_.out_dir, id)},
+                  {"resume", true}});
+  }
+
+  void handle(const Message& m) {
+    const int group = group_of(m.source);
+    if (m.tag == kTagProgress) {
+      groups_[group].step = m.body.value("step", int64_t{0});
+      groups_[group].tokens_per_s = m.body.value("tokens_per_s", 0.0);
+      return;
+    }
+    if (m.tag != kTagDone) return;
+    const nlohmann::json& b = m.body;
+    CellRecord& r = ledger_.at(b.at("cell_id"));
+    const std::string status = b.at("status");
+    r.status = status == "done"        ? CellStatus::kDone
+               : status == "preempted" ? CellStatus::kPreempted
+                                       : CellStatus::kFailed;
+    r.reason = b.value("reason", "");
+    if (status == "diverged") r.reason = "diverged: " + r.reason;
+    r.steps_done = b.value("steps_done", int64_t{0});
+    r.total_steps = b.value("total_steps", int64_t{0});
+    r.tokens = b.value("tokens", int64_t{0});
+    r.n_avg = b.value("n_avg", 0.0);
+    r.n_final = b.value("n_final", 0.0);
+    r.n_initial = b.value("n_initial", 0.0);
+    r.embedding_params = b.value("embedding_params", 0.0);
+    r.compute = b.value("compute", 0.0);
+    r.final_loss = b.value("final_loss", 0.0);
+    r.eval_loss = b.value("eval_loss", 0.0);
+    r.wall_s += b.value("wall_s", 0.0);
+    r.tokens_per_s = b.value("tokens_per_s", 0.0);
+    groups_[group] = GroupState{};
+    ledger_.save();
+    write_results(ledger_);
+    if (r.status == CellStatus::kFailed) log::warn("cell " + r.id + " failed: " + r.reason);
+    // A worker that was signalled directly (srun signals every task) stopped on its own:
+    // the whole sweep is being preempted.
+    if (r.status == CellStatus::kPreempted && !stopping_) begin_stop("a worker was preempted");
+    assign_next(group);
+  }
+
+  void begin_stop(const std::string& why) {
+    stopping_ = true;
+    log::info(why + ": asking every group to checkpoint and stop");
+    for (int g = 0; g < options_.num_groups; ++g) {
+      if (!groups_[g].cell.empty()) {
+        send_message(world_.handle(), leader_of(g), kTagStop, nlohmann::json::object());
+      }
+    }
+  }
+
+  void print_progress_line() {
+    double tokens_per_s = 0, done_flops = 0, left_flops = 0;
+    for (const GroupState& g : groups_) tokens_per_s += g.tokens_per_s;
+    for (const CellRecord& r : ledger_.records()) {
+      (r.status == CellStatus::kDone ? done_flops : left_flops) += r.estimated_flops;
+    }
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    const double eta = done_flops > 0 ? elapsed * left_flops / done_flops : -1;
+    std::printf("[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | ETA %s\n",
+                ledger_.count(CellStatus::kDone), ledger_.records().size(), busy_groups(),
+                ledger_.count(CellStatus::kFailed), tokens_per_s / 1000,
+                format_eta(elapsed).c_str(), format_eta(eta).c_str());
+    std::fflush(stdout);
+  }
+
+  void print_summary() const {
+    std::printf("\n%-46s %-9s %9s %12s %12s %9s\n", "cell", "status", "eval loss", "N-bar",
+                "N_final", "wall s");
+    for (const CellRecord& r : ledger_.records()) {
+      std::printf("%-46s %-9s %9.4f %12.0f %12.0f %9.1f%s%s\n", r.id.c_str(),
+                  cell_status_name(r.status), r.eval_loss, r.n_avg, r.n_final, r.wall_s,
+                  r.reason.empty() ? "" : "  ", r.reason.c_str());
+    }
+    std::printf("results: %s/results.csv, %s/results.h5\n", options_.out_dir.c_str(),
+                options_.out_dir.c_str());
+    std::fflush(stdout);
+  }
+
+  const Communicator& world_;
+  SweepOptions options_;
+  Ledger ledger_;
+  std::map<std::string, std::string> configs_;  // Cell id -> its config as INI.
+  std::deque<std::string> queue_;
+  std::vector<GroupState> groups_;
+  bool stopping_ = false;
+  Clock::time_point start_;
+};
+
+}  // namespace
+
+int run_sweep_coordinator(const Communicator& world, const RunConfig& base,
+                          const std::vector<Cell>& cells, const SweepOptions& options) {
+  return Coordinator(world, base, cells, options).run();
+}
+
+}  // namespace journey

@@ -1,0 +1,35 @@
+// The coordinator side of a sweep (rank 0): hands cells to worker groups, longest first,
+// keeps the ledger and the results table current after every event, shows live progress,
+// relays preemption, and at the end runs the scaling-law fit and the report.
+//
+// Resume is the same command on the same directory: finished cells are skipped, unfinished
+// ones resume from their newest checkpoints (on any group size), failed ones rerun from
+// scratch only with retry_failed (their old directory is kept as cells/<id>.failed-<n>).
+//
+// Exit codes (common/exit_codes.h): 0 every cell done; 1 some cell failed; 75 preempted
+// (SIGTERM/SIGUSR2 to the coordinator or to any worker): all groups checkpointed, run the
+// same command again to resume.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/mpi_session.h"
+#include "schedules/grid.h"
+
+namespace journey {
+
+struct SweepOptions {
+  std::string out_dir;
+  int group_size = 1;
+  int num_groups = 1;
+  bool retry_failed = false;
+  std::string tokenizer_hash;  // Of the sweep's dataset: part of the sweep's identity.
+};
+
+// Runs until every cell has ended or a stop was requested; returns the exit code.
+int run_sweep_coordinator(const Communicator& world, const RunConfig& base,
+                          const std::vector<Cell>& cells, const SweepOptions& options);
+
+}  // namespace journey

@@ -1,0 +1,120 @@
+#include "coordinator/worker_group.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "common/collectives.h"
+#include "common/log.h"
+#include "common/stop_signal.h"
+#include "coordinator/messages.h"
+#include "data/dataset.h"
+#include "worker/trainer.h"
+
+namespace journey {
+namespace {
+
+nlohmann::json result_json(const std::string& cell_id, const TrainResult& r, int group_size) {
+  return {{"cell_id", cell_id},
+          {"status", status_name(r.status)},
+          {"reason", r.reason},
+          {"steps_done", r.steps_done},
+          {"total_steps", r.total_steps},
+          {"tokens", r.tokens},
+          {"n_avg", r.mean_active},
+          {"n_final", r.final_active},
+          {"n_initial", r.initial_active},
+          {"embedding_params", r.embedding_params},
+          {"compute", r.compute},
+          {"final_loss", r.final_loss},
+          {"eval_loss", r.final_eval_loss},
+          {"wall_s", r.wall_s},
+          {"tokens_per_s", r.tokens_per_s},
+          {"group_size", group_size}};
+}
+
+class GroupWorker {
+ public:
+  GroupWorker(const Communicator& world, const Communicator& group)
+      : world_(world), group_(group), collectives_(make_mpi_collectives(group)) {}
+
+  void run() {
+    const bool leader = group_.rank() == 0;
+    while (true) {
+      nlohmann::json assignment;
+      if (leader) {
+        Message m = wait_message(world_.handle(), 0);
+        if (m.tag == kTagStop) continue;  // A stop for a cell that already ended.
+        assignment = m.tag == kTagAssign ? m.body : nlohmann::json{{"shutdown", true}};
+      }
+      assignment = broadcast_json(group_.handle(), 0, assignment);
+      if (assignment.value("shutdown", false)) return;
+      nlohmann::json report = run_cell(assignment);
+      if (leader) send_message(world_.handle(), 0, kTagDone, report);
+    }
+  }
+
+ private:
+  const Dataset& dataset(const std::string& dir) {
+    auto it = datasets_.find(dir);
+    if (it == datasets_.end()) {
+      it = datasets_.emplace(dir, std::make_unique<Dataset>(Dataset::open(dir))).first;
+    }
+    return *it->second;
+  }
+
+  nlohmann::json run_cell(const nlohmann::json& assignment) {
+    const std::string cell_id = assignment.at("cell_id");
+    const bool leader = group_.rank() == 0;
+    try {
+      const char* injected = std::getenv("JOURNEY_INJECT_FAILURE");
+      if (injected != nullptr && cell_id == injected) {
+        throw std::runtime_error("injected failure (JOURNEY_INJECT_FAILURE)");
+      }
+      RunConfig config = parse_config_text(assignment.at("config"), "assignment of " + cell_id);
+      const std::string out_dir = assignment.at("out_dir");
+      if (leader) std::filesystem::create_directories(out_dir);
+      TrainerOptions options;
+      options.out_dir = out_dir;
+      options.cell_id = cell_id;
+      options.resume = assignment.at("resume");
+      options.log_path = out_dir + "/train.log";
+      options.stop_requested = [this, leader] {
+        if (leader && poll_message(world_.handle(), 0, kTagStop)) stop_ = true;
+        return stop_ || stop_requested();
+      };
+      auto last_report = std::chrono::steady_clock::now();
+      options.on_step = [&](const StepRecord& r) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_report < std::chrono::milliseconds(500)) return;
+        last_report = now;
+        send_message(world_.handle(), 0, kTagProgress,
+                     {{"cell_id", cell_id}, {"step", r.step + 1}, {"loss", r.loss},
+                      {"density", r.density}, {"tokens_per_s", r.tokens_per_s}});
+      };
+      stop_ = false;
+      Trainer trainer(config, dataset(config.data.dir), *collectives_, options);
+      return result_json(cell_id, trainer.run(), group_.size());
+    } catch (const std::exception& e) {
+      log::warn("cell " + cell_id + " failed: " + e.what());
+      return {{"cell_id", cell_id}, {"status", "failed"}, {"reason", e.what()},
+              {"group_size", group_.size()}};
+    }
+  }
+
+  const Communicator& world_;
+  const Communicator& group_;
+  std::unique_ptr<Collectives> collectives_;
+  std::map<std::string, std::unique_ptr<Dataset>> datasets_;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+void run_worker_group(const Communicator& world, const Communicator& group) {
+  GroupWorker(world, group).run();
+}
+
+}  // namespace journey

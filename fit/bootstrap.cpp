@@ -1,0 +1,95 @@
+#include "fit/bootstrap.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <thread>
+
+namespace journey {
+namespace {
+
+// The q-quantile of sorted values, interpolating linearly between order statistics.
+double quantile(const std::vector<double>& sorted, double q) {
+  const double h = q * static_cast<double>(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(h));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+}  // namespace
+
+std::vector<int> resample_indices(int n, uint64_t seed, int resample) {
+  // std::seed_seq and mt19937_64 are fully specified by the standard, so the draws are the
+  // same with every library. The modulo bias is below n / 2^64.
+  std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
+                    static_cast<uint32_t>(resample)};
+  std::mt19937_64 rng(seq);
+  std::vector<int> indices(n);
+  for (int& i : indices) i = static_cast<int>(rng() % static_cast<uint64_t>(n));
+  return indices;
+}
+
+std::vector<std::vector<double>> refit_starts(const FitResult& full) {
+  std::vector<std::vector<double>> starts = full.optima;
+  // The exponents: alpha, beta (chinchilla) or b_N, b_D (sparse).
+  const int i = full.law.form == LawForm::kChinchilla ? 3 : 4;
+  for (double d_n : {-0.1, 0.1}) {
+    for (double d_d : {-0.1, 0.1}) {
+      std::vector<double> x = full.law.x;
+      x[i] += d_n;
+      x[i + 1] += d_d;
+      starts.push_back(x);
+    }
+  }
+  return starts;
+}
+
+BootstrapResult bootstrap_fit(const std::vector<LawPoint>& points, const FitResult& full,
+                              const FitOptions& fit, const BootstrapOptions& options) {
+  const std::vector<std::vector<double>> starts = refit_starts(full);
+  FitOptions single = fit;
+  single.threads = 1;
+  BootstrapResult result;
+  result.draws.resize(options.resamples);
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    std::vector<LawPoint> sample(points.size());
+    for (int r = next++; r < options.resamples; r = next++) {
+      const std::vector<int> indices =
+          resample_indices(static_cast<int>(points.size()), options.seed, r);
+      for (size_t k = 0; k < indices.size(); ++k) sample[k] = points[indices[k]];
+      result.draws[r] = fit_law(full.law.form, sample, starts, single).law.coefficients();
+    }
+  };
+  const int threads = std::max(1, std::min(options.threads, options.resamples));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+
+  const std::vector<std::string>& names = coefficient_names(full.law.form);
+  const std::vector<double> estimate = full.law.coefficients();
+  for (size_t c = 0; c < names.size(); ++c) {
+    CoefficientInterval interval;
+    interval.name = names[c];
+    interval.estimate = estimate[c];
+    std::vector<double> values;
+    for (const auto& draw : result.draws) values.push_back(draw[c]);
+    if (!values.empty()) {
+      double mean = 0;
+      for (double v : values) mean += v;
+      mean /= static_cast<double>(values.size());
+      double ss = 0;
+      for (double v : values) ss += (v - mean) * (v - mean);
+      interval.se = values.size() > 1 ? std::sqrt(ss / static_cast<double>(values.size() - 1)) : 0;
+      std::sort(values.begin(), values.end());
+      interval.ci_low = quantile(values, 0.025);
+      interval.ci_high = quantile(values, 0.975);
+    }
+    result.coefficients.push_back(interval);
+  }
+  return result;
+}
+
+}  // namespace journey

@@ -1,0 +1,150 @@
+#include "fit/fit_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace journey {
+namespace {
+
+using nlohmann::json;
+
+// NaN (a kind of validation that does not apply) becomes null.
+json number(double x) {
+  return std::isfinite(x) ? json(x) : json(nullptr);
+}
+
+json range(const Range& r) {
+  return json::array({r.min, r.max});
+}
+
+json prediction(const PredictionError& e) {
+  return {
+      {"mae", number(e.mae)}, {"max", number(e.max)}, {"points", e.points}, {"groups", e.groups}};
+}
+
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream out(temp, std::ios::binary);
+    if (!out) throw DataError("cannot write " + temp + ": " + std::strerror(errno));
+    out << text;
+    out.flush();
+    if (!out) throw DataError("cannot write " + temp + ": " + std::strerror(errno));
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    std::remove(temp.c_str());
+    throw DataError("cannot replace " + path + ": " + reason);
+  }
+}
+
+}  // namespace
+
+void write_fit_json(const FitReport& report, const std::string& path) {
+  json laws = json::array();
+  for (const LawReport& law : report.laws) {
+    json coefficients = json::object();
+    for (const CoefficientInterval& c : law.bootstrap.coefficients) {
+      coefficients[c.name] = {{"estimate", c.estimate},
+                              {"se", number(c.se)},
+                              {"ci95", json::array({number(c.ci_low), number(c.ci_high)})}};
+    }
+    laws.push_back(
+        {{"form", law_form_name(law.form)},
+         {"size_variable", size_variable_name(law.size_variable)},
+         {"objective", law.fit.objective},
+         {"parameters", law.fit.law.x},
+         {"coefficients", coefficients},
+         {"validation",
+          {{"in_sample", prediction(law.validation.in_sample)},
+           {"leave_one_size_out", prediction(law.validation.leave_one_size_out)},
+           {"leave_one_sparsity_out", prediction(law.validation.leave_one_sparsity_out)}}}});
+  }
+  json doc = {
+      {"format", "journey-fit"},
+      {"version", 1},
+      {"source", report.source},
+      {"runs", report.runs},
+      {"skipped", report.skipped},
+      {"objective",
+       {{"residual", "log loss"},
+        {"huber_delta", report.fit.huber_delta},
+        {"reduction", report.fit.reduction == Reduction::kSum ? "sum" : "mean"}}},
+      {"bootstrap", {{"resamples", report.bootstrap.resamples}, {"seed", report.bootstrap.seed}}},
+      {"data_range",
+       {{"n_avg", range(report.n_avg)},
+        {"n_final", range(report.n_final)},
+        {"n_initial", range(report.n_initial)},
+        {"tokens", range(report.tokens)},
+        {"sparsity", range(report.sparsity)}}},
+      {"best_size_variable", size_variable_name(report.laws[report.best].size_variable)},
+      {"laws", laws},
+      {"notes", report.notes}};
+  write_atomically(path, doc.dump(2) + "\n");
+}
+
+void write_fit_csv(const FitReport& report, const std::string& path) {
+  std::ostringstream out;
+  out.precision(17);
+  out << "form,size_variable,coefficient,estimate,se,ci95_low,ci95_high\n";
+  for (const LawReport& law : report.laws) {
+    for (const CoefficientInterval& c : law.bootstrap.coefficients) {
+      out << law_form_name(law.form) << ',' << size_variable_name(law.size_variable) << ','
+          << c.name << ',' << c.estimate << ',' << c.se << ',' << c.ci_low << ',' << c.ci_high
+          << '\n';
+    }
+  }
+  write_atomically(path, out.str());
+}
+
+SavedFit read_fit_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw DataError("cannot read fit " + path + ": " + std::strerror(errno));
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::exception& e) {
+    throw DataError(path + " is not valid JSON: " + e.what());
+  }
+  if (!doc.is_object() || doc.value("format", "") != "journey-fit") {
+    throw DataError(path +
+                    " is not a fit.json written by `journey fit` (no \"format\": "
+                    "\"journey-fit\")");
+  }
+  SavedFit saved;
+  try {
+    saved.source = doc.value("source", "");
+    saved.max_sparsity = doc.at("data_range").at("sparsity").at(1).get<double>();
+    for (const json& law : doc.at("laws")) {
+      if (law.at("form") != "chinchilla" || law.at("size_variable") != "avg") continue;
+      const json& c = law.at("coefficients");
+      double v[5];
+      const char* names[5] = {"A", "B", "E", "alpha", "beta"};
+      for (int i = 0; i < 5; ++i) {
+        v[i] = c.at(names[i]).at("estimate").get<double>();
+        if (!(v[i] > 0) || !std::isfinite(v[i])) {
+          throw DataError(path + ": coefficient " + names[i] + " of the N-bar law is " +
+                          std::to_string(v[i]) + "; expected a positive number");
+        }
+      }
+      saved.law = chinchilla_law(v[0], v[1], v[2], v[3], v[4]);
+      return saved;
+    }
+  } catch (const json::exception& e) {
+    throw DataError(path + ": missing or malformed field: " + e.what());
+  }
+  throw DataError(path +
+                  " holds no Chinchilla law with N = N-bar; run `journey fit` with "
+                  "--size-variable avg or all");
+}
+
+}  // namespace journey

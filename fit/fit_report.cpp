@@ -1,0 +1,156 @@
+#include "fit/fit_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "common/error.h"
+
+namespace journey {
+namespace {
+
+double size_of(const RunRecord& run, SizeVariable v) {
+  switch (v) {
+    case SizeVariable::kAverage:
+      return run.n_avg;
+    case SizeVariable::kFinal:
+      return run.n_final;
+    case SizeVariable::kInitial:
+      return run.n_initial;
+  }
+  return run.n_avg;
+}
+
+std::string sparsity_label(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", s);
+  return buf;
+}
+
+template <typename Get>
+Range range_of(const std::vector<RunRecord>& runs, Get get) {
+  Range r{get(runs.front()), get(runs.front())};
+  for (const RunRecord& run : runs) {
+    r.min = std::min(r.min, get(run));
+    r.max = std::max(r.max, get(run));
+  }
+  return r;
+}
+
+}  // namespace
+
+const char* size_variable_name(SizeVariable v) {
+  switch (v) {
+    case SizeVariable::kAverage:
+      return "avg";
+    case SizeVariable::kFinal:
+      return "final";
+    case SizeVariable::kInitial:
+      return "initial";
+  }
+  return "avg";
+}
+
+std::vector<SizeVariable> parse_size_variables(const std::string& name) {
+  if (name == "avg") return {SizeVariable::kAverage};
+  if (name == "final") return {SizeVariable::kFinal};
+  if (name == "initial") return {SizeVariable::kInitial};
+  if (name == "all") return {SizeVariable::kAverage, SizeVariable::kFinal, SizeVariable::kInitial};
+  throw UsageError("--size-variable '" + name + "': expected avg, final, initial or all");
+}
+
+std::string LawReport::label() const {
+  return std::string(law_form_name(form)) + " N=" + size_variable_name(size_variable);
+}
+
+std::vector<LawPoint> law_points(const std::vector<RunRecord>& runs, LawForm form,
+                                 SizeVariable variable) {
+  std::vector<LawPoint> points;
+  for (const RunRecord& run : runs) {
+    const double n = form == LawForm::kSparse ? run.n_final : size_of(run, variable);
+    points.push_back(make_law_point(n, run.tokens, run.sparsity, run.loss));
+  }
+  return points;
+}
+
+FitReport make_fit_report(const ResultsTable& table, const FitReportOptions& options) {
+  FitReport report;
+  report.source = table.path;
+  report.runs = static_cast<int>(table.runs.size());
+  report.skipped = table.skipped;
+  report.fit = options.fit;
+  report.bootstrap = options.bootstrap;
+  const std::vector<RunRecord>& runs = table.runs;
+  report.n_avg = range_of(runs, [](const RunRecord& r) { return r.n_avg; });
+  report.n_final = range_of(runs, [](const RunRecord& r) { return r.n_final; });
+  report.n_initial = range_of(runs, [](const RunRecord& r) { return r.n_initial; });
+  report.tokens = range_of(runs, [](const RunRecord& r) { return r.tokens; });
+  report.sparsity = range_of(runs, [](const RunRecord& r) { return r.sparsity; });
+
+  std::vector<std::string> size_groups, sparsity_groups;
+  std::set<std::string> sparsities;
+  for (const RunRecord& run : runs) {
+    size_groups.push_back(run.size);
+    sparsity_groups.push_back(sparsity_label(run.sparsity));
+    sparsities.insert(sparsity_groups.back());
+  }
+
+  auto analyse = [&](LawForm form, SizeVariable variable,
+                     const std::vector<std::vector<double>>& starts) {
+    LawReport law;
+    law.form = form;
+    law.size_variable = variable;
+    const std::vector<LawPoint> points = law_points(runs, form, variable);
+    law.fit = fit_law(form, points, starts, options.fit);
+    law.bootstrap = bootstrap_fit(points, law.fit, options.fit, options.bootstrap);
+    law.validation = validate_law(points, size_groups, sparsity_groups, law.fit, options.fit);
+    return law;
+  };
+
+  const std::vector<std::vector<double>> grid = chinchilla_start_grid();
+  for (SizeVariable v : options.size_variables) {
+    report.laws.push_back(analyse(LawForm::kChinchilla, v, grid));
+  }
+  double best_score = INFINITY;
+  for (size_t i = 0; i < report.laws.size(); ++i) {
+    const Validation& v = report.laws[i].validation;
+    const double held_out = v.held_out_mae();
+    const double score = std::isnan(held_out) ? v.in_sample.mae : held_out;
+    if (score < best_score) {
+      best_score = score;
+      report.best = static_cast<int>(i);
+    }
+  }
+  if (std::isnan(report.laws[report.best].validation.held_out_mae())) {
+    report.notes.push_back(
+        "no size or sparsity group can be held out: best size variable by "
+        "in-sample MAE");
+  }
+
+  if (sparsities.size() < 2) {
+    report.notes.push_back("sparse law (Frantar et al.) not fitted: every run has sparsity " +
+                           *sparsities.begin() + ", so S and a_S, b_S, c_S are not identifiable");
+  } else if (report.runs < parameter_count(LawForm::kSparse) + 1) {
+    report.notes.push_back(
+        "sparse law (Frantar et al.) not fitted: it has 7 parameters and "
+        "needs at least 8 runs");
+  } else {
+    const FitResult* final_fit = nullptr;
+    for (const LawReport& law : report.laws) {
+      if (law.size_variable == SizeVariable::kFinal) final_fit = &law.fit;
+    }
+    FitResult own;
+    if (final_fit == nullptr) {
+      own =
+          fit_law(LawForm::kChinchilla,
+                  law_points(runs, LawForm::kChinchilla, SizeVariable::kFinal), grid, options.fit);
+      final_fit = &own;
+    }
+    report.laws.push_back(
+        analyse(LawForm::kSparse, SizeVariable::kFinal, sparse_start_grid(*final_fit)));
+  }
+  return report;
+}
+
+}  // namespace journey

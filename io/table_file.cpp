@@ -1,0 +1,83 @@
+#include "io/table_file.h"
+
+#include "io/atomic_file.h"
+#include "io/hdf5_handles.h"
+
+namespace journey {
+
+struct TableFileWriter::Impl {
+  explicit Impl(const std::string& final_path) : target(final_path) {}
+
+  const std::string& name() const { return target.final_path(); }
+
+  h5::PropList link_creation() {
+    h5::PropList plist(h5::check(H5Pcreate(H5P_LINK_CREATE), name(), "", "create a property list"));
+    H5Pset_create_intermediate_group(plist.get(), 1);
+    return plist;
+  }
+
+  void write(const std::string& path, hid_t type, size_t count, const void* data) {
+    h5::silence_error_printing();
+    const hsize_t dims[1] = {count};
+    h5::Dataspace space(h5::check(H5Screate_simple(1, dims, nullptr), name(), path, "create a dataspace"));
+    h5::PropList links = link_creation();
+    h5::Dataset dataset(h5::check(H5Dcreate2(file.get(), path.c_str(), type, space.get(),
+                                             links.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                  name(), "dataset '" + path + "'", "create"));
+    if (count > 0) {
+      h5::check(H5Dwrite(dataset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), name(),
+                "dataset '" + path + "'", "write");
+    }
+  }
+
+  AtomicFile target;
+  h5::File file;
+};
+
+TableFileWriter::TableFileWriter(const std::string& final_path)
+    : impl_(std::make_unique<Impl>(final_path)) {
+  h5::silence_error_printing();
+  impl_->file = h5::File(h5::check(H5Fcreate(impl_->target.temp_path().c_str(), H5F_ACC_TRUNC,
+                                             H5P_DEFAULT, H5P_DEFAULT),
+                                   final_path, "", "create"));
+}
+
+TableFileWriter::~TableFileWriter() = default;
+
+void TableFileWriter::write_column(const std::string& path, const std::vector<double>& values) {
+  impl_->write(path, H5T_NATIVE_DOUBLE, values.size(), values.data());
+}
+
+void TableFileWriter::write_column(const std::string& path, const std::vector<int64_t>& values) {
+  impl_->write(path, H5T_NATIVE_INT64, values.size(), values.data());
+}
+
+void TableFileWriter::write_column(const std::string& path,
+                                   const std::vector<std::string>& values) {
+  h5::Datatype type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  std::vector<const char*> pointers;
+  for (const std::string& v : values) pointers.push_back(v.c_str());
+  impl_->write(path, type.get(), values.size(), pointers.data());
+}
+
+void TableFileWriter::set_attr(const std::string& name, const std::string& value) {
+  h5::Datatype type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  h5::Dataspace space(H5Screate(H5S_SCALAR));
+  h5::Attribute attr(h5::check(H5Acreate2(impl_->file.get(), name.c_str(), type.get(),
+                                          space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                               impl_->name(), "attribute '" + name + "'", "create"));
+  const char* text = value.c_str();
+  h5::check(H5Awrite(attr.get(), type.get(), &text), impl_->name(), "attribute '" + name + "'",
+            "write");
+}
+
+void TableFileWriter::commit() {
+  h5::check(impl_->file.close(), impl_->name(), "", "close");
+  impl_->target.commit();
+}
+
+}  // namespace journey

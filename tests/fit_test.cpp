@@ -1,0 +1,586 @@
+// The scaling-law fit, its uncertainty, validation, the results reader, planning, and the
+// `journey fit` / `journey plan` commands.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "fit/bootstrap.h"
+#include "fit/fit_file.h"
+#include "fit/fit_report.h"
+#include "fit/huber_fit.h"
+#include "fit/law.h"
+#include "fit/planner.h"
+#include "fit/results_csv.h"
+#include "fit/validation.h"
+#include "schedules/phase_solver.h"
+#include "tests/subprocess.h"
+
+namespace journey {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::journey_command;
+using testing::run_process;
+
+// --- data -------------------------------------------------------------------------------
+
+struct ChinchillaRow {
+  double n, tokens, loss;
+};
+
+// Epoch AI's 245 digitised points less the 5 with the highest loss; D = C / (6 N).
+std::vector<ChinchillaRow> chinchilla_rows() {
+  std::ifstream in(std::string(JOURNEY_SOURCE_DIR) +
+                   "/tests/data/chinchilla/svg_extracted_data.csv");
+  EXPECT_TRUE(in.good());
+  std::string line;
+  std::getline(in, line);  // x,y,color,Model Size,Training FLOP,hex_color,loss
+  std::vector<ChinchillaRow> rows;
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string s; std::getline(fields, s, ',');) f.push_back(s);
+    const double n = std::stod(f[3]), flops = std::stod(f[4]);
+    rows.push_back({n, flops / (6 * n), std::stod(f[6])});
+  }
+  EXPECT_EQ(rows.size(), 245u);
+  std::sort(rows.begin(), rows.end(),
+            [](const ChinchillaRow& a, const ChinchillaRow& b) { return a.loss < b.loss; });
+  rows.resize(rows.size() - 5);
+  return rows;
+}
+
+std::vector<LawPoint> chinchilla_points() {
+  std::vector<LawPoint> points;
+  for (const ChinchillaRow& r : chinchilla_rows()) {
+    points.push_back(make_law_point(r.n, r.tokens, 0, r.loss));
+  }
+  return points;
+}
+
+// The replication's result on those points (tests/data/chinchilla/README.md).
+const double kReference[] = {477.8, 2143, 1.817, 0.3473, 0.3672};
+
+double worst_relative_error(const std::vector<double>& coefficients) {
+  double worst = 0;
+  for (int i = 0; i < 5; ++i) {
+    worst = std::max(worst, std::abs(coefficients[i] / kReference[i] - 1));
+  }
+  return worst;
+}
+
+// A normal deviate from two uniform draws (Box-Muller), the same with every library.
+double normal(std::mt19937_64& rng) {
+  const double u1 = (static_cast<double>(rng() >> 11) + 0.5) / 9007199254740992.0;
+  const double u2 = (static_cast<double>(rng() >> 11) + 0.5) / 9007199254740992.0;
+  return std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
+}
+
+// A sweep like the paper's: dense sizes x sparsities (geometric, 25/50/25) x durations,
+// with loss from the Chinchilla law in N-bar, times exp(noise_sd * standard normal).
+const double kTrue[] = {400, 2000, 1.8, 0.34, 0.37};  // A, B, E, alpha, beta
+
+std::vector<RunRecord> synthetic_runs(double noise_sd, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<RunRecord> runs;
+  int line = 2;
+  for (double p : {1e7, 3e7, 1e8, 3e8, 1e9}) {
+    for (double s : {0.0, 0.4, 0.6, 0.8}) {
+      const double density =
+          s == 0 ? 1 : solve_compute_phases(ScheduleKind::kGeometric, s, 0.25, 0.75).mean_density;
+      for (double tokens_per_param : {5.0, 20.0, 80.0}) {
+        RunRecord r;
+        r.n_initial = p;
+        r.n_avg = p * density;
+        r.n_final = (1 - s) * p;
+        r.sparsity = s;
+        r.tokens = tokens_per_param * p;
+        const double clean = kTrue[2] + kTrue[0] / std::pow(r.n_avg, kTrue[3]) +
+                             kTrue[1] / std::pow(r.tokens, kTrue[4]);
+        r.loss = clean * std::exp(noise_sd * normal(rng));
+        char size[32];
+        std::snprintf(size, sizeof size, "%g", p);
+        r.size = size;
+        r.line = line++;
+        runs.push_back(r);
+      }
+    }
+  }
+  return runs;
+}
+
+std::vector<LawPoint> avg_points(const std::vector<RunRecord>& runs) {
+  return law_points(runs, LawForm::kChinchilla, SizeVariable::kAverage);
+}
+
+void write_csv(const std::string& path, const std::vector<RunRecord>& runs) {
+  std::ofstream out(path);
+  out.precision(17);
+  // Columns out of the documented order, plus extra ones the reader must ignore.
+  out << "cell,loss,tokens,status,n_initial,n_final,n_avg,sparsity,size,wall_s\n";
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunRecord& r = runs[i];
+    out << "c" << i << "," << r.loss << "," << r.tokens << ",done," << r.n_initial << ","
+        << r.n_final << "," << r.n_avg << "," << r.sparsity << "," << r.size << ",12.5\n";
+  }
+}
+
+std::string temp_dir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("journey-fit-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+// --- the fitter -------------------------------------------------------------------------
+
+TEST(FitChinchilla, ReproducesTheReplicationWithin1Percent) {
+  const FitResult fit =
+      fit_law(LawForm::kChinchilla, chinchilla_points(), chinchilla_start_grid(), FitOptions{});
+  const std::vector<double> c = fit.law.coefficients();
+  EXPECT_LT(worst_relative_error(c), 0.01)
+      << "A " << c[0] << " B " << c[1] << " E " << c[2] << " alpha " << c[3] << " beta " << c[4];
+}
+
+TEST(FitChinchilla, StartGridIsTheReplications) {
+  const auto grid = chinchilla_start_grid();
+  ASSERT_EQ(grid.size(), 4500u);
+  std::vector<double> lo(5, 1e9), hi(5, -1e9);
+  for (const auto& x : grid) {
+    for (int i = 0; i < 5; ++i) {
+      lo[i] = std::min(lo[i], x[i]);
+      hi[i] = std::max(hi[i], x[i]);
+    }
+  }
+  EXPECT_EQ(lo, (std::vector<double>{0, 0, -1, 0, 0}));
+  EXPECT_EQ(hi, (std::vector<double>{25, 25, 1, 2, 2}));
+}
+
+// Epoch AI: with the mean, L-BFGS stops early. Under the replication's stopping rules (the
+// grid stage alone), the sum reaches the reference and the mean does not.
+TEST(FitChinchilla, MeanReductionStopsEarlyUnderTheReplicationsRules) {
+  const std::vector<LawPoint> points = chinchilla_points();
+  FitOptions sum;
+  sum.polish = false;
+  FitOptions mean = sum;
+  mean.reduction = Reduction::kMean;
+  const auto grid = chinchilla_start_grid();
+  const std::vector<double> by_sum =
+      fit_law(LawForm::kChinchilla, points, grid, sum).law.coefficients();
+  const std::vector<double> by_mean =
+      fit_law(LawForm::kChinchilla, points, grid, mean).law.coefficients();
+  EXPECT_LT(worst_relative_error(by_sum), 0.01);
+  EXPECT_GT(worst_relative_error(by_mean), 0.05)
+      << "A " << by_mean[0] << " B " << by_mean[1] << " E " << by_mean[2];
+}
+
+TEST(FitChinchilla, GradientIsAnalyticallyCorrect) {
+  const std::vector<LawPoint> points = chinchilla_points();
+  for (LawForm form : {LawForm::kChinchilla, LawForm::kSparse}) {
+    std::vector<LawPoint> sparse_points = points;
+    for (size_t i = 0; i < sparse_points.size(); ++i) sparse_points[i].log_keep = -0.1 * (i % 5);
+    std::vector<double> x = form == LawForm::kChinchilla
+                                ? std::vector<double>{6.0, 7.5, 0.6, 0.35, 0.36}
+                                : std::vector<double>{5.5, 5.0, 7.5, 0.6, 0.35, 0.36, 0.8};
+    std::vector<double> grad(x.size());
+    FitOptions options;
+    huber_objective(form, sparse_points, x.data(), grad.data(), options);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double h = 1e-6;
+      std::vector<double> up = x, down = x;
+      up[i] += h;
+      down[i] -= h;
+      const double numeric = (huber_objective(form, sparse_points, up.data(), nullptr, options) -
+                              huber_objective(form, sparse_points, down.data(), nullptr, options)) /
+                             (2 * h);
+      EXPECT_NEAR(grad[i], numeric, 1e-6 + 1e-5 * std::abs(numeric))
+          << law_form_name(form) << " parameter " << i;
+    }
+  }
+}
+
+TEST(FitChinchilla, ResultDoesNotDependOnThreadCount) {
+  const std::vector<LawPoint> points = avg_points(synthetic_runs(0.01, 7));
+  const auto grid = chinchilla_start_grid();
+  FitOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  const FitResult a = fit_law(LawForm::kChinchilla, points, grid, one);
+  const FitResult b = fit_law(LawForm::kChinchilla, points, grid, two);
+  EXPECT_EQ(a.law.x, b.law.x);
+  EXPECT_EQ(a.best_start, b.best_start);
+}
+
+TEST(FitSparseLaw, RecoversFrantarCoefficientsFromCleanData) {
+  // L = (a_S (1 - S)^b_S + c_S) N_final^-b_N + (a_D / D)^b_D + c
+  const double a_s = 30, b_s = 1.5, c_s = 60, b_n = 0.3, a_d = 5e5, b_d = 0.35, c = 1.9;
+  std::vector<LawPoint> points;
+  for (double n : {1e7, 3e7, 1e8, 3e8}) {
+    for (double s : {0.0, 0.5, 0.75, 0.875}) {
+      for (double d : {1e8, 1e9, 1e10}) {
+        const double loss =
+            (a_s * std::pow(1 - s, b_s) + c_s) * std::pow(n, -b_n) + std::pow(a_d / d, b_d) + c;
+        points.push_back(make_law_point(n, d, s, loss));
+      }
+    }
+  }
+  const FitResult dense =
+      fit_law(LawForm::kChinchilla, points, chinchilla_start_grid(), FitOptions{});
+  const FitResult fit = fit_law(LawForm::kSparse, points, sparse_start_grid(dense), FitOptions{});
+  const std::vector<double> got = fit.law.coefficients();  // a_S, b_S, c_S, b_N, a_D, b_D, c
+  const double want[] = {a_s, b_s, c_s, b_n, a_d, b_d, c};
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_NEAR(got[i] / want[i], 1, 0.02) << coefficient_names(LawForm::kSparse)[i];
+  }
+}
+
+// --- bootstrap --------------------------------------------------------------------------
+
+// A resample refit starts from the full-data optima plus a small grid instead of 4500 points;
+// on real data it must land where the full grid does.
+TEST(FitBootstrap, RefitFindsTheFullGridOptimumOnResamples) {
+  const std::vector<LawPoint> points = chinchilla_points();
+  const auto grid = chinchilla_start_grid();
+  const FitResult full = fit_law(LawForm::kChinchilla, points, grid, FitOptions{});
+  FitOptions single;
+  single.threads = 1;
+  for (int r = 0; r < 3; ++r) {
+    std::vector<LawPoint> sample;
+    for (int i : resample_indices(static_cast<int>(points.size()), 0, r))
+      sample.push_back(points[i]);
+    const FitResult by_grid = fit_law(LawForm::kChinchilla, sample, grid, FitOptions{});
+    const FitResult by_refit = fit_law(LawForm::kChinchilla, sample, refit_starts(full), single);
+    EXPECT_LE(by_refit.objective, by_grid.objective * (1 + 1e-9)) << "resample " << r;
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_NEAR(by_refit.law.x[i], by_grid.law.x[i], 1e-3) << "resample " << r << " x" << i;
+    }
+  }
+}
+
+TEST(FitBootstrap, SameSeedSameResultsWithAnyThreadCount) {
+  const std::vector<LawPoint> points = avg_points(synthetic_runs(0.01, 3));
+  const FitResult full =
+      fit_law(LawForm::kChinchilla, points, chinchilla_start_grid(), FitOptions{});
+  BootstrapOptions one{200, 42, 1}, two{200, 42, 2}, other_seed{200, 43, 2};
+  const BootstrapResult a = bootstrap_fit(points, full, FitOptions{}, one);
+  const BootstrapResult b = bootstrap_fit(points, full, FitOptions{}, two);
+  const BootstrapResult c = bootstrap_fit(points, full, FitOptions{}, other_seed);
+  EXPECT_EQ(a.draws, b.draws);
+  for (size_t i = 0; i < a.coefficients.size(); ++i) {
+    EXPECT_EQ(a.coefficients[i].se, b.coefficients[i].se);
+    EXPECT_EQ(a.coefficients[i].ci_low, b.coefficients[i].ci_low);
+    EXPECT_EQ(a.coefficients[i].ci_high, b.coefficients[i].ci_high);
+  }
+  EXPECT_NE(a.draws, c.draws);
+}
+
+TEST(FitBootstrap, ResampleIndicesDependOnSeedAndResampleOnly) {
+  EXPECT_EQ(resample_indices(50, 9, 4), resample_indices(50, 9, 4));
+  EXPECT_NE(resample_indices(50, 9, 4), resample_indices(50, 9, 5));
+  EXPECT_NE(resample_indices(50, 9, 4), resample_indices(50, 10, 4));
+  for (int i : resample_indices(50, 9, 4)) {
+    EXPECT_GE(i, 0);
+    EXPECT_LT(i, 50);
+  }
+}
+
+TEST(FitBootstrap, IntervalsContainTheTrueCoefficientsOfSyntheticData) {
+  const std::vector<LawPoint> points = avg_points(synthetic_runs(0.01, 1));
+  const FitResult full =
+      fit_law(LawForm::kChinchilla, points, chinchilla_start_grid(), FitOptions{});
+  const BootstrapResult boot = bootstrap_fit(points, full, FitOptions{}, BootstrapOptions{});
+  ASSERT_EQ(boot.draws.size(), 1000u);
+  for (int i = 0; i < 5; ++i) {
+    const CoefficientInterval& c = boot.coefficients[i];
+    EXPECT_LE(c.ci_low, kTrue[i]) << c.name;
+    EXPECT_GE(c.ci_high, kTrue[i]) << c.name;
+    EXPECT_LE(c.ci_low, c.estimate) << c.name;
+    EXPECT_GE(c.ci_high, c.estimate) << c.name;
+    EXPECT_GT(c.se, 0) << c.name;
+    // Informative: the interval is narrower than the coefficient itself.
+    EXPECT_LT(c.ci_high - c.ci_low, kTrue[i]) << c.name;
+  }
+}
+
+// --- validation and the report -----------------------------------------------------------
+
+TEST(FitValidation, ExactDataPredictsHeldOutGroupsAndPicksTheTrueSizeVariable) {
+  ResultsTable table;
+  table.path = "synthetic";
+  table.runs = synthetic_runs(0.0, 1);  // No noise: the law with N = N-bar is exact.
+  FitReportOptions options;
+  options.bootstrap.resamples = 20;
+  const FitReport report = make_fit_report(table, options);
+  ASSERT_EQ(report.laws.size(), 4u);  // avg, final, initial, sparse
+  const LawReport& avg = report.laws[0];
+  EXPECT_EQ(avg.size_variable, SizeVariable::kAverage);
+  EXPECT_LT(avg.validation.in_sample.mae, 1e-6);
+  EXPECT_EQ(avg.validation.leave_one_size_out.groups, 5);
+  EXPECT_EQ(avg.validation.leave_one_sparsity_out.groups, 4);
+  EXPECT_EQ(avg.validation.leave_one_size_out.points, 60);
+  EXPECT_LT(avg.validation.leave_one_size_out.max, 1e-4);
+  EXPECT_LT(avg.validation.leave_one_sparsity_out.max, 1e-4);
+  EXPECT_EQ(report.best, 0);
+  // N_final ignores how long the run was dense: held out, it predicts far worse.
+  EXPECT_GT(report.laws[1].validation.held_out_mae(), 100 * avg.validation.held_out_mae());
+  EXPECT_EQ(report.laws[3].form, LawForm::kSparse);
+}
+
+TEST(FitValidation, DenseOnlyDataSkipsTheSparseLawWithANote) {
+  ResultsTable table;
+  table.path = "dense";
+  for (const RunRecord& r : synthetic_runs(0.01, 2)) {
+    if (r.sparsity == 0) table.runs.push_back(r);
+  }
+  FitReportOptions options;
+  options.size_variables = {SizeVariable::kAverage};
+  options.bootstrap.resamples = 20;
+  const FitReport report = make_fit_report(table, options);
+  ASSERT_EQ(report.laws.size(), 1u);
+  EXPECT_EQ(report.laws[0].validation.leave_one_sparsity_out.points, 0);
+  EXPECT_TRUE(std::isnan(report.laws[0].validation.leave_one_sparsity_out.mae));
+  ASSERT_FALSE(report.notes.empty());
+  EXPECT_NE(report.notes.back().find("not identifiable"), std::string::npos);
+}
+
+// --- the results reader -----------------------------------------------------------------
+
+std::string write_text(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+const char kSixRuns[] =
+    "n_avg,n_final,n_initial,tokens,loss\n"
+    "1e7,1e7,1e7,2e8,4.1\n"
+    "3e7,3e7,3e7,6e8,3.6\n"
+    "1e8,1e8,1e8,2e9,3.2\n"
+    "3e8,3e8,3e8,6e9,2.9\n"
+    "1e9,1e9,1e9,2e10,2.6\n"
+    "3e9,3e9,3e9,6e10,2.4\n";
+
+TEST(FitResultsCsv, ReadsAnyColumnOrderAndSkipsUnfinishedRuns) {
+  const std::string dir = temp_dir("reader");
+  std::vector<RunRecord> runs = synthetic_runs(0.01, 5);
+  write_csv(dir + "/results.csv", runs);
+  // A directory means its results.csv.
+  const ResultsTable table = read_results_csv(dir);
+  EXPECT_EQ(table.path, dir + "/results.csv");
+  ASSERT_EQ(table.runs.size(), runs.size());
+  EXPECT_DOUBLE_EQ(table.runs[7].n_avg, runs[7].n_avg);
+  EXPECT_DOUBLE_EQ(table.runs[7].loss, runs[7].loss);
+  EXPECT_EQ(table.runs[7].size, runs[7].size);
+  EXPECT_EQ(table.runs[7].line, 9);
+
+  const std::string path = write_text(dir, "status.csv",
+                                      "status,n_avg,n_final,n_initial,tokens,loss\n"
+                                      "failed,1,1,1,1,1\n"
+                                      "\n"
+                                      "done,1e7,1e7,1e7,2e8,4.1\n"
+                                      "done,3e7,3e7,3e7,6e8,3.6\n"
+                                      "done,1e8,1e8,1e8,2e9,3.2\n"
+                                      "done,3e8,3e8,3e8,6e9,2.9\n"
+                                      "done,1e9,1e9,1e9,2e10,2.6\n"
+                                      "done,3e9,3e9,3e9,6e10,2.4\n"
+                                      "\"running\",2,2,2,2,2\n");
+  const ResultsTable partial = read_results_csv(path);
+  EXPECT_EQ(partial.skipped, 2);
+  ASSERT_EQ(partial.runs.size(), 6u);
+  EXPECT_EQ(partial.runs[0].line, 4);
+}
+
+TEST(FitResultsCsv, DerivesSparsityAndSizeWhenAbsent) {
+  const std::string dir = temp_dir("derive");
+  const ResultsTable t = read_results_csv(
+      write_text(dir, "r.csv",
+                 "n_avg,n_final,n_initial,tokens,loss\n"
+                 "6e6,2e6,1e7,2e8,4.1\n7e6,5e6,1e7,2e8,4\n1e7,1e7,1e7,2e8,3.9\n"
+                 "3e7,3e7,3e7,6e8,3.6\n1e8,1e8,1e8,2e9,3.2\n3e8,3e8,3e8,6e9,2.9\n"));
+  ASSERT_EQ(t.runs.size(), 6u);
+  EXPECT_NEAR(t.runs[0].sparsity, 0.8, 1e-12);
+  EXPECT_NEAR(t.runs[1].sparsity, 0.5, 1e-12);
+  EXPECT_EQ(t.runs[0].size, "1e+07");
+  EXPECT_EQ(t.runs[0].size, t.runs[2].size);
+}
+
+struct BadCsv {
+  const char* name;
+  std::string text;
+  const char* expected;  // Part of the message, after the file name.
+};
+
+TEST(FitResultsCsv, MalformedInputNamesFileLineAndColumn) {
+  const std::string dir = temp_dir("bad");
+  const std::string good_rows = std::string(kSixRuns).substr(std::string(kSixRuns).find('\n') + 1);
+  const BadCsv cases[] = {
+      {"missing.csv", "n_avg,n_final,n_initial,loss\n1,1,1,1\n", "line 1: missing column 'tokens'"},
+      {"negative.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "1e7,1e7,1e7,-2e8,4\n",
+       "line 8, column 'tokens': -2e8 is not positive"},
+      {"zero.csv", "n_avg,n_final,n_initial,tokens,loss\n1e7,1e7,1e7,2e8,0\n" + good_rows,
+       "line 2, column 'loss': 0 is not positive"},
+      {"nan.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "nan,1e7,1e7,2e8,4\n",
+       "line 8, column 'n_avg': NaN"},
+      {"text.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "1e7,1e7,1e7,2e8,abc\n",
+       "line 8, column 'loss': 'abc' is not a number"},
+      {"few.csv", "n_avg,n_final,n_initial,tokens,loss\n1,1,1,1,1\n2,2,2,2,2\n",
+       "2 usable runs (status done); a fit needs at least 6"},
+      {"fields.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "1,1,1\n",
+       "line 8: 3 fields; the header has 5"},
+      {"order.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "5,6,10,2,2\n",
+       "line 8, column 'n_final': n_final exceeds n_avg"},
+      {"empty.csv", "", "empty file"},
+  };
+  for (const BadCsv& c : cases) {
+    const std::string path = write_text(dir, c.name, c.text);
+    try {
+      read_results_csv(path);
+      ADD_FAILURE() << c.name << ": no error";
+    } catch (const DataError& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(message.rfind(path, 0), 0u) << message;
+      EXPECT_NE(message.find(c.expected), std::string::npos) << message;
+    }
+  }
+  EXPECT_THROW(read_results_csv(dir + "/nonexistent.csv"), DataError);
+  EXPECT_THROW(read_results_csv(temp_dir("empty-dir")), DataError);
+}
+
+// --- planning ---------------------------------------------------------------------------
+
+const Law kPlanLaw = chinchilla_law(kTrue[0], kTrue[1], kTrue[2], kTrue[3], kTrue[4]);
+
+double law_loss(double n_bar, double tokens) {
+  return kTrue[2] + kTrue[0] / std::pow(n_bar, kTrue[3]) + kTrue[1] / std::pow(tokens, kTrue[4]);
+}
+
+TEST(PlanCompute, DenseRunIsTheComputeOptimumOnTheBudgetLine) {
+  PlanRequest request;
+  request.flops = 1e20;
+  const Plan plan = plan_compute(kPlanLaw, request);
+  const PlanCandidate& d = plan.dense;
+  EXPECT_EQ(d.sparsity, 0);
+  EXPECT_DOUBLE_EQ(d.dense_params, d.mean_params);
+  EXPECT_NEAR(6 * d.mean_params * d.tokens / request.flops, 1, 1e-12);
+  EXPECT_NEAR(d.loss, law_loss(d.mean_params, d.tokens), 1e-12);
+  for (double factor : {0.98, 1.02}) {
+    const double n = d.mean_params * factor;
+    EXPECT_GT(law_loss(n, request.flops / (6 * n)), d.loss) << factor;
+  }
+}
+
+TEST(PlanCompute, WithoutACapTheSparsestRunTiesOnLossWithASmallerModel) {
+  PlanRequest request;
+  request.flops = 1e20;
+  request.max_sparsity = 0.8;
+  const Plan plan = plan_compute(kPlanLaw, request);
+  EXPECT_NEAR(plan.best.loss, plan.dense.loss, 1e-12);
+  EXPECT_NEAR(plan.best.sparsity, 0.8, 1e-12);
+  EXPECT_EQ(plan.best.schedule, ScheduleKind::kGeometric);  // Denser on average than cubic.
+  const double density =
+      solve_compute_phases(ScheduleKind::kGeometric, 0.8, 0.25, 0.75).mean_density;
+  EXPECT_NEAR(plan.best.mean_params / plan.best.dense_params, density, 1e-12);
+  EXPECT_NEAR(plan.best.final_params, 0.2 * plan.best.dense_params, 1e-6);
+  EXPECT_LT(plan.best.final_params, plan.dense.final_params);
+}
+
+TEST(PlanCompute, AFinalSizeCapMakesSparsityWin) {
+  PlanRequest request;
+  request.flops = 1e20;
+  request.max_sparsity = 0.8;
+  request.max_final_params = 1e8;  // Well below the dense optimum (~ 1e9 here).
+  const Plan plan = plan_compute(kPlanLaw, request);
+  EXPECT_TRUE(plan.dense.capped);
+  EXPECT_NEAR(plan.dense.final_params, 1e8, 1e-3);
+  EXPECT_GT(plan.best.sparsity, 0.5);
+  EXPECT_LE(plan.best.final_params, 1e8 * (1 + 1e-12));
+  EXPECT_LT(plan.best.loss, plan.dense.loss - 0.01);
+  EXPECT_NEAR(6 * plan.best.mean_params * plan.best.tokens / request.flops, 1, 1e-12);
+}
+
+TEST(PlanCompute, RejectsBadRequests) {
+  PlanRequest request;
+  request.flops = -1;
+  EXPECT_THROW(plan_compute(kPlanLaw, request), UsageError);
+  request.flops = 1e20;
+  request.max_sparsity = 1;
+  EXPECT_THROW(plan_compute(kPlanLaw, request), UsageError);
+  request.max_sparsity = 0;
+  Law sparse{LawForm::kSparse, {1, 1, 1, 1, 1, 1, 1}};
+  EXPECT_THROW(plan_compute(sparse, request), UsageError);
+}
+
+// --- the commands -----------------------------------------------------------------------
+
+TEST(FitCli, FitWritesFilesThatPlanReads) {
+  const std::string dir = temp_dir("cli");
+  write_csv(dir + "/results.csv", synthetic_runs(0.01, 11));
+  const std::string out = dir + "/out";
+  auto r = run_process(journey_command("fit " + dir + " --bootstrap 50 --out " + out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("N = avg"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("leave-one-size-out"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("best size variable: avg"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Frantar"), std::string::npos) << r.output;
+  ASSERT_TRUE(fs::exists(out + "/fit.json"));
+  ASSERT_TRUE(fs::exists(out + "/fit.csv"));
+  std::ifstream csv(out + "/fit.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "form,size_variable,coefficient,estimate,se,ci95_low,ci95_high");
+
+  const SavedFit saved = read_fit_json(out + "/fit.json");
+  EXPECT_NEAR(saved.max_sparsity, 0.8, 1e-12);
+  EXPECT_NEAR(saved.law.coefficients()[3], kTrue[3], 0.05);
+
+  r = run_process(journey_command("plan --fit " + out + " --flops 1e20 --max-final-params 1e8"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("best"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dense"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("geometric"), std::string::npos) << r.output;
+}
+
+TEST(FitCli, MalformedResultsExit1NamingTheProblem) {
+  const std::string dir = temp_dir("cli-bad");
+  const std::string missing =
+      write_text(dir, "missing.csv", "n_avg,n_final,tokens,loss\n1,1,1,1\n");
+  auto r = run_process(journey_command("fit " + missing));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(missing + " line 1: missing column 'n_initial'"), std::string::npos)
+      << r.output;
+  const std::string nan = write_text(dir, "nan.csv", std::string(kSixRuns) + "1e7,1e7,1e7,nan,4\n");
+  r = run_process(journey_command("fit " + nan));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("line 8, column 'tokens': NaN"), std::string::npos) << r.output;
+  r = run_process(journey_command("fit " + dir + "/nonexistent.csv"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("nonexistent.csv"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/fit.json"));
+}
+
+TEST(FitCli, BadFlagsExit2) {
+  const std::string dir = temp_dir("cli-flags");
+  const std::string csv = write_text(dir, "r.csv", kSixRuns);
+  auto r = run_process(journey_command("fit " + csv + " --size-variable median"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--size-variable 'median'"), std::string::npos) << r.output;
+  r = run_process(journey_command("fit"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = run_process(journey_command("plan --flops 1e20"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--fit"), std::string::npos) << r.output;
+  r = run_process(journey_command("plan --fit " + csv + " --flops 1e20"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;  // Not a fit.json.
+}
+
+}  // namespace
+}  // namespace journey
