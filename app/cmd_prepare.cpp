@@ -48,8 +48,8 @@ int run_prepare(const Args& args) {
               100.0 * static_cast<double>(r.val_tokens) / static_cast<double>(tokens));
   std::printf("text %lld bytes, %.3f bytes per token\n", static_cast<long long>(r.text_bytes),
               r.bytes_per_token);
-  std::printf("tokenizer vocab %lld, sha256 %s\n", static_cast<long long>(cmd.config.data.vocab_size),
-              r.tokenizer_sha256.c_str());
+  std::printf("tokenizer vocab %lld, sha256 %s\n",
+              static_cast<long long>(cmd.config.data.vocab_size), r.tokenizer_sha256.c_str());
   std::printf("time %.1f s (read %.1f, tokenizer %.1f, encode %.1f)\n", r.total_seconds,
               r.read_seconds, r.train_seconds, r.encode_seconds);
   return exit_code::kOk;

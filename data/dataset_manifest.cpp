@@ -24,8 +24,10 @@ std::string manifest_json(const DatasetManifest& m) {
       {"tokenizer_sha256", m.tokenizer_sha256},
       {"sources", m.sources},
       {"val_fraction", m.val_fraction},
-      {"documents", {{"train", m.train_documents}, {"validation", m.val_documents},
-                     {"moved", m.moved_documents}}},
+      {"documents",
+       {{"train", m.train_documents},
+        {"validation", m.val_documents},
+        {"moved", m.moved_documents}}},
       {"tokens", {{"train", m.train_tokens}, {"validation", m.val_tokens}}},
       {"text_bytes", m.text_bytes},
   };
@@ -50,7 +52,8 @@ DatasetManifest read_manifest(const std::string& path) {
     const int version = json.at("version").get<int>();
     if (version != DatasetManifest::kVersion) {
       throw DataError("dataset manifest " + path + " has version " + std::to_string(version) +
-                      ", but this build reads version " + std::to_string(DatasetManifest::kVersion) +
+                      ", but this build reads version " +
+                      std::to_string(DatasetManifest::kVersion) +
                       " only (prepare the dataset again)");
     }
     if (json.at("token_type").get<std::string>() != "uint16") {

@@ -24,7 +24,7 @@ struct DatasetManifest {
   static constexpr int kVersion = 1;
 
   int64_t vocab_size = 0;
-  int64_t bos_id = 0;  // Separates documents in the token streams.
+  int64_t bos_id = 0;            // Separates documents in the token streams.
   std::string tokenizer_sha256;  // Of tokenizer.model's bytes, lowercase hex.
   std::string sources;           // data.sources as given to prepare.
   double val_fraction = 0;

@@ -91,7 +91,8 @@ class LineSample {
     if (kept < lines_.size()) {
       threshold_ = lines_[kept].first;
       // Lines sharing the first dropped hash go too, so the rule stays "hash below threshold".
-      while (kept > 0 && lines_[kept - 1].first == threshold_) bytes -= lines_[--kept].second.size();
+      while (kept > 0 && lines_[kept - 1].first == threshold_)
+        bytes -= lines_[--kept].second.size();
       lines_.resize(kept);
     }
     bytes_ = bytes;
@@ -138,7 +139,9 @@ fs::path normalized_target(const std::string& dir) {
   return path;
 }
 
-bool is_empty_dir(const fs::path& dir) { return fs::is_empty(dir); }
+bool is_empty_dir(const fs::path& dir) {
+  return fs::is_empty(dir);
+}
 
 // Refuses early when the target may not be replaced; see prepare.h.
 void check_target(const fs::path& target, bool force) {
@@ -264,6 +267,14 @@ PrepareReport build(const PrepareOptions& options, const Corpus& corpus, const f
     report.text_bytes += d.bytes;
     info.push_back(std::move(d));
   });
+  if (sample.bytes() == 0 && !info.empty()) {
+    // Every document hashed into validation (a tiny corpus): the split's rule 2 will move one
+    // back, so sample the tokenizer from all of them rather than from none.
+    corpus.for_each_document([&](Document&& doc) {
+      split_for_training(doc.text, kMaxTrainingLineBytes,
+                         [&](std::string_view line) { sample.add(line); });
+    });
+  }
   report.read_seconds = seconds_since(start);
   log::info("prepare: " + std::to_string(info.size()) + " documents, " +
             megabytes(report.text_bytes) + " of text from " +
@@ -337,7 +348,8 @@ PrepareReport build(const PrepareOptions& options, const Corpus& corpus, const f
   const int64_t text_tokens =
       report.train_tokens + report.val_tokens - report.train_documents - report.val_documents;
   report.bytes_per_token =
-      text_tokens > 0 ? static_cast<double>(report.text_bytes) / static_cast<double>(text_tokens) : 0;
+      text_tokens > 0 ? static_cast<double>(report.text_bytes) / static_cast<double>(text_tokens)
+                      : 0;
 
   write_durably((partial / kDocumentsFile).string(), documents_table(info, split));
   DatasetManifest manifest;
@@ -374,6 +386,5 @@ PrepareReport prepare_dataset(const PrepareOptions& options) {
     throw;
   }
 }
-
 
 }  // namespace journey

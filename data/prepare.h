@@ -3,7 +3,8 @@
 //
 //   1. Read every document once: name, size, split hash; sample training sentences from the
 //      documents the hash puts in training (lines with the smallest hashes of their text, up
-//      to kTokenizerSampleBytes, so the sample does not depend on document order).
+//      to kTokenizerSampleBytes, so the sample does not depend on document order), or from
+//      all documents if the hash puts none in training.
 //   2. Train the tokenizer on the sample (BPE, data.vocab_size pieces).
 //   3. Read the documents again and encode them on all cores, each as BOS + its tokens.
 //   4. Split by data/split.h using the token counts; write both shards, documents.tsv and

@@ -53,7 +53,7 @@ std::vector<SplitDecision> split_documents(const std::vector<SplitInput>& docume
   // Rule 3: the candidates are the training documents in increasing u.
   size_t train_count = n - val_count;
   for (size_t k = 0; k < n && static_cast<double>(val_tokens) <
-                                   kMinValidationTokenShare * static_cast<double>(total_tokens);
+                                  kMinValidationTokenShare * static_cast<double>(total_tokens);
        ++k) {
     const size_t i = by_u[k];
     if (decisions[i].validation) continue;
@@ -62,7 +62,8 @@ std::vector<SplitDecision> split_documents(const std::vector<SplitInput>& docume
       std::snprintf(share, sizeof share, "%g%%", kMinValidationTokenShare * 100);
       throw DataError(std::string("cannot hold out ") + share +
                       " of the tokens for validation without emptying the training split: the "
-                      "sources hold " + std::to_string(n) +
+                      "sources hold " +
+                      std::to_string(n) +
                       " documents, one of which has almost all the text (add more documents)");
     }
     decisions[i] = {true, true};

@@ -19,7 +19,9 @@ void for_each_line(std::string_view text, F line) {
   }
 }
 
-bool is_continuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
+bool is_continuation(unsigned char byte) {
+  return (byte & 0xC0) == 0x80;
+}
 
 // Where to cut a line longer than max_bytes: the best position in (0, max_bytes].
 size_t cut_position(std::string_view line, size_t max_bytes) {

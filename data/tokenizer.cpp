@@ -48,11 +48,12 @@ std::string Tokenizer::train(const std::vector<std::string>& sentences, int64_t 
   std::string model;
   const auto status = sentencepiece::SentencePieceTrainer::Train(options, &iterator, &model);
   if (!status.ok()) {
-    throw DataError("SentencePiece could not train a tokenizer of " + std::to_string(vocab_size) +
-                    " pieces on " + std::to_string(sentences.size()) +
-                    " sample sentences: " + status.ToString() +
-                    " (data.vocab_size must hold 259 special and byte pieces plus the text's common "
-                    "characters, and a small corpus supports only a small vocabulary)");
+    throw DataError(
+        "SentencePiece could not train a tokenizer of " + std::to_string(vocab_size) +
+        " pieces on " + std::to_string(sentences.size()) +
+        " sample sentences: " + status.ToString() +
+        " (data.vocab_size must hold 259 special and byte pieces plus the text's common "
+        "characters, and a small corpus supports only a small vocabulary)");
   }
   return model;
 }
@@ -108,8 +109,14 @@ std::string Tokenizer::decode(const std::vector<int>& ids) const {
   return text;
 }
 
-int64_t Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
-int Tokenizer::bos_id() const { return processor_->bos_id(); }
-int Tokenizer::eos_id() const { return processor_->eos_id(); }
+int64_t Tokenizer::vocab_size() const {
+  return processor_->GetPieceSize();
+}
+int Tokenizer::bos_id() const {
+  return processor_->bos_id();
+}
+int Tokenizer::eos_id() const {
+  return processor_->eos_id();
+}
 
 }  // namespace journey

@@ -190,13 +190,14 @@ FitResult fit_law(LawForm form, const std::vector<LawPoint>& points,
     ends[i].start = static_cast<int>(i);
   });
   std::vector<EndPoint> optima = distinct_optima(std::move(ends));
-  if (options.polish) {
+  const size_t polished = std::min<size_t>(std::max(options.polished_optima, 0), optima.size());
+  if (polished > 0) {
     const LBFGSpp::LBFGSParam<double> polish = polish_params();
-    parallel_for(optima.size(), [&](size_t i) {
-      EndPoint polished = minimize_from(form, points, optima[i].x, options, polish);
-      if (polished.f < optima[i].f) {
-        optima[i].x = std::move(polished.x);
-        optima[i].f = polished.f;
+    parallel_for(polished, [&](size_t i) {
+      EndPoint end = minimize_from(form, points, optima[i].x, options, polish);
+      if (end.f < optima[i].f) {
+        optima[i].x = std::move(end.x);
+        optima[i].f = end.f;
       }
     });
     optima = distinct_optima(std::move(optima));

@@ -51,7 +51,9 @@ uint32_t header_crc(Header header) {
 }
 
 // Bytes of the token section, padded so the document table is 8-byte aligned.
-uint64_t padded_token_bytes(uint64_t token_count) { return (token_count * 2 + 7) / 8 * 8; }
+uint64_t padded_token_bytes(uint64_t token_count) {
+  return (token_count * 2 + 7) / 8 * 8;
+}
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw DataError("token shard " + path + " " + what);
@@ -93,8 +95,8 @@ TokenShard TokenShard::open(const std::string& path, int64_t expected_vocab_size
   Header h;
   std::memcpy(&h, base, sizeof h);
   if (h.version != kFormatVersion) {
-    fail(path, "has format version " + std::to_string(h.version) + ", but this build reads version " +
-                   std::to_string(kFormatVersion) + " only");
+    fail(path, "has format version " + std::to_string(h.version) +
+                   ", but this build reads version " + std::to_string(kFormatVersion) + " only");
   }
   if (h.header_crc != header_crc(h)) fail(path, "has a corrupt header (header checksum mismatch)");
   if (h.token_type != kTokenTypeUint16) {
@@ -111,8 +113,8 @@ TokenShard TokenShard::open(const std::string& path, int64_t expected_vocab_size
   // Sizes first in a way that cannot overflow: a count too large for the file is truncation.
   if (h.token_count > file_bytes / 2 || h.document_count > file_bytes / 8) {
     fail(path, "is truncated: its header announces " + std::to_string(h.token_count) +
-                   " tokens and " + std::to_string(h.document_count) + " documents, but the file has " +
-                   std::to_string(file_bytes) + " bytes");
+                   " tokens and " + std::to_string(h.document_count) +
+                   " documents, but the file has " + std::to_string(file_bytes) + " bytes");
   }
   const uint64_t expected_bytes =
       kHeaderBytes + padded_token_bytes(h.token_count) + 8 * (h.document_count + 1);
@@ -126,15 +128,17 @@ TokenShard TokenShard::open(const std::string& path, int64_t expected_vocab_size
     fail(path, "has " + std::to_string(file_bytes - expected_bytes) +
                    " unexpected bytes after its document table (not written by this format)");
   }
-  const uint32_t crc = crc32_of(crc32(0, nullptr, 0), base + kHeaderBytes, file_bytes - kHeaderBytes);
-  if (crc != h.payload_crc) fail(path, "is corrupt: the payload checksum does not match the header");
+  const uint32_t crc =
+      crc32_of(crc32(0, nullptr, 0), base + kHeaderBytes, file_bytes - kHeaderBytes);
+  if (crc != h.payload_crc)
+    fail(path, "is corrupt: the payload checksum does not match the header");
 
   shard.vocab_size_ = h.vocab_size;
   shard.token_count_ = static_cast<int64_t>(h.token_count);
   shard.document_count_ = static_cast<int64_t>(h.document_count);
   shard.tokens_ = reinterpret_cast<const uint16_t*>(base + kHeaderBytes);
-  shard.offsets_ = reinterpret_cast<const uint64_t*>(base + kHeaderBytes +
-                                                      padded_token_bytes(h.token_count));
+  shard.offsets_ =
+      reinterpret_cast<const uint64_t*>(base + kHeaderBytes + padded_token_bytes(h.token_count));
   // A matching checksum with bad contents means a buggy writer, but the reader's guarantees
   // must not depend on that.
   if (shard.offsets_[0] != 0 || shard.offsets_[h.document_count] != h.token_count) {
@@ -147,7 +151,8 @@ TokenShard TokenShard::open(const std::string& path, int64_t expected_vocab_size
     }
   }
   uint16_t max_token = 0;
-  for (int64_t i = 0; i < shard.token_count_; ++i) max_token = std::max(max_token, shard.tokens_[i]);
+  for (int64_t i = 0; i < shard.token_count_; ++i)
+    max_token = std::max(max_token, shard.tokens_[i]);
   if (shard.token_count_ > 0 && max_token >= h.vocab_size) {
     fail(path, "holds token id " + std::to_string(max_token) + ", outside its vocabulary of " +
                    std::to_string(h.vocab_size));
@@ -155,7 +160,9 @@ TokenShard TokenShard::open(const std::string& path, int64_t expected_vocab_size
   return shard;
 }
 
-TokenShard::TokenShard(TokenShard&& other) noexcept { *this = std::move(other); }
+TokenShard::TokenShard(TokenShard&& other) noexcept {
+  *this = std::move(other);
+}
 
 TokenShard& TokenShard::operator=(TokenShard&& other) noexcept {
   if (this != &other) {
@@ -172,7 +179,9 @@ TokenShard& TokenShard::operator=(TokenShard&& other) noexcept {
   return *this;
 }
 
-TokenShard::~TokenShard() { unmap(); }
+TokenShard::~TokenShard() {
+  unmap();
+}
 
 void TokenShard::unmap() {
   if (mapping_ != nullptr) munmap(mapping_, mapping_bytes_);
@@ -238,7 +247,8 @@ void TokenShardWriter::finish() {
   }
   const int closed = std::fclose(file_);
   file_ = nullptr;
-  if (closed != 0) throw DataError("cannot write token shard " + path_ + ": " + std::strerror(errno));
+  if (closed != 0)
+    throw DataError("cannot write token shard " + path_ + ": " + std::strerror(errno));
   finished_ = true;
 }
 

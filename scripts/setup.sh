@@ -14,7 +14,7 @@ packages=(
   # the design's libraries
   libtorch-dev libopenblas0-openmp libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
   libboost-program-options-dev libgtest-dev libgmock-dev libsentencepiece-dev sentencepiece
-  zlib1g-dev libeigen3-dev liblbfgspp-dev nlohmann-json3-dev
+  zlib1g-dev libssl-dev libeigen3-dev liblbfgspp-dev nlohmann-json3-dev
   # Slurm for submission and the local test cluster
   slurm-wlm munge
   # reference implementations and interop tests (Debian's own Python)

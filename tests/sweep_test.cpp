@@ -1,0 +1,232 @@
+// The sweep as users run it: real mpirun, a coordinator and worker groups, a real dataset.
+// A six-cell grid on 1 + 2 groups x 2 ranks; SIGTERM mid-sweep and the same command again;
+// an injected failing cell; a resume on another group size; the dry run; refused inputs.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "tests/subprocess.h"
+#include "tests/test_dataset.h"
+
+namespace journey {
+namespace {
+
+using testing::journey_command;
+using testing::run_process;
+
+namespace fs = std::filesystem;
+
+std::string mpirun(int ranks) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 mpirun -np " +
+         std::to_string(ranks) + " --oversubscribe --bind-to none ";
+}
+
+// Six cells: 2 sizes x (dense, 0.5, 0.8), a few hundred steps of a tiny model each.
+std::string sweep_config() {
+  const std::string path = ::testing::TempDir() + "journey-sweep-test.ini";
+  std::ofstream(path) << "[model]\nseq_len = 32\n"
+                      << "[train]\nbatch_tokens = 256\nlr = 3e-3\neval_sequences = 16\n"
+                      << "checkpoint_every = 25\nlog_every = 50\nthreads = 1\n"
+                      << "[data]\ndir = " << testing::test_dataset_dir()
+                      << "\nvocab_size = " << testing::kTestVocab << "\n"
+                      << "[sweep]\nsizes = 32x1x2 48x1x2\nsparsities = 0 0.5 0.8\n"
+                      << "tokens_per_param = 1.5\n";
+  return path;
+}
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "journey-sweep-" + name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+std::string sweep_command(int ranks, int group_size, const std::string& out,
+                          const std::string& extra = "") {
+  return mpirun(ranks) + journey_command("sweep --config " + sweep_config() + " --group-size " +
+                                         std::to_string(group_size) + " --out " + out + " " +
+                                         extra);
+}
+
+// results.csv as cell id -> column -> text.
+std::map<std::string, std::map<std::string, std::string>> read_results(const std::string& dir) {
+  std::ifstream in(dir + "/results.csv");
+  std::string line, field;
+  std::getline(in, line);
+  std::vector<std::string> header;
+  std::istringstream h(line);
+  while (std::getline(h, field, ',')) header.push_back(field);
+  std::map<std::string, std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::map<std::string, std::string> values;
+    for (const std::string& name : header) {
+      std::getline(row, field, ',');
+      values[name] = field;
+    }
+    rows[values["id"]] = values;
+  }
+  return rows;
+}
+
+// The uninterrupted reference sweep, run once for the tests that compare against it.
+const std::string& reference_sweep() {
+  static const std::string dir = [] {
+    const std::string d = fresh_dir("reference");
+    testing::ProcessResult r = run_process(sweep_command(5, 2, d));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return d;
+  }();
+  return dir;
+}
+
+TEST(Sweep, SixCellGridCompletesOnTwoGroupsOfTwo) {
+  auto rows = read_results(reference_sweep());
+  ASSERT_EQ(rows.size(), 6u);
+  for (auto& [id, row] : rows) {
+    EXPECT_EQ(row["status"], "done") << id << ": " << row["reason"];
+    EXPECT_EQ(row["group_size"], "2") << id;
+    EXPECT_GT(std::stod(row["loss"]), 0.0) << id;
+    const double n_avg = std::stod(row["n_avg"]), n_final = std::stod(row["n_final"]),
+                 n_initial = std::stod(row["n_initial"]), sparsity = std::stod(row["sparsity"]);
+    EXPECT_LE(n_final, n_avg);
+    EXPECT_LE(n_avg, n_initial);
+    EXPECT_NEAR(n_final / n_initial, 1.0 - sparsity, 1e-3) << id;
+    EXPECT_TRUE(fs::exists(reference_sweep() + "/cells/" + id + "/metrics.csv")) << id;
+  }
+  EXPECT_TRUE(fs::exists(reference_sweep() + "/results.h5"));
+  EXPECT_TRUE(fs::exists(reference_sweep() + "/ledger.json"));
+}
+
+TEST(Sweep, SigtermMidSweepThenSameCommandGivesTheSameLosses) {
+  const std::string dir = fresh_dir("preempted");
+  const std::string log = dir + ".log";
+  pid_t pid = testing::start_process(sweep_command(5, 2, dir), log);
+  // Wait until the first checkpoint of some cell exists, then signal every rank (as srun
+  // does on preemption).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  bool checkpointed = false;
+  while (!checkpointed && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!fs::exists(dir + "/cells")) continue;
+    for (const auto& cell : fs::directory_iterator(dir + "/cells")) {
+      if (fs::exists(cell.path() / "checkpoints") &&
+          !fs::is_empty(cell.path() / "checkpoints")) {
+        checkpointed = true;
+      }
+    }
+  }
+  ASSERT_TRUE(checkpointed) << "no checkpoint appeared";
+  run_process("pkill -TERM -f 'journey-torch sweep.*" + dir + "'");
+  const int code = testing::wait_process(pid);
+  std::ifstream in(log);
+  std::string output((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(code, 75) << output;
+  auto partial = read_results(dir);
+  int done = 0;
+  for (auto& [id, row] : partial) done += row["status"] == "done";
+  EXPECT_LT(done, 6) << "the signal came too late to interrupt anything";
+
+  testing::ProcessResult again = run_process(sweep_command(5, 2, dir));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  auto resumed = read_results(dir), reference = read_results(reference_sweep());
+  ASSERT_EQ(resumed.size(), 6u);
+  for (auto& [id, row] : resumed) {
+    EXPECT_EQ(row["status"], "done") << id;
+    // Same group size: resuming is bitwise the uninterrupted run.
+    EXPECT_EQ(row["loss"], reference[id]["loss"]) << id;
+    EXPECT_EQ(row["n_avg"], reference[id]["n_avg"]) << id;
+  }
+}
+
+TEST(Sweep, ResumeOnAnotherGroupSizeCompletes) {
+  const std::string dir = fresh_dir("regrouped");
+  const std::string log = dir + ".log";
+  pid_t pid = testing::start_process(sweep_command(5, 2, dir), log);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(dir + "/results.csv") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  run_process("pkill -TERM -f 'journey-torch sweep.*" + dir + "'");
+  EXPECT_EQ(testing::wait_process(pid), 75);
+
+  testing::ProcessResult again = run_process(sweep_command(3, 1, dir));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  auto resumed = read_results(dir), reference = read_results(reference_sweep());
+  for (auto& [id, row] : resumed) {
+    EXPECT_EQ(row["status"], "done") << id;
+    // Another group size sums gradients in another order: equal up to rounding.
+    EXPECT_NEAR(std::stod(row["loss"]), std::stod(reference[id]["loss"]), 2e-3) << id;
+  }
+}
+
+TEST(Sweep, InjectedFailureIsIsolatedAndRetried) {
+  const std::string dir = fresh_dir("failure");
+  const std::string bad = "48x1x2-sp0.5-geometric-p25-75-tpp1.5-seed0";
+  testing::ProcessResult r =
+      run_process("JOURNEY_INJECT_FAILURE=" + bad + " " + sweep_command(3, 1, dir));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  auto rows = read_results(dir);
+  ASSERT_EQ(rows.size(), 6u);
+  for (auto& [id, row] : rows) {
+    if (id == bad) {
+      EXPECT_EQ(row["status"], "failed");
+      EXPECT_NE(row["reason"].find("injected failure"), std::string::npos) << row["reason"];
+    } else {
+      EXPECT_EQ(row["status"], "done") << id;
+    }
+  }
+  testing::ProcessResult retry = run_process(sweep_command(3, 1, dir, "--retry-failed"));
+  EXPECT_EQ(retry.exit_code, 0) << retry.output;
+  EXPECT_EQ(read_results(dir)[bad]["status"], "done");
+}
+
+TEST(Sweep, DryRunListsCellsWithTheirSchedules) {
+  testing::ProcessResult r =
+      run_process(journey_command("sweep --config " + sweep_config() + " --dry-run --ranks 5 "
+                                  "--group-size 2"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("6 cells on 2 group(s) of 2 rank(s)"), std::string::npos) << r.output;
+  // The same numbers `journey schedule` prints for one of the cells.
+  testing::ProcessResult s = run_process(journey_command(
+      "schedule --config " + sweep_config() + " --model.d_model=48 --model.n_layers=1 "
+      "--model.n_heads=2 --prune.sparsity=0.8 --train.tokens_per_param=1.5"));
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  const size_t t_s = s.output.find("t_s ") + 4;
+  const std::string start = s.output.substr(t_s, s.output.find(' ', t_s) - t_s);
+  std::istringstream lines(r.output);
+  std::string line;
+  bool found = false;
+  while (std::getline(lines, line)) {
+    if (line.rfind("48x1x2-sp0.8-geometric", 0) != 0) continue;
+    std::istringstream fields(line);
+    std::string id, steps, ts;
+    fields >> id >> steps >> ts;
+    EXPECT_EQ(ts, start) << line;
+    found = true;
+  }
+  EXPECT_TRUE(found) << r.output;
+}
+
+TEST(Sweep, AnotherConfigOnAnExistingDirectoryIsRefused) {
+  testing::ProcessResult r = run_process(
+      sweep_command(3, 1, reference_sweep(), "--train.lr=0.01"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("different config"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("lr"), std::string::npos) << r.output;
+}
+
+TEST(Sweep, WrongWorldSizeIsRefused) {
+  testing::ProcessResult r = run_process(sweep_command(4, 2, fresh_dir("world")));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("1 + G*k"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace journey
