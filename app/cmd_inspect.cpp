@@ -1,6 +1,7 @@
 // `journey inspect CKPT`: what a checkpoint holds and whether every byte of it is sound.
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -21,9 +22,8 @@ constexpr char kUsage[] = "journey inspect CKPT [--json]";
 std::string attr_text(const CheckpointReader::AttrValue& value) {
   if (auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
   if (auto* d = std::get_if<double>(&value)) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.17g", *d);
-    return text;
+    char text[32];  // The shortest text that reads back as the same double.
+    return std::string(text, std::to_chars(text, text + sizeof text, *d).ptr);
   }
   return std::get<std::string>(value);
 }
@@ -44,8 +44,7 @@ bool is_reported_separately(const std::string& name) {
   for (const char* known :
        {checkpoint::kFormatAttr, checkpoint::kFormatVersionAttr, checkpoint::kCreatedAttr,
         checkpoint::kStepAttr, checkpoint::kTokensSeenAttr, checkpoint::kCellIdAttr,
-        checkpoint::kTokenizerHashAttr, checkpoint::kConfigAttr,
-        checkpoint::kWrittenByRanksAttr}) {
+        checkpoint::kTokenizerHashAttr, checkpoint::kConfigAttr, checkpoint::kWrittenByRanksAttr}) {
     if (name == known) return true;
   }
   return false;
@@ -91,14 +90,15 @@ void print_text(const CheckpointSummary& s) {
     std::printf("sparsity    no masks (dense)\n");
   } else {
     int width = 0;
-    for (const MaskCount& c : s.parameters) width = std::max(width, static_cast<int>(c.name.size()));
+    for (const MaskCount& c : s.parameters) {
+      width = std::max(width, static_cast<int>(c.name.size()));
+    }
     std::printf("sparsity per parameter:\n");
     for (const MaskCount& c : s.parameters) print_count(c, width);
     std::printf("sparsity per layer:\n");
     for (const MaskCount& c : s.layers) print_count(c, width);
-    std::printf("sparsity    %.4f of prunable weights (%lld of %lld kept)\n",
-                s.prunable.sparsity(), static_cast<long long>(s.prunable.kept),
-                static_cast<long long>(s.prunable.total));
+    std::printf("sparsity    %.4f of prunable weights (%lld of %lld kept)\n", s.prunable.sparsity(),
+                static_cast<long long>(s.prunable.kept), static_cast<long long>(s.prunable.total));
   }
   if (s.mean_active) {
     std::printf("N-bar       %.1f (mean of history/active over %lld steps)\n", *s.mean_active,
@@ -160,8 +160,8 @@ void print_json(const CheckpointSummary& s) {
 
 int run_inspect(const Args& args) {
   po::options_description flags("Options");
-  flags.add_options()("json", "print machine-readable JSON instead of text")(
-      "help,h", "show this help");
+  flags.add_options()("json", "print machine-readable JSON instead of text")("help,h",
+                                                                             "show this help");
   po::options_description all;
   all.add(flags).add_options()("checkpoint", po::value<std::string>());
   po::positional_options_description positional;

@@ -40,6 +40,8 @@ int run_plan(const Args& args);
 int run_inspect(const Args& args);
 // -- worker --
 int run_train(const Args& args);
+int run_eval(const Args& args);         // torch-free half of `journey eval`
+int run_eval_tokens(const Args& args);  // journey-torch's half (internal)
 int run_sweep(const Args& args);
 
 }  // namespace journey

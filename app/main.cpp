@@ -21,6 +21,7 @@ const std::vector<Command> kCommands = {
      run_inspect},
     // -- worker --
     {"train", "train one cell (one model, schedule and dataset) on this launch's ranks", nullptr},
+    {"eval", "a checkpoint's loss (nats/token, bits/byte) on any text file", run_eval},
     {"sweep", "run a sweep: a coordinator and worker groups over the [sweep] grid", nullptr},
 };
 

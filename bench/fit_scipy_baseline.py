@@ -8,7 +8,8 @@ procedure as `journey fit` (fit/huber_fit.h, fit/bootstrap.h):
                (ftol 2.2e-9, gtol 1e-5) from each of the 4500 starts;
   polishing    the distinct optima (at most 8, 0.05 apart) again with ftol 0, gtol 1e-8;
   bootstrap    N resamples over points, each refitted from the full-data optima plus the
-               optimum with (alpha, beta) moved by +-0.1, grid stage then polishing.
+               optimum with (alpha, beta) moved by +-0.1: grid stage, then polishing of
+               the best end point.
 Work is spread over --processes worker processes (default 2, like the C++ threads).
 Resamples come from NumPy's generator, so they differ from the C++ ones: compare the
 standard errors statistically, not digit by digit.
@@ -17,8 +18,9 @@ standard errors statistically, not digit by digit.
 resamples, for a documented subset when the full run would take too long; the output
 gives the time per start and per resample so the full run can be extrapolated.
 
-Prints one line "key value" per measurement (grid_s, starts, bootstrap_s, resamples,
-total_s) and the coefficients.
+Prints one line "key value" per measurement (starts, grid_s, grid_cpu_s, resamples,
+bootstrap_s, bootstrap_cpu_s, total_s; *_cpu_s is CPU time summed over the parent and the
+workers' tasks, which a busy machine disturbs less than wall time) and the coefficients.
 """
 import argparse
 import csv
@@ -73,10 +75,12 @@ def objective(x, log_n, log_d, log_l):
 
 
 def run_start(args):
+    """One L-BFGS-B run: (objective, x, CPU seconds it took in its worker)."""
     x0, options, idx = args
+    cpu = time.process_time()
     data = (LOG_N, LOG_D, LOG_L) if idx is None else (LOG_N[idx], LOG_D[idx], LOG_L[idx])
     res = minimize(objective, x0, args=data, jac=True, method="L-BFGS-B", options=options)
-    return res.fun, list(res.x)
+    return res.fun, list(res.x), time.process_time() - cpu
 
 
 def distinct(ends):
@@ -89,18 +93,25 @@ def distinct(ends):
     return kept
 
 
-def fit(starts, idx=None, pool=None):
-    """Grid stage then polishing; returns the distinct optima, best first."""
+def fit(starts, polished_optima, idx=None, pool=None):
+    """Grid stage then polishing; returns (distinct optima best first, worker CPU seconds)."""
     mapper = pool.map if pool is not None else map
     ends = list(mapper(run_start, [(s, GRID_OPTIONS, idx) for s in starts]))
-    optima = distinct(ends)
-    polished = list(mapper(run_start, [(x, POLISH_OPTIONS, idx) for _, x in optima]))
-    return distinct([min(p, o, key=lambda e: e[0]) for p, o in zip(polished, optima)])
+    cpu = sum(e[2] for e in ends)
+    optima = distinct([e[:2] for e in ends])
+    polished = list(mapper(run_start, [(x, POLISH_OPTIONS, idx)
+                                       for _, x in optima[:polished_optima]]))
+    cpu += sum(p[2] for p in polished)
+    optima = [min(p[:2], o, key=lambda e: e[0]) for p, o in zip(polished, optima)] + \
+        optima[polished_optima:]
+    return distinct(optima), cpu
 
 
 def refit(args):
+    """A resample's fit, polishing the best end point, as fit/bootstrap.h does."""
     starts, idx = args
-    return fit(starts, idx)[0][1]
+    optima, cpu = fit(starts, 1, idx)
+    return optima[0][1], cpu
 
 
 def init(path):
@@ -134,9 +145,10 @@ def main():
 
     init(args.data)
     with multiprocessing.Pool(args.processes, initializer=init, initargs=(args.data,)) as pool:
-        t0 = time.perf_counter()
-        optima = fit(starts, pool=pool)
-        t1 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
+        optima, grid_cpu = fit(starts, MAX_OPTIMA, pool=pool)
+        t1, c1 = time.perf_counter(), time.process_time()
+        grid_cpu += c1 - c0
         best = optima[0][1]
         refit_starts = [x for _, x in optima]
         for d_alpha in (-0.1, 0.1):
@@ -148,13 +160,17 @@ def main():
         rng = np.random.default_rng(args.seed)
         n = len(LOG_N)
         jobs = [(refit_starts, rng.integers(0, n, n)) for _ in range(args.resamples)]
-        draws = np.array([coefficients(x) for x in pool.map(refit, jobs)])
-        t2 = time.perf_counter()
+        fits = pool.map(refit, jobs)
+        draws = np.array([coefficients(x) for x, _ in fits])
+        t2, c2 = time.perf_counter(), time.process_time()
+        bootstrap_cpu = sum(cpu for _, cpu in fits) + c2 - c1
 
     print(f"starts {len(starts)}")
     print(f"grid_s {t1 - t0:.3f}")
+    print(f"grid_cpu_s {grid_cpu:.3f}")
     print(f"resamples {args.resamples}")
     print(f"bootstrap_s {t2 - t1:.3f}")
+    print(f"bootstrap_cpu_s {bootstrap_cpu:.3f}")
     print(f"total_s {t2 - t0:.3f}")
     names = ["A", "B", "E", "alpha", "beta"]
     for name, value, column in zip(names, coefficients(best), draws.T):

@@ -270,8 +270,9 @@ void validate(const RunConfig& c) {
 
   const DataConfig& d = c.data;
   require(!d.dir.empty(), "data.dir", "''", "must name a dataset directory");
-  require(d.vocab_size >= 260 && d.vocab_size <= 65535, "data.vocab_size", show(d.vocab_size),
-          "must be in [260, 65535] (256 byte-fallback pieces plus specials; tokens are uint16)");
+  require(d.vocab_size >= 320 && d.vocab_size <= 65535, "data.vocab_size", show(d.vocab_size),
+          "must be in [320, 65535] (259 byte-fallback and special pieces plus the text's "
+          "characters; tokens are uint16)");
   require(d.val_fraction > 0.0 && d.val_fraction < 0.5, "data.val_fraction",
           show(d.val_fraction), "must be in (0, 0.5)");
 

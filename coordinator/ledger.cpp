@@ -37,6 +37,10 @@ std::string describe_change(const std::string& stored, const std::string& wanted
 
 }  // namespace
 
+std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash) {
+  return result_identity(base) + "\n[dataset]\ntokenizer = " + tokenizer_hash + "\n";
+}
+
 Ledger Ledger::open_or_create(const std::string& dir, const std::string& identity,
                               const std::vector<Cell>& cells) {
   Ledger ledger;

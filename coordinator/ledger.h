@@ -11,10 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "coordinator/cell_record.h"
 #include "schedules/grid.h"
 
 namespace journey {
+
+// What a sweep directory belongs to: the result-relevant config and the dataset's tokenizer.
+std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash);
 
 class Ledger {
  public:

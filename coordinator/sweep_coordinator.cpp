@@ -240,10 +240,6 @@ class Coordinator {
 
 }  // namespace
 
-std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash) {
-  return result_identity(base) + "\n[dataset]\ntokenizer = " + tokenizer_hash + "\n";
-}
-
 int run_sweep_coordinator(const Communicator& world, const RunConfig& base,
                           const std::vector<Cell>& cells, const SweepOptions& options) {
   return Coordinator(world, base, cells, options).run();

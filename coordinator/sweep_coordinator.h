@@ -16,6 +16,7 @@
 
 #include "common/config.h"
 #include "common/mpi_session.h"
+#include "coordinator/ledger.h"  // sweep_identity
 #include "schedules/grid.h"
 
 namespace journey {
@@ -27,9 +28,6 @@ struct SweepOptions {
   bool retry_failed = false;
   std::string tokenizer_hash;  // Of the sweep's dataset: part of the sweep's identity.
 };
-
-// What a sweep directory belongs to: the result-relevant config and the dataset's tokenizer.
-std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash);
 
 // Runs until every cell has ended or a stop was requested; returns the exit code.
 int run_sweep_coordinator(const Communicator& world, const RunConfig& base,

@@ -45,11 +45,17 @@ std::vector<std::vector<double>> refit_starts(const FitResult& full) {
   return starts;
 }
 
+FitOptions refit_options(const FitOptions& fit) {
+  FitOptions refit = fit;
+  refit.threads = 1;
+  refit.polished_optima = 1;
+  return refit;
+}
+
 BootstrapResult bootstrap_fit(const std::vector<LawPoint>& points, const FitResult& full,
                               const FitOptions& fit, const BootstrapOptions& options) {
   const std::vector<std::vector<double>> starts = refit_starts(full);
-  FitOptions single = fit;
-  single.threads = 1;
+  const FitOptions single = refit_options(fit);
   BootstrapResult result;
   result.draws.resize(options.resamples);
   std::atomic<int> next{0};

@@ -6,11 +6,11 @@
 // identical for a seed whatever the thread count.
 //
 // A refit does not repeat the 4500-start grid: it starts from refit_starts(), the full-data
-// fit's distinct optima plus that optimum with the two exponents moved by +-0.1, and
-// polishes (fit/huber_fit.h). A resample is a small perturbation of the data, so its
-// optimum lies in the basin of the full-data one; tests/fit_test.cpp checks that the refit
-// finds the same optimum as the full grid on Chinchilla resamples. It costs 5-13 starts
-// instead of 4500.
+// fit's distinct optima plus the best with its two exponents moved by +-0.1, and polishes
+// the best end point (refit_options(), fit/huber_fit.h). A resample is a small perturbation
+// of the data, so its optimum lies in the basin of the full-data one; tests/fit_test.cpp
+// checks that the refit finds the same optimum as the full grid on Chinchilla resamples.
+// It costs 5-12 starts instead of 4500.
 //
 // Reported per coefficient (natural scale, law.h): the full-data estimate, the standard
 // error (standard deviation of the draws, n - 1) and the 95% percentile interval (2.5% and
@@ -50,6 +50,8 @@ std::vector<int> resample_indices(int n, uint64_t seed, int resample);
 
 // The starts of a refit on perturbed data (a resample, a held-out fold).
 std::vector<std::vector<double>> refit_starts(const FitResult& full);
+// The options of such a refit: one thread, the best end point polished.
+FitOptions refit_options(const FitOptions& fit);
 
 // `fit` supplies the objective; its threads are ignored (each refit uses one).
 BootstrapResult bootstrap_fit(const std::vector<LawPoint>& points, const FitResult& full,

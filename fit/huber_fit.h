@@ -10,9 +10,10 @@
 // Optimiser: L-BFGS from LBFGSpp (Debian liblbfgspp-dev) with analytic gradients, in two
 // stages. Grid stage: every start point, with SciPy's stopping rules as the replication used
 // them (so Reduction::kMean stops early there, as Epoch AI found). Polishing stage: the
-// distinct optima the grid reached continue with patient rules (no objective test, gradient
-// norm 1e-8) to the minimum of their basin; the lowest objective wins (ties: the lowest
-// start index), so the result does not depend on the thread count. Polished, the mean and
+// best distinct optima the grid reached (FitOptions::polished_optima) continue with patient
+// rules (no objective test, gradient norm 1e-8) to the minimum of their basin; the lowest
+// objective wins (ties: the lowest start index), so the result does not depend on the
+// thread count. Polished, the mean and
 // the sum reach the same optimum: the reduction matters only through the stopping rules.
 // Why LBFGSpp rather than hand-written descent or numeric gradients: it is a maintained,
 // header-only L-BFGS with Wolfe line searches, and the analytic gradient of a log-sum-exp
@@ -51,8 +52,8 @@ struct FitResult {
   Law law;               // The best end point over all starts.
   double objective = 0;  // The objective there.
   int best_start = -1;   // Its index in the start list.
-  // Distinct end points (local optima, polished), best first, at most kMaxOptima;
-  // optima[0] is law.x. Resamples and held-out fits start from these (fit/bootstrap.h).
+  // Distinct end points (local optima), best first, at most kMaxOptima; optima[0] is law.x.
+  // Resamples and held-out fits start from these (fit/bootstrap.h).
   std::vector<std::vector<double>> optima;
   static constexpr int kMaxOptima = 8;
 };

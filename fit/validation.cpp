@@ -44,8 +44,7 @@ PredictionError leave_one_group_out(const std::vector<LawPoint>& points,
   for (auto& [label, members] : groups) folds.push_back(members);
 
   const std::vector<std::vector<double>> starts = refit_starts(full);
-  FitOptions single = options;
-  single.threads = 1;
+  const FitOptions single = refit_options(options);
   const size_t min_train = static_cast<size_t>(parameter_count(full.law.form)) + 1;
   std::vector<std::vector<double>> fold_errors(folds.size());
   std::atomic<size_t> next{0};

@@ -14,7 +14,9 @@
 namespace journey {
 namespace {
 
-std::string system_reason() { return std::strerror(errno); }
+std::string system_reason() {
+  return std::strerror(errno);
+}
 
 // A name no other writer (this process, another process, a crashed earlier one with a
 // recycled pid) is using: pid plus 64 random bits.
@@ -78,7 +80,8 @@ void write_file_atomically(const std::string& path, std::string_view contents) {
     data += n;
     left -= static_cast<size_t>(n);
   }
-  if (::close(fd) != 0) throw DataError("cannot write " + file.temp_path() + ": " + system_reason());
+  if (::close(fd) != 0)
+    throw DataError("cannot write " + file.temp_path() + ": " + system_reason());
   file.commit();
 }
 

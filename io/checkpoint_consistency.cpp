@@ -13,10 +13,10 @@ constexpr int64_t kBlockBytes = 4 << 20;
 
 // What a pass over one mask and its parameter found.
 struct MaskScan {
-  int64_t bad_values = 0;         // Mask entries other than 0 and 1.
-  int64_t first_bad_index = -1;   // Flat index of the first one.
+  int64_t bad_values = 0;        // Mask entries other than 0 and 1.
+  int64_t first_bad_index = -1;  // Flat index of the first one.
   int bad_value = 0;
-  int64_t pruned_nonzero = 0;     // Parameter entries != 0 where the mask is 0.
+  int64_t pruned_nonzero = 0;  // Parameter entries != 0 where the mask is 0.
   int64_t first_pruned_nonzero = -1;
 };
 
@@ -31,8 +31,7 @@ MaskScan scan(const CheckpointReader& reader, const std::string& mask_path,
   MaskScan result;
   const int64_t row_elements = info.row_elements();
   if (info.rows() == 0 || row_elements == 0) return result;
-  const int64_t block_rows =
-      std::clamp<int64_t>(kBlockBytes / (row_elements * 4), 1, info.rows());
+  const int64_t block_rows = std::clamp<int64_t>(kBlockBytes / (row_elements * 4), 1, info.rows());
   std::vector<uint8_t> mask(static_cast<size_t>(block_rows * row_elements));
   std::vector<float> param(mask.size());
   for (int64_t begin = 0; begin < info.rows(); begin += block_rows) {
@@ -97,8 +96,8 @@ void check_mask(const CheckpointReader& reader, const std::string& name,
   }
 }
 
-void check_moment(const CheckpointReader& reader, const std::string& group,
-                  const std::string& name, std::vector<CheckpointProblem>& problems) {
+void check_moment(const CheckpointReader& reader, const std::string& group, const std::string& name,
+                  std::vector<CheckpointProblem>& problems) {
   const std::string moment_path = group + "/" + name;
   const std::string param_path = std::string(checkpoint::kParams) + "/" + name;
   if (!reader.contains(param_path)) {

@@ -10,20 +10,28 @@ namespace journey {
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return "float32";
-    case DType::kUInt8: return "uint8";
-    case DType::kInt64: return "int64";
-    case DType::kFloat64: return "float64";
+    case DType::kFloat32:
+      return "float32";
+    case DType::kUInt8:
+      return "uint8";
+    case DType::kInt64:
+      return "int64";
+    case DType::kFloat64:
+      return "float64";
   }
   return "?";
 }
 
 size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return 4;
-    case DType::kUInt8: return 1;
-    case DType::kInt64: return 8;
-    case DType::kFloat64: return 8;
+    case DType::kFloat32:
+      return 4;
+    case DType::kUInt8:
+      return 1;
+    case DType::kInt64:
+      return 8;
+    case DType::kFloat64:
+      return 8;
   }
   return 0;
 }
@@ -46,20 +54,28 @@ namespace checkpoint_hdf5 {
 
 hid_t file_type(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return H5T_IEEE_F32LE;
-    case DType::kUInt8: return H5T_STD_U8LE;
-    case DType::kInt64: return H5T_STD_I64LE;
-    case DType::kFloat64: return H5T_IEEE_F64LE;
+    case DType::kFloat32:
+      return H5T_IEEE_F32LE;
+    case DType::kUInt8:
+      return H5T_STD_U8LE;
+    case DType::kInt64:
+      return H5T_STD_I64LE;
+    case DType::kFloat64:
+      return H5T_IEEE_F64LE;
   }
   return H5I_INVALID_HID;
 }
 
 hid_t memory_type(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return H5T_NATIVE_FLOAT;
-    case DType::kUInt8: return H5T_NATIVE_UINT8;
-    case DType::kInt64: return H5T_NATIVE_INT64;
-    case DType::kFloat64: return H5T_NATIVE_DOUBLE;
+    case DType::kFloat32:
+      return H5T_NATIVE_FLOAT;
+    case DType::kUInt8:
+      return H5T_NATIVE_UINT8;
+    case DType::kInt64:
+      return H5T_NATIVE_INT64;
+    case DType::kFloat64:
+      return H5T_NATIVE_DOUBLE;
   }
   return H5I_INVALID_HID;
 }
@@ -99,7 +115,9 @@ std::string normalize_path(const std::string& path) {
   return path.substr(begin);
 }
 
-std::string dataset_label(const std::string& path) { return "dataset '" + path + "'"; }
+std::string dataset_label(const std::string& path) {
+  return "dataset '" + path + "'";
+}
 
 }  // namespace checkpoint_hdf5
 }  // namespace journey

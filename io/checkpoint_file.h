@@ -46,12 +46,12 @@ inline constexpr int64_t kFormatVersion = 1;
 // sets the others with set_attr().
 inline constexpr char kFormatAttr[] = "format";
 inline constexpr char kFormatVersionAttr[] = "format_version";
-inline constexpr char kCreatedAttr[] = "created";                // ISO 8601 UTC
-inline constexpr char kStepAttr[] = "step";                      // int64
-inline constexpr char kTokensSeenAttr[] = "tokens_seen";         // int64
-inline constexpr char kCellIdAttr[] = "cell_id";                 // string
-inline constexpr char kTokenizerHashAttr[] = "tokenizer_hash";  // string
-inline constexpr char kConfigAttr[] = "config";                  // string: the effective INI
+inline constexpr char kCreatedAttr[] = "created";                  // ISO 8601 UTC
+inline constexpr char kStepAttr[] = "step";                        // int64
+inline constexpr char kTokensSeenAttr[] = "tokens_seen";           // int64
+inline constexpr char kCellIdAttr[] = "cell_id";                   // string
+inline constexpr char kTokenizerHashAttr[] = "tokenizer_hash";     // string
+inline constexpr char kConfigAttr[] = "config";                    // string: the effective INI
 inline constexpr char kWrittenByRanksAttr[] = "written_by_ranks";  // int64: group size
 
 // Groups. A tensor's path is "<group>/<name>", e.g. "params/layers.0.attn.wq".
@@ -118,10 +118,8 @@ class CheckpointWriter {
   // contiguously in the tensor's dtype. Slabs may come in any order; rows may be rewritten.
   // A tensor whose rows have all been written is flushed and closed at once, so memory stays
   // bounded by the tensors in progress. The typed overloads also check the dtype.
-  void write_rows(const std::string& path, int64_t row_begin, int64_t row_count,
-                  const void* data);
-  void write_rows(const std::string& path, int64_t row_begin, int64_t row_count,
-                  const float* data);
+  void write_rows(const std::string& path, int64_t row_begin, int64_t row_count, const void* data);
+  void write_rows(const std::string& path, int64_t row_begin, int64_t row_count, const float* data);
   void write_rows(const std::string& path, int64_t row_begin, int64_t row_count,
                   const uint8_t* data);
 
@@ -141,9 +139,7 @@ class CheckpointWriter {
     set_double_attr(name, static_cast<double>(value));
   }
   void set_attr(const std::string& name, const std::string& value);
-  void set_attr(const std::string& name, const char* value) {
-    set_attr(name, std::string(value));
-  }
+  void set_attr(const std::string& name, const char* value) { set_attr(name, std::string(value)); }
 
   // 1-D datasets: history series ("history/loss") and small state ("state/rng").
   void write_series(const std::string& path, const std::vector<int64_t>& values);
@@ -190,12 +186,9 @@ class CheckpointReader {
 
   // Reads rows [row_begin, row_begin + row_count) into `out`, which must hold row_count *
   // info(path).row_bytes() bytes, in the stored dtype. The typed overloads check the dtype.
-  void read_rows(const std::string& path, int64_t row_begin, int64_t row_count,
-                 void* out) const;
-  void read_rows(const std::string& path, int64_t row_begin, int64_t row_count,
-                 float* out) const;
-  void read_rows(const std::string& path, int64_t row_begin, int64_t row_count,
-                 uint8_t* out) const;
+  void read_rows(const std::string& path, int64_t row_begin, int64_t row_count, void* out) const;
+  void read_rows(const std::string& path, int64_t row_begin, int64_t row_count, float* out) const;
+  void read_rows(const std::string& path, int64_t row_begin, int64_t row_count, uint8_t* out) const;
   // Every row.
   void read_tensor(const std::string& path, void* out) const;
   void read_tensor(const std::string& path, float* out) const;

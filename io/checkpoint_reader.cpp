@@ -64,16 +64,15 @@ std::string read_row_range(hid_t dataset, const std::vector<int64_t>& shape, int
     std::vector<hsize_t> start(shape.size(), 0);
     start[0] = static_cast<hsize_t>(row_begin);
     count[0] = static_cast<hsize_t>(row_count);
-    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
-                            count.data(), nullptr) < 0) {
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                            nullptr) < 0) {
       return h5::take_error_text();
     }
   }
   if (std::find(count.begin(), count.end(), 0) != count.end()) return "";
-  h5::Dataspace memory_space(count.empty()
-                                 ? H5Screate(H5S_SCALAR)
-                                 : H5Screate_simple(static_cast<int>(count.size()), count.data(),
-                                                    nullptr));
+  h5::Dataspace memory_space(
+      count.empty() ? H5Screate(H5S_SCALAR)
+                    : H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
   if (!memory_space.valid()) return h5::take_error_text();
   if (H5Dread(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out) < 0) {
     std::string cause = h5::take_error_text();
@@ -91,8 +90,8 @@ struct CheckpointReader::Impl {
   h5::Dataset open_dataset(const std::string& name) const {
     const std::string label = dataset_label(name);
     if (!link_exists(name)) throw DataError(path + " has no " + label);
-    return h5::Dataset(h5::check(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), path, label,
-                                 "open it"));
+    return h5::Dataset(
+        h5::check(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), path, label, "open it"));
   }
 
   // H5Lexists needs every parent to exist, so walk down the path.
@@ -188,8 +187,8 @@ CheckpointReader CheckpointReader::open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   h5::PropList fapl = checkpoint_hdf5::file_access(path);
-  impl->file = h5::File(
-      h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), path, "", "open it"));
+  impl->file =
+      h5::File(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), path, "", "open it"));
   CheckpointReader reader(std::move(impl));
 
   const std::string expected_format = checkpoint::kFormatName;
@@ -204,8 +203,8 @@ CheckpointReader CheckpointReader::open(const std::string& path) {
                             ? "'" + std::get<std::string>(format) + "'"
                             : attr_kind(format);
     throw DataError(path + " is an HDF5 file but not a " + expected_format +
-                    ": its root attribute 'format' is " + found + ", expected '" +
-                    expected_format + "'");
+                    ": its root attribute 'format' is " + found + ", expected '" + expected_format +
+                    "'");
   }
   if (!reader.has_attr(checkpoint::kFormatVersionAttr)) {
     throw DataError(path + " has no root attribute '" +
@@ -214,14 +213,16 @@ CheckpointReader CheckpointReader::open(const std::string& path) {
   }
   const int64_t version = reader.attr_int(checkpoint::kFormatVersionAttr);
   if (version != checkpoint::kFormatVersion) {
-    throw DataError(path + " is " + expected_format + " format_version " +
-                    std::to_string(version) + "; this build reads format_version " +
+    throw DataError(path + " is " + expected_format + " format_version " + std::to_string(version) +
+                    "; this build reads format_version " +
                     std::to_string(checkpoint::kFormatVersion));
   }
   return reader;
 }
 
-const std::string& CheckpointReader::path() const { return impl_->path; }
+const std::string& CheckpointReader::path() const {
+  return impl_->path;
+}
 
 bool CheckpointReader::contains(const std::string& path) const {
   const std::string name = checkpoint_hdf5::normalize_path(path);
@@ -236,12 +237,12 @@ std::vector<std::string> CheckpointReader::list(const std::string& group) const 
   if (name != "/" && !impl_->link_exists(name)) return names;
   const std::string label = "group '" + name + "'";
   H5O_info_t object{};
-  h5::check(H5Oget_info_by_name2(impl_->file.get(), name.c_str(), &object, H5O_INFO_BASIC,
-                                 H5P_DEFAULT),
-            impl_->path, label, "look it up");
+  h5::check(
+      H5Oget_info_by_name2(impl_->file.get(), name.c_str(), &object, H5O_INFO_BASIC, H5P_DEFAULT),
+      impl_->path, label, "look it up");
   if (object.type != H5O_TYPE_GROUP) return names;
-  h5::Group g(h5::check(H5Gopen2(impl_->file.get(), name.c_str(), H5P_DEFAULT), impl_->path,
-                        label, "open it"));
+  h5::Group g(h5::check(H5Gopen2(impl_->file.get(), name.c_str(), H5P_DEFAULT), impl_->path, label,
+                        "open it"));
   h5::check(H5Literate(g.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link_name, &names),
             impl_->path, label, "list it");
   std::sort(names.begin(), names.end());
@@ -292,8 +293,8 @@ void CheckpointReader::read_tensor(const std::string& path, uint8_t* out) const 
 
 std::vector<std::string> CheckpointReader::attr_names() const {
   std::vector<std::string> names;
-  h5::check(H5Aiterate2(impl_->file.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
-                        collect_attr_name, &names),
+  h5::check(H5Aiterate2(impl_->file.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_attr_name,
+                        &names),
             impl_->path, "", "list its root attributes");
   std::sort(names.begin(), names.end());
   return names;
@@ -330,8 +331,8 @@ CheckpointReader::AttrValue CheckpointReader::attr(const std::string& name) cons
       htri_t variable = h5::check(H5Tis_variable_str(type.get()), file, label, "read its type");
       if (variable > 0) {
         char* text = nullptr;
-        h5::Datatype memory(h5::check(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), file,
-                                      label, "read its type"));
+        h5::Datatype memory(h5::check(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), file, label,
+                                      "read its type"));
         h5::check(H5Aread(attribute.get(), memory.get(), &text), file, label, "read it");
         std::string value = text != nullptr ? text : "";
         H5free_memory(text);
@@ -381,8 +382,8 @@ std::vector<int64_t> CheckpointReader::read_series_int(const std::string& path) 
 
 std::vector<double> CheckpointReader::read_series_double(const std::string& path) const {
   const std::string name = checkpoint_hdf5::normalize_path(path);
-  std::vector<double> values(static_cast<size_t>(
-      impl_->series_length(name, [](DType) { return true; }, "numeric")));
+  std::vector<double> values(static_cast<size_t>(impl_->series_length(
+      name, [](DType) { return true; }, "numeric")));
   impl_->read(name, 0, static_cast<int64_t>(values.size()), std::nullopt, H5T_NATIVE_DOUBLE,
               values.data());
   return values;
@@ -390,8 +391,8 @@ std::vector<double> CheckpointReader::read_series_double(const std::string& path
 
 std::vector<uint8_t> CheckpointReader::read_blob(const std::string& path) const {
   const std::string name = checkpoint_hdf5::normalize_path(path);
-  std::vector<uint8_t> bytes(static_cast<size_t>(
-      impl_->series_length(name, [](DType d) { return d == DType::kUInt8; }, "uint8")));
+  std::vector<uint8_t> bytes(static_cast<size_t>(impl_->series_length(
+      name, [](DType d) { return d == DType::kUInt8; }, "uint8")));
   impl_->read(name, 0, static_cast<int64_t>(bytes.size()), DType::kUInt8, H5I_INVALID_HID,
               bytes.data());
   return bytes;
@@ -416,8 +417,8 @@ std::vector<CheckpointProblem> CheckpointReader::verify() const {
     try {
       const std::string& file = impl_->path;
       const std::string label = dataset_label(name);
-      dataset = h5::Dataset(
-          h5::check(H5Dopen2(impl_->file.get(), name.c_str(), H5P_DEFAULT), file, label, "open it"));
+      dataset = h5::Dataset(h5::check(H5Dopen2(impl_->file.get(), name.c_str(), H5P_DEFAULT), file,
+                                      label, "open it"));
       memory = h5::Datatype(h5::check(H5Dget_type(dataset.get()), file, label, "read its type"));
       dcpl = h5::PropList(
           h5::check(H5Dget_create_plist(dataset.get()), file, label, "read its layout"));
@@ -445,8 +446,8 @@ std::vector<CheckpointProblem> CheckpointReader::verify() const {
     int64_t failed_chunks = 0;
     for (int64_t begin = 0; begin < rows; begin += block_rows) {
       const int64_t count = std::min(block_rows, rows - begin);
-      std::string cause = read_row_range(dataset.get(), shape, begin, count, memory.get(),
-                                         buffer.data());
+      std::string cause =
+          read_row_range(dataset.get(), shape, begin, count, memory.get(), buffer.data());
       if (cause.empty()) continue;
       // Pinpoint the unreadable chunks of this block.
       const int64_t failed_before = failed_chunks;

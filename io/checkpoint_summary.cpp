@@ -14,10 +14,10 @@ namespace {
 constexpr int64_t kBlockBytes = 4 << 20;
 
 const char* const kHighlightedKeys[] = {
-    "model.d_model",   "model.n_layers",   "model.n_heads",       "model.ffn_dim",
-    "model.seq_len",   "data.vocab_size",  "train.tokens",        "train.tokens_per_param",
-    "train.batch_tokens", "train.lr",      "train.seed",          "prune.schedule",
-    "prune.sparsity",  "prune.dense_frac", "prune.prune_end_frac", "prune.scope",
+    "model.d_model",      "model.n_layers",   "model.n_heads",        "model.ffn_dim",
+    "model.seq_len",      "data.vocab_size",  "train.tokens",         "train.tokens_per_param",
+    "train.batch_tokens", "train.lr",         "train.seed",           "prune.schedule",
+    "prune.sparsity",     "prune.dense_frac", "prune.prune_end_frac", "prune.scope",
     "sweep.group_size",
 };
 
@@ -61,7 +61,8 @@ CheckpointSummary summarize(const CheckpointReader& reader) {
 
   for (const std::string& name : reader.list(checkpoint::kParams)) {
     try {
-      summary.parameter_count += reader.info(std::string(checkpoint::kParams) + "/" + name).elements();
+      summary.parameter_count +=
+          reader.info(std::string(checkpoint::kParams) + "/" + name).elements();
       ++summary.parameter_tensors;
     } catch (const DataError&) {
       // Unreadable: already among the problems.

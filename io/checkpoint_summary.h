@@ -30,17 +30,17 @@ struct MaskCount {
 struct CheckpointSummary {
   std::string path;
   std::vector<std::pair<std::string, CheckpointReader::AttrValue>> attributes;  // By name.
-  int64_t datasets = 0;           // Every dataset in the file (all verified).
-  int64_t parameter_tensors = 0;  // Datasets under params/.
-  int64_t parameter_count = 0;    // Their elements.
+  int64_t datasets = 0;               // Every dataset in the file (all verified).
+  int64_t parameter_tensors = 0;      // Datasets under params/.
+  int64_t parameter_count = 0;        // Their elements.
   std::vector<MaskCount> parameters;  // One per readable mask (the prunable weights), by name.
   // Parameters grouped by the name before the last dot: "layers.0.attn.wq" is in
   // "layers.0.attn".
   std::vector<MaskCount> layers;
   MaskCount prunable{"all prunable weights"};  // Every readable mask together.
-  std::optional<double> mean_active;  // N-bar so far, when history/active exists.
-  int64_t history_steps = 0;          // Length of history/active.
-  std::vector<CheckpointProblem> problems;  // Empty when the checkpoint is sound.
+  std::optional<double> mean_active;           // N-bar so far, when history/active exists.
+  int64_t history_steps = 0;                   // Length of history/active.
+  std::vector<CheckpointProblem> problems;     // Empty when the checkpoint is sound.
 };
 
 CheckpointSummary summarize(const CheckpointReader& reader);

@@ -40,9 +40,9 @@ struct CheckpointWriter::Impl {
   struct Tensor {
     h5::Dataset dataset;
     TensorInfo info;
-    int64_t chunk_rows = 0;            // 0: contiguous (empty tensor).
-    bool one_bit = false;              // A mask stored 1 bit per value.
-    h5::Datatype one_bit_type;         // Then its 1-bit type, in memory and in the file.
+    int64_t chunk_rows = 0;              // 0: contiguous (empty tensor).
+    bool one_bit = false;                // A mask stored 1 bit per value.
+    h5::Datatype one_bit_type;           // Then its 1-bit type, in memory and in the file.
     std::map<int64_t, int64_t> written;  // Disjoint row ranges begin -> end, merged.
     int64_t written_rows = 0;
   };
@@ -72,7 +72,8 @@ struct CheckpointWriter::Impl {
     h5::PropList dapl(
         h5::check(H5Pcreate(H5P_DATASET_ACCESS), file_name(), "", "create dataset properties"));
     const int64_t chunk_bytes = t.chunk_rows * static_cast<int64_t>(t.info.row_bytes());
-    const size_t cache_bytes = static_cast<size_t>(std::max<int64_t>(1 << 20, kCachedChunks * chunk_bytes));
+    const size_t cache_bytes =
+        static_cast<size_t>(std::max<int64_t>(1 << 20, kCachedChunks * chunk_bytes));
     // w0 = 1: evict chunks that were written completely first.
     h5::check(H5Pset_chunk_cache(dapl.get(), kCacheSlots, cache_bytes, 1.0), file_name(), "",
               "size the chunk cache");
@@ -100,8 +101,8 @@ struct CheckpointWriter::Impl {
     t.chunk_rows = std::clamp<int64_t>(options.chunk_bytes / row_bytes, 1, t.info.rows());
     std::vector<hsize_t> chunk(t.info.shape.begin(), t.info.shape.end());
     chunk[0] = static_cast<hsize_t>(t.chunk_rows);
-    h5::check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()),
-              file_name(), label, "set its chunk shape");
+    h5::check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), file_name(),
+              label, "set its chunk shape");
     if (t.one_bit) {
       h5::check(H5Pset_nbit(dcpl.get()), file_name(), label, "set the N-bit filter");
     }
@@ -144,8 +145,8 @@ struct CheckpointWriter::Impl {
   void write_scalar_attr(const std::string& name, hid_t file_type, hid_t memory_type,
                          const void* value) {
     const std::string label = "root attribute '" + name + "'";
-    htri_t exists = h5::check(H5Aexists(file.get(), name.c_str()), file_name(), label,
-                              "look it up");
+    htri_t exists =
+        h5::check(H5Aexists(file.get(), name.c_str()), file_name(), label, "look it up");
     if (exists > 0) {
       h5::check(H5Adelete(file.get(), name.c_str()), file_name(), label, "replace it");
     }
@@ -171,9 +172,9 @@ CheckpointWriter::CheckpointWriter(const std::string& final_path,
     throw std::invalid_argument("checkpoint chunk_bytes must be positive");
   }
   h5::PropList fapl = checkpoint_hdf5::file_access(final_path);
-  impl_->file = h5::File(h5::check(H5Fcreate(impl_->target.temp_path().c_str(), H5F_ACC_EXCL,
-                                             H5P_DEFAULT, fapl.get()),
-                                   final_path, "", "create " + impl_->target.temp_path()));
+  impl_->file = h5::File(
+      h5::check(H5Fcreate(impl_->target.temp_path().c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()),
+                final_path, "", "create " + impl_->target.temp_path()));
   set_attr(checkpoint::kFormatAttr, std::string(checkpoint::kFormatName));
   set_int_attr(checkpoint::kFormatVersionAttr, checkpoint::kFormatVersion);
   set_attr(checkpoint::kCreatedAttr, utc_now_iso8601());
@@ -181,7 +182,9 @@ CheckpointWriter::CheckpointWriter(const std::string& final_path,
 
 CheckpointWriter::~CheckpointWriter() = default;
 
-const std::string& CheckpointWriter::final_path() const { return impl_->target.final_path(); }
+const std::string& CheckpointWriter::final_path() const {
+  return impl_->target.final_path();
+}
 
 void CheckpointWriter::create_tensor(const std::string& raw_path, DType dtype,
                                      std::vector<int64_t> shape) {
@@ -189,8 +192,7 @@ void CheckpointWriter::create_tensor(const std::string& raw_path, DType dtype,
   const std::string path = checkpoint_hdf5::normalize_path(raw_path);
   const std::string& file = impl_->file_name();
   if (impl_->tensors.count(path)) {
-    throw std::invalid_argument("checkpoint " + file + ": tensor '" + path +
-                                "' is created twice");
+    throw std::invalid_argument("checkpoint " + file + ": tensor '" + path + "' is created twice");
   }
   if (shape.empty() || std::any_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; })) {
     throw std::invalid_argument("checkpoint " + file + ": tensor '" + path +
@@ -207,17 +209,17 @@ void CheckpointWriter::create_tensor(const std::string& raw_path, DType dtype,
     file_type = t.one_bit_type.get();
   }
   std::vector<hsize_t> dims(t.info.shape.begin(), t.info.shape.end());
-  h5::Dataspace space(h5::check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                                file, label, "create its dataspace"));
+  h5::Dataspace space(
+      h5::check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), file, label,
+                "create its dataspace"));
   h5::PropList dcpl = impl_->dataset_creation(path, t);
   h5::PropList dapl = impl_->dataset_access(t);
   h5::PropList lcpl(h5::check(H5Pcreate(H5P_LINK_CREATE), file, label, "create link properties"));
   h5::check(H5Pset_create_intermediate_group(lcpl.get(), 1), file, label,
             "allow its parent groups");
-  t.dataset = h5::Dataset(h5::check(
-      H5Dcreate2(impl_->file.get(), path.c_str(), file_type, space.get(),
-                 lcpl.get(), dcpl.get(), dapl.get()),
-      file, label, "create it"));
+  t.dataset = h5::Dataset(h5::check(H5Dcreate2(impl_->file.get(), path.c_str(), file_type,
+                                               space.get(), lcpl.get(), dcpl.get(), dapl.get()),
+                                    file, label, "create it"));
   if (t.info.rows() == 0 || t.info.row_elements() == 0) {
     t.written.emplace(0, t.info.rows());  // Nothing to write: complete at once.
     t.written_rows = t.info.rows();
@@ -226,8 +228,8 @@ void CheckpointWriter::create_tensor(const std::string& raw_path, DType dtype,
   impl_->tensors.emplace(path, std::move(t));
 }
 
-void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin,
-                                  int64_t row_count, const void* data) {
+void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin, int64_t row_count,
+                                  const void* data) {
   impl_->require_open();
   const std::string path = checkpoint_hdf5::normalize_path(raw_path);
   const std::string& file = impl_->file_name();
@@ -242,8 +244,8 @@ void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin
   const std::string label = dataset_label(path);
   if (!t.dataset.valid()) {  // Rewriting rows of a completed tensor.
     h5::PropList dapl = impl_->dataset_access(t);
-    t.dataset = h5::Dataset(h5::check(H5Dopen2(impl_->file.get(), path.c_str(), dapl.get()),
-                                      file, label, "reopen it"));
+    t.dataset = h5::Dataset(
+        h5::check(H5Dopen2(impl_->file.get(), path.c_str(), dapl.get()), file, label, "reopen it"));
   }
   const std::string action = "write " + rows_text(row_begin, row_count);
   if (t.one_bit) {
@@ -259,7 +261,8 @@ void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin
     }
   }
   h5::Dataspace file_space(h5::check(H5Dget_space(t.dataset.get()), file, label, action));
-  std::vector<hsize_t> start(t.info.shape.size(), 0), count(t.info.shape.begin(), t.info.shape.end());
+  std::vector<hsize_t> start(t.info.shape.size(), 0),
+      count(t.info.shape.begin(), t.info.shape.end());
   start[0] = static_cast<hsize_t>(row_begin);
   count[0] = static_cast<hsize_t>(row_count);
   h5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
@@ -267,13 +270,14 @@ void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin
             file, label, action);
   // The memory space has the selection's own shape: HDF5 then copies whole chunk rows instead
   // of mapping every element between spaces of different rank (10x slower, measured).
-  h5::Dataspace memory_space(h5::check(
-      H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), file, label, action));
+  h5::Dataspace memory_space(
+      h5::check(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), file,
+                label, action));
   // A 1-bit mask is written with its own type: bytes that are 0 or 1 need no conversion.
   const hid_t memory_type =
       t.one_bit ? t.one_bit_type.get() : checkpoint_hdf5::memory_type(t.info.dtype);
-  h5::check(H5Dwrite(t.dataset.get(), memory_type,
-                     memory_space.get(), file_space.get(), H5P_DEFAULT, data),
+  h5::check(H5Dwrite(t.dataset.get(), memory_type, memory_space.get(), file_space.get(),
+                     H5P_DEFAULT, data),
             file, label, action);
   impl_->mark_written(t, row_begin, row_begin + row_count);
   if (t.written_rows == t.info.rows()) {
@@ -287,8 +291,8 @@ void CheckpointWriter::write_rows(const std::string& path, int64_t row_begin, in
   impl_->require_open();
   const TensorInfo& info = impl_->tensor(checkpoint_hdf5::normalize_path(path)).info;
   if (info.dtype != DType::kFloat32) {
-    throw std::invalid_argument("checkpoint " + impl_->file_name() + ": tensor '" + path +
-                                "' is " + dtype_name(info.dtype) + ", not float32");
+    throw std::invalid_argument("checkpoint " + impl_->file_name() + ": tensor '" + path + "' is " +
+                                dtype_name(info.dtype) + ", not float32");
   }
   write_rows(path, row_begin, row_count, static_cast<const void*>(data));
 }
@@ -298,8 +302,8 @@ void CheckpointWriter::write_rows(const std::string& path, int64_t row_begin, in
   impl_->require_open();
   const TensorInfo& info = impl_->tensor(checkpoint_hdf5::normalize_path(path)).info;
   if (info.dtype != DType::kUInt8) {
-    throw std::invalid_argument("checkpoint " + impl_->file_name() + ": tensor '" + path +
-                                "' is " + dtype_name(info.dtype) + ", not uint8");
+    throw std::invalid_argument("checkpoint " + impl_->file_name() + ": tensor '" + path + "' is " +
+                                dtype_name(info.dtype) + ", not uint8");
   }
   write_rows(path, row_begin, row_count, static_cast<const void*>(data));
 }

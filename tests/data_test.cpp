@@ -50,12 +50,24 @@ void write_file(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
+// Directories made by fresh_dir, removed when the test process exits (datasets of the default
+// corpus take 20 MB each).
+struct TempDirs {
+  std::vector<std::string> paths;
+  ~TempDirs() {
+    std::error_code ignored;
+    for (const std::string& path : paths) fs::remove_all(path, ignored);
+  }
+};
+TempDirs temp_dirs;
+
 // A fresh, empty directory for one test (tests may run in parallel processes).
 std::string fresh_dir(const std::string& name) {
   const std::string dir =
       ::testing::TempDir() + "journey-data-" + name + "-" + std::to_string(getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
+  temp_dirs.paths.push_back(dir);
   return dir;
 }
 
@@ -738,13 +750,51 @@ TEST(Prepare, GzippedJsonLines) {
   EXPECT_EQ(tokenizer.decode(ids), records[3]);
 }
 
+TEST(Prepare, CorpusWhoseDocumentsAllHashIntoValidation) {
+  // Both names hash below 0.45 (u = 0.395 and 0.057 by sha256sum), so rule 1 leaves training
+  // empty: rule 2 moves line 1 back, and the tokenizer samples from all documents.
+  const std::string root = fresh_dir("prepare-all-validation");
+  const std::string text = clean_text(read_file(kEmmaPath));
+  std::string jsonl;
+  for (int i = 0; i < 2; ++i) {
+    std::string escaped;
+    for (char c : text.substr(100000 * i, 30000)) {
+      if (c == '\n') {
+        escaped += "\\n";
+      } else if (c == '"' || c == '\\') {
+        escaped += std::string("\\") + c;
+      } else {
+        escaped += c;
+      }
+    }
+    jsonl += "{\"text\": \"" + escaped + "\"}\n";
+  }
+  const std::string path = root + "/tiny-4.jsonl";
+  write_file(path, jsonl);
+  const auto r = prepare(root + "/dataset", path, "--data.vocab_size=400 --data.val_fraction=0.45");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto rows = read_documents_tsv(root + "/dataset");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows.at("tiny-4.jsonl:1").split, "train");
+  EXPECT_TRUE(rows.at("tiny-4.jsonl:1").moved);
+  EXPECT_EQ(rows.at("tiny-4.jsonl:2").split, "validation");
+  EXPECT_FALSE(rows.at("tiny-4.jsonl:2").moved);
+}
+
 TEST(Prepare, EmptyBinaryAndMalformedInputsAreClearErrors) {
   const std::string root = fresh_dir("prepare-bad-input");
   const std::string dir = root + "/dataset";
+  // A gzip file cut short: the first 20 kB of emma's first 300 kB, compressed.
+  const std::string whole_gz = root + "/whole.txt.gz";
+  gzFile gz = gzopen(whole_gz.c_str(), "wb");
+  const std::string head = read_file(kEmmaPath).substr(0, 300000);
+  gzwrite(gz, head.data(), static_cast<unsigned>(head.size()));
+  gzclose(gz);
   struct Case {
     std::string file, bytes, words;
   };
   const std::vector<Case> cases = {
+      {"cut.txt.gz", read_file(whole_gz).substr(0, 20000), "corrupt or truncated gzip"},
       {"empty.txt", "", "holds no text"},
       {"blank.txt", "\n  \n\n", "holds no text"},
       {"image.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), "not UTF-8"},

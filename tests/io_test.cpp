@@ -37,9 +37,8 @@ class IoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("journey-io-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
-            std::to_string(getpid()));
+    dir_ = fs::path(::testing::TempDir()) / ("journey-io-" + std::string(info->test_suite_name()) +
+                                             "-" + info->name() + "-" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -48,7 +47,8 @@ class IoTest : public ::testing::Test {
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::vector<std::string> files() const {
     std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(dir_))
+      names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -117,9 +117,9 @@ std::pair<haddr_t, hsize_t> chunk_location(const std::string& file, const std::s
   unsigned filter_mask = 0;
   haddr_t address = 0;
   hsize_t size = 0;
-  EXPECT_GE(H5Dget_chunk_info(d.get(), space.get(), index, offset.data(), &filter_mask, &address,
-                              &size),
-            0);
+  EXPECT_GE(
+      H5Dget_chunk_info(d.get(), space.get(), index, offset.data(), &filter_mask, &address, &size),
+      0);
   return {address, size};
 }
 
@@ -141,8 +141,7 @@ void corrupt_chunk(const std::string& file, const std::string& dataset, hsize_t 
 }
 
 // An HDF5 file with a dataset and, optionally, a string attribute "format".
-void write_foreign_hdf5(const std::string& file, const char* format_attr,
-                        int64_t version = 1) {
+void write_foreign_hdf5(const std::string& file, const char* format_attr, int64_t version = 1) {
   h5::File f(H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
   hsize_t n = 4;
   h5::Dataspace space(H5Screate_simple(1, &n, nullptr));
@@ -154,11 +153,11 @@ void write_foreign_hdf5(const std::string& file, const char* format_attr,
     h5::Dataspace scalar(H5Screate(H5S_SCALAR));
     h5::Datatype type(H5Tcopy(H5T_C_S1));
     H5Tset_size(type.get(), H5T_VARIABLE);
-    h5::Attribute a(H5Acreate2(f.get(), "format", type.get(), scalar.get(), H5P_DEFAULT,
-                               H5P_DEFAULT));
+    h5::Attribute a(
+        H5Acreate2(f.get(), "format", type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT));
     H5Awrite(a.get(), type.get(), &format_attr);
-    h5::Attribute v(H5Acreate2(f.get(), "format_version", H5T_STD_I64LE, scalar.get(),
-                               H5P_DEFAULT, H5P_DEFAULT));
+    h5::Attribute v(H5Acreate2(f.get(), "format_version", H5T_STD_I64LE, scalar.get(), H5P_DEFAULT,
+                               H5P_DEFAULT));
     H5Awrite(v.get(), H5T_NATIVE_INT64, &version);
   }
 }
@@ -245,7 +244,8 @@ TEST_F(Checkpoint, RoundTripOfTensorsAttributesSeriesAndBlobs) {
     w.commit();
   }
   CheckpointReader r = CheckpointReader::open(file);
-  EXPECT_EQ(r.list("params"), (std::vector<std::string>{"empty", "final_norm", "layers.0.attn.wq"}));
+  EXPECT_EQ(r.list("params"),
+            (std::vector<std::string>{"empty", "final_norm", "layers.0.attn.wq"}));
   EXPECT_EQ(r.list(""), (std::vector<std::string>{"history", "masks", "params", "state"}));
   EXPECT_TRUE(r.list("optim").empty());
   EXPECT_TRUE(r.contains("history/loss"));
@@ -286,9 +286,9 @@ TEST_F(Checkpoint, RoundTripOfTensorsAttributesSeriesAndBlobs) {
   EXPECT_EQ(r.attr_string(checkpoint::kCreatedAttr).size(), 20u);  // 2025-01-31T12:00:00Z
   EXPECT_THROW(r.attr_int(checkpoint::kCellIdAttr), DataError);
   EXPECT_THROW(r.attr("absent"), DataError);
-  EXPECT_EQ(r.attr_names(), (std::vector<std::string>{"cell_id", "config", "created", "format",
-                                                      "format_version", "lr", "step",
-                                                      "tokens_seen"}));
+  EXPECT_EQ(r.attr_names(),
+            (std::vector<std::string>{"cell_id", "config", "created", "format", "format_version",
+                                      "lr", "step", "tokens_seen"}));
   EXPECT_TRUE(r.verify().empty());
   EXPECT_TRUE(check_consistency(r).empty());
 }
@@ -600,7 +600,8 @@ TEST_F(Checkpoint, ConsistencyNamesEveryDisagreement) {
   std::map<std::string, std::string> by_dataset;
   for (const CheckpointProblem& p : problems) by_dataset[p.dataset] = p.error;
   EXPECT_EQ(problems.size(), 5u);
-  EXPECT_NE(by_dataset["masks/shape"].find("[3, 4]"), std::string::npos) << by_dataset["masks/shape"];
+  EXPECT_NE(by_dataset["masks/shape"].find("[3, 4]"), std::string::npos)
+      << by_dataset["masks/shape"];
   EXPECT_NE(by_dataset["masks/two"].find("the first, 2, at row 1, element 2"), std::string::npos)
       << by_dataset["masks/two"];
   EXPECT_NE(by_dataset["params/leaked"].find("1 nonzero values where masks/leaked is 0"),
@@ -634,7 +635,7 @@ TEST_F(Checkpoint, H5pyReadsEveryTensorByName) {
       w.write_tensor("optim/exp_avg/layers.0.attn.wq", DType::kFloat32, {8, 6},
                      float_pattern(48, 5).data());
       w.write_series("history/active", std::vector<int64_t>{-3, 3, 9, 15});  // i * 6 - 3
-      w.write_series("history/lr", std::vector<double>{7, 7.5, 8});           // i * 0.5 + 7
+      w.write_series("history/lr", std::vector<double>{7, 7.5, 8});          // i * 0.5 + 7
       w.set_attr(checkpoint::kStepAttr, 1234);
       w.commit();
     }
@@ -652,9 +653,10 @@ TEST_F(Checkpoint, H5pyReadsEveryTensorByName) {
     r = run_process(script + tensors + " --tensor params/extra:float32:2:1");
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("params/extra is missing"), std::string::npos) << r.output;
-    r = run_process(script +
-                    " --tensor params/layers.0.attn.wq:float32:8x6:9 --tensor params/embed:float32:5x3x2:2"
-                    " --tensor params/final_norm:float32:6:3");
+    r = run_process(
+        script +
+        " --tensor params/layers.0.attn.wq:float32:8x6:9 --tensor params/embed:float32:5x3x2:2"
+        " --tensor params/final_norm:float32:6:3");
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("params/layers.0.attn.wq differs"), std::string::npos) << r.output;
   }
@@ -685,7 +687,8 @@ TEST_F(CheckpointDir, FileNamesParseAndSortNumerically) {
 
 TEST_F(CheckpointDir, LatestValidSkipsCorruptAndTruncatedNewerFilesWithAWarning) {
   const std::string dir = dir_.string();
-  for (int64_t step : {100, 200, 300, 400}) write_small_checkpoint(checkpoint_path(dir, step), step);
+  for (int64_t step : {100, 200, 300, 400})
+    write_small_checkpoint(checkpoint_path(dir, step), step);
   corrupt_chunk(checkpoint_path(dir, 300), "params/layers.0.attn.wq", 0);
   fs::resize_file(checkpoint_path(dir, 400), fs::file_size(checkpoint_path(dir, 400)) - 100);
   ::testing::internal::CaptureStderr();
@@ -707,7 +710,8 @@ TEST_F(CheckpointDir, LatestValidSkipsCorruptAndTruncatedNewerFilesWithAWarning)
 
 TEST_F(CheckpointDir, PruneKeepsTheNewestValidOnesAndEveryCorruptFile) {
   const std::string dir = dir_.string();
-  for (int64_t step : {100, 200, 300, 400}) write_small_checkpoint(checkpoint_path(dir, step), step);
+  for (int64_t step : {100, 200, 300, 400})
+    write_small_checkpoint(checkpoint_path(dir, step), step);
   corrupt_chunk(checkpoint_path(dir, 400), "params/norm", 0);
   EXPECT_EQ(prune_old(dir, 2), std::vector<std::string>{checkpoint_path(dir, 100)});
   EXPECT_TRUE(prune_old(dir, 2).empty());
@@ -741,7 +745,8 @@ void write_inspect_checkpoint(const std::string& file) {
   w.set_attr(checkpoint::kCellIdAttr, "cell-7");
   w.set_attr(checkpoint::kTokenizerHashAttr, "abc123");
   w.set_attr(checkpoint::kWrittenByRanksAttr, 4);
-  w.set_attr(checkpoint::kConfigAttr, "[model]\nd_model = 8\nn_layers = 2\n\n[prune]\nsparsity = 0.8\n");
+  w.set_attr(checkpoint::kConfigAttr,
+             "[model]\nd_model = 8\nn_layers = 2\n\n[prune]\nsparsity = 0.8\n");
   w.set_attr("loss", 3.5);
   w.commit();
 }

@@ -1,5 +1,5 @@
 // A small prepared dataset for tests that train: the Emma fixture (tests/data/austen-emma.txt)
-// with a 300-piece tokenizer, prepared once into the build tree and reused by every test
+// with a 512-piece tokenizer, prepared once into the build tree and reused by every test
 // process after that (prepare writes to a temporary directory and renames it, so a
 // half-made fixture is never seen).
 #pragma once
@@ -11,10 +11,10 @@
 
 namespace journey::testing {
 
-inline constexpr int kTestVocab = 300;
+inline constexpr int kTestVocab = 512;
 
 inline std::string test_dataset_dir() {
-  const std::string dir = std::string(JOURNEY_BUILD_DIR) + "/test-fixtures/emma-v300";
+  const std::string dir = std::string(JOURNEY_BUILD_DIR) + "/test-fixtures/emma-v512";
   if (!std::filesystem::exists(dir + "/manifest.json")) {
     std::filesystem::create_directories(std::string(JOURNEY_BUILD_DIR) + "/test-fixtures");
     ProcessResult r = run_process(journey_command(

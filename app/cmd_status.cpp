@@ -1,0 +1,128 @@
+// `journey status DIR`: a sweep's progress from its ledger, during and after the run, with
+// the newest step of each running cell and the state of its Slurm job when `journey submit`
+// started one. A report: exit 0 whatever state the cells are in; 1 when DIR is no sweep.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "app/command.h"
+#include "common/error.h"
+#include "common/exit_codes.h"
+#include "coordinator/cell_progress.h"
+#include "coordinator/ledger.h"
+#include "slurm/slurm_client.h"
+#include "slurm/submitted_jobs.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace journey {
+namespace {
+
+constexpr char kUsage[] = "journey status DIR";
+
+void print_slurm_job(const std::string& dir) {
+  const std::vector<std::string> jobs = submitted_job_ids(dir);
+  if (jobs.empty()) return;
+  const std::string& id = jobs.back();
+  const std::string log = dir + "/logs/job-" + id + ".out";
+  std::printf("slurm job %s: ", id.c_str());
+  if (std::optional<SlurmJob> job = query_slurm_job(id)) {
+    std::printf("%s", job->state.c_str());
+    if (job->state == "PENDING" && !job->reason.empty() && job->reason != "None") {
+      std::printf(" (%s)", job->reason.c_str());
+    }
+    if (!job->run_time.empty()) {
+      std::printf(", ran %s of %s", job->run_time.c_str(), job->time_limit.c_str());
+    }
+    if (job->restarts > 0) {
+      std::printf(", requeued %d time%s", job->restarts, job->restarts == 1 ? "" : "s");
+    }
+  } else {
+    std::printf("no longer known to Slurm (ended)");
+  }
+  std::printf("\n  log %s%s\n", log.c_str(),
+              jobs.size() > 1 ? (" (" + std::to_string(jobs.size()) + " jobs submitted, see " +
+                                 submitted_jobs_path(dir) + ")")
+                                    .c_str()
+                              : "");
+}
+
+void print_cells(const std::string& dir, const Ledger& ledger) {
+  std::printf("\n%-46s %-9s %11s %9s %8s  %s\n", "cell", "status", "steps", "loss", "attempts",
+              "note");
+  for (const CellRecord& r : ledger.records()) {
+    int64_t step = r.steps_done, total = r.total_steps;
+    double loss = r.status == CellStatus::kDone ? r.eval_loss : r.final_loss;
+    std::string note = r.reason;
+    if (r.status == CellStatus::kRunning) {
+      if (std::optional<CellProgress> p = read_cell_progress(dir + "/cells/" + r.id)) {
+        step = p->step;
+        if (p->total_steps > 0) total = p->total_steps;
+        loss = p->loss;
+        note = "training loss, " + p->source + " " + std::to_string(static_cast<long>(p->age_s)) +
+               " s ago";
+      } else {
+        note = "starting";
+      }
+    } else if (r.status == CellStatus::kDone) {
+      note = "eval loss";
+    }
+    const std::string steps =
+        total > 0 ? std::to_string(step) + "/" + std::to_string(total)
+                  : (step > 0 ? std::to_string(step) : std::string("-"));
+    char loss_text[32] = "-";
+    if (loss > 0) std::snprintf(loss_text, sizeof loss_text, "%.4f", loss);
+    std::printf("%-46s %-9s %11s %9s %8lld  %s\n", r.id.c_str(), cell_status_name(r.status),
+                steps.c_str(), loss_text, static_cast<long long>(r.attempts), note.c_str());
+  }
+}
+
+}  // namespace
+
+int run_status(const Args& args) {
+  po::options_description flags("Options");
+  flags.add_options()("help,h", "show this help");
+  po::options_description all;
+  all.add(flags).add_options()("dir", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("dir", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (usage: " + kUsage + ")");
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: " << kUsage << "\n\n"
+              << "Shows a sweep's progress from DIR/ledger.json, during and after the sweep: "
+                 "how many cells are done, running, failed and pending; each cell's steps and "
+                 "loss (the newest step of running cells, from their train.log); and the state "
+                 "of the Slurm job that `journey submit` started for DIR. Exit 0 whatever the "
+                 "cells' state; 1 when DIR is not a sweep directory.\n\n"
+              << flags;
+    return exit_code::kOk;
+  }
+  if (!vm.count("dir")) throw UsageError(std::string("missing DIR (usage: ") + kUsage + ")");
+  const std::string dir = vm["dir"].as<std::string>();
+  const bool has_jobs = !submitted_job_ids(dir).empty();
+  if (!fs::exists(dir + "/ledger.json") && has_jobs) {
+    std::printf("sweep %s: not started yet (no ledger.json)\n", dir.c_str());
+    print_slurm_job(dir);
+    return exit_code::kOk;
+  }
+  const Ledger ledger = Ledger::load(dir);  // DataError (exit 1) when DIR is no sweep.
+  std::printf("sweep %s: %zu cells: %d done, %d running, %d failed, %d pending, %d preempted\n",
+              dir.c_str(), ledger.records().size(), ledger.count(CellStatus::kDone),
+              ledger.count(CellStatus::kRunning), ledger.count(CellStatus::kFailed),
+              ledger.count(CellStatus::kPending), ledger.count(CellStatus::kPreempted));
+  print_slurm_job(dir);
+  print_cells(dir, ledger);
+  if (fs::exists(dir + "/results.csv")) {
+    std::printf("\nresults: %s/results.csv, %s/results.h5\n", dir.c_str(), dir.c_str());
+  }
+  return exit_code::kOk;
+}
+
+}  // namespace journey

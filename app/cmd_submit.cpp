@@ -1,0 +1,218 @@
+// `journey submit`: a sweep as a self-requeueing Slurm batch job (slurm/sweep.sbatch.in).
+// Everything that can be wrong is checked before sbatch runs: the layout (1 + G*k ranks),
+// the time limit against the warning signal, the config and its grid, the dataset, and the
+// sweep directory's identity and running jobs. Nothing is written before those pass.
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/cli.h"
+#include "common/error.h"
+#include "common/exit_codes.h"
+#include "coordinator/ledger.h"
+#include "data/dataset.h"
+#include "io/atomic_file.h"
+#include "schedules/grid.h"
+#include "slurm/job_script.h"
+#include "slurm/slurm_client.h"
+#include "slurm/submitted_jobs.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace journey {
+namespace {
+
+constexpr char kUsage[] =
+    "journey submit --config FILE --ranks-per-node R --time T [--nodes N] [--group-size k] "
+    "[--partition P] [--out DIR] [--dry-run] [--section.key=value ...]";
+
+// The `journey` executable itself (not journey-torch): the ranks run the same build.
+std::string own_executable() {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) throw DataError(std::string("cannot locate own executable: ") + std::strerror(errno));
+  return std::string(self, static_cast<size_t>(n));
+}
+
+std::string read_text_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("cannot read " + what + " " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The dataset must exist where the ranks will read it; a missing or foreign one is a bad
+// config value here (the job would otherwise fail only after waiting in the queue).
+std::string check_dataset(const RunConfig& config) {
+  try {
+    Dataset dataset = Dataset::open(config.data.dir);
+    if (dataset.vocab_size() != config.data.vocab_size) {
+      throw UsageError("config key data.vocab_size = " + std::to_string(config.data.vocab_size) +
+                       " does not match the dataset in " + config.data.dir + " (vocabulary " +
+                       std::to_string(dataset.vocab_size()) + ")");
+    }
+    return dataset.tokenizer_hash();
+  } catch (const DataError& e) {
+    throw UsageError("config key data.dir = " + config.data.dir +
+                     " is not a usable dataset (" + e.what() +
+                     "); prepare it with `journey prepare` on a filesystem the compute nodes see");
+  }
+}
+
+// Threads per rank: the flag, else train.threads, else the partition's cores per node
+// shared by the ranks on a node, else 1.
+int choose_threads(const po::variables_map& flags, const RunConfig& config,
+                   const std::string& partition, int ranks_per_node) {
+  if (flags.count("threads-per-rank")) return flags["threads-per-rank"].as<int>();
+  if (config.train.threads > 0) return static_cast<int>(config.train.threads);
+  const int cpus = cpus_per_node(partition);
+  return cpus > 0 ? std::max(1, cpus / std::max(1, ranks_per_node)) : 1;
+}
+
+// A second job on the same directory would run the same cells twice at once.
+void refuse_if_a_job_is_active(const std::string& out_dir) {
+  const std::vector<std::string> jobs = submitted_job_ids(out_dir);
+  if (jobs.empty()) return;
+  if (std::optional<SlurmJob> job = query_slurm_job(jobs.back())) {
+    if (is_job_active(job->state)) {
+      throw UsageError("job " + job->id + " (" + job->state + ") already runs the sweep in " +
+                       out_dir + "; wait for it (journey status " + out_dir + ") or cancel it (scancel " +
+                       job->id + ") before submitting again");
+    }
+  }
+}
+
+}  // namespace
+
+int run_submit(const Args& args) {
+  po::options_description flags("Options");
+  flags.add_options()("nodes", po::value<int>()->default_value(1), "nodes (-N)")(
+      "ranks-per-node", po::value<int>(),
+      "MPI ranks per node; nodes x ranks must be 1 + G*k (coordinator + G groups of k)")(
+      "group-size", po::value<int>(), "ranks per worker group (overrides sweep.group_size)")(
+      "time", po::value<std::string>(), "time limit of each attempt, e.g. 2:00:00 or 1-12")(
+      "partition", po::value<std::string>(), "Slurm partition (default: the cluster's)")(
+      "account", po::value<std::string>(), "Slurm account to charge")(
+      "threads-per-rank", po::value<int>(),
+      "CPUs per rank (--cpus-per-task, train.threads); default train.threads, else the "
+      "node's CPUs / ranks per node")(
+      "warn-before", po::value<int>()->default_value(300),
+      "seconds before the time limit at which Slurm sends SIGUSR2 (checkpoint and requeue)")(
+      "max-requeues", po::value<int>()->default_value(20),
+      "requeues after which a preempted job stops instead")(
+      "out", po::value<std::string>(), "sweep directory (default runs/<config name>)")(
+      "job-name", po::value<std::string>(), "Slurm job name (default journey-<directory name>)")(
+      "template", po::value<std::string>(),
+      "job script template to render instead of the built-in slurm/sweep.sbatch.in")(
+      "dry-run", "check everything and print the job script; submit nothing");
+  ParsedCommand cmd = parse_command(args, flags, true);
+  if (cmd.help) {
+    print_help(kUsage,
+               "Submits the sweep of --config as a Slurm batch job: srun --mpi=pmix starts "
+               "nodes x ranks-per-node ranks of `journey sweep`. Slurm sends SIGUSR2 "
+               "--warn-before seconds before the time limit; the sweep checkpoints, exits 75 "
+               "and the job requeues itself (up to --max-requeues times) until every cell has "
+               "ended. Logs go to DIR/logs/job-<id>.out and DIR/cells/<cell>/train.log; "
+               "`journey status DIR` shows progress. Options are checked before sbatch runs "
+               "(exit 2 on any problem). Exit 0: submitted (or printed, with --dry-run).",
+               flags);
+    return exit_code::kOk;
+  }
+  const po::variables_map& f = cmd.flags;
+  RunConfig config = cmd.config;
+  if (f.count("group-size")) config.sweep.group_size = f["group-size"].as<int>();
+  validate(config);
+  const std::vector<Cell> cells = expand_grid(config);
+  if (!f.count("ranks-per-node")) {
+    throw UsageError("missing --ranks-per-node R (MPI ranks per node; nodes x R must be 1 + G*k)");
+  }
+  if (!f.count("time")) throw UsageError("missing --time T (the job's time limit, e.g. 2:00:00)");
+
+  const std::string config_path = f["config"].as<std::string>();
+  const std::string out_arg = f.count("out") ? f["out"].as<std::string>()
+                                             : "runs/" + fs::path(config_path).stem().string();
+  const std::string out_dir = fs::absolute(out_arg).lexically_normal().string();
+
+  JobRequest request;
+  request.nodes = f["nodes"].as<int>();
+  request.ranks_per_node = f["ranks-per-node"].as<int>();
+  request.group_size = static_cast<int>(config.sweep.group_size);
+  request.time = f["time"].as<std::string>();
+  request.warn_before_s = f["warn-before"].as<int>();
+  request.max_requeues = f["max-requeues"].as<int>();
+  if (f.count("partition")) request.partition = f["partition"].as<std::string>();
+  if (f.count("account")) request.account = f["account"].as<std::string>();
+  request.out_dir = out_dir;
+  request.config_path = out_dir + "/job.ini";
+  request.journey_binary = own_executable();
+  request.job_name = f.count("job-name")
+                         ? f["job-name"].as<std::string>()
+                         : sanitize_job_name("journey-" + fs::path(out_dir).filename().string());
+  // Layout first: choosing threads asks sinfo, which is pointless for a layout that cannot run.
+  const int groups = worker_groups(request.nodes, request.ranks_per_node, request.group_size);
+  request.threads_per_rank = choose_threads(f, config, request.partition, request.ranks_per_node);
+  validate_job_request(request);
+
+  const std::string tokenizer_hash = check_dataset(config);
+  Ledger::check_identity(out_dir, sweep_identity(config, tokenizer_hash));
+  const std::string template_origin = f.count("template") ? f["template"].as<std::string>()
+                                                          : "slurm/sweep.sbatch.in (built in)";
+  const std::string template_text = f.count("template")
+                                        ? read_text_file(template_origin, "the job template")
+                                        : builtin_job_template();
+  const std::string script = render_job_script(template_text, template_origin, request);
+
+  char summary[256];
+  std::snprintf(summary, sizeof summary,
+                "%zu cells on %d group(s) of %d rank(s): %d node(s) x %d ranks, %d thread(s) "
+                "per rank, time limit %s",
+                cells.size(), groups, request.group_size, request.nodes, request.ranks_per_node,
+                request.threads_per_rank, request.time.c_str());
+  if (f.count("dry-run")) {
+    std::fputs(script.c_str(), stdout);
+    std::fprintf(stderr, "journey submit: dry run, nothing submitted: %s\n", summary);
+    return exit_code::kOk;
+  }
+  if (find_program("sbatch").empty()) {
+    throw UsageError(
+        "sbatch is not on PATH: journey submit needs Slurm's client commands on this machine "
+        "(a login node of the cluster); --dry-run prints the job script without them");
+  }
+  refuse_if_a_job_is_active(out_dir);
+
+  // The job's own config: the effective one, with the dataset as an absolute path (the job
+  // runs in DIR) and the layout's threads and group size, so that the job never depends on
+  // the file it was submitted from.
+  RunConfig job_config = config;
+  job_config.data.dir = fs::absolute(config.data.dir).lexically_normal().string();
+  job_config.train.threads = request.threads_per_rank;
+  fs::create_directories(out_dir + "/logs");
+  write_file_atomically(request.config_path, to_ini(job_config));
+  const std::string script_path = out_dir + "/job.sbatch";
+  write_file_atomically(script_path, script);
+
+  const ProgramOutput sbatch = run_program({"sbatch", "--parsable", script_path});
+  const std::string job_id = parse_sbatch_job_id(sbatch.out);
+  if (sbatch.exit_code != 0 || job_id.empty()) {
+    throw std::runtime_error("sbatch did not accept " + script_path + " (exit " +
+                             std::to_string(sbatch.exit_code) + "): " + sbatch.err + sbatch.out);
+  }
+  record_submitted_job(out_dir, job_id, summary);
+  std::printf("submitted job %s: %s\n", job_id.c_str(), summary);
+  std::printf("  job log    %s/logs/job-%s.out\n", out_dir.c_str(), job_id.c_str());
+  std::printf("  cell logs  %s/cells/<cell>/train.log\n", out_dir.c_str());
+  std::printf("  results    %s/results.csv and results.h5\n", out_dir.c_str());
+  std::printf("  progress   journey status %s\n", out_dir.c_str());
+  return exit_code::kOk;
+}
+
+}  // namespace journey

@@ -1,0 +1,542 @@
+// The single-rank worker against its acceptance criteria (issue 4), the checkpoint interop
+// with Python (issue 6) and `journey eval` (issue 3):
+//   WorkerParity     losses, gradients and masks against tests/python/reference_model.py, an
+//                    independent PyTorch implementation, over steps with pruning events;
+//   WorkerPruning    pruned weights get no update and stay zero; masks never regrow; each
+//                    event keeps floor(keep n) weights (more only on ties at the threshold);
+//   WorkerDivergence a non-finite loss stops the run as "diverged" and writes nothing after;
+//   WorkerTrainRun   one short `journey train` on the test dataset: N_t and N-bar equal the
+//                    schedule module's prediction, the model beats the unigram entropy of the
+//                    held-out tokens, the Python reference reproduces its eval loss from the
+//                    checkpoint (h5py), and `journey eval` on that checkpoint (and its errors).
+// Relative difference of two tensors, everywhere below: ||a - b|| / ||b|| (2-norms over all
+// elements, in double), with b the Python reference.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "common/collectives.h"
+#include "common/config.h"
+#include "common/mpi_session.h"
+#include "data/batch_loader.h"
+#include "data/dataset.h"
+#include "io/checkpoint_dir.h"
+#include "io/checkpoint_file.h"
+#include "schedules/density_schedule.h"
+#include "schedules/run_plan.h"
+#include "tests/subprocess.h"
+#include "tests/test_dataset.h"
+#include "worker/adamw.h"
+#include "worker/pruner.h"
+#include "worker/run_checkpoint.h"
+#include "worker/sharded_model.h"
+#include "worker/trainer.h"
+
+namespace journey {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_process;
+
+const std::string kPython = "/usr/bin/python3";
+const std::string kReference = std::string(JOURNEY_SOURCE_DIR) + "/tests/python/reference_model.py";
+
+// ||a - b|| / ||b||, in double.
+double relative_difference(const at::Tensor& a, const at::Tensor& b) {
+  const at::Tensor ad = a.to(at::kDouble), bd = b.to(at::kDouble);
+  const double reference = bd.norm().item<double>();
+  const double diff = (ad - bd).norm().item<double>();
+  return reference > 0 ? diff / reference : diff;
+}
+
+double relative_difference(double a, double b) { return std::abs(a - b) / std::abs(b); }
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const std::string& path, const void* data, size_t bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// A raw little-endian file of `shape` elements of `type`, as the reference writes them.
+at::Tensor read_raw(const std::string& path, at::ScalarType type, at::IntArrayRef shape) {
+  at::Tensor t = at::empty(shape, type);
+  const std::string bytes = read_text(path);
+  if (bytes.size() != static_cast<size_t>(t.nbytes())) {
+    ADD_FAILURE() << path << " holds " << bytes.size() << " bytes, expected " << t.nbytes();
+    return at::Tensor();
+  }
+  std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+  return t;
+}
+
+at::Tensor random_tokens(int64_t rows, int64_t seq_len, int64_t vocab, uint64_t seed) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  return at::randint(vocab, {rows, seq_len + 1}, gen, at::kLong);
+}
+
+// A fresh directory per test, removed afterwards.
+class WorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) /
+           ("journey-worker-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
+            std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+  // Single-rank worker tests run on this process alone, whatever launched the binary.
+  Communicator world_ = Communicator::world();
+  Communicator self_ = world_.split(world_.rank(), 0);
+  std::unique_ptr<Collectives> solo_ = make_mpi_collectives(self_);
+};
+
+RunConfig tiny_config() {
+  RunConfig c;
+  c.model.d_model = 32;
+  c.model.n_layers = 2;
+  c.model.n_heads = 4;
+  c.model.seq_len = 16;
+  c.data.vocab_size = 301;
+  c.train.lr = 1e-2;
+  return c;
+}
+
+// Every parameter's full tensor of a flat per-unit state (weights, grads, masks...), by name.
+std::map<std::string, at::Tensor> full_tensors(ShardedModel& model,
+                                               at::Tensor& (ShardedUnit::*state)()) {
+  std::map<std::string, at::Tensor> out;
+  for (auto& unit : model.units()) {
+    std::vector<at::Tensor> full = unit->gather_slots(((*unit).*state)());
+    for (size_t s = 0; s < full.size(); ++s) {
+      out[model.spec().params[unit->slots()[s].param].name] = full[s].clone();
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Parity with the Python reference.
+
+TEST_F(WorkerTest, WorkerParityLossesGradientsAndMasksMatchPythonReference) {
+  const RunConfig config = tiny_config();
+  const int64_t rows = 6, seq = config.model.seq_len, steps = 6;
+  // Two pruning events after some training, so the masks depend on trained weights.
+  const std::map<int64_t, double> events = {{2, 0.7}, {4, 0.45}};
+  const std::vector<int64_t> grad_steps = {0, steps - 1};
+  ShardedModel model(config.model, config.data.vocab_size, *solo_);
+  model.initialize(11);
+  CheckpointMeta meta;
+  meta.config_ini = to_ini(config);
+  save_checkpoint(model, meta, MetricsHistory{}, path("init.h5"));
+
+  at::Tensor tokens = random_tokens(steps * rows, seq, config.data.vocab_size, 5);
+  write_bytes(path("batches.bin"), tokens.data_ptr<int64_t>(), tokens.nbytes());
+  nlohmann::json plan = {{"sequences", rows}, {"batches", path("batches.bin")},
+                         {"grad_steps", grad_steps}, {"steps", nlohmann::json::array()}};
+  std::vector<double> lrs;
+  for (int64_t t = 0; t < steps; ++t) {
+    lrs.push_back(config.train.lr * (1.0 - 0.1 * t));
+    nlohmann::json step = {{"lr", lrs.back()}, {"keep", nullptr}};
+    if (events.count(t)) step["keep"] = events.at(t);
+    plan["steps"].push_back(step);
+  }
+  std::ofstream(path("plan.json")) << plan.dump();
+
+  Pruner pruner(model, false);
+  AdamW optimizer(config.train);
+  std::vector<double> losses, norms;
+  std::vector<int64_t> kept;
+  std::map<int64_t, std::map<std::string, at::Tensor>> grads, masks;
+  for (int64_t t = 0; t < steps; ++t) {
+    if (events.count(t)) kept.push_back(pruner.prune(events.at(t)));
+    at::Tensor batch = tokens.narrow(0, t * rows, rows);
+    losses.push_back(
+        model.forward_backward(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq), 1.0));
+    if (t == grad_steps[0] || t == grad_steps[1]) {
+      grads[t] = full_tensors(model, &ShardedUnit::grads);
+      masks[t] = full_tensors(model, &ShardedUnit::mask);
+    }
+    norms.push_back(optimizer.step(model, lrs[t]));
+  }
+
+  testing::ProcessResult r = run_process(kPython + " " + kReference + " parity --checkpoint " +
+                                         path("init.h5") + " --plan " + path("plan.json") +
+                                         " --out " + dir_.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json ref = nlohmann::json::parse(read_text(path("result.json")));
+  ASSERT_EQ(ref["losses"].size(), static_cast<size_t>(steps));
+  for (int64_t t = 0; t < steps; ++t) {
+    EXPECT_LE(relative_difference(losses[t], ref["losses"][t].get<double>()), 1e-5)
+        << "loss of step " << t << ": " << losses[t] << " vs " << ref["losses"][t];
+    EXPECT_LE(relative_difference(norms[t], ref["grad_norms"][t].get<double>()), 1e-5)
+        << "gradient norm of step " << t;
+  }
+  EXPECT_EQ(kept, ref["kept"].get<std::vector<int64_t>>());
+  EXPECT_LT(losses.back(), losses.front());  // It trained: the comparison is not vacuous.
+
+  const ModelSpec& spec = model.spec();
+  for (int64_t t : grad_steps) {
+    for (const ParamSpec& p : spec.params) {
+      const std::string stem = std::to_string(t) + "-" + p.name;
+      at::Tensor g = read_raw(path("grad-" + stem + ".f32"), at::kFloat, p.shape);
+      ASSERT_TRUE(g.defined());
+      EXPECT_LE(relative_difference(grads[t][p.name], g), 1e-5)
+          << "gradient of " << p.name << " at step " << t;
+      if (!p.prunable) continue;
+      at::Tensor m = read_raw(path("mask-" + stem + ".u8"), at::kByte, p.shape);
+      ASSERT_TRUE(m.defined());
+      EXPECT_TRUE(at::equal(masks[t][p.name], m.to(at::kFloat)))
+          << "mask of " << p.name << " at step " << t;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Masks and pruning events.
+
+// Magnitudes of the prunable weights alive now (global scope), with their threshold.
+struct AliveWeights {
+  int64_t count = 0;
+  float smallest = 0;  // tau after an event: the smallest kept magnitude.
+  int64_t at_smallest = 0;
+};
+AliveWeights alive_weights(ShardedModel& model) {
+  std::vector<at::Tensor> magnitudes;
+  for (auto& unit : model.units()) {
+    for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
+      if (!unit->slots()[s].prunable) continue;
+      at::Tensor w = unit->local_rows_of(unit->weights(), s);
+      magnitudes.push_back(w.abs().masked_select(unit->local_rows_of(unit->mask(), s)));
+    }
+  }
+  at::Tensor all = at::cat(magnitudes);
+  AliveWeights a;
+  a.count = all.numel();
+  a.smallest = all.min().item<float>();
+  a.at_smallest = all.eq(a.smallest).sum().item<int64_t>();
+  return a;
+}
+
+TEST_F(WorkerTest, WorkerPruningPrunedWeightsGetNoUpdateAndStayZero) {
+  RunConfig config = tiny_config();
+  config.train.weight_decay = 0.1;
+  ShardedModel model(config.model, config.data.vocab_size, *solo_);
+  model.initialize(3);
+  Pruner pruner(model, false);
+  AdamW optimizer(config.train);
+  const int64_t seq = config.model.seq_len;
+  for (int64_t step = 0; step < 8; ++step) {
+    if (step == 1) pruner.prune(0.6);
+    if (step == 4) pruner.prune(0.3);
+    at::Tensor batch = random_tokens(4, seq, config.data.vocab_size, 100 + step);
+    model.forward_backward(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq), 1.0);
+    if (step == 0) continue;
+    int64_t dead_total = 0, dead_with_raw_gradient = 0;
+    for (auto& unit : model.units()) {
+      const at::Tensor dead = unit->mask().logical_not();
+      dead_total += dead.sum().item<int64_t>();
+      dead_with_raw_gradient += unit->grads().masked_select(dead).ne(0).sum().item<int64_t>();
+    }
+    // Backward does reach the dead weights; the optimizer must not let it through.
+    EXPECT_GT(dead_total, 0);
+    EXPECT_GT(dead_with_raw_gradient, 0);
+    optimizer.step(model, config.train.lr);
+    for (auto& unit : model.units()) {
+      const at::Tensor dead = unit->mask().logical_not();
+      // Zero moments where the mask is 0 mean the optimizer saw a zero gradient there.
+      EXPECT_EQ(unit->exp_avg().masked_select(dead).ne(0).sum().item<int64_t>(), 0)
+          << "unit " << unit->index() << " step " << step;
+      EXPECT_EQ(unit->exp_avg_sq().masked_select(dead).ne(0).sum().item<int64_t>(), 0);
+      EXPECT_EQ(unit->weights().masked_select(dead).ne(0).sum().item<int64_t>(), 0)
+          << "a pruned weight of unit " << unit->index() << " moved at step " << step;
+    }
+  }
+}
+
+TEST_F(WorkerTest, WorkerPruningEventsKeepTheScheduledCountAndNeverRegrow) {
+  RunConfig config = tiny_config();
+  ShardedModel model(config.model, config.data.vocab_size, *solo_);
+  model.initialize(4);
+  Pruner pruner(model, false);
+  AdamW optimizer(config.train);
+  const DensitySchedule schedule(ScheduleKind::kGeometric, 0.9, 2, 12, 2, 16);
+  const int64_t n = model.spec().prunable_count(), seq = config.model.seq_len;
+  ASSERT_EQ(schedule.events().size(), 6u);
+  int events_seen = 0;
+  for (int64_t step = 0; step < schedule.total_steps(); ++step) {
+    if (const PruneEvent* event = schedule.event_at(step)) {
+      std::vector<at::Tensor> before;
+      for (auto& unit : model.units()) before.push_back(unit->mask().clone());
+      const int64_t active = pruner.prune(event->keep);
+      ++events_seen;
+      const AliveWeights alive = alive_weights(model);
+      EXPECT_EQ(active, alive.count);
+      // floor(keep n) survive; only weights tied with the smallest survivor may add to it.
+      const int64_t want = kept_count(event->keep, n);
+      EXPECT_GE(active, want) << "event at step " << step;
+      EXPECT_LE(active - want, alive.at_smallest - 1) << "event at step " << step;
+      for (size_t u = 0; u < before.size(); ++u) {
+        const at::Tensor regrown = model.units()[u]->mask().logical_and(before[u].logical_not());
+        EXPECT_EQ(regrown.sum().item<int64_t>(), 0) << "unit " << u << " step " << step;
+      }
+    }
+    at::Tensor batch = random_tokens(4, seq, config.data.vocab_size, 200 + step);
+    model.forward_backward(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq), 1.0);
+    optimizer.step(model, config.train.lr);
+  }
+  EXPECT_EQ(events_seen, 6);
+  EXPECT_EQ(pruner.active_count(), kept_count(0.1, n));
+}
+
+TEST_F(WorkerTest, WorkerPruningLayerScopeKeepsTheCountInEveryMatrix) {
+  RunConfig config = tiny_config();
+  ShardedModel model(config.model, config.data.vocab_size, *solo_);
+  model.initialize(5);
+  Pruner pruner(model, true);
+  for (double keep : {0.8, 0.5, 0.25}) {
+    pruner.prune(keep);
+    std::vector<int64_t> alive = pruner.active_per_param();
+    size_t i = 0;
+    for (const ParamSpec& p : model.spec().params) {
+      if (!p.prunable) continue;
+      EXPECT_EQ(alive[i++], kept_count(keep, p.numel())) << p.name << " keep " << keep;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Divergence.
+
+TEST_F(WorkerTest, WorkerDivergenceNonFiniteLossStopsTheRunAndWritesNothingAfter) {
+  const Dataset dataset = Dataset::open(testing::test_dataset_dir());
+  RunConfig config;
+  config.model.d_model = 32;
+  config.model.n_layers = 1;
+  config.model.n_heads = 2;
+  config.model.seq_len = 32;
+  config.data.vocab_size = testing::kTestVocab;
+  config.train.batch_tokens = 256;
+  config.train.tokens = 20 * 256;
+  config.train.lr = 1e30;  // Legal, and the weights blow up within a few steps.
+  config.train.eval_sequences = 8;
+  config.train.checkpoint_every = 1;
+  config.train.keep_checkpoints = 100;
+  TrainerOptions options;
+  options.out_dir = dir_.string();
+  options.cell_id = "diverging";
+  options.print_progress = false;
+  Trainer trainer(config, dataset, *solo_, options);
+  const TrainResult result = trainer.run();
+
+  ASSERT_EQ(result.status, RunStatus::kDiverged) << result.reason;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(result.reason, m, std::regex("at step (\\d+)"))) << result.reason;
+  const int64_t bad_step = std::stoll(m[1]);
+  EXPECT_LT(bad_step, 20);
+  EXPECT_EQ(result.steps_done, bad_step);
+  const nlohmann::json summary = nlohmann::json::parse(read_text(path("summary.json")));
+  EXPECT_EQ(summary["status"], "diverged");
+  EXPECT_EQ(summary["reason"], result.reason);
+  // Checkpoints exist up to the last good state only, and hold finite numbers.
+  const std::vector<CheckpointEntry> checkpoints = list_checkpoints(path("checkpoints"));
+  ASSERT_FALSE(checkpoints.empty());
+  for (const CheckpointEntry& c : checkpoints) {
+    EXPECT_LE(c.step, bad_step) << c.path;
+    CheckpointReader reader = CheckpointReader::open(c.path);
+    for (const std::string& name : reader.list(checkpoint::kParams)) {
+      const std::string tensor = std::string(checkpoint::kParams) + "/" + name;
+      at::Tensor w = at::empty(reader.info(tensor).shape, at::kFloat);
+      reader.read_tensor(tensor, w.data_ptr<float>());
+      EXPECT_TRUE(w.isfinite().all().item<bool>()) << tensor << " in " << c.path;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// One short `journey train` on the test dataset, shared by the tests below.
+
+class WorkerTrainRun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = ::testing::TempDir() + "journey-worker-train-" + std::to_string(getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    const std::string dataset = testing::test_dataset_dir();
+    std::ofstream(dir_ + "/run.ini") << "[model]\nd_model = 48\nn_layers = 2\nn_heads = 4\n"
+                                        "seq_len = 32\n"
+                                        "[train]\nbatch_tokens = 1024\ntokens = 204800\n"
+                                        "lr = 1e-2\neval_sequences = 32\ncheckpoint_every = 100\n"
+                                        "threads = 1\nlog_every = 100\n"
+                                        "[prune]\nsparsity = 0.5\n"
+                                        "[data]\nvocab_size = 512\ndir = " +
+                                            dataset + "\n";
+    run_ = new testing::ProcessResult(run_process(testing::journey_command(
+        "train --config " + dir_ + "/run.ini --out " + dir_ + "/out")));
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(dir_);
+    delete run_;
+    run_ = nullptr;
+  }
+  void SetUp() override { ASSERT_EQ(run_->exit_code, 0) << run_->output; }
+
+  static RunConfig config() { return parse_config(dir_ + "/out/config.ini", {}); }
+  static nlohmann::json summary() {
+    return nlohmann::json::parse(read_text(dir_ + "/out/summary.json"));
+  }
+  static std::string final_checkpoint() {
+    return checkpoint_path(dir_ + "/out/checkpoints", config().train.tokens / 1024);
+  }
+
+  static std::string dir_;
+  static testing::ProcessResult* run_;
+};
+std::string WorkerTrainRun::dir_;
+testing::ProcessResult* WorkerTrainRun::run_ = nullptr;
+
+TEST_F(WorkerTrainRun, RecordedActiveCountsAndNbarEqualTheSchedulePrediction) {
+  const RunPlan plan = make_plan(config());
+  ASSERT_FALSE(plan.schedule.events().empty());
+  CheckpointReader reader = CheckpointReader::open(final_checkpoint());
+  const std::vector<int64_t> active = reader.read_series_int(checkpoint::kActiveSeries);
+  ASSERT_EQ(active, plan.active);  // N_t of every step, exactly (no ties on random floats).
+  const nlohmann::json s = summary();
+  EXPECT_EQ(s["n_avg"].get<double>(), plan.mean_active);
+  EXPECT_EQ(s["n_final"].get<int64_t>(), plan.final_active);
+  EXPECT_EQ(s["n_avg_predicted"].get<double>(), plan.mean_active);
+}
+
+TEST_F(WorkerTrainRun, BeatsTheUnigramEntropyOfHeldOutTokens) {
+  const Dataset dataset = Dataset::open(testing::test_dataset_dir());
+  const RunConfig c = config();
+  // Unigram model from the train shard with add-one smoothing.
+  std::vector<double> counts(dataset.vocab_size(), 1.0);
+  for (int64_t i = 0; i < dataset.train().size(); ++i) counts[dataset.train().tokens()[i]] += 1;
+  const double total = dataset.train().size() + dataset.vocab_size();
+  // Its cross-entropy on exactly the targets the eval loss scores.
+  const std::vector<int64_t> val =
+      validation_sequences(dataset.val(), c.model.seq_len, c.train.eval_sequences);
+  double nats = 0;
+  int64_t scored = 0;
+  for (size_t i = 0; i < val.size(); ++i) {
+    if (i % (c.model.seq_len + 1) == 0) continue;  // The first token of a window is no target.
+    nats -= std::log(counts[val[i]] / total);
+    ++scored;
+  }
+  const double unigram = nats / scored;
+  const double eval_loss = summary()["final_eval_loss"].get<double>();
+  EXPECT_LT(eval_loss, unigram) << "unigram entropy " << unigram;
+  EXPECT_LT(unigram, std::log(static_cast<double>(dataset.vocab_size())));
+}
+
+TEST_F(WorkerTrainRun, PythonReferenceReproducesTheEvalLossFromTheCheckpoint) {
+  const Dataset dataset = Dataset::open(testing::test_dataset_dir());
+  const RunConfig c = config();
+  std::vector<int64_t> val =
+      validation_sequences(dataset.val(), c.model.seq_len, c.train.eval_sequences);
+  const std::string tokens = dir_ + "/val-tokens.bin";
+  write_bytes(tokens, val.data(), val.size() * sizeof(int64_t));
+  testing::ProcessResult r = run_process(
+      kPython + " " + kReference + " eval --checkpoint " + final_checkpoint() + " --tokens " +
+      tokens + " --count " + std::to_string(c.train.eval_sequences));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("loss (\\S+)"))) << r.output;
+  const double reference = std::stod(m[1]);
+  const double ours = summary()["final_eval_loss"].get<double>();
+  EXPECT_LE(relative_difference(ours, reference), 1e-5) << ours << " vs " << reference;
+}
+
+// ---------------------------------------------------------------------------------------
+// `journey eval`.
+
+struct EvalOutput {
+  int64_t bytes = 0, tokens = 0;
+  double loss = 0, bits_per_byte = 0;
+};
+std::optional<EvalOutput> parse_eval(const std::string& text) {
+  std::smatch m;
+  EvalOutput e;
+  if (!std::regex_search(text, m, std::regex("(\\d+) bytes, (\\d+) tokens"))) return {};
+  e.bytes = std::stoll(m[1]);
+  e.tokens = std::stoll(m[2]);
+  if (!std::regex_search(text, m, std::regex("loss\\s+(\\S+) nats per token"))) return {};
+  e.loss = std::stod(m[1]);
+  if (!std::regex_search(text, m, std::regex("bpb\\s+(\\S+) bits per byte"))) return {};
+  e.bits_per_byte = std::stod(m[1]);
+  return e;
+}
+
+TEST_F(WorkerTrainRun, EvalCommandReportsConsistentLossAndBitsPerByte) {
+  // The first 60 kB of the fixture (train and validation documents alike).
+  const std::string text = dir_ + "/emma-head.txt";
+  const std::string emma = read_text(JOURNEY_SOURCE_DIR "/tests/data/austen-emma.txt");
+  std::ofstream(text, std::ios::binary) << emma.substr(0, 60000);
+  testing::ProcessResult r = run_process(
+      testing::journey_command("eval --checkpoint " + final_checkpoint() + " --text " + text));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::optional<EvalOutput> e = parse_eval(r.output);
+  ASSERT_TRUE(e) << r.output;
+  EXPECT_EQ(e->bytes, 60000);
+  // Plausible: 1.5 to 5 bytes per token for a 512-piece BPE model of English.
+  EXPECT_GT(e->tokens, 60000 / 5);
+  EXPECT_LT(e->tokens, 60000 / 1.5);
+  // Better than uniform guessing, and near the held-out loss of the run.
+  EXPECT_LT(e->loss, std::log(512.0));
+  EXPECT_NEAR(e->loss, summary()["final_eval_loss"].get<double>(), 0.5);
+  EXPECT_NEAR(e->bits_per_byte, e->loss * e->tokens / std::log(2.0) / e->bytes,
+              1e-5 * e->bits_per_byte);
+}
+
+TEST_F(WorkerTrainRun, EvalCommandRefusesMissingOrCorruptCheckpointsAndEmptyTexts) {
+  const std::string text = dir_ + "/short.txt";
+  std::ofstream(text) << "Emma Woodhouse, handsome, clever, and rich.\n";
+  const std::string empty = dir_ + "/empty.txt";
+  std::ofstream(empty).flush();
+  const std::string junk = dir_ + "/junk.h5";
+  std::ofstream(junk) << "not a checkpoint";
+  struct Case {
+    std::string args, names;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--checkpoint " + dir_ + "/missing.h5 --text " + text, dir_ + "/missing.h5"},
+           {"--checkpoint " + junk + " --text " + text, junk},
+           {"--checkpoint " + final_checkpoint() + " --text " + empty, empty},
+           {"--checkpoint " + final_checkpoint() + " --text " + dir_ + "/none.txt",
+            dir_ + "/none.txt"},
+       }) {
+    testing::ProcessResult r = run_process(testing::journey_command("eval " + c.args));
+    EXPECT_NE(r.exit_code, 0) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.names), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_EQ(r.output.find("loss"), std::string::npos) << r.output;
+  }
+  testing::ProcessResult ok = run_process(
+      testing::journey_command("eval --checkpoint " + final_checkpoint() + " --text " + text));
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+}
+
+}  // namespace
+}  // namespace journey
