@@ -22,13 +22,19 @@ namespace {
 
 constexpr char kUsage[] = "journey status DIR";
 
-void print_slurm_job(const std::string& dir) {
+enum class JobActivity { kNone, kActive, kEnded, kUnknown };
+
+// Prints the newest job of DIR/slurm-jobs.txt as Slurm sees it, if there is one.
+JobActivity print_slurm_job(const std::string& dir) {
   const std::vector<std::string> jobs = submitted_job_ids(dir);
-  if (jobs.empty()) return;
+  if (jobs.empty()) return JobActivity::kNone;
   const std::string& id = jobs.back();
-  const std::string log = dir + "/logs/job-" + id + ".out";
   std::printf("slurm job %s: ", id.c_str());
-  if (std::optional<SlurmJob> job = query_slurm_job(id)) {
+  JobActivity activity = JobActivity::kUnknown;
+  if (find_program("scontrol").empty()) {
+    std::printf("state unknown (scontrol is not on PATH here)");
+  } else if (const std::optional<SlurmJob> job = query_slurm_job(id)) {
+    activity = is_job_active(job->state) ? JobActivity::kActive : JobActivity::kEnded;
     std::printf("%s", job->state.c_str());
     if (job->state == "PENDING" && !job->reason.empty() && job->reason != "None") {
       std::printf(" (%s)", job->reason.c_str());
@@ -40,13 +46,16 @@ void print_slurm_job(const std::string& dir) {
       std::printf(", requeued %d time%s", job->restarts, job->restarts == 1 ? "" : "s");
     }
   } else {
+    activity = JobActivity::kEnded;
     std::printf("no longer known to Slurm (ended)");
   }
-  std::printf("\n  log %s%s\n", log.c_str(),
-              jobs.size() > 1 ? (" (" + std::to_string(jobs.size()) + " jobs submitted, see " +
-                                 submitted_jobs_path(dir) + ")")
-                                    .c_str()
-                              : "");
+  std::string log = "  log " + dir + "/logs/job-" + id + ".out";
+  if (jobs.size() > 1) {
+    log += " (" + std::to_string(jobs.size()) + " jobs submitted, see " +
+           submitted_jobs_path(dir) + ")";
+  }
+  std::printf("\n%s\n", log.c_str());
+  return activity;
 }
 
 void print_cells(const std::string& dir, const Ledger& ledger) {
@@ -69,9 +78,8 @@ void print_cells(const std::string& dir, const Ledger& ledger) {
     } else if (r.status == CellStatus::kDone) {
       note = "eval loss";
     }
-    const std::string steps =
-        total > 0 ? std::to_string(step) + "/" + std::to_string(total)
-                  : (step > 0 ? std::to_string(step) : std::string("-"));
+    const std::string steps = total > 0 ? std::to_string(step) + "/" + std::to_string(total)
+                                        : (step > 0 ? std::to_string(step) : std::string("-"));
     char loss_text[32] = "-";
     if (loss > 0) std::snprintf(loss_text, sizeof loss_text, "%.4f", loss);
     std::printf("%-46s %-9s %11s %9s %8lld  %s\n", r.id.c_str(), cell_status_name(r.status),
@@ -117,7 +125,11 @@ int run_status(const Args& args) {
               dir.c_str(), ledger.records().size(), ledger.count(CellStatus::kDone),
               ledger.count(CellStatus::kRunning), ledger.count(CellStatus::kFailed),
               ledger.count(CellStatus::kPending), ledger.count(CellStatus::kPreempted));
-  print_slurm_job(dir);
+  if (print_slurm_job(dir) == JobActivity::kEnded && ledger.count(CellStatus::kRunning) > 0) {
+    std::printf(
+        "  the job has ended, so the cells marked running are not: their sweep process "
+        "stopped without finishing them, and the next run resumes them\n");
+  }
   print_cells(dir, ledger);
   if (fs::exists(dir + "/results.csv")) {
     std::printf("\nresults: %s/results.csv, %s/results.h5\n", dir.c_str(), dir.c_str());

@@ -62,8 +62,8 @@ std::string check_dataset(const RunConfig& config) {
     }
     return dataset.tokenizer_hash();
   } catch (const DataError& e) {
-    throw UsageError("config key data.dir = " + config.data.dir +
-                     " is not a usable dataset (" + e.what() +
+    throw UsageError("config key data.dir = " + config.data.dir + " is not a usable dataset (" +
+                     e.what() +
                      "); prepare it with `journey prepare` on a filesystem the compute nodes see");
   }
 }
@@ -85,8 +85,8 @@ void refuse_if_a_job_is_active(const std::string& out_dir) {
   if (std::optional<SlurmJob> job = query_slurm_job(jobs.back())) {
     if (is_job_active(job->state)) {
       throw UsageError("job " + job->id + " (" + job->state + ") already runs the sweep in " +
-                       out_dir + "; wait for it (journey status " + out_dir + ") or cancel it (scancel " +
-                       job->id + ") before submitting again");
+                       out_dir + "; wait for it (journey status " + out_dir +
+                       ") or cancel it (scancel " + job->id + ") before submitting again");
     }
   }
 }
@@ -138,8 +138,8 @@ int run_submit(const Args& args) {
   if (!f.count("time")) throw UsageError("missing --time T (the job's time limit, e.g. 2:00:00)");
 
   const std::string config_path = f["config"].as<std::string>();
-  const std::string out_arg = f.count("out") ? f["out"].as<std::string>()
-                                             : "runs/" + fs::path(config_path).stem().string();
+  const std::string out_arg =
+      f.count("out") ? f["out"].as<std::string>() : "runs/" + fs::path(config_path).stem().string();
   const std::string out_dir = fs::absolute(out_arg).lexically_normal().string();
 
   JobRequest request;
@@ -164,8 +164,8 @@ int run_submit(const Args& args) {
 
   const std::string tokenizer_hash = check_dataset(config);
   Ledger::check_identity(out_dir, sweep_identity(config, tokenizer_hash));
-  const std::string template_origin = f.count("template") ? f["template"].as<std::string>()
-                                                          : "slurm/sweep.sbatch.in (built in)";
+  const std::string template_origin =
+      f.count("template") ? f["template"].as<std::string>() : "slurm/sweep.sbatch.in (built in)";
   const std::string template_text = f.count("template")
                                         ? read_text_file(template_origin, "the job template")
                                         : builtin_job_template();

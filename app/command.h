@@ -43,5 +43,8 @@ int run_train(const Args& args);
 int run_eval(const Args& args);         // torch-free half of `journey eval`
 int run_eval_tokens(const Args& args);  // journey-torch's half (internal)
 int run_sweep(const Args& args);
+// -- slurm --
+int run_submit(const Args& args);
+int run_status(const Args& args);
 
 }  // namespace journey

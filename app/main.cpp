@@ -23,6 +23,9 @@ const std::vector<Command> kCommands = {
     {"train", "train one cell (one model, schedule and dataset) on this launch's ranks", nullptr},
     {"eval", "a checkpoint's loss (nats/token, bits/byte) on any text file", run_eval},
     {"sweep", "run a sweep: a coordinator and worker groups over the [sweep] grid", nullptr},
+    // -- slurm --
+    {"submit", "submit a sweep as a self-requeueing Slurm batch job", run_submit},
+    {"status", "show a sweep's progress (and its Slurm job) from its directory", run_status},
 };
 
 }  // namespace

@@ -9,7 +9,8 @@ procedure as `journey fit` (fit/huber_fit.h, fit/bootstrap.h):
   polishing    the distinct optima (at most 8, 0.05 apart) again with ftol 0, gtol 1e-8;
   bootstrap    N resamples over points, each refitted from the full-data optima plus the
                optimum with (alpha, beta) moved by +-0.1: grid stage, then polishing of
-               the best end point.
+               the best end point. Like the C++, a resample is fitted as the drawn points
+               weighted by how often each was drawn.
 Work is spread over --processes worker processes (default 2, like the C++ threads).
 Resamples come from NumPy's generator, so they differ from the C++ ones: compare the
 standard errors statistically, not digit by digit.
@@ -52,7 +53,7 @@ def load(path):
     return np.log(a[:, 0]), np.log(a[:, 1]), np.log(a[:, 2])
 
 
-def objective(x, log_n, log_d, log_l):
+def objective(x, log_n, log_d, log_l, weight):
     a, b, e, alpha, beta = x
     u = np.stack([a - alpha * log_n, b - beta * log_d, np.full_like(log_n, e)])
     m = u.max(axis=0)
@@ -61,8 +62,8 @@ def objective(x, log_n, log_d, log_l):
     r = m + np.log(s) - log_l
     abs_r = np.abs(r)
     inside = abs_r <= DELTA
-    f = np.where(inside, 0.5 * r * r, DELTA * (abs_r - 0.5 * DELTA)).sum()
-    slope = np.where(inside, r, DELTA * np.sign(r))
+    f = (weight * np.where(inside, 0.5 * r * r, DELTA * (abs_r - 0.5 * DELTA))).sum()
+    slope = weight * np.where(inside, r, DELTA * np.sign(r))
     soft = w / s
     g = np.array([
         (slope * soft[0]).sum(),
@@ -76,9 +77,13 @@ def objective(x, log_n, log_d, log_l):
 
 def run_start(args):
     """One L-BFGS-B run: (objective, x, CPU seconds it took in its worker)."""
-    x0, options, idx = args
+    x0, options, counts = args
     cpu = time.process_time()
-    data = (LOG_N, LOG_D, LOG_L) if idx is None else (LOG_N[idx], LOG_D[idx], LOG_L[idx])
+    if counts is None:
+        data = (LOG_N, LOG_D, LOG_L, np.ones_like(LOG_N))
+    else:
+        drawn = counts > 0
+        data = (LOG_N[drawn], LOG_D[drawn], LOG_L[drawn], counts[drawn].astype(float))
     res = minimize(objective, x0, args=data, jac=True, method="L-BFGS-B", options=options)
     return res.fun, list(res.x), time.process_time() - cpu
 
@@ -93,13 +98,13 @@ def distinct(ends):
     return kept
 
 
-def fit(starts, polished_optima, idx=None, pool=None):
+def fit(starts, polished_optima, counts=None, pool=None):
     """Grid stage then polishing; returns (distinct optima best first, worker CPU seconds)."""
     mapper = pool.map if pool is not None else map
-    ends = list(mapper(run_start, [(s, GRID_OPTIONS, idx) for s in starts]))
+    ends = list(mapper(run_start, [(s, GRID_OPTIONS, counts) for s in starts]))
     cpu = sum(e[2] for e in ends)
     optima = distinct([e[:2] for e in ends])
-    polished = list(mapper(run_start, [(x, POLISH_OPTIONS, idx)
+    polished = list(mapper(run_start, [(x, POLISH_OPTIONS, counts)
                                        for _, x in optima[:polished_optima]]))
     cpu += sum(p[2] for p in polished)
     optima = [min(p[:2], o, key=lambda e: e[0]) for p, o in zip(polished, optima)] + \
@@ -109,8 +114,8 @@ def fit(starts, polished_optima, idx=None, pool=None):
 
 def refit(args):
     """A resample's fit, polishing the best end point, as fit/bootstrap.h does."""
-    starts, idx = args
-    optima, cpu = fit(starts, 1, idx)
+    starts, counts = args
+    optima, cpu = fit(starts, 1, counts)
     return optima[0][1], cpu
 
 
@@ -159,7 +164,8 @@ def main():
                 refit_starts.append(x)
         rng = np.random.default_rng(args.seed)
         n = len(LOG_N)
-        jobs = [(refit_starts, rng.integers(0, n, n)) for _ in range(args.resamples)]
+        jobs = [(refit_starts, np.bincount(rng.integers(0, n, n), minlength=n))
+                for _ in range(args.resamples)]
         fits = pool.map(refit, jobs)
         draws = np.array([coefficients(x) for x, _ in fits])
         t2, c2 = time.perf_counter(), time.process_time()

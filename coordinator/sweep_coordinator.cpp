@@ -1,13 +1,16 @@
 #include "coordinator/sweep_coordinator.h"
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <map>
-
-#include <unistd.h>
 
 #include "common/exit_codes.h"
 #include "common/log.h"
@@ -21,6 +24,24 @@ namespace journey {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Runs the torch-free `journey` binary (beside this executable) with `args` and waits.
+int run_journey(const std::vector<std::string>& args) {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return -1;
+  std::string binary(self, n);
+  binary = binary.substr(0, binary.rfind('/') + 1) + "journey";
+  std::vector<char*> argv{binary.data()};
+  std::vector<std::string> owned(args);
+  for (std::string& a : owned) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 std::string format_eta(double seconds) {
   if (!(seconds >= 0) || seconds > 1e7) return "?";
@@ -85,6 +106,7 @@ class Coordinator {
                   exit_code::kPreempted);
       return exit_code::kPreempted;
     }
+    run_analysis();
     return ledger_.count(CellStatus::kFailed) > 0 ? exit_code::kFailure : exit_code::kOk;
   }
 
@@ -175,6 +197,7 @@ class Coordinator {
     r.final_loss = b.value("final_loss", 0.0);
     r.eval_loss = b.value("eval_loss", 0.0);
     r.wall_s += b.value("wall_s", 0.0);
+    busy_s_ += b.value("wall_s", 0.0);
     r.tokens_per_s = b.value("tokens_per_s", 0.0);
     groups_[group] = GroupState{};
     ++cells_ended_;
@@ -214,6 +237,24 @@ class Coordinator {
     std::fflush(stdout);
   }
 
+  // The scaling-law fit and the report, run as `journey fit DIR` and `journey report DIR` by
+  // the torch-free binary beside this one. They only read the results, so a failure there
+  // is reported but does not change the sweep's exit code.
+  void run_analysis() const {
+    if (ledger_.count(CellStatus::kDone) < 6) {
+      std::printf("fit and report skipped: the law needs at least 6 finished cells\n");
+      return;
+    }
+    for (const char* command : {"fit", "report"}) {
+      std::fflush(stdout);
+      const int code = run_journey({command, options_.out_dir});
+      if (code != 0) {
+        log::warn(std::string("journey ") + command + " " + options_.out_dir + " exited with " +
+                  std::to_string(code) + "; rerun it by hand once the problem is fixed");
+      }
+    }
+  }
+
   void print_summary() const {
     std::printf("\n%-46s %-9s %9s %12s %12s %9s\n", "cell", "status", "eval loss", "N-bar",
                 "N_final", "wall s");
@@ -221,6 +262,15 @@ class Coordinator {
       std::printf("%-46s %-9s %9.4f %12.0f %12.0f %9.1f%s%s\n", r.id.c_str(),
                   cell_status_name(r.status), r.eval_loss, r.n_avg, r.n_final, r.wall_s,
                   r.reason.empty() ? "" : "  ", r.reason.c_str());
+    }
+    // Scheduling efficiency: the share of the groups' time spent training.
+    const double wall = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (cells_ended_ > 0 && wall > 0) {
+      const double available = wall * options_.num_groups;
+      std::printf("scheduling: %d group(s) trained %.1f s of %.1f s (efficiency %.3f); "
+                  "overhead %.2f s of group time per cell\n",
+                  options_.num_groups, busy_s_, available, busy_s_ / available,
+                  (available - busy_s_) / cells_ended_);
     }
     std::printf("results: %s/results.csv, %s/results.h5\n", options_.out_dir.c_str(),
                 options_.out_dir.c_str());
@@ -235,6 +285,7 @@ class Coordinator {
   std::vector<GroupState> groups_;
   bool stopping_ = false;
   int cells_ended_ = 0, cells_shown_ = 0;
+  double busy_s_ = 0;  // Training time the groups reported in this process.
   Clock::time_point start_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -28,6 +29,19 @@ std::vector<int> resample_indices(int n, uint64_t seed, int resample) {
   std::vector<int> indices(n);
   for (int& i : indices) i = static_cast<int>(rng() % static_cast<uint64_t>(n));
   return indices;
+}
+
+std::vector<LawPoint> resample_points(const std::vector<LawPoint>& points, uint64_t seed,
+                                      int resample) {
+  std::vector<int> counts(points.size(), 0);
+  for (int i : resample_indices(static_cast<int>(points.size()), seed, resample)) ++counts[i];
+  std::vector<LawPoint> sample;
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (counts[i] == 0) continue;
+    sample.push_back(points[i]);
+    sample.back().weight *= counts[i];
+  }
+  return sample;
 }
 
 std::vector<std::vector<double>> refit_starts(const FitResult& full) {
@@ -60,11 +74,8 @@ BootstrapResult bootstrap_fit(const std::vector<LawPoint>& points, const FitResu
   result.draws.resize(options.resamples);
   std::atomic<int> next{0};
   auto worker = [&] {
-    std::vector<LawPoint> sample(points.size());
     for (int r = next++; r < options.resamples; r = next++) {
-      const std::vector<int> indices =
-          resample_indices(static_cast<int>(points.size()), options.seed, r);
-      for (size_t k = 0; k < indices.size(); ++k) sample[k] = points[indices[k]];
+      const std::vector<LawPoint> sample = resample_points(points, options.seed, r);
       result.draws[r] = fit_law(full.law.form, sample, starts, single).law.coefficients();
     }
   };
@@ -80,15 +91,19 @@ BootstrapResult bootstrap_fit(const std::vector<LawPoint>& points, const FitResu
     CoefficientInterval interval;
     interval.name = names[c];
     interval.estimate = estimate[c];
+    interval.se = interval.ci_low = interval.ci_high = std::numeric_limits<double>::quiet_NaN();
     std::vector<double> values;
-    for (const auto& draw : result.draws) values.push_back(draw[c]);
+    for (const auto& draw : result.draws) {
+      if (std::isfinite(draw[c])) values.push_back(draw[c]);
+    }
     if (!values.empty()) {
       double mean = 0;
       for (double v : values) mean += v;
       mean /= static_cast<double>(values.size());
       double ss = 0;
       for (double v : values) ss += (v - mean) * (v - mean);
-      interval.se = values.size() > 1 ? std::sqrt(ss / static_cast<double>(values.size() - 1)) : 0;
+      interval.se =
+          values.size() > 1 ? std::sqrt(ss / static_cast<double>(values.size() - 1)) : interval.se;
       std::sort(values.begin(), values.end());
       interval.ci_low = quantile(values, 0.025);
       interval.ci_high = quantile(values, 0.975);

@@ -124,8 +124,8 @@ FitReport make_fit_report(const ResultsTable& table, const FitReportOptions& opt
   }
   if (std::isnan(report.laws[report.best].validation.held_out_mae())) {
     report.notes.push_back(
-        "no size or sparsity group can be held out: best size variable by "
-        "in-sample MAE");
+        "no group could be held out (a single size and sparsity, or too few runs left to "
+        "refit): best size variable by in-sample MAE");
   }
 
   if (sparsities.size() < 2) {

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
-#include <numeric>
 #include <thread>
 
 namespace journey {
@@ -66,9 +65,12 @@ double huber(double r, double delta, double* slope) {
 // One fit's data and objective. The objective is evaluated 10^5-10^6 times per fit, so the
 // points are also held as columns for a vectorised pass (Eigen arrays: SIMD exp and log).
 // That pass shifts every log-sum-exp by one constant, the largest term over all points,
-// rather than by each point's own largest term, which saves one exp per point; when a point's
-// terms all underflow against it (only far from any optimum, in a rejected line-search
-// trial) the result is not finite and the exact per-point pass (log_predict) runs instead.
+// rather than by each point's own largest term, which saves one exp per point. When a
+// point's terms all lie far below that constant (its sum under kSmallestSum: only far from
+// any optimum, e.g. in a rejected line-search trial), their exps would be denormal or zero
+// and their log inexact, so the exact per-point pass (log_predict) runs instead.
+constexpr double kSmallestSum = 1e-200;
+
 class Problem {
  public:
   Problem(LawForm form, const std::vector<LawPoint>& points, const FitOptions& options)
@@ -78,19 +80,22 @@ class Problem {
     log_d_.resize(n);
     log_keep_.resize(n);
     log_loss_.resize(n);
+    weight_.resize(n);
     for (Eigen::Index i = 0; i < n; ++i) {
       log_n_[i] = points[i].log_n;
       log_d_[i] = points[i].log_d;
       log_keep_[i] = points[i].log_keep;
       log_loss_[i] = points[i].log_loss;
+      weight_[i] = points[i].weight;
     }
+    total_weight_ = weight_.sum();
   }
 
   double evaluate(const double* x, double* grad) const {
     double f = vectorised(x, grad);
     if (!std::isfinite(f)) f = exact(x, grad);
-    if (options_.reduction == Reduction::kMean && !points_.empty()) {
-      const double scale = 1.0 / static_cast<double>(points_.size());
+    if (options_.reduction == Reduction::kMean && total_weight_ > 0) {
+      const double scale = 1.0 / total_weight_;
       f *= scale;
       if (grad != nullptr) {
         for (int i = 0; i < parameter_count(form_); ++i) grad[i] *= scale;
@@ -102,13 +107,14 @@ class Problem {
  private:
   using Array = Eigen::ArrayXd;
 
-  // Sum of Huber(r) over points; `slope` receives Huber'(r) / s, the weight of each point's
-  // log-sum-exp gradient.
+  // Weighted sum of Huber(r) over points; `slope` receives weight * Huber'(r) / s, the
+  // factor of each point's log-sum-exp gradient.
   double huber_sum(const Array& r, const Array& s, Array* slope) const {
     const double delta = options_.huber_delta;
     const Array abs_r = r.abs();
-    const double f = (abs_r <= delta).select(0.5 * r.square(), delta * (abs_r - 0.5 * delta)).sum();
-    *slope = (abs_r <= delta).select(r, delta * r.sign()) / s;
+    const double f =
+        (weight_ * (abs_r <= delta).select(0.5 * r.square(), delta * (abs_r - 0.5 * delta))).sum();
+    *slope = weight_ * (abs_r <= delta).select(r, delta * r.sign()) / s;
     return f;
   }
 
@@ -122,6 +128,7 @@ class Problem {
       const Array w0 = (u0 - c).exp(), w1 = (u1 - c).exp();
       const double w2 = std::exp(x[2] - c);
       const Array s = w0 + w1 + w2;
+      if (!(s.minCoeff() >= kSmallestSum)) return std::numeric_limits<double>::quiet_NaN();
       const double f = huber_sum(c + s.log() - log_loss_, s, &q);
       if (grad != nullptr) {
         grad[0] = (q * w0).sum();
@@ -140,6 +147,7 @@ class Problem {
     const Array w0 = (u0 - c).exp(), w1 = (u1 - c).exp(), w2 = (u2 - c).exp();
     const double w3 = std::exp(x[3] - c);
     const Array s = w0 + w1 + w2 + w3;
+    if (!(s.minCoeff() >= kSmallestSum)) return std::numeric_limits<double>::quiet_NaN();
     const double f = huber_sum(c + s.log() - log_loss_, s, &q);
     if (grad != nullptr) {
       grad[0] = (q * w0).sum();
@@ -162,9 +170,9 @@ class Problem {
       const double r =
           log_predict(form_, x, p, grad != nullptr ? point_grad : nullptr) - p.log_loss;
       double slope = 0;
-      total += huber(r, options_.huber_delta, &slope);
+      total += p.weight * huber(r, options_.huber_delta, &slope);
       if (grad != nullptr) {
-        for (int i = 0; i < n_params; ++i) grad[i] += slope * point_grad[i];
+        for (int i = 0; i < n_params; ++i) grad[i] += p.weight * slope * point_grad[i];
       }
     }
     return total;
@@ -173,7 +181,8 @@ class Problem {
   LawForm form_;
   const std::vector<LawPoint>& points_;
   const FitOptions& options_;
-  Array log_n_, log_d_, log_keep_, log_loss_;
+  Array log_n_, log_d_, log_keep_, log_loss_, weight_;
+  double total_weight_ = 0;
 };
 
 // The objective as LBFGSpp calls it, remembering the best point it ever evaluated so that a

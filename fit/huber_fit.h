@@ -2,26 +2,28 @@
 // 2024, arXiv 2404.10102) for any LawForm.
 //
 // Objective: the Huber loss (delta 1e-3) of the log-loss residuals log L-hat - log L, SUMMED
-// over points. The sum is not a detail: the minimiser is the same for the mean, but the
-// optimiser's stopping rules are not scale-free (the relative decrease test divides by
-// max(|f|, 1)), so with the mean, whose values are about 1e-5, L-BFGS stops far from the
-// optimum, as Epoch AI found with SciPy. Reduction::kMean exists to show that in a test.
+// over points, each counted LawPoint::weight times (Reduction::kMean divides by the total
+// weight; it exists to show why the sum, in a test).
 //
 // Optimiser: L-BFGS from LBFGSpp (Debian liblbfgspp-dev) with analytic gradients, in two
-// stages. Grid stage: every start point, with SciPy's stopping rules as the replication used
-// them (so Reduction::kMean stops early there, as Epoch AI found). Polishing stage: the
-// best distinct optima the grid reached (FitOptions::polished_optima) continue with patient
-// rules (no objective test, gradient norm 1e-8) to the minimum of their basin; the lowest
-// objective wins (ties: the lowest start index), so the result does not depend on the
-// thread count. Polished, the mean and
-// the sum reach the same optimum: the reduction matters only through the stopping rules.
-// Why LBFGSpp rather than hand-written descent or numeric gradients: it is a maintained,
-// header-only L-BFGS with Wolfe line searches, and the analytic gradient of a log-sum-exp
-// is exact and costs one pass over the points, where finite differences would cost 6-8
-// passes and lose half the digits near the optimum, which is exactly where the tiny Huber
-// delta makes the objective flat. See docs/fit.md.
+// stages. Grid stage: every start point, with SciPy's stopping rules as the replication ran
+// them. Those rules are absolute (an iteration that lowers f by at most 2.2e-9 max(|f|, 1)
+// stops), so with the mean (f about 4e-6 on Chinchilla) L-BFGS stops far from the optimum,
+// as Epoch AI found, while the sum (f about 1e-3) reaches it. Polishing stage: the best
+// distinct optima of the grid (FitOptions::polished_optima) continue with patient rules (no
+// objective test, gradient norm 1e-8) to the bottom of their basin; polished, the mean and
+// the sum reach the same optimum, since the minimiser itself does not depend on the
+// reduction. The lowest objective wins (ties: the lowest start index), so the result does
+// not depend on the thread count.
 //
-// Errors: none for finite inputs; a start that fails (line search breakdown) keeps the best
+// Why LBFGSpp with analytic gradients: accuracy, because the gradient of a log-sum-exp is
+// exact, where finite differences lose about half the digits near the optimum, exactly where
+// the tiny Huber delta makes the objective flat; and speed, because it costs one vectorised
+// pass over the points where finite differences cost 6-8, and LBFGSpp is a maintained,
+// header-only L-BFGS with Wolfe line searches on Eigen rather than code of our own. See
+// docs/fit.md.
+//
+// Errors: none for finite inputs; a start that fails (line-search breakdown) keeps the best
 // point it evaluated.
 #pragma once
 
@@ -37,10 +39,10 @@ struct FitOptions {
   double huber_delta = 1e-3;
   Reduction reduction = Reduction::kSum;
   int threads = 2;  // Start points run on this many std::threads.
-  // How many of the best distinct grid optima continue into polishing: 0 is the grid stage
-  // alone, as the replication ran it. Refits (fit/bootstrap.h) polish only the best one:
-  // on 300 Chinchilla resamples that gave the same optimum (parameters within 1e-6) as
-  // polishing all, at 40% of the cost.
+  // How many of the best distinct grid optima continue into polishing: 8 is all of them
+  // (FitResult::kMaxOptima), 0 the grid stage alone, as the replication ran it. Refits
+  // (fit/bootstrap.h) polish only the best one: on 300 Chinchilla resamples that gave the
+  // same optimum (parameters within 1e-6) as polishing all, at 40% of the cost.
   int polished_optima = 8;
 };
 

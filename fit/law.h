@@ -1,7 +1,7 @@
 // The scaling-law forms `journey fit` compares, and their predictions.
 //
 // Chinchilla (Hoffmann et al. 2022), with N the chosen size variable (N-bar, N_final or
-// N_initial, see SizeVariable):
+// N_initial, see SizeVariable in fit/fit_report.h):
 //   L(N, D) = E + A / N^alpha + B / D^beta
 // Sparse (Frantar et al. 2023, arXiv 2309.08520, eq. 1), with N the non-zero parameters
 // N_final and S the final sparsity:
@@ -39,6 +39,9 @@ struct LawPoint {
   double log_d = 0;     // log D (tokens)
   double log_keep = 0;  // log(1 - S); 0 for dense runs. Only the sparse law reads it.
   double log_loss = 0;  // log L observed
+  // How many times the point counts in a fit's objective: a bootstrap resample draws some
+  // runs more than once and weights each by its count (fit/bootstrap.h).
+  double weight = 1;
 };
 
 LawPoint make_law_point(double n, double tokens, double sparsity, double loss);

@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -189,19 +191,26 @@ ResultsTable read_results_csv(const std::string& path) {
   while (std::getline(in, line)) {
     ++line_number;
     if (trim(line).empty()) continue;
-    const std::string where = file + " line " + std::to_string(line_number);
+    const int record_line = line_number;
+    // A quoted field may hold a newline: the record goes on while a quote is open.
+    std::string next;
+    while (std::count(line.begin(), line.end(), '"') % 2 == 1 && std::getline(in, next)) {
+      ++line_number;
+      line += "\n" + next;
+    }
+    const std::string where = file + " line " + std::to_string(record_line);
     std::vector<std::string> fields = split_record(line, where);
     if (fields.size() != header.size()) {
       throw DataError(where + ": " + std::to_string(fields.size()) + " fields; the header has " +
                       std::to_string(header.size()));
     }
-    RowReader row(file, line_number, columns, fields);
+    RowReader row(file, record_line, columns, fields);
     std::optional<std::string> status = row.text("status");
     if (status && *status != "done") {
       ++table.skipped;
       continue;
     }
-    table.runs.push_back(parse_run(row, line_number));
+    table.runs.push_back(parse_run(row, record_line));
   }
   if (in.bad()) throw DataError("cannot read results " + file + ": read error");
   if (static_cast<int>(table.runs.size()) < kMinRuns) {

@@ -6,8 +6,9 @@
 // prunable parameters), n_final, n_initial (the dense size), tokens, loss: finite and > 0,
 // with n_final <= n_avg <= n_initial. Optional: sparsity (in [0, 1); default
 // 1 - n_final / n_initial), size (a model-size label for leave-one-size-out; default
-// n_initial), status (rows whose status is not "done" are skipped). Fields may be quoted
-// ("..." with "" for a quote); blank lines are skipped.
+// n_initial to 6 significant digits), status (rows whose status is not "done" are
+// skipped). Fields may be quoted ("..." with "" for a quote, newlines allowed inside);
+// blank lines are skipped.
 //
 // Errors: DataError naming the file, and the line and column where there is one, for an
 // unreadable file, a directory without results.csv, a missing or duplicated column, a row

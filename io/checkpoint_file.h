@@ -65,18 +65,21 @@ inline constexpr char kState[] = "state";
 inline constexpr char kActiveSeries[] = "history/active";
 }  // namespace checkpoint
 
-// How datasets are stored. The defaults were chosen by bench/checkpoint_bench (BENCHMARKS.md,
-// docs/checkpoint-format.md): deflate on float tensors costs 10-20x in write speed for a 5-10%
-// smaller dense file, so it is off unless a caller trades speed for space.
+// How datasets are stored. The defaults were chosen with bench/checkpoint_bench (BENCHMARKS.md,
+// docs/checkpoint-format.md): deflate on float tensors makes writes 10-25x slower for a file
+// 0.87 (dense) to 0.34 (80% sparse) the size, and 1-bit masks save 6% of the file at a third
+// of the checkpoint's speed, so both are off unless a caller trades speed for space.
 struct CheckpointWriteOptions {
   int float_deflate_level = 0;    // float32/float64 datasets; 0 stores them uncompressed.
   int integer_deflate_level = 1;  // int64 and uint8 datasets other than masks (series, blobs).
-  int mask_deflate_level = 0;     // masks/ (after 1-bit packing, deflate gains nothing).
+  int mask_deflate_level = 0;     // uint8 tensors under masks/.
   bool shuffle = true;            // Byte-shuffle before deflate (helps float exponents).
-  // uint8 tensors under masks/ are stored 1 bit per value (HDF5's N-bit filter); readers still
-  // see uint8 0/1 of the parameter's shape. Their values must then be 0 or 1.
-  bool one_bit_masks = true;
-  int64_t chunk_bytes = 1 << 20;  // Target uncompressed bytes per chunk, in whole rows.
+  // Store masks/ 1 bit per value (HDF5's N-bit filter, decoded by every HDF5 reader); readers
+  // still see uint8 0/1 of the parameter's shape.
+  bool one_bit_masks = false;
+  // Target uncompressed bytes per chunk, in whole rows. Below glibc's 128 KiB mmap threshold,
+  // HDF5's per-chunk buffers are reused from the heap instead of mapped and faulted anew.
+  int64_t chunk_bytes = 64 << 10;
 };
 
 // A dataset's element type and shape; shape[0] is the row count.
@@ -116,6 +119,7 @@ class CheckpointWriter {
 
   // Writes rows [row_begin, row_begin + row_count) from `data`, which holds those whole rows
   // contiguously in the tensor's dtype. Slabs may come in any order; rows may be rewritten.
+  // Masks (uint8 under masks/) must hold only 0 and 1.
   // A tensor whose rows have all been written is flushed and closed at once, so memory stays
   // bounded by the tensors in progress. The typed overloads also check the dtype.
   void write_rows(const std::string& path, int64_t row_begin, int64_t row_count, const void* data);

@@ -41,6 +41,7 @@ struct CheckpointWriter::Impl {
     h5::Dataset dataset;
     TensorInfo info;
     int64_t chunk_rows = 0;              // 0: contiguous (empty tensor).
+    bool is_mask = false;                // uint8 under masks/: values must be 0 or 1.
     bool one_bit = false;                // A mask stored 1 bit per value.
     h5::Datatype one_bit_type;           // Then its 1-bit type, in memory and in the file.
     std::map<int64_t, int64_t> written;  // Disjoint row ranges begin -> end, merged.
@@ -202,7 +203,8 @@ void CheckpointWriter::create_tensor(const std::string& raw_path, DType dtype,
   t.info = TensorInfo{dtype, std::move(shape)};
   const std::string label = dataset_label(path);
   hid_t file_type = checkpoint_hdf5::file_type(dtype);
-  if (impl_->options.one_bit_masks && Impl::is_mask(path, dtype)) {
+  t.is_mask = Impl::is_mask(path, dtype);
+  if (impl_->options.one_bit_masks && t.is_mask) {
     t.one_bit = true;
     t.one_bit_type = h5::Datatype(h5::check(H5Tcopy(H5T_STD_U8LE), file, label, "create its type"));
     h5::check(H5Tset_precision(t.one_bit_type.get(), 1), file, label, "create its 1-bit type");
@@ -248,7 +250,7 @@ void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin
         h5::check(H5Dopen2(impl_->file.get(), path.c_str(), dapl.get()), file, label, "reopen it"));
   }
   const std::string action = "write " + rows_text(row_begin, row_count);
-  if (t.one_bit) {
+  if (t.is_mask) {
     const auto* bytes = static_cast<const uint8_t*>(data);
     const int64_t n = row_count * t.info.row_elements();
     for (int64_t i = 0; i < n; ++i) {

@@ -90,8 +90,8 @@ int64_t parse_time_limit(const std::string& text) {
   for (const std::string& f : fields) v.push_back(std::stoll(f));
   int64_t seconds = 0;
   if (dash != std::string::npos) {  // days-hours[:minutes[:seconds]]
-    seconds = days * 86400 + v[0] * 3600 + (v.size() > 1 ? v[1] * 60 : 0) +
-              (v.size() > 2 ? v[2] : 0);
+    seconds =
+        days * 86400 + v[0] * 3600 + (v.size() > 1 ? v[1] * 60 : 0) + (v.size() > 2 ? v[2] : 0);
   } else if (v.size() == 1) {  // minutes
     seconds = v[0] * 60;
   } else if (v.size() == 2) {  // minutes:seconds
@@ -183,13 +183,13 @@ const std::string& builtin_job_template() {
   return text;
 }
 
-std::string render_job_script(const std::string& template_text,
-                              const std::string& template_origin, const JobRequest& request) {
+std::string render_job_script(const std::string& template_text, const std::string& template_origin,
+                              const JobRequest& request) {
   std::string site_options;
   if (!request.partition.empty()) site_options += "#SBATCH --partition=" + request.partition;
   if (!request.account.empty()) {
-    site_options += (site_options.empty() ? "" : "\n") + std::string("#SBATCH --account=") +
-                    request.account;
+    site_options +=
+        (site_options.empty() ? "" : "\n") + std::string("#SBATCH --account=") + request.account;
   }
   const std::map<std::string, std::string> values = {
       {"JOB_NAME", request.job_name},

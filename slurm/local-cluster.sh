@@ -52,6 +52,11 @@ node_cpus() {
 
 write_conf() {
   mkdir -p "$state/ctld" "$state/spool" "$state/log"
+  # The node offers more CPUs than the machine has, so MPI ranks that wait must yield their
+  # core instead of spinning (Open MPI does that by itself only under its own mpirun).
+  printf '#!/bin/sh\n# Written by slurm/local-cluster.sh: runs before each task.\n%s\n' \
+    'echo "export OMPI_MCA_mpi_yield_when_idle=1"' >"$state/task-prolog.sh"
+  chmod 0755 "$state/task-prolog.sh"
   local tmp
   tmp=$(mktemp "$conf.XXXXXX")
   cat >"$tmp" <<EOF
@@ -73,10 +78,13 @@ SlurmctldPidFile=$state/slurmctld.pid
 SlurmdPidFile=$state/slurmd.pid
 SlurmctldLogFile=$state/log/slurmctld.log
 SlurmdLogFile=$state/log/slurmd.log
+TaskProlog=$state/task-prolog.sh
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 MpiDefault=pmix
 SchedulerType=sched/backfill
+# Schedule every few seconds, not every minute: a requeued job restarts promptly.
+SchedulerParameters=sched_interval=5,bf_interval=5
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SlurmdParameters=config_overrides
@@ -87,12 +95,14 @@ MinJobAge=120
 SlurmdTimeout=60
 SlurmctldTimeout=60
 InactiveLimit=0
+MailProg=/bin/true
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 JobAcctGatherType=jobacct_gather/none
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(node_cpus) RealMemory=1024 State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
+  chmod 0644 "$tmp"  # Every user's sbatch reads it.
   mv "$tmp" "$conf"
 }
 
@@ -178,7 +188,7 @@ print_status() {
   done
   echo "state: $state"
   if ((any)); then
-    SLURM_CONF=$conf sinfo -N -o "%N %T %c CPUs %P" 2>/dev/null || true
+    SLURM_CONF=$conf sinfo -N -o "%N %T %c %P" 2>/dev/null || true
     echo "export SLURM_CONF=$conf"
   fi
 }

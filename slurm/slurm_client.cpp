@@ -90,8 +90,7 @@ ProgramOutput run_program(const std::vector<std::string>& argv) {
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
-  const int spawned =
-      posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  const int spawned = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   out.close_write();
   err.close_write();
@@ -172,9 +171,8 @@ std::optional<SlurmJob> query_slurm_job(const std::string& job_id) {
 }
 
 bool is_job_active(const std::string& state) {
-  for (const char* ended : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL",
-                            "PREEMPTED", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY",
-                            "SPECIAL_EXIT", "REVOKED"}) {
+  for (const char* ended : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED",
+                            "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY", "SPECIAL_EXIT", "REVOKED"}) {
     // scontrol may add flags after the base state ("CANCELLED by 0").
     if (state.rfind(ended, 0) == 0) return false;
   }

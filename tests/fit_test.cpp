@@ -214,6 +214,23 @@ TEST(FitChinchilla, GradientIsAnalyticallyCorrect) {
   }
 }
 
+// Far from any optimum one shift for all points underflows some points' terms to 0; the
+// objective must then fall back to a per-point shift and stay exact.
+TEST(FitChinchilla, ObjectiveStaysExactWhereTheSharedShiftUnderflows) {
+  const std::vector<LawPoint> points = chinchilla_points();
+  const std::vector<double> x = {6.0, 7.5, 0.6, -300, 0.36};  // alpha = -300
+  std::vector<double> grad(5);
+  const double f = huber_objective(LawForm::kChinchilla, points, x.data(), grad.data(), {});
+  double expected = 0;
+  for (const LawPoint& p : points) {
+    const double r = log_predict(LawForm::kChinchilla, x.data(), p, nullptr) - p.log_loss;
+    expected += 1e-3 * (std::abs(r) - 0.5e-3);  // Every residual is far outside delta.
+  }
+  EXPECT_TRUE(std::isfinite(f));
+  EXPECT_NEAR(f, expected, 1e-12 * expected);
+  for (double g : grad) EXPECT_TRUE(std::isfinite(g));
+}
+
 TEST(FitChinchilla, ResultDoesNotDependOnThreadCount) {
   const std::vector<LawPoint> points = avg_points(synthetic_runs(0.01, 7));
   const auto grid = chinchilla_start_grid();
@@ -259,15 +276,39 @@ TEST(FitBootstrap, RefitFindsTheFullGridOptimumOnResamples) {
   const FitResult full = fit_law(LawForm::kChinchilla, points, grid, FitOptions{});
   const FitOptions refit = refit_options(FitOptions{});
   for (int r = 0; r < 3; ++r) {
-    std::vector<LawPoint> sample;
-    for (int i : resample_indices(static_cast<int>(points.size()), 0, r))
-      sample.push_back(points[i]);
+    const std::vector<LawPoint> sample = resample_points(points, 0, r);
     const FitResult by_grid = fit_law(LawForm::kChinchilla, sample, grid, FitOptions{});
     const FitResult by_refit = fit_law(LawForm::kChinchilla, sample, refit_starts(full), refit);
     EXPECT_LE(by_refit.objective, by_grid.objective * (1 + 1e-9)) << "resample " << r;
     for (int i = 0; i < 5; ++i) {
       EXPECT_NEAR(by_refit.law.x[i], by_grid.law.x[i], 1e-3) << "resample " << r << " x" << i;
     }
+  }
+}
+
+// A resample weights each drawn run by its count instead of repeating it: same objective.
+TEST(FitBootstrap, WeightedResampleIsTheResampleWithRepeats) {
+  const std::vector<LawPoint> points = chinchilla_points();
+  std::vector<LawPoint> repeated;
+  for (int i : resample_indices(static_cast<int>(points.size()), 5, 2)) {
+    repeated.push_back(points[i]);
+  }
+  const std::vector<LawPoint> weighted = resample_points(points, 5, 2);
+  EXPECT_LT(weighted.size(), 0.7 * points.size());
+  double total = 0;
+  for (const LawPoint& p : weighted) total += p.weight;
+  EXPECT_EQ(total, static_cast<double>(points.size()));
+  const std::vector<double> x = {6.0, 7.5, 0.6, 0.35, 0.36};
+  for (Reduction reduction : {Reduction::kSum, Reduction::kMean}) {
+    FitOptions options;
+    options.reduction = reduction;
+    std::vector<double> g_rep(5), g_w(5);
+    const double f_rep =
+        huber_objective(LawForm::kChinchilla, repeated, x.data(), g_rep.data(), options);
+    const double f_w =
+        huber_objective(LawForm::kChinchilla, weighted, x.data(), g_w.data(), options);
+    EXPECT_NEAR(f_w, f_rep, 1e-12 * f_rep);
+    for (int i = 0; i < 5; ++i) EXPECT_NEAR(g_w[i], g_rep[i], 1e-10 * std::abs(g_rep[i]) + 1e-15);
   }
 }
 
@@ -402,11 +443,14 @@ TEST(FitResultsCsv, ReadsAnyColumnOrderAndSkipsUnfinishedRuns) {
                                       "done,3e8,3e8,3e8,6e9,2.9\n"
                                       "done,1e9,1e9,1e9,2e10,2.6\n"
                                       "done,3e9,3e9,3e9,6e10,2.4\n"
-                                      "\"running\",2,2,2,2,2\n");
+                                      "\"running\",2,2,2,2,2\n"
+                                      "\"failed: a reason, over\n two lines\",3,3,3,3,3\n"
+                                      "done,3e9,3e9,3e9,6e10,2.4\n");
   const ResultsTable partial = read_results_csv(path);
-  EXPECT_EQ(partial.skipped, 2);
-  ASSERT_EQ(partial.runs.size(), 6u);
+  EXPECT_EQ(partial.skipped, 3);
+  ASSERT_EQ(partial.runs.size(), 7u);
   EXPECT_EQ(partial.runs[0].line, 4);
+  EXPECT_EQ(partial.runs[6].line, 13);  // After a record spanning lines 11 and 12.
 }
 
 TEST(FitResultsCsv, DerivesSparsityAndSizeWhenAbsent) {
@@ -571,6 +615,18 @@ TEST(FitCli, MalformedResultsExit1NamingTheProblem) {
   r = run_process(journey_command("fit " + nan));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("line 8, column 'tokens': NaN"), std::string::npos) << r.output;
+  const std::string negative =
+      write_text(dir, "negative.csv", std::string(kSixRuns) + "1e7,1e7,1e7,2e8,-4\n");
+  r = run_process(journey_command("fit " + negative));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("line 8, column 'loss': -4 is not positive"), std::string::npos)
+      << r.output;
+  const std::string few = write_text(dir, "few.csv",
+                                     "n_avg,n_final,n_initial,tokens,loss\n"
+                                     "1e7,1e7,1e7,2e8,4.1\n3e7,3e7,3e7,6e8,3.6\n");
+  r = run_process(journey_command("fit " + few));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("a fit needs at least 6"), std::string::npos) << r.output;
   r = run_process(journey_command("fit " + dir + "/nonexistent.csv"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("nonexistent.csv"), std::string::npos) << r.output;

@@ -430,7 +430,7 @@ TEST_F(Checkpoint, MisuseIsRejected) {
   EXPECT_THROW(w.write_rows("params/x", -1, 1, values.data()), std::invalid_argument);
   EXPECT_THROW(w.write_rows("params/x", 0, 4, bytes.data()), std::invalid_argument);
   EXPECT_THROW(w.write_rows("masks/x", 0, 4, values.data()), std::invalid_argument);
-  bytes[3] = 2;  // Masks are stored one bit per value.
+  bytes[3] = 2;  // Masks are 0 or 1.
   EXPECT_THROW(w.write_rows("masks/x", 0, 4, bytes.data()), std::invalid_argument);
   EXPECT_THROW(w.set_attr(checkpoint::kFormatAttr, "other"), std::invalid_argument);
   EXPECT_THROW(w.set_attr(checkpoint::kFormatVersionAttr, 2), std::invalid_argument);
@@ -534,7 +534,9 @@ TEST_F(Checkpoint, FlippedByteInAChunkIsCaughtByTheChecksum) {
 
 TEST_F(Checkpoint, FlippedByteInAOneBitMaskIsCaught) {
   const std::string file = path("ckpt.h5");
-  write_small_checkpoint(file, 100);
+  CheckpointWriteOptions options;
+  options.one_bit_masks = true;
+  write_small_checkpoint(file, 100, options);
   corrupt_chunk(file, "masks/layers.0.attn.wq", 0);
   std::vector<CheckpointProblem> problems = CheckpointReader::open(file).verify();
   ASSERT_EQ(problems.size(), 1u);
@@ -569,9 +571,7 @@ TEST_F(Checkpoint, MissingNonHdf5AndForeignFilesAreDataErrorsNamingTheFile) {
 TEST_F(Checkpoint, ConsistencyNamesEveryDisagreement) {
   const std::string file = path("ckpt.h5");
   {
-    CheckpointWriteOptions bytes_per_mask_value;  // So that a mask can hold a 2.
-    bytes_per_mask_value.one_bit_masks = false;
-    CheckpointWriter w(file, bytes_per_mask_value);
+    CheckpointWriter w(file);
     std::vector<uint8_t> mask = mask_pattern(4 * 3, 1);
     std::vector<float> good = masked(float_pattern(12, 1), mask);
     w.write_tensor("params/good", DType::kFloat32, {4, 3}, good.data());
@@ -579,11 +579,9 @@ TEST_F(Checkpoint, ConsistencyNamesEveryDisagreement) {
     // Shape differs from the parameter.
     w.write_tensor("params/shape", DType::kFloat32, {4, 3}, good.data());
     w.write_tensor("masks/shape", DType::kUInt8, {3, 4}, mask.data());
-    // A value that is neither 0 nor 1.
-    std::vector<uint8_t> two = mask;
-    two[5] = 2;
+    // A mask that gets a value that is neither 0 nor 1 below.
     w.write_tensor("params/two", DType::kFloat32, {4, 3}, good.data());
-    w.write_tensor("masks/two", DType::kUInt8, {4, 3}, two.data());
+    w.write_tensor("masks/two", DType::kUInt8, {4, 3}, mask.data());
     // A pruned weight that is not zero.
     std::vector<float> leaked = good;
     leaked[0] = 0.5f;  // mask_pattern(.., 1)[0] is 1; [3] is 0.
@@ -595,6 +593,13 @@ TEST_F(Checkpoint, ConsistencyNamesEveryDisagreement) {
     w.write_tensor("optim/exp_avg/good", DType::kFloat32, {12}, good.data());
     w.write_tensor("optim/exp_avg_sq/good", DType::kFloat32, {4, 3}, good.data());
     w.commit();
+  }
+  {  // The writer refuses such values, so another program (or a bug) put it there.
+    std::vector<uint8_t> two = mask_pattern(4 * 3, 1);
+    two[5] = 2;
+    h5::File f(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    h5::Dataset d(H5Dopen2(f.get(), "masks/two", H5P_DEFAULT));
+    ASSERT_GE(H5Dwrite(d.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, two.data()), 0);
   }
   std::vector<CheckpointProblem> problems = check_consistency(CheckpointReader::open(file));
   std::map<std::string, std::string> by_dataset;
@@ -617,11 +622,14 @@ TEST_F(Checkpoint, ConsistencyNamesEveryDisagreement) {
 // Checkpoint: an independent reader (h5py)
 
 TEST_F(Checkpoint, H5pyReadsEveryTensorByName) {
-  for (int float_level : {0, 4}) {
-    const std::string file = path("ckpt-" + std::to_string(float_level) + ".h5");
+  for (bool compressed : {false, true}) {  // Defaults, then float deflate and 1-bit masks.
+    const std::string file = path(compressed ? "compressed.h5" : "default.h5");
     CheckpointWriteOptions options;
-    options.float_deflate_level = float_level;
     options.chunk_bytes = 256;
+    if (compressed) {
+      options.float_deflate_level = 4;
+      options.one_bit_masks = true;
+    }
     {
       CheckpointWriter w(file, options);
       // Written as slabs from two "ranks", second rank first.

@@ -10,6 +10,8 @@
 // A pruned weight is zero with zero moments and zero gradient, so it stays exactly zero.
 #pragma once
 
+#include <ATen/ATen.h>
+
 #include <cstdint>
 
 #include "common/config.h"
@@ -21,8 +23,16 @@ class AdamW {
  public:
   explicit AdamW(const TrainConfig& train) : train_(train) {}
 
-  // One update with learning rate `lr`. Returns the global gradient norm before clipping.
+  // One update with learning rate `lr`: mask_gradients() then update(). Returns the global
+  // gradient norm before clipping.
   double step(ShardedModel& model, double lr);
+
+  // Collective. Multiplies every gradient by its mask and returns the global norm of the
+  // result (before clipping). A trainer checks it is finite before calling update().
+  double mask_gradients(ShardedModel& model);
+  // Clips the masked gradients to train.clip using `grad_norm` (mask_gradients()'s result)
+  // and applies AdamW to the local shards.
+  void update(ShardedModel& model, double lr, double grad_norm);
 
   int64_t steps_taken() const { return steps_; }
   void set_steps_taken(int64_t steps) { steps_ = steps; }
@@ -30,6 +40,7 @@ class AdamW {
  private:
   TrainConfig train_;
   int64_t steps_ = 0;
+  at::Tensor denominator_;  // Scratch for sqrt(v) / sqrt(1 - b2^t) + eps, reused every step.
 };
 
 }  // namespace journey

@@ -1,9 +1,100 @@
 #include "worker/model.h"
 
+#include <torch/csrc/autograd/custom_function.h>
+
 #include <cmath>
 #include <limits>
 
 namespace journey {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// out = [x1 cos - sign x2 sin, x2 cos + sign x1 sin] for x = [x1, x2] on the last dimension,
+// written into one contiguous tensor. sign = 1 rotates by the RoPE angles, -1 rotates back.
+at::Tensor rotate_halves(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                         double sign) {
+  const int64_t half = x.size(-1) / 2;
+  at::Tensor out = at::empty(x.sizes(), x.options());
+  at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+  at::Tensor o1 = out.narrow(-1, 0, half), o2 = out.narrow(-1, half, half);
+  at::mul_out(o1, x1, cos).addcmul_(x2, sin, -sign);
+  at::mul_out(o2, x2, cos).addcmul_(x1, sin, sign);
+  return out;
+}
+
+// RoPE as one autograd node. A rotation's gradient is the opposite rotation, so backward is
+// as cheap as forward, and neither builds the products and concatenation autograd would
+// record for the formula.
+struct RopeFunction : public torch::autograd::Function<RopeFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos,
+                            const at::Tensor& sin) {
+    ctx->saved_data["cos"] = cos;
+    ctx->saved_data["sin"] = sin;
+    return rotate_halves(x, cos, sin, 1.0);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    return {rotate_halves(grads[0], ctx->saved_data["cos"].toTensor(),
+                          ctx->saved_data["sin"].toTensor(), -1.0),
+            at::Tensor(), at::Tensor()};
+  }
+};
+
+// Mean cross-entropy of logits [n, V] against targets [n], with the softmax saved for
+// backward: d loss / d logits = (softmax - onehot(targets)) / n needs no further exp. The
+// log-sum-exp comes from the same softmax: its row maximum is 1 / sum_j exp(x_j - max x), so
+//   loss_i = lse_i - x_{i,t} = (max_j x_ij - x_{i,t}) - log(max_j p_ij),
+// with max_j p_ij >= 1 / V (no underflow). Against at::cross_entropy_loss this halves the
+// exponentials of the largest tensor of a small model.
+struct CrossEntropyFunction : public torch::autograd::Function<CrossEntropyFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& logits,
+                            const at::Tensor& targets) {
+    at::Tensor probs = at::softmax(logits, 1);
+    at::Tensor column = targets.unsqueeze(1);
+    at::Tensor margin = logits.amax(1, /*keepdim=*/true) - logits.gather(1, column);
+    at::Tensor loss = (margin - at::log(probs.amax(1, /*keepdim=*/true))).mean();
+    ctx->save_for_backward({probs, targets});
+    return loss;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    variable_list saved = ctx->get_saved_variables();
+    at::Tensor grad = saved[0];  // The softmax, consumed in place: backward runs once.
+    const at::Tensor& targets = saved[1];
+    const int64_t n = grad.size(0), vocab = grad.size(1);
+    float* g = grad.data_ptr<float>();
+    const int64_t* t = targets.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; ++i) g[i * vocab + t[i]] -= 1.0f;
+    grad.mul_(grads[0] / static_cast<double>(n));
+    return {grad, at::Tensor()};
+  }
+};
+
+// RMSNorm as one autograd node, y = (x r) g with r = 1 / sqrt(mean(x^2) + eps) per row:
+//   dL/dg = sum over rows of dL/dy * x r;   with u = dL/dy * g,
+//   dL/dx = r (u - x r mean(u * x r))
+// about half the operations autograd records for the formula.
+struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& gain,
+                            double eps) {
+    at::Tensor r = at::rsqrt((x * x).mean(-1, /*keepdim=*/true) + eps);
+    at::Tensor normalized = x * r;
+    ctx->save_for_backward({normalized, r, gain});
+    return normalized * gain;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    variable_list saved = ctx->get_saved_variables();
+    const at::Tensor &normalized = saved[0], &r = saved[1], &gain = saved[2];
+    const at::Tensor& grad = grads[0];
+    at::Tensor grad_gain = (grad * normalized).reshape({-1, gain.size(0)}).sum(0);
+    at::Tensor u = grad * gain;
+    at::Tensor projection = (u * normalized).mean(-1, /*keepdim=*/true);
+    at::Tensor grad_x = (u - normalized * projection).mul_(r);
+    return {grad_x, grad_gain, at::Tensor()};
+  }
+};
+
+}  // namespace
 
 Rope::Rope(const ModelConfig& model) {
   const int64_t half = model.head_dim() / 2;
@@ -19,14 +110,12 @@ Rope::Rope(const ModelConfig& model) {
 }
 
 at::Tensor Rope::apply(const at::Tensor& x) const {
-  const int64_t s = x.size(2), half = x.size(3) / 2;
-  at::Tensor cos = cos_.narrow(0, 0, s), sin = sin_.narrow(0, 0, s);
-  at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-  return at::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
+  const int64_t s = x.size(2);
+  return RopeFunction::apply(x, cos_.narrow(0, 0, s), sin_.narrow(0, 0, s));
 }
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& gain, double eps) {
-  return x * at::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * gain;
+  return RmsNormFunction::apply(x, gain, eps);
 }
 
 at::Tensor embed_forward(const at::Tensor& table, const at::Tensor& tokens) {
@@ -57,7 +146,8 @@ at::Tensor block_forward(const std::vector<at::Tensor>& p, const at::Tensor& x,
 at::Tensor head_loss(const at::Tensor& final_norm, const at::Tensor& head, const at::Tensor& x,
                      const at::Tensor& targets, double eps) {
   at::Tensor logits = at::linear(rms_norm(x, final_norm, eps), head);
-  return at::cross_entropy_loss(logits.view({-1, logits.size(-1)}), targets.reshape({-1}));
+  return CrossEntropyFunction::apply(logits.view({-1, logits.size(-1)}),
+                                     targets.reshape({-1}).contiguous());
 }
 
 }  // namespace journey

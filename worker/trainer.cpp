@@ -157,6 +157,20 @@ TrainResult Trainer::run() {
     return sums[0] / sums[1];
   };
 
+  // Checkpoints hold finite weights only: a run whose weights overflowed is diverged, and
+  // its last checkpoint stays the last good state.
+  auto weights_finite = [&]() {
+    c10::AutoGradMode no_grad(false);
+    int64_t bad = 0;
+    for (auto& unit : model.units()) bad |= !unit->weights().isfinite().all().item<bool>();
+    group_.all_reduce_max(&bad, 1, ElementType::kInt64);
+    return bad == 0;
+  };
+  auto diverge = [&](const std::string& what, int64_t step) {
+    result.status = RunStatus::kDiverged;
+    result.reason = what + " step " + std::to_string(step) + "; nothing written after it";
+  };
+
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> log_file(nullptr, &std::fclose);
   if (leader && options_.print_progress && !options_.log_path.empty()) {
     log_file.reset(std::fopen(options_.log_path.c_str(), "a"));
@@ -171,6 +185,10 @@ TrainResult Trainer::run() {
     int64_t stop = options_.stop_requested && options_.stop_requested() ? 1 : 0;
     group_.all_reduce_max(&stop, 1, ElementType::kInt64);
     if (stop) {
+      if (!weights_finite()) {
+        diverge("non-finite weights after", step - 1);
+        break;
+      }
       save(step);
       result.status = RunStatus::kPreempted;
       result.reason = "stopped at step " + std::to_string(step) + " by a signal";
@@ -188,14 +206,18 @@ TrainResult Trainer::run() {
     double loss = model.forward_backward(batch.inputs, batch.targets, weight) * weight;
     group_.all_reduce_sum(&loss, 1, ElementType::kFloat64);
     if (!std::isfinite(loss)) {
-      result.status = RunStatus::kDiverged;
-      result.reason = "non-finite loss at step " + std::to_string(step);
+      diverge("non-finite loss at", step);
       break;
     }
 
-    // 5. Update.
+    // 5. Update, unless the gradients overflowed.
     const double lr = lr_schedule.at(step);
-    const double grad_norm = optimizer.step(model, lr);
+    const double grad_norm = optimizer.mask_gradients(model);
+    if (!std::isfinite(grad_norm)) {
+      diverge("non-finite gradient norm at", step);
+      break;
+    }
+    optimizer.update(model, lr, grad_norm);
 
     // 6. Metrics.
     const double step_s = seconds_since(step_start);
@@ -236,14 +258,22 @@ TrainResult Trainer::run() {
     }
     if (config_.train.checkpoint_every > 0 && done % config_.train.checkpoint_every == 0 &&
         done < plan.total_steps) {
+      if (!weights_finite()) {
+        diverge("non-finite weights after", step);
+        break;
+      }
       save(done);
     }
   }
 
   // A run resumed from its final checkpoint has nothing left to do or write.
   if (result.status == RunStatus::kDone && start_step < plan.total_steps) {
-    history.evals.push_back({plan.total_steps, evaluate()});
-    save(plan.total_steps);
+    if (weights_finite()) {
+      history.evals.push_back({plan.total_steps, evaluate()});
+      save(plan.total_steps);
+    } else {
+      diverge("non-finite weights after", plan.total_steps - 1);
+    }
   }
   result.steps_done = history.steps.empty() ? 0 : history.steps.back().step + 1;
   result.tokens = result.steps_done * plan.tokens_per_step;

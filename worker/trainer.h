@@ -8,7 +8,10 @@
 //   5. mask, clip and apply AdamW on the local shards;
 //   6. record loss, lr, grad norm, N_t, density, tokens, FLOPs, tokens/s, MFU;
 //   7. evaluate every eval_every steps, checkpoint every checkpoint_every steps.
-// A non-finite loss stops the run with status "diverged" before anything is written.
+// Divergence stops the run with status "diverged" and a reason naming the step: a non-finite
+// loss (before the update), a non-finite gradient norm (the update is not applied), or
+// non-finite weights found when a checkpoint is due (it is not written). So every checkpoint
+// holds finite weights, and the newest one is the last good state.
 //
 // Outputs, in TrainerOptions::out_dir (written by the group leader): config.ini (the
 // effective config), metrics.csv, eval.csv, summary.json and checkpoints/ckpt-<step>.h5.

@@ -33,7 +33,8 @@ Commands (all print results to stdout; errors go to stderr with exit status 1):
       Mean loss (nats per token) of the N sequences of seq_len + 1 int64 tokens in FILE.
   bench --size DxLxH --seq-len S --vocab V --batch-tokens B --steps T --threads K
       The same training loop on random tokens from a random initialisation; prints the mean
-      step time after 3 warm-up steps, tokens/s, and the float32 matmul peak of this process.
+      step time after 3 warm-up steps (wall and process CPU time), tokens/s, and the float32
+      matmul peak of this process.
 """
 import argparse
 import configparser
@@ -306,15 +307,17 @@ def run_bench(args):
     rows = args.batch_tokens // args.seq_len
     gen = torch.Generator().manual_seed(1)
     batches = torch.randint(cfg.vocab, (args.steps, rows, args.seq_len + 1), generator=gen)
-    warmup, times = 3, []
+    warmup, times, cpu = 3, [], []
     for t in range(args.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         batch = batches[t]
         trainer.step(batch[:, :-1], batch[:, 1:], 1e-3)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     step_s = sum(times[warmup:]) / len(times[warmup:])
-    print("step_s %.6g tokens_per_s %.6g peak_flops %.6g"
-          % (step_s, args.batch_tokens / step_s, matmul_peak_flops()))
+    cpu_s = sum(cpu[warmup:]) / len(cpu[warmup:])
+    print("step_s %.6g cpu_s %.6g tokens_per_s %.6g peak_flops %.6g"
+          % (step_s, cpu_s, args.batch_tokens / step_s, matmul_peak_flops()))
 
 
 def main():

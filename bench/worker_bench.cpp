@@ -1,0 +1,107 @@
+// Where a training step's time goes: the worker's step (forward and backward through the
+// FSDP units, then masking, clipping and AdamW) on random tokens, one process, timed by part,
+// in wall and CPU time. bench/worker_bench.sh measures `journey train` itself against the
+// Python reference; this program is for profiling the C++ side.
+//
+//   worker_bench --size DxLxH [--seq-len 64] [--vocab 1024] [--batch-tokens 2048]
+//                [--steps 20] [--threads 2] [--trace FILE]
+// --trace writes LibTorch's profile of the timed steps (Chrome trace JSON: every ATen op).
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include "common/collectives.h"
+#include "common/config.h"
+#include "common/mpi_session.h"
+#include "schedules/run_plan.h"
+#include "worker/adamw.h"
+#include "worker/matmul_peak.h"
+#include "worker/sharded_model.h"
+
+namespace {
+
+struct Clocks {
+  double wall = 0, cpu = 0;
+  static Clocks now() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return {std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                .count(),
+            ts.tv_sec + 1e-9 * ts.tv_nsec};
+  }
+  Clocks operator-(const Clocks& o) const { return {wall - o.wall, cpu - o.cpu}; }
+  Clocks& operator+=(const Clocks& o) {
+    wall += o.wall;
+    cpu += o.cpu;
+    return *this;
+  }
+};
+
+std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (argv[i] == "--" + name) return argv[i + 1];
+  }
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace journey;
+  MpiSession mpi(&argc, &argv);
+  const std::string size = arg(argc, argv, "size", "");
+  ModelConfig m;
+  if (std::sscanf(size.c_str(), "%ldx%ldx%ld", &m.d_model, &m.n_layers, &m.n_heads) != 3) {
+    std::fprintf(stderr, "usage: worker_bench --size DxLxH [--seq-len S] [--vocab V] "
+                         "[--batch-tokens B] [--steps T] [--threads K] [--trace FILE]\n");
+    return 2;
+  }
+  m.seq_len = std::stol(arg(argc, argv, "seq-len", "64"));
+  const int64_t vocab = std::stol(arg(argc, argv, "vocab", "1024"));
+  const int64_t batch_tokens = std::stol(arg(argc, argv, "batch-tokens", "2048"));
+  const int steps = std::stoi(arg(argc, argv, "steps", "20"));
+  at::set_num_threads(std::stoi(arg(argc, argv, "threads", "2")));
+  const std::string trace = arg(argc, argv, "trace", "");
+
+  Communicator world = Communicator::world();
+  std::unique_ptr<Collectives> group = make_mpi_collectives(world);
+  ShardedModel model(m, vocab, *group);
+  model.initialize(0);
+  TrainConfig train;
+  AdamW optimizer(train);
+  const int64_t rows = batch_tokens / m.seq_len;
+  at::Generator gen = at::detail::createCPUGenerator(1);
+  at::Tensor tokens = at::randint(vocab, {steps + 3, rows, m.seq_len + 1}, gen, at::kLong);
+
+  auto run = [&](int step, Clocks* pass, Clocks* update) {
+    at::Tensor batch = tokens[step];
+    const Clocks t0 = Clocks::now();
+    model.forward_backward(batch.narrow(1, 0, m.seq_len), batch.narrow(1, 1, m.seq_len), 1.0);
+    const Clocks t1 = Clocks::now();
+    optimizer.step(model, 1e-3);
+    *pass += t1 - t0;
+    *update += Clocks::now() - t1;
+  };
+  Clocks pass, update;
+  for (int step = 0; step < 3; ++step) run(step, &pass, &update);  // Warm-up.
+  pass = update = Clocks{};
+  {
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+    if (!trace.empty()) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
+    for (int step = 3; step < steps + 3; ++step) run(step, &pass, &update);
+  }
+  const double flops = step_flops(m, model.spec().prunable_count(), batch_tokens);
+  const double step_s = (pass.wall + update.wall) / steps;
+  std::printf("%s seq %ld, %ld tokens/step, %d threads: step %.2f ms (forward+backward %.2f, "
+              "optimizer %.2f; CPU %.2f ms), %.0f tokens/s, MFU %.1f%%\n",
+              size.c_str(), m.seq_len, batch_tokens, at::get_num_threads(), 1e3 * step_s,
+              1e3 * pass.wall / steps, 1e3 * update.wall / steps,
+              1e3 * (pass.cpu + update.cpu) / steps, batch_tokens / step_s,
+              100 * flops / step_s / matmul_peak_flops());
+  return 0;
+}

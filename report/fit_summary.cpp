@@ -1,0 +1,140 @@
+#include "report/fit_summary.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "fit/fit_file.h"
+#include "fit/results_csv.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace journey {
+namespace {
+
+double number_or_nan(const json& j) {
+  return j.is_number() ? j.get<double>() : std::numeric_limits<double>::quiet_NaN();
+}
+
+FitError read_error(const json& j) {
+  FitError e;
+  if (j.is_null()) return e;
+  e.mae = number_or_nan(j.at("mae"));
+  e.max = number_or_nan(j.at("max"));
+  e.points = j.at("points").get<int>();
+  e.groups = j.at("groups").get<int>();
+  return e;
+}
+
+LawForm parse_form(const std::string& name, const std::string& path) {
+  if (name == law_form_name(LawForm::kChinchilla)) return LawForm::kChinchilla;
+  if (name == law_form_name(LawForm::kSparse)) return LawForm::kSparse;
+  throw DataError(path + ": unknown law form '" + name + "'");
+}
+
+FittedLaw read_law(const json& j, const std::string& path) {
+  FittedLaw law;
+  law.form = j.at("form").get<std::string>();
+  law.size_variable = j.at("size_variable").get<std::string>();
+  law.law.form = parse_form(law.form, path);
+  law.law.x = j.at("parameters").get<std::vector<double>>();
+  if (static_cast<int>(law.law.x.size()) != parameter_count(law.law.form)) {
+    throw DataError(path + ": the " + law.form + " law has " +
+                    std::to_string(law.law.x.size()) + " parameters, expected " +
+                    std::to_string(parameter_count(law.law.form)));
+  }
+  // The file keeps coefficients in an object; list them in the law's own order.
+  const json& coefficients = j.at("coefficients");
+  for (const std::string& name : coefficient_names(law.law.form)) {
+    const json& c = coefficients.at(name);
+    law.coefficients.push_back({name, number_or_nan(c.at("estimate")), number_or_nan(c.at("se")),
+                                number_or_nan(c.at("ci95").at(0)),
+                                number_or_nan(c.at("ci95").at(1))});
+  }
+  const json& v = j.at("validation");
+  law.in_sample = read_error(v.at("in_sample"));
+  law.leave_one_size_out = read_error(v.at("leave_one_size_out"));
+  law.leave_one_sparsity_out = read_error(v.at("leave_one_sparsity_out"));
+  return law;
+}
+
+bool newer_or_same(const fs::path& a, const fs::path& b) {
+  return fs::last_write_time(a) >= fs::last_write_time(b);
+}
+
+}  // namespace
+
+std::string FittedLaw::label() const {
+  return form == "sparse" ? "sparse (Frantar et al.)" : form + " N=" + size_variable;
+}
+
+const FittedLaw* FitSummary::chinchilla(const std::string& size_variable) const {
+  for (const FittedLaw& law : laws) {
+    if (law.form == "chinchilla" && law.size_variable == size_variable) return &law;
+  }
+  return nullptr;
+}
+
+FitSummary read_fit_summary(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw DataError("cannot read fit " + path + ": " + std::strerror(errno));
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::exception& e) {
+    throw DataError(path + " is not valid JSON: " + e.what());
+  }
+  if (!doc.is_object() || doc.value("format", "") != "journey-fit") {
+    throw DataError(path + " is not a fit.json written by `journey fit` (no \"format\": "
+                           "\"journey-fit\")");
+  }
+  FitSummary s;
+  s.path = path;
+  try {
+    s.runs = doc.at("runs").get<int>();
+    s.skipped = doc.at("skipped").get<int>();
+    s.resamples = doc.at("bootstrap").at("resamples").get<int>();
+    s.seed = doc.at("bootstrap").at("seed").get<uint64_t>();
+    s.best_size_variable = doc.at("best_size_variable").get<std::string>();
+    s.max_sparsity = doc.at("data_range").at("sparsity").at(1).get<double>();
+    for (const json& law : doc.at("laws")) s.laws.push_back(read_law(law, path));
+    s.notes = doc.at("notes").get<std::vector<std::string>>();
+  } catch (const json::exception& e) {
+    throw DataError(path + ": missing or malformed field: " + e.what());
+  }
+  return s;
+}
+
+FitStatus load_or_fit(const std::string& dir, int done_cells, const FitReportOptions& options) {
+  FitStatus status;
+  const fs::path results = fs::path(dir) / "results.csv";
+  const fs::path fit_json = fs::path(dir) / "fit.json";
+  const bool have_results = fs::exists(results), have_fit = fs::exists(fit_json);
+  if (have_fit && (!have_results || newer_or_same(fit_json, results))) {
+    status.fit = read_fit_summary(fit_json.string());
+    return status;
+  }
+  if (!have_results) {
+    status.note = "no fit: " + results.string() + " does not exist yet";
+    return status;
+  }
+  if (done_cells < kMinRuns) {
+    status.note = "no fit: " + std::to_string(done_cells) + " cell" +
+                  (done_cells == 1 ? " is" : "s are") + " done; the scaling-law fit needs at least " +
+                  std::to_string(kMinRuns);
+    return status;
+  }
+  const FitReport report = make_fit_report(read_results_csv(results.string()), options);
+  write_fit_json(report, fit_json.string());
+  write_fit_csv(report, (fs::path(dir) / "fit.csv").string());
+  status.fit = read_fit_summary(fit_json.string());
+  status.fit->computed_now = true;
+  return status;
+}
+
+}  // namespace journey

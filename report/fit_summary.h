@@ -1,0 +1,70 @@
+// The scaling-law fit as the report shows it: fit.json (fit/fit_file.h) read back into
+// tables and usable laws, computed first when it is missing or stale.
+//
+// load_or_fit(): DIR/fit.json is used as it is when it is at least as new as
+// DIR/results.csv. Otherwise, with at least kMinRuns done cells, the fit is computed in
+// process (fit/fit_report.h make_fit_report, the same as `journey fit DIR`) and written to
+// DIR/fit.json and DIR/fit.csv. With fewer done cells, or no results.csv, there is no fit:
+// the result holds a note that says why, and the report leaves the law parts out.
+//
+// Errors: DataError for an unreadable or malformed results.csv or fit.json, or an
+// unwritable directory (from fit/).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fit/fit_report.h"
+#include "fit/law.h"
+
+namespace journey {
+
+// A validation entry of fit.json; NaN errors where it does not apply (null in the file).
+struct FitError {
+  double mae = std::numeric_limits<double>::quiet_NaN();
+  double max = std::numeric_limits<double>::quiet_NaN();
+  int points = 0, groups = 0;
+};
+
+struct FitCoefficient {
+  std::string name;
+  double estimate = 0, se = 0, ci_low = 0, ci_high = 0;  // NaN where the file has null.
+};
+
+struct FittedLaw {
+  std::string form;           // "chinchilla" or "sparse"
+  std::string size_variable;  // "avg", "final", "initial" (the sparse law: "final")
+  Law law;                    // From the fitted parameters.
+  std::vector<FitCoefficient> coefficients;
+  FitError in_sample, leave_one_size_out, leave_one_sparsity_out;
+  std::string label() const;  // e.g. "chinchilla N=avg"
+};
+
+struct FitSummary {
+  std::string path;  // The fit.json read.
+  bool computed_now = false;  // Fitted by this report rather than read from an older run.
+  int runs = 0, skipped = 0;
+  int resamples = 0;
+  uint64_t seed = 0;
+  std::string best_size_variable;
+  double max_sparsity = 0;  // The largest sparsity fitted: the planner's bound.
+  std::vector<FittedLaw> laws;
+  std::vector<std::string> notes;
+
+  // The Chinchilla law with this size variable, or nullptr.
+  const FittedLaw* chinchilla(const std::string& size_variable) const;
+};
+
+struct FitStatus {
+  std::optional<FitSummary> fit;
+  std::string note;  // Why there is no fit (empty when there is one).
+};
+
+FitStatus load_or_fit(const std::string& dir, int done_cells, const FitReportOptions& options);
+
+FitSummary read_fit_summary(const std::string& path);
+
+}  // namespace journey

@@ -1,0 +1,69 @@
+// The report's visual language, the same in every figure: a colour per sparsity (dense
+// black, sparse from the Okabe-Ito colour-blind-safe palette in increasing sparsity), a
+// marker shape per model size (in increasing size; filled for finished cells, hollow for
+// failed or partial ones), a dash pattern per duration (tokens per parameter), plus the
+// labels and number formats the figures and tables share.
+//
+// Also the small gnuplot helpers every figure uses: inline datablocks and legend-only
+// entries. No errors.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report/sweep_data.h"
+
+namespace journey {
+
+class PlotStyle {
+ public:
+  explicit PlotStyle(const SweepData& data);
+
+  const std::vector<double>& sparsities() const { return sparsities_; }
+  const std::vector<std::string>& sizes() const { return sizes_; }  // Smallest first.
+  const std::vector<double>& durations() const { return durations_; }
+
+  std::string color(double sparsity) const;         // "#rrggbb"
+  int point_type(const std::string& size) const;    // gnuplot pt, filled
+  static int hollow(int point_type) { return point_type - 1; }  // gnuplot's open twin
+  int dash_type(double tokens_per_param) const;     // gnuplot dt
+  int size_rank(const std::string& size) const;     // Index in sizes()
+
+  // Legend-only entries (NaN plots) explaining colours, markers and dashes, as gnuplot
+  // plot clauses joined by ", ".
+  std::string sparsity_legend() const;
+  std::string size_legend() const;
+
+ private:
+  std::vector<double> sparsities_;
+  std::vector<std::string> sizes_;
+  std::vector<double> durations_;
+};
+
+// "dense" or "S=0.8".
+std::string sparsity_label(double sparsity);
+// "4 tok/param".
+std::string duration_label(double tokens_per_param);
+// Phases as percentages of compute, dense/pruning/recovery: "25/50/25".
+std::string phases_label(double dense_frac, double prune_end_frac);
+// A compact number for labels and tables: %.4g, or "-" for NaN.
+std::string short_number(double x, int digits = 4);
+// A number for gnuplot data: %.10g, NaN as "NaN".
+std::string data_number(double x);
+
+// "$name << EOD\n" + rows + "EOD\n": gnuplot's inline data.
+std::string datablock(const std::string& name, const std::string& rows);
+
+// Text safe inside a gnuplot double-quoted enhanced-text string ("...", with _ ^ @ & { }
+// escaped so they print as themselves).
+std::string gnuplot_text(const std::string& text);
+
+// Scales for a linear axis whose values reach `max`: the power of ten to divide by, as
+// "1e11", and the unit label "10^{11} FLOP" (for `unit` "FLOP").
+struct AxisScale {
+  double factor = 1;
+  std::string unit;
+};
+AxisScale axis_scale(double max, const std::string& unit);
+
+}  // namespace journey

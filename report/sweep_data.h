@@ -1,0 +1,60 @@
+// A sweep directory as the report reads it (docs/results-format.md, "The sweep directory"):
+// every cell's ledger record, its training history (cells/<id>/metrics.csv, eval.csv) and
+// config (cells/<id>/config.ini), and the sweep's sweep.ini.
+//
+// The ledger is the source of truth for which cells exist and how they ended; results.csv
+// is the fit's input and is read by the fit (report/fit_summary.h). A cell's files may be
+// missing or partial (a failed or pending cell, a cell that never started): the cell is then
+// kept with an empty history and the problem is recorded in `warnings`, so a sweep with
+// failed cells still gives a report.
+//
+// Errors: DataError when DIR is not a sweep directory (no ledger.json) or the ledger is
+// unreadable or malformed (coordinator/ledger.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "coordinator/cell_record.h"
+
+namespace journey {
+
+// One cell's recorded training, in step order.
+struct CellHistory {
+  std::vector<int64_t> steps;    // Steps done after each recorded step (metrics step + 1).
+  std::vector<double> loss;      // Training loss of that step, nats per token.
+  std::vector<double> density;   // N_t / P: fraction of prunable weights alive.
+  std::vector<double> compute;   // Cumulative C = sum of 6 N_t tokens over the steps so far.
+  std::vector<int64_t> eval_steps;
+  std::vector<double> eval_loss;
+
+  bool empty() const { return steps.empty() && eval_steps.empty(); }
+};
+
+struct SweepCell {
+  CellRecord record;
+  CellHistory history;
+  std::string config_ini;  // cells/<id>/config.ini; empty when absent.
+
+  bool done() const { return record.status == CellStatus::kDone; }
+};
+
+struct SweepData {
+  std::string dir;
+  std::string sweep_ini;         // DIR/sweep.ini; empty when absent.
+  std::vector<SweepCell> cells;  // Ledger order.
+  std::vector<std::string> warnings;
+
+  int count(CellStatus status) const;
+};
+
+SweepData load_sweep(const std::string& dir);
+
+// A cell history from the text of metrics.csv and eval.csv (either may be empty). Columns
+// are found by name; metrics.csv needs step, loss, active, density and tokens. Throws
+// DataError naming `origin` for a missing column or a non-numeric field.
+CellHistory parse_cell_history(const std::string& metrics_csv, const std::string& eval_csv,
+                               const std::string& origin);
+
+}  // namespace journey
