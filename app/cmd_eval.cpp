@@ -72,7 +72,9 @@ std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string text(std::istreambuf_iterator<char>(in), {});
   if (in.bad()) throw DataError("cannot read text file " + path);
-  if (text.empty()) throw DataError("text file " + path + " is empty: there is nothing to evaluate");
+  if (text.empty()) {
+    throw DataError("text file " + path + " is empty: there is nothing to evaluate");
+  }
   return text;
 }
 

@@ -39,8 +39,8 @@ constexpr char kUsage[] = "journey-torch eval-tokens --checkpoint CKPT --tokens 
 
 // Sum of the loss over windows [first, first + count), window w holding the `len` + 1
 // tokens that start at token w * seq_len.
-double window_loss_sum(ShardedModel& model, const TokenShard& shard, int64_t first,
-                       int64_t count, int64_t len, int64_t seq_len) {
+double window_loss_sum(ShardedModel& model, const TokenShard& shard, int64_t first, int64_t count,
+                       int64_t len, int64_t seq_len) {
   at::Tensor rows = at::empty({count, len + 1}, at::kLong);
   int64_t* out = rows.data_ptr<int64_t>();
   for (int64_t w = first; w < first + count; ++w) {
@@ -77,10 +77,10 @@ int run_eval_tokens(const Args& args) {
     step = reader.attr_int(checkpoint::kStepAttr);
   }
   const RunConfig config = parse_config_text(config_ini, "the config stored in " + checkpoint);
-  const TokenShard shard =
-      TokenShard::open(vm["tokens"].as<std::string>(), config.data.vocab_size);
+  const TokenShard shard = TokenShard::open(vm["tokens"].as<std::string>(), config.data.vocab_size);
   if (shard.size() < 2) {
-    throw DataError("token file " + shard.path() + " holds fewer than 2 tokens: nothing to predict");
+    throw DataError("token file " + shard.path() +
+                    " holds fewer than 2 tokens: nothing to predict");
   }
 
   MpiSession mpi(nullptr, nullptr);

@@ -31,9 +31,8 @@ JobActivity print_slurm_job(const std::string& dir) {
   const std::string& id = jobs.back();
   std::printf("slurm job %s: ", id.c_str());
   JobActivity activity = JobActivity::kUnknown;
-  if (find_program("scontrol").empty()) {
-    std::printf("state unknown (scontrol is not on PATH here)");
-  } else if (const std::optional<SlurmJob> job = query_slurm_job(id)) {
+  std::string error;
+  if (const std::optional<SlurmJob> job = query_slurm_job(id, &error)) {
     activity = is_job_active(job->state) ? JobActivity::kActive : JobActivity::kEnded;
     std::printf("%s", job->state.c_str());
     if (job->state == "PENDING" && !job->reason.empty() && job->reason != "None") {
@@ -45,14 +44,16 @@ JobActivity print_slurm_job(const std::string& dir) {
     if (job->restarts > 0) {
       std::printf(", requeued %d time%s", job->restarts, job->restarts == 1 ? "" : "s");
     }
+  } else if (!error.empty()) {
+    std::printf("state unknown (%s)", error.c_str());
   } else {
     activity = JobActivity::kEnded;
     std::printf("no longer known to Slurm (ended)");
   }
   std::string log = "  log " + dir + "/logs/job-" + id + ".out";
   if (jobs.size() > 1) {
-    log += " (" + std::to_string(jobs.size()) + " jobs submitted, see " +
-           submitted_jobs_path(dir) + ")";
+    log += " (" + std::to_string(jobs.size()) + " jobs submitted, see " + submitted_jobs_path(dir) +
+           ")";
   }
   std::printf("\n%s\n", log.c_str());
   return activity;

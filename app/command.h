@@ -46,5 +46,7 @@ int run_sweep(const Args& args);
 // -- slurm --
 int run_submit(const Args& args);
 int run_status(const Args& args);
+// -- report --
+int run_report(const Args& args);
 
 }  // namespace journey

@@ -26,6 +26,8 @@ const std::vector<Command> kCommands = {
     // -- slurm --
     {"submit", "submit a sweep as a self-requeueing Slurm batch job", run_submit},
     {"status", "show a sweep's progress (and its Slurm job) from its directory", run_status},
+    // -- report --
+    {"report", "an HTML report of a sweep: figures, the fit, a plan, run metadata", run_report},
 };
 
 }  // namespace

@@ -253,17 +253,17 @@ void bench_sparsity(const std::string& dir, double sparsity, int repeat) {
   const int64_t KiB = 1024, MiB = 1024 * 1024;
   const Variant variants[] = {
       {"f32 none, mask u8, 64 KiB", options_of(0, true, 0, 64 * KiB, false)},
-      {"f32 none, mask u8, 128 KiB", options_of(0, true, 0, 128 * KiB, false)},
       {"f32 none, mask u8, 256 KiB", options_of(0, true, 0, 256 * KiB, false)},
-      {"f32 none, mask u8, 1 MiB", options_of(0, true, 0, 1 * MiB, false)},
+      {"f32 none, mask u8, 1 MiB (default)", options_of(0, true, 0, 1 * MiB, false)},
       {"f32 none, mask u8, 4 MiB", options_of(0, true, 0, 4 * MiB, false)},
-      {"f32 none, mask u8+deflate1, 64 KiB", options_of(0, true, 1, 64 * KiB, false)},
-      {"f32 none, mask 1-bit, 64 KiB", options_of(0, true, 0, 64 * KiB, true)},
-      {"f32 none, mask 1-bit+deflate1, 64 KiB", options_of(0, true, 1, 64 * KiB, true)},
-      {"f32 deflate1, mask u8, 64 KiB", options_of(1, false, 0, 64 * KiB, false)},
-      {"f32 shuffle+deflate1, mask u8, 64 KiB", options_of(1, true, 0, 64 * KiB, false)},
-      {"f32 shuffle+deflate4, mask u8, 64 KiB", options_of(4, true, 0, 64 * KiB, false)},
+      {"f32 none, mask u8+deflate1, 1 MiB", options_of(0, true, 1, 1 * MiB, false)},
+      {"f32 none, mask 1-bit, 1 MiB", options_of(0, true, 0, 1 * MiB, true)},
+      {"f32 none, mask 1-bit+deflate1, 1 MiB", options_of(0, true, 1, 1 * MiB, true)},
+      {"f32 deflate1, mask u8, 1 MiB", options_of(1, false, 0, 1 * MiB, false)},
+      {"f32 shuffle+deflate1, mask u8, 1 MiB", options_of(1, true, 0, 1 * MiB, false)},
+      {"f32 shuffle+deflate4, mask u8, 1 MiB", options_of(4, true, 0, 1 * MiB, false)},
   };
+
   const size_t n = sizeof variants / sizeof variants[0];
   Timings raw;
   std::vector<Timings> timings(n);
@@ -320,7 +320,7 @@ void bench_masks(const std::string& dir, double sparsity, int repeat) {
   }
   const std::string path = dir + "/masks.h5";
   auto run = [&](const char* label, bool packed, bool one_bit, int level) {
-    CheckpointWriteOptions o = options_of(0, true, level, 64 << 10, one_bit);
+    CheckpointWriteOptions o = options_of(0, true, level, 1 << 20, one_bit);
     o.integer_deflate_level = level;  // Hand-packed bytes go outside masks/.
     std::vector<double> w, r;
     double size = 0;

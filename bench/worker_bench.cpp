@@ -30,9 +30,9 @@ struct Clocks {
   static Clocks now() {
     timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return {std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-                .count(),
-            ts.tv_sec + 1e-9 * ts.tv_nsec};
+    return {
+        std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(),
+        ts.tv_sec + 1e-9 * ts.tv_nsec};
   }
   Clocks operator-(const Clocks& o) const { return {wall - o.wall, cpu - o.cpu}; }
   Clocks& operator+=(const Clocks& o) {
@@ -57,8 +57,9 @@ int main(int argc, char** argv) {
   const std::string size = arg(argc, argv, "size", "");
   ModelConfig m;
   if (std::sscanf(size.c_str(), "%ldx%ldx%ld", &m.d_model, &m.n_layers, &m.n_heads) != 3) {
-    std::fprintf(stderr, "usage: worker_bench --size DxLxH [--seq-len S] [--vocab V] "
-                         "[--batch-tokens B] [--steps T] [--threads K] [--trace FILE]\n");
+    std::fprintf(stderr,
+                 "usage: worker_bench --size DxLxH [--seq-len S] [--vocab V] "
+                 "[--batch-tokens B] [--steps T] [--threads K] [--trace FILE]\n");
     return 2;
   }
   m.seq_len = std::stol(arg(argc, argv, "seq-len", "64"));
@@ -97,11 +98,11 @@ int main(int argc, char** argv) {
   }
   const double flops = step_flops(m, model.spec().prunable_count(), batch_tokens);
   const double step_s = (pass.wall + update.wall) / steps;
-  std::printf("%s seq %ld, %ld tokens/step, %d threads: step %.2f ms (forward+backward %.2f, "
-              "optimizer %.2f; CPU %.2f ms), %.0f tokens/s, MFU %.1f%%\n",
-              size.c_str(), m.seq_len, batch_tokens, at::get_num_threads(), 1e3 * step_s,
-              1e3 * pass.wall / steps, 1e3 * update.wall / steps,
-              1e3 * (pass.cpu + update.cpu) / steps, batch_tokens / step_s,
-              100 * flops / step_s / matmul_peak_flops());
+  std::printf(
+      "%s seq %ld, %ld tokens/step, %d threads: step %.2f ms (forward+backward %.2f, "
+      "optimizer %.2f; CPU %.2f ms), %.0f tokens/s, MFU %.1f%%\n",
+      size.c_str(), m.seq_len, batch_tokens, at::get_num_threads(), 1e3 * step_s,
+      1e3 * pass.wall / steps, 1e3 * update.wall / steps, 1e3 * (pass.cpu + update.cpu) / steps,
+      batch_tokens / step_s, 100 * flops / step_s / matmul_peak_flops());
   return 0;
 }

@@ -7,8 +7,10 @@
 #
 #   bench/worker_bench.sh [BUILD_DIR] [REPEATS] [THREADS]     defaults: build 3 2
 #
-# tokens/s is the batch over the mean wall time of a step after 3 warm-up steps (journey's
+# tokens/s is the batch over the median wall time of a step after 3 warm-up steps (journey's
 # from the per-step times in metrics.csv; evaluation and checkpoints are outside the step).
+# The median, not the mean, because the machine may be shared: it ignores steps that other
+# processes' bursts stretched, for both sides alike.
 # MFU = (6 P + 12 L d s) B per step / step time / the float32 matmul peak each process
 # measures for itself (1024^3 matmul, same threads), P = prunable (matmul) parameters.
 set -euo pipefail
@@ -43,10 +45,10 @@ for rep in $(seq "$repeats"); do
       --train.tokens=$((steps * batch)) --train.threads=$threads --prune.sparsity=0 \
       --train.eval_sequences=8 --train.checkpoint_every=0 --train.log_every=1000000 \
       --out "$work/run" --fresh > "$work/train.log" 2>&1 || { cat "$work/train.log"; exit 1; }
-    # metrics.csv columns 9 and 10: tokens_per_s and mfu of each step.
-    read -r cpp_tps cpp_mfu < <(awk -F, -v w=$warmup -v b=$batch \
-      'NR > 1 + w { t = b / $9; s += t; m += $10 * t; n++ }
-       END { printf "%.0f %.3f\n", b / (s / n), m / s }' "$work/run/metrics.csv")
+    # metrics.csv columns 9 and 10: tokens_per_s and mfu of each step; the median step.
+    read -r cpp_tps cpp_mfu < <(awk -F, -v w=$warmup 'NR > 1 + w { print $9, $10 }' \
+      "$work/run/metrics.csv" | sort -g | awk '{ t[NR] = $1; m[NR] = $2 }
+        END { i = int((NR + 1) / 2); printf "%.0f %.4f\n", t[i], m[i] }')
 
     read -r py_step py_tps py_peak < <("$python" "$root/tests/python/reference_model.py" bench \
       --size "$size" --seq-len "$seq" --vocab $vocab --batch-tokens $batch \

@@ -67,8 +67,9 @@ inline constexpr char kActiveSeries[] = "history/active";
 
 // How datasets are stored. The defaults were chosen with bench/checkpoint_bench (BENCHMARKS.md,
 // docs/checkpoint-format.md): deflate on float tensors makes writes 10-25x slower for a file
-// 0.87 (dense) to 0.34 (80% sparse) the size, and 1-bit masks save 6% of the file at a third
-// of the checkpoint's speed, so both are off unless a caller trades speed for space.
+// 0.87 (dense) to 0.34 (80% sparse) the size, and 1-bit or deflated masks save 5-6% of the file
+// at a third to a half of the checkpoint's write speed, so all are off unless a caller trades
+// speed for space.
 struct CheckpointWriteOptions {
   int float_deflate_level = 0;    // float32/float64 datasets; 0 stores them uncompressed.
   int integer_deflate_level = 1;  // int64 and uint8 datasets other than masks (series, blobs).
@@ -77,9 +78,7 @@ struct CheckpointWriteOptions {
   // Store masks/ 1 bit per value (HDF5's N-bit filter, decoded by every HDF5 reader); readers
   // still see uint8 0/1 of the parameter's shape.
   bool one_bit_masks = false;
-  // Target uncompressed bytes per chunk, in whole rows. Below glibc's 128 KiB mmap threshold,
-  // HDF5's per-chunk buffers are reused from the heap instead of mapped and faulted anew.
-  int64_t chunk_bytes = 64 << 10;
+  int64_t chunk_bytes = 1 << 20;  // Target uncompressed bytes per chunk, in whole rows.
 };
 
 // A dataset's element type and shape; shape[0] is the row count.

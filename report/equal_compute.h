@@ -23,8 +23,8 @@ struct EqualComputeRow {
   const SweepCell* sparse = nullptr;
   bool has_reference = false;
   double dense_loss = std::numeric_limits<double>::quiet_NaN();
-  double dense_params = std::numeric_limits<double>::quiet_NaN();  // N of the dense reference
-  double loss_difference = std::numeric_limits<double>::quiet_NaN();  // sparse - dense
+  double dense_params = std::numeric_limits<double>::quiet_NaN();      // N of the dense reference
+  double loss_difference = std::numeric_limits<double>::quiet_NaN();   // sparse - dense
   double final_size_ratio = std::numeric_limits<double>::quiet_NaN();  // N_final / N_dense
   double kept_fraction = 0;                                            // N_final / N_initial
 };

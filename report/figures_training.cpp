@@ -10,15 +10,14 @@
 namespace journey {
 namespace {
 
-bool same(double a, double b) { return std::fabs(a - b) < 1e-9; }
+bool same(double a, double b) {
+  return std::fabs(a - b) < 1e-9;
+}
 
-// " (failed at step 40/96)" for a cell that is not done; "" otherwise.
+// " (failed)" for a cell that is not done (the report's table says where and why); ""
+// otherwise.
 std::string status_suffix(const SweepCell& cell) {
-  if (cell.done()) return "";
-  const CellRecord& r = cell.record;
-  const int64_t reached = cell.history.steps.empty() ? 0 : cell.history.steps.back();
-  return std::string(" (") + cell_status_name(r.status) + " at step " + std::to_string(reached) +
-         "/" + std::to_string(r.total_steps) + ")";
+  return cell.done() ? "" : std::string(" (") + cell_status_name(cell.record.status) + ")";
 }
 
 // Where a partial curve stops: a hollow marker in the curve's colour.
@@ -97,7 +96,8 @@ std::optional<Figure> journey_figure(const SweepData& data, const PlotStyle& sty
     std::string label = r.sparsity == 0 ? "dense"
                                         : sparsity_label(r.sparsity) + " " + r.schedule + " " +
                                               phases_label(r.dense_frac, r.prune_end_frac);
-    curves.push_back({cell, label + status_suffix(*cell), 1 + variants_per_sparsity[r.sparsity]++ % 5});
+    curves.push_back(
+        {cell, label + status_suffix(*cell), 1 + variants_per_sparsity[r.sparsity]++ % 5});
     max_compute = std::max(max_compute, cell->history.compute.back());
   }
   const AxisScale scale = axis_scale(max_compute, "FLOP");
@@ -112,32 +112,45 @@ std::optional<Figure> journey_figure(const SweepData& data, const PlotStyle& sty
     }
     s << datablock("c" + std::to_string(i), rows.str());
   }
-  auto plot = [&](const std::string& using_clause, bool titles) {
+  auto line_style = [&](const Curve& curve) {
+    return "with lines lw 2.5 dt " + std::to_string(curve.dash) + " lc rgb '" +
+           style.color(curve.cell->record.sparsity) + "'";
+  };
+  auto plot = [&](const std::string& using_clause) {
     std::string clauses;
     for (size_t i = 0; i < curves.size(); ++i) {
-      const CellRecord& r = curves[i].cell->record;
       const std::string block = "$c" + std::to_string(i);
-      const std::string color = style.color(r.sparsity);
       if (!clauses.empty()) clauses += ", \\\n  ";
-      clauses += block + " using " + using_clause + " with lines lw 2.5 dt " +
-                 std::to_string(curves[i].dash) + " lc rgb '" + color + "' " +
-                 (titles ? "title \"" + gnuplot_text(curves[i].label) + "\"" : "notitle");
-      if (!curves[i].cell->done()) clauses += ", \\\n  " + end_marker(block, using_clause, color);
+      clauses += block + " using " + using_clause + " " + line_style(curves[i]) + " notitle";
+      if (!curves[i].cell->done()) {
+        clauses += ", \\\n  " +
+                   end_marker(block, using_clause, style.color(curves[i].cell->record.sparsity));
+      }
     }
     return "plot " + clauses + "\n";
   };
-  s << "set multiplot layout 1,2 title \"The journey: fraction of prunable weights kept, size "
+  std::string legend;
+  size_t longest = 0;
+  for (const Curve& curve : curves) {
+    legend += (legend.empty() ? "" : ", \\\n  ") + std::string("NaN ") + line_style(curve) +
+              " title \"" + gnuplot_text(curve.label) + "\"";
+    longest = std::max(longest, curve.label.size());
+  }
+  Figure figure;
+  figure.width = 1100;
+  figure.height = 500;
+  const SharedKey key(static_cast<int>(curves.size()), static_cast<int>(longest), figure.width,
+                      figure.height);
+  s << "set multiplot title \"The journey: fraction of prunable weights kept, size "
     << gnuplot_text(best->size) << ", " << duration_label(best->tokens_per_param)
     << "\" font ',14'\n"
     << "set grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n"
     << "set yrange [0:1.05]\nset ylabel 'density N_t / N_{initial}'\n"
     << "set xlabel 'cumulative training compute C = {/Symbol S} 6 N_t tokens (" << scale.unit
     << ")'\n"
-    << "set key bottom left box opaque font ',10' spacing 1.1\n"
-    << plot("1:3", true) << "set xlabel 'step'\nunset key\n" << plot("2:3", false)
-    << "unset multiplot\n";
+    << key.panel(0, 2) << plot("1:3") << "set xlabel 'step'\n"
+    << key.panel(1, 2) << plot("2:3") << key.strip(legend) << "unset multiplot\n";
 
-  Figure figure;
   figure.name = "fig1-journey";
   figure.title = "1. The journey: density against compute and against step";
   figure.caption =
@@ -146,8 +159,6 @@ std::optional<Figure> journey_figure(const SweepData& data, const PlotStyle& sty
       ": left against cumulative training compute, where the phases are fractions of "
       "compute, right against step. Colour: final sparsity; dash: a different schedule or "
       "phase split at the same sparsity. Phases dense/pruning/recovery as percent of compute.";
-  figure.width = 1100;
-  figure.height = 480;
   figure.script = s.str();
   return figure;
 }
@@ -166,54 +177,77 @@ std::optional<Figure> loss_curves_figure(const SweepData& data, const PlotStyle&
   const int cols = std::min<int>(3, sizes.size());
   const int rows = (static_cast<int>(sizes.size()) + cols - 1) / cols;
 
+  // The key: a line per (sparsity, duration) drawn, the eval marker, the end of a run that
+  // stopped early.
+  std::vector<std::pair<double, double>> kinds;
+  bool any_open = false;
+  for (const SweepCell& cell : data.cells) {
+    if (cell.history.empty()) continue;
+    const std::pair<double, double> kind{cell.record.tokens_per_param, cell.record.sparsity};
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
+    any_open = any_open || !cell.done();
+  }
+  std::sort(kinds.begin(), kinds.end());
+  auto line_style = [&](double sparsity, double duration) {
+    return "with lines lw 1.5 dt " + std::to_string(style.dash_type(duration)) + " lc rgb '" +
+           style.color(sparsity) + "'";
+  };
+  std::string legend;
+  for (const auto& [duration, sparsity] : kinds) {
+    legend += "NaN " + line_style(sparsity, duration) + " title \"" + sparsity_label(sparsity) +
+              ", " + duration_label(duration) + "\", \\\n  ";
+  }
+  legend += "NaN with points pt 7 ps 1.4 lc rgb '#555555' title 'eval loss'";
+  if (any_open) {
+    legend += ", \\\n  NaN with points pt 6 ps 2 lw 2 lc rgb '#555555' title 'stopped (not done)'";
+  }
+
+  Figure figure;
+  figure.width = cols == 1 ? 700 : 1200;
+  figure.height = 430 * rows + 90;
+  const SharedKey key(static_cast<int>(kinds.size()) + 1 + any_open, 20, figure.width,
+                      figure.height);
   std::ostringstream s;
-  s << "set multiplot layout " << rows << "," << cols
-    << " title \"Training loss per cell (lines) and eval loss (filled markers)\" font ',14'\n"
+  s << "set multiplot title \"Training loss per cell (lines) and eval loss (markers)\" "
+       "font ',14'\n"
     << "set grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n"
-    << "set logscale x\nset xlabel 'step'\nset ylabel 'loss (nats/token)'\n"
-    << "set key top right font ',9' spacing 1.0 box opaque\n";
-  int block = 0;
+    << "set logscale x\nset xlabel 'step'\nset ylabel 'loss (nats/token)'\n";
+  int block = 0, panel = 0;
   for (const std::string& size : sizes) {
-    std::vector<const SweepCell*> cells;
-    for (const SweepCell& cell : data.cells) {
-      if (cell.record.size == size && !cell.history.empty()) cells.push_back(&cell);
-    }
-    std::stable_sort(cells.begin(), cells.end(), [](const SweepCell* a, const SweepCell* b) {
-      return std::tie(a->record.tokens_per_param, a->record.sparsity) <
-             std::tie(b->record.tokens_per_param, b->record.sparsity);
-    });
-    std::vector<std::string> titled;  // One key entry per (sparsity, duration) and per failure.
+    // Explicit ranges from the finite values: gnuplot refuses to autoscale a panel whose
+    // losses are all NaN (a run that diverged at once).
+    double x_max = 2, y_lo = INFINITY, y_hi = -INFINITY;
+    auto extend = [&](int64_t step, double loss) {
+      x_max = std::max(x_max, static_cast<double>(step));
+      if (!std::isfinite(loss)) return;
+      y_lo = std::min(y_lo, loss);
+      y_hi = std::max(y_hi, loss);
+    };
     std::string clauses;
-    for (const SweepCell* cell : cells) {
-      const CellRecord& r = cell->record;
-      const CellHistory& h = cell->history;
+    auto add = [&](const std::string& clause) {
+      clauses += (clauses.empty() ? "plot " : ", \\\n  ") + clause;
+    };
+    for (const SweepCell& cell : data.cells) {
+      const CellRecord& r = cell.record;
+      const CellHistory& h = cell.history;
+      if (r.size != size || h.empty()) continue;
       const std::string color = style.color(r.sparsity);
-      const std::string dash = std::to_string(style.dash_type(r.tokens_per_param));
-      std::string label = sparsity_label(r.sparsity) + ", " + duration_label(r.tokens_per_param);
-      bool title = std::find(titled.begin(), titled.end(), label) == titled.end();
-      if (!cell->done()) {
-        label += status_suffix(*cell);
-        title = true;
-      }
-      if (title) titled.push_back(label);
-      auto add = [&](const std::string& clause) {
-        clauses += (clauses.empty() ? "plot " : ", \\\n  ") + clause;
-      };
       if (!h.steps.empty()) {
         std::ostringstream train;
         for (size_t k = 0; k < h.steps.size(); ++k) {
           train << h.steps[k] << ' ' << data_number(h.loss[k]) << '\n';
+          extend(h.steps[k], h.loss[k]);
         }
         const std::string name = "t" + std::to_string(block);
         s << datablock(name, train.str());
-        add("$" + name + " using 1:2 with lines lw 1.5 dt " + dash + " lc rgb '" + color + "' " +
-            (title ? "title \"" + gnuplot_text(label) + "\"" : "notitle"));
-        if (!cell->done()) add(end_marker("$" + name, "1:2", color));
+        add("$" + name + " using 1:2 " + line_style(r.sparsity, r.tokens_per_param) + " notitle");
+        if (!cell.done()) add(end_marker("$" + name, "1:2", color));
       }
       if (!h.eval_steps.empty()) {
         std::ostringstream eval;
         for (size_t k = 0; k < h.eval_steps.size(); ++k) {
           eval << h.eval_steps[k] << ' ' << data_number(h.eval_loss[k]) << '\n';
+          extend(h.eval_steps[k], h.eval_loss[k]);
         }
         const std::string name = "e" + std::to_string(block);
         s << datablock(name, eval.str());
@@ -222,19 +256,25 @@ std::optional<Figure> loss_curves_figure(const SweepData& data, const PlotStyle&
       }
       ++block;
     }
-    s << "set title \"size " << gnuplot_text(size) << "\"\n" << clauses << "\n";
+    if (!(y_lo <= y_hi)) {
+      y_lo = 0;
+      y_hi = 1;
+    }
+    const double pad = 0.03 * (y_hi - y_lo) + 1e-3;
+    s << key.panel(panel++, static_cast<int>(sizes.size()), cols)
+      << "set xrange [1:" << data_number(x_max * 1.05) << "]\nset yrange ["
+      << data_number(y_lo - pad) << ":" << data_number(y_hi + pad) << "]\nset title \"size "
+      << gnuplot_text(size) << "\"\n"
+      << clauses << "\n";
   }
-  s << "unset multiplot\n";
+  s << key.strip(legend) << "unset multiplot\n";
 
-  Figure figure;
   figure.name = "fig2-losses";
   figure.title = "2. Training and eval loss per cell";
   figure.caption =
-      "One panel per model size. Lines: training loss of every step (log step axis); filled "
-      "markers: eval loss on the fixed validation sequences. Colour: sparsity; dash: duration. "
-      "A cell that did not finish ends in a hollow circle and its status is in the key.";
-  figure.width = cols == 1 ? 700 : 1200;
-  figure.height = 430 * rows + 40;
+      "One panel per model size. Lines: training loss of every step (log step axis); markers: "
+      "eval loss on the fixed validation sequences (marker shape: size). Colour: sparsity; dash: "
+      "duration. A cell that did not finish ends in a hollow circle (see the table of cells).";
   figure.script = s.str();
   return figure;
 }

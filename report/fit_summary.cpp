@@ -44,9 +44,8 @@ FittedLaw read_law(const json& j, const std::string& path) {
   law.law.form = parse_form(law.form, path);
   law.law.x = j.at("parameters").get<std::vector<double>>();
   if (static_cast<int>(law.law.x.size()) != parameter_count(law.law.form)) {
-    throw DataError(path + ": the " + law.form + " law has " +
-                    std::to_string(law.law.x.size()) + " parameters, expected " +
-                    std::to_string(parameter_count(law.law.form)));
+    throw DataError(path + ": the " + law.form + " law has " + std::to_string(law.law.x.size()) +
+                    " parameters, expected " + std::to_string(parameter_count(law.law.form)));
   }
   // The file keeps coefficients in an object; list them in the law's own order.
   const json& coefficients = j.at("coefficients");
@@ -90,8 +89,9 @@ FitSummary read_fit_summary(const std::string& path) {
     throw DataError(path + " is not valid JSON: " + e.what());
   }
   if (!doc.is_object() || doc.value("format", "") != "journey-fit") {
-    throw DataError(path + " is not a fit.json written by `journey fit` (no \"format\": "
-                           "\"journey-fit\")");
+    throw DataError(path +
+                    " is not a fit.json written by `journey fit` (no \"format\": "
+                    "\"journey-fit\")");
   }
   FitSummary s;
   s.path = path;
@@ -125,8 +125,8 @@ FitStatus load_or_fit(const std::string& dir, int done_cells, const FitReportOpt
   }
   if (done_cells < kMinRuns) {
     status.note = "no fit: " + std::to_string(done_cells) + " cell" +
-                  (done_cells == 1 ? " is" : "s are") + " done; the scaling-law fit needs at least " +
-                  std::to_string(kMinRuns);
+                  (done_cells == 1 ? " is" : "s are") +
+                  " done; the scaling-law fit needs at least " + std::to_string(kMinRuns);
     return status;
   }
   const FitReport report = make_fit_report(read_results_csv(results.string()), options);

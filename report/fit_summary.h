@@ -44,7 +44,7 @@ struct FittedLaw {
 };
 
 struct FitSummary {
-  std::string path;  // The fit.json read.
+  std::string path;           // The fit.json read.
   bool computed_now = false;  // Fitted by this report rather than read from an older run.
   int runs = 0, skipped = 0;
   int resamples = 0;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -68,7 +69,8 @@ int run_gnuplot(const fs::path& dir, const std::string& script, const fs::path& 
   if (error != 0) throw DataError(std::string("cannot start gnuplot: ") + std::strerror(error));
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw DataError(std::string("waiting for gnuplot: ") + std::strerror(errno));
+    if (errno != EINTR)
+      throw DataError(std::string("waiting for gnuplot: ") + std::strerror(errno));
   }
   return status;
 }
@@ -96,6 +98,7 @@ std::string scope_svg_ids(const std::string& svg, const std::string& prefix) {
   }
   static const std::regex token_re(
       R"((\s)id=(["'])([^"']*)\2|(href=)(["'])#([^"']*)\5|url\(#([^)]*)\))");
+  std::map<std::string, int> seen;  // gnuplot numbers plots per multiplot panel, so ids repeat.
   std::string out;
   auto last = body.cbegin();
   for (auto it = std::sregex_iterator(body.begin(), body.end(), token_re);
@@ -104,7 +107,9 @@ std::string scope_svg_ids(const std::string& svg, const std::string& prefix) {
     out.append(last, m[0].first);
     last = m[0].second;
     if (m[3].matched) {
-      out += m[1].str() + "id=" + m[2].str() + prefix + "-" + m[3].str() + m[2].str();
+      const int n = ++seen[m[3].str()];
+      out += m[1].str() + "id=" + m[2].str() + prefix + "-" + m[3].str() +
+             (n > 1 ? "-" + std::to_string(n) : "") + m[2].str();
     } else if (m[6].matched) {
       const std::string target = m[6].str();
       out += "href=" + m[5].str() + "#" + (ids.count(target) ? prefix + "-" : "") + target +

@@ -7,7 +7,9 @@
 // gnuplot there and returns the SVG ready to inline: the XML prologue removed and every
 // id (gnuplot's "gnuplot_canvas", "gpPt0"..., "textbox"...) and every reference to one
 // (href="#...", url(#...)) prefixed with the figure's name, so several inline SVGs never
-// share an id. The PNG is written into png_dir as <name>.png, atomically.
+// share an id; an id that repeats within one SVG (gnuplot numbers the plots of each
+// multiplot panel from 1) gets a "-2", "-3"... suffix, references keeping the first. The PNG is
+// written into png_dir as <name>.png, atomically.
 //
 // Errors: DataError when gnuplot is not installed (naming the Debian package), when it
 // fails (its exit status and the last lines it printed), or when an output is missing.
@@ -18,11 +20,11 @@
 namespace journey {
 
 struct Figure {
-  std::string name;     // File stem and SVG id prefix: letters, digits, '_' or '-'.
-  std::string title;    // Heading shown above the figure.
-  std::string caption;  // What it shows and how to read it (plain text).
+  std::string name;               // File stem and SVG id prefix: letters, digits, '_' or '-'.
+  std::string title;              // Heading shown above the figure.
+  std::string caption;            // What it shows and how to read it (plain text).
   int width = 960, height = 480;  // Pixels, both outputs.
-  std::string script;   // The gnuplot body (starts with `reset` implicitly).
+  std::string script;             // The gnuplot body (starts with `reset` implicitly).
 };
 
 struct RenderedFigure {
@@ -33,7 +35,8 @@ struct RenderedFigure {
 RenderedFigure render_figure(const Figure& figure, const std::string& work_dir,
                              const std::string& png_dir);
 
-// The prologue-free SVG with every id and id reference prefixed by `prefix` + "-".
+// The prologue-free SVG with every id and id reference prefixed by `prefix` + "-", repeated
+// ids made unique as above.
 std::string scope_svg_ids(const std::string& svg, const std::string& prefix);
 
 // A gnuplot string literal: single-quoted, with ' doubled.

@@ -76,8 +76,8 @@ std::string PlotStyle::sparsity_legend() const {
   std::string clauses;
   for (double s : sparsities_) {
     if (!clauses.empty()) clauses += ", ";
-    clauses += "NaN with points pt 7 ps 1.3 lc rgb '" + color(s) + "' title \"" +
-               sparsity_label(s) + "\"";
+    clauses +=
+        "NaN with points pt 7 ps 1.3 lc rgb '" + color(s) + "' title \"" + sparsity_label(s) + "\"";
   }
   return clauses;
 }
@@ -90,6 +90,67 @@ std::string PlotStyle::size_legend() const {
                " ps 1.3 lc rgb '#555555' title \"" + gnuplot_text(size) + "\"";
   }
   return clauses;
+}
+
+std::string PlotStyle::scatter(std::ostringstream& script, const std::string& prefix,
+                               const std::vector<const SweepCell*>& cells,
+                               const std::function<double(const CellRecord&)>& x,
+                               const std::function<double(const CellRecord&)>& y) const {
+  std::string clauses;
+  int block = 0;
+  for (double sparsity : sparsities_) {
+    for (const std::string& size : sizes_) {
+      std::ostringstream rows;
+      for (const SweepCell* cell : cells) {
+        const CellRecord& r = cell->record;
+        if (r.size != size || std::fabs(r.sparsity - sparsity) > 1e-9) continue;
+        rows << data_number(x(r)) << ' ' << data_number(y(r)) << '\n';
+      }
+      if (rows.str().empty()) continue;
+      const std::string name = prefix + std::to_string(block++);
+      script << datablock(name, rows.str());
+      clauses += ", \\\n  $" + name + " using 1:2 with points pt " +
+                 std::to_string(point_type(size)) + " ps 1.5 lc rgb '" + color(sparsity) +
+                 "' notitle";
+    }
+  }
+  return clauses;
+}
+
+namespace {
+constexpr double kTitleTop = 0.93;  // Room above the panels for the figure's title.
+}  // namespace
+
+SharedKey::SharedKey(int entries, int longest_title, int width, int height) {
+  // Key font 10: about 6.5 px a character and 16 px a row; a column holds the longest title
+  // and its sample.
+  const double column = (longest_title + 8) * 6.5;
+  const int per_row = std::max(1, static_cast<int>(0.95 * width / column));
+  const int rows = (std::max(entries, 1) + per_row - 1) / per_row;
+  strip_ = std::min(0.5, (rows * 16.0 + 18.0) / height);
+}
+
+std::string SharedKey::panel(int index, int count, int columns) const {
+  if (columns <= 0) columns = count;
+  const int rows = (count + columns - 1) / columns;
+  const int row = index / columns, column = index % columns;
+  const double height = (kTitleTop - strip_) / rows;
+  return "unset key\nset origin " + data_number(static_cast<double>(column) / columns) + ", " +
+         data_number(strip_ + (rows - 1 - row) * height) + "\nset size " +
+         data_number(1.0 / columns) + ", " + data_number(height) + "\n";
+}
+
+std::string SharedKey::strip(const std::string& legend) const {
+  return "set origin 0, 0\nunset border\nunset tics\nunset xlabel\nunset ylabel\nunset title\n"
+         "unset grid\nunset arrow\nunset label\nunset logscale\n"
+         "set size noratio 1, " +
+         data_number(strip_) +
+         "\n"
+         "set xrange [0:1]\nset yrange [0:1]\n"
+         "set lmargin 0\nset rmargin 0\nset tmargin 0\nset bmargin 0\n"
+         "set key center center horizontal box opaque font ',10' samplen 2.5 width 1\n"
+         "plot " +
+         legend + "\n";
 }
 
 std::string sparsity_label(double sparsity) {
@@ -130,8 +191,7 @@ std::string gnuplot_text(const std::string& text) {
   for (char c : text) {
     if (c == '"' || c == '\\') {
       out += '\\';
-    } else if (c == '_' || c == '^' || c == '@' || c == '&' || c == '{' || c == '}' ||
-               c == '~') {
+    } else if (c == '_' || c == '^' || c == '@' || c == '&' || c == '{' || c == '}' || c == '~') {
       out += "\\\\";
     }
     out += c;

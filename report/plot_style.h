@@ -8,6 +8,8 @@
 // entries. No errors.
 #pragma once
 
+#include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,21 +25,46 @@ class PlotStyle {
   const std::vector<std::string>& sizes() const { return sizes_; }  // Smallest first.
   const std::vector<double>& durations() const { return durations_; }
 
-  std::string color(double sparsity) const;         // "#rrggbb"
-  int point_type(const std::string& size) const;    // gnuplot pt, filled
+  std::string color(double sparsity) const;                     // "#rrggbb"
+  int point_type(const std::string& size) const;                // gnuplot pt, filled
   static int hollow(int point_type) { return point_type - 1; }  // gnuplot's open twin
-  int dash_type(double tokens_per_param) const;     // gnuplot dt
-  int size_rank(const std::string& size) const;     // Index in sizes()
+  int dash_type(double tokens_per_param) const;                 // gnuplot dt
+  int size_rank(const std::string& size) const;                 // Index in sizes()
 
   // Legend-only entries (NaN plots) explaining colours, markers and dashes, as gnuplot
   // plot clauses joined by ", ".
   std::string sparsity_legend() const;
   std::string size_legend() const;
 
+  // Draws `cells` as points at (x, y): one datablock per (sparsity, size), appended to
+  // `script`, so each gets its colour and marker. Returns the plot clauses, each starting
+  // with ", \\\n  " (to follow other clauses), all without a key entry.
+  std::string scatter(std::ostringstream& script, const std::string& prefix,
+                      const std::vector<const SweepCell*>& cells,
+                      const std::function<double(const CellRecord&)>& x,
+                      const std::function<double(const CellRecord&)>& y) const;
+
  private:
   std::vector<double> sparsities_;
   std::vector<std::string> sizes_;
   std::vector<double> durations_;
+};
+
+// The key of a figure whose side-by-side panels share it, in a strip along the bottom, so
+// it never hides data and every panel keeps the same size (gnuplot's own key is bounded by
+// one panel's width). The strip is as high as the entries need, estimated from their count
+// and longest title for a figure of width x height pixels. Inside `set multiplot` without
+// a layout, panel(i, n, columns) places panel i of n, row by row in `columns` columns
+// (default: one row; call before each panel's plot; panels draw no key), and
+// strip(clauses) draws the legend-only plot clauses as the key.
+class SharedKey {
+ public:
+  SharedKey(int entries, int longest_title, int width, int height);
+  std::string panel(int index, int count, int columns = 0) const;
+  std::string strip(const std::string& legend) const;
+
+ private:
+  double strip_ = 0.1;  // Height of the strip, as a fraction of the figure.
 };
 
 // "dense" or "S=0.8".

@@ -8,7 +8,9 @@
 namespace journey {
 namespace {
 
-bool same(double a, double b) { return std::fabs(a - b) < 1e-9; }
+bool same(double a, double b) {
+  return std::fabs(a - b) < 1e-9;
+}
 
 }  // namespace
 
@@ -18,8 +20,8 @@ std::vector<GridPanel> schedule_grid(const SweepData& data) {
     const CellRecord& r = cell.record;
     if (r.sparsity == 0) continue;
     bool known = false;
-    for (const auto& p : pairs) known = known || (same(p.first, r.dense_frac) &&
-                                                  same(p.second, r.prune_end_frac));
+    for (const auto& p : pairs)
+      known = known || (same(p.first, r.dense_frac) && same(p.second, r.prune_end_frac));
     if (!known) pairs.emplace_back(r.dense_frac, r.prune_end_frac);
   }
   std::vector<GridPanel> panels;
@@ -33,14 +35,22 @@ std::vector<GridPanel> schedule_grid(const SweepData& data) {
              same(p.tokens_per_param, r.tokens_per_param);
     });
     if (panel == panels.end()) {
-      panels.push_back({r.size, r.schedule, r.sparsity, r.tokens_per_param, {}, -1, -1});
+      GridPanel fresh;
+      fresh.size = r.size;
+      fresh.schedule = r.schedule;
+      fresh.sparsity = r.sparsity;
+      fresh.tokens_per_param = r.tokens_per_param;
+      panels.push_back(fresh);
       panel = panels.end() - 1;
     }
     auto point = std::find_if(panel->points.begin(), panel->points.end(), [&](const GridPoint& p) {
       return same(p.dense_frac, r.dense_frac) && same(p.prune_end_frac, r.prune_end_frac);
     });
     if (point == panel->points.end()) {
-      panel->points.push_back({r.dense_frac, r.prune_end_frac});
+      GridPoint fresh;
+      fresh.dense_frac = r.dense_frac;
+      fresh.prune_end_frac = r.prune_end_frac;
+      panel->points.push_back(fresh);
       point = panel->points.end() - 1;
     }
     point->cells.push_back(&cell);

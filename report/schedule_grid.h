@@ -26,9 +26,9 @@ struct GridPoint {
 struct GridPanel {
   std::string size, schedule;
   double sparsity = 0, tokens_per_param = 0;
-  std::vector<GridPoint> points;   // Sorted by (dense_frac, prune_end_frac).
-  int best = -1;                   // Index in points, -1 when none is done.
-  int reference = -1;              // The 25/50/25 point, -1 when not in the grid.
+  std::vector<GridPoint> points;  // Sorted by (dense_frac, prune_end_frac).
+  int best = -1;                  // Index in points, -1 when none is done.
+  int reference = -1;             // The 25/50/25 point, -1 when not in the grid.
   double reference_gap = std::numeric_limits<double>::quiet_NaN();  // Its loss - best loss.
 };
 

@@ -59,8 +59,8 @@ std::map<std::string, std::vector<double>> read_columns(const std::string& text,
       errno = 0;
       const double value = std::strtod(fields[i].c_str(), &end);
       if (fields[i].empty() || *end != '\0' || errno == ERANGE) {
-        throw DataError(origin + " line " + std::to_string(line_number) + ", column '" +
-                        names[i] + "': '" + fields[i] + "' is not a number");
+        throw DataError(origin + " line " + std::to_string(line_number) + ", column '" + names[i] +
+                        "': '" + fields[i] + "' is not a number");
       }
       columns[names[i]].push_back(value);
     }

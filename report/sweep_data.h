@@ -22,10 +22,10 @@ namespace journey {
 
 // One cell's recorded training, in step order.
 struct CellHistory {
-  std::vector<int64_t> steps;    // Steps done after each recorded step (metrics step + 1).
-  std::vector<double> loss;      // Training loss of that step, nats per token.
-  std::vector<double> density;   // N_t / P: fraction of prunable weights alive.
-  std::vector<double> compute;   // Cumulative C = sum of 6 N_t tokens over the steps so far.
+  std::vector<int64_t> steps;   // Steps done after each recorded step (metrics step + 1).
+  std::vector<double> loss;     // Training loss of that step, nats per token.
+  std::vector<double> density;  // N_t / P: fraction of prunable weights alive.
+  std::vector<double> compute;  // Cumulative C = sum of 6 N_t tokens over the steps so far.
   std::vector<int64_t> eval_steps;
   std::vector<double> eval_loss;
 

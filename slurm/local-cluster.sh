@@ -22,7 +22,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-state=${JOURNEY_SLURM_DIR:-$root/.cache/slurm}
+state=$(realpath -m "${JOURNEY_SLURM_DIR:-$root/.cache/slurm}")
 port=${JOURNEY_SLURM_PORT:-16817}
 conf=$state/slurm.conf
 munge_dir=$state/munge
@@ -40,7 +40,7 @@ our_pid() {
   [ -s "$file" ] || return 1
   pid=$(tr -dc '0-9' <"$file")
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$state" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$state/" || return 1
   echo "$pid"
 }
 
@@ -51,7 +51,7 @@ node_cpus() {
 }
 
 write_conf() {
-  mkdir -p "$state/ctld" "$state/spool" "$state/log"
+  mkdir -p "$state/ctld" "$state/spool" "$state/log" "$state/tmp"
   # The node offers more CPUs than the machine has, so MPI ranks that wait must yield their
   # core instead of spinning (Open MPI does that by itself only under its own mpirun).
   printf '#!/bin/sh\n# Written by slurm/local-cluster.sh: runs before each task.\n%s\n' \
@@ -74,6 +74,8 @@ CredType=cred/munge
 AuthInfo=socket=$socket,cred_expire=10
 StateSaveLocation=$state/ctld
 SlurmdSpoolDir=$state/spool
+# PMIx keeps per-step directories here, named by job id: two local clusters must not share it.
+TmpFS=$state/tmp
 SlurmctldPidFile=$state/slurmctld.pid
 SlurmdPidFile=$state/slurmd.pid
 SlurmctldLogFile=$state/log/slurmctld.log

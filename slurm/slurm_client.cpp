@@ -157,10 +157,19 @@ std::optional<SlurmJob> parse_scontrol_job(const std::string& line) {
   return job;
 }
 
-std::optional<SlurmJob> query_slurm_job(const std::string& job_id) {
-  if (find_program("scontrol").empty()) return std::nullopt;
+std::optional<SlurmJob> query_slurm_job(const std::string& job_id, std::string* error) {
+  const auto fail = [error](const std::string& why) {
+    if (error) *error = why;
+    return std::nullopt;
+  };
+  if (find_program("scontrol").empty()) return fail("scontrol is not on PATH");
   const ProgramOutput r = run_program({"scontrol", "show", "job", "-o", job_id});
-  if (r.exit_code != 0) return std::nullopt;
+  if (r.exit_code != 0) {
+    if (r.err.find("Invalid job id") != std::string::npos) return std::nullopt;
+    const std::string message = trim(r.err.substr(0, r.err.find('\n')));
+    return fail("scontrol failed: " +
+                (message.empty() ? "exit " + std::to_string(r.exit_code) : message));
+  }
   std::istringstream lines(r.out);
   std::string line;
   while (std::getline(lines, line)) {

@@ -40,9 +40,10 @@ struct SlurmJob {
 // Parses one line of `scontrol show job -o`; nullopt if it holds no JobId and JobState.
 std::optional<SlurmJob> parse_scontrol_job(const std::string& line);
 
-// Asks `scontrol show job -o ID`; nullopt when Slurm no longer knows the job (it ended more
-// than MinJobAge ago) or scontrol is missing or fails.
-std::optional<SlurmJob> query_slurm_job(const std::string& job_id);
+// Asks `scontrol show job -o ID`. nullopt with `error` left empty: Slurm no longer knows the
+// job (it ended more than MinJobAge ago). nullopt with `error` set: scontrol is missing or
+// failed otherwise (no cluster configured, controller down), and `error` says why.
+std::optional<SlurmJob> query_slurm_job(const std::string& job_id, std::string* error = nullptr);
 
 // Whether a job in this state may still run (pending, running, requeued, suspended, ...),
 // as opposed to having ended (COMPLETED, FAILED, CANCELLED, TIMEOUT, ...).

@@ -245,6 +245,11 @@ TEST(Slurm, PreemptedMidSweepRequeuesItselfAndMatchesTheUninterruptedRun) {
   const testing::ProcessResult r = submit(dir, "--ranks-per-node 5 --group-size 2 --time 10");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string id = job_id_of(r);
+  // A second job on the same directory would run the same cells twice.
+  const testing::ProcessResult twice = submit(dir, "--ranks-per-node 5 --group-size 2 --time 10");
+  EXPECT_EQ(twice.exit_code, 2) << twice.output;
+  EXPECT_NE(twice.output.find("job " + id), std::string::npos) << twice.output;
+  EXPECT_NE(twice.output.find("already runs the sweep"), std::string::npos) << twice.output;
   // Once some cell has a checkpoint, Slurm signals the job's ranks (not the batch shell),
   // exactly as it does --warn-before seconds before the time limit.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);

@@ -444,6 +444,18 @@ TEST(StatusCli, CountsCellsAndShowsTheNewestStepOfRunningOnes) {
   ASSERT_EQ(ended.exit_code, 0) << ended.output;
   EXPECT_TRUE(contains(ended.output, "slurm job 77: no longer known to Slurm")) << ended.output;
   EXPECT_TRUE(contains(ended.output, "the next run resumes them")) << ended.output;
+
+  // When Slurm cannot be asked, status says so and claims nothing about the cells.
+  const std::string broken = fresh_dir("broken-bin");
+  fs::create_directories(broken);
+  write_program(broken + "/scontrol",
+                "echo 'scontrol: fatal: Could not establish a configuration source' >&2\nexit 1\n");
+  const testing::ProcessResult unknown =
+      run_process("PATH=" + broken + ":$PATH " + journey_command("status " + dir));
+  ASSERT_EQ(unknown.exit_code, 0) << unknown.output;
+  EXPECT_TRUE(contains(unknown.output, "state unknown (scontrol failed: scontrol: fatal"))
+      << unknown.output;
+  EXPECT_FALSE(contains(unknown.output, "the next run resumes them")) << unknown.output;
 }
 
 TEST(StatusCli, NotASweepDirectoryExits1) {

@@ -19,8 +19,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -64,7 +64,9 @@ double relative_difference(const at::Tensor& a, const at::Tensor& b) {
   return reference > 0 ? diff / reference : diff;
 }
 
-double relative_difference(double a, double b) { return std::abs(a - b) / std::abs(b); }
+double relative_difference(double a, double b) {
+  return std::abs(a - b) / std::abs(b);
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -99,9 +101,9 @@ class WorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("journey-worker-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
-            std::to_string(getpid()));
+    dir_ =
+        fs::path(::testing::TempDir()) / ("journey-worker-" + std::string(info->test_suite_name()) +
+                                          "-" + info->name() + "-" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -150,8 +152,8 @@ struct ReferenceStep {
 // Runs the reference's `parity` command: from `checkpoint`, the steps on consecutive batches
 // of `rows` sequences of `tokens`, recording gradients and masks at `grad_steps`. Returns its
 // result.json; its gradient and mask files are in `out`.
-nlohmann::json run_reference(const std::string& checkpoint, const at::Tensor& tokens,
-                             int64_t rows, const std::vector<ReferenceStep>& steps,
+nlohmann::json run_reference(const std::string& checkpoint, const at::Tensor& tokens, int64_t rows,
+                             const std::vector<ReferenceStep>& steps,
                              const std::vector<int64_t>& grad_steps, const std::string& out) {
   fs::create_directories(out);
   write_bytes(out + "/batches.bin", tokens.data_ptr<int64_t>(), tokens.nbytes());
@@ -220,8 +222,7 @@ TEST_F(WorkerTest, WorkerParityLossesGradientsAndMasksMatchPythonReference) {
   for (int64_t t = 0; t < steps; ++t) {
     if (plan[t].keep) kept.push_back(pruner.prune(*plan[t].keep));
     at::Tensor batch = tokens.narrow(0, t * rows, rows);
-    losses.push_back(
-        model.forward_backward(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq), 1.0));
+    losses.push_back(model.forward_backward(batch.narrow(1, 0, seq), batch.narrow(1, 1, seq), 1.0));
     if (t == 0) {
       first_grads = full_tensors(model, &ShardedUnit::grads);
       first_masks = full_tensors(model, &ShardedUnit::mask);
@@ -245,13 +246,13 @@ TEST_F(WorkerTest, WorkerParityLossesGradientsAndMasksMatchPythonReference) {
   EXPECT_EQ(kept, ref["kept"].get<std::vector<int64_t>>());
   EXPECT_LT(losses.back(), losses.front());  // It trained: the comparison is not vacuous.
   const ModelSpec& spec = model.spec();
-  double worst_gradient = compare_gradients(spec, first_grads, first_masks, path("trajectory"),
-                                            0, "first step");
+  double worst_gradient =
+      compare_gradients(spec, first_grads, first_masks, path("trajectory"), 0, "first step");
   for (const ParamSpec& p : spec.params) {
     if (!p.prunable) continue;
-    at::Tensor m = read_raw(path("trajectory/mask-" + std::to_string(steps - 1) + "-" + p.name +
-                                 ".u8"),
-                            at::kByte, p.shape);
+    at::Tensor m =
+        read_raw(path("trajectory/mask-" + std::to_string(steps - 1) + "-" + p.name + ".u8"),
+                 at::kByte, p.shape);
     ASSERT_TRUE(m.defined());
     EXPECT_TRUE(at::equal(last_masks.at(p.name), m.to(at::kFloat))) << "mask of " << p.name;
   }
@@ -267,10 +268,10 @@ TEST_F(WorkerTest, WorkerParityLossesGradientsAndMasksMatchPythonReference) {
   ASSERT_EQ(trained["losses"].size(), 1u);
   EXPECT_LE(relative_difference(loss, trained["losses"][0].get<double>()), 1e-5);
   worst_loss = std::max(worst_loss, relative_difference(loss, trained["losses"][0].get<double>()));
-  worst_gradient = std::max(
-      worst_gradient, compare_gradients(spec, full_tensors(model, &ShardedUnit::grads),
-                                        full_tensors(model, &ShardedUnit::mask), path("trained"),
-                                        0, "trained and pruned state"));
+  worst_gradient =
+      std::max(worst_gradient, compare_gradients(spec, full_tensors(model, &ShardedUnit::grads),
+                                                 full_tensors(model, &ShardedUnit::mask),
+                                                 path("trained"), 0, "trained and pruned state"));
   std::printf("largest relative difference to the reference: loss %.2e, gradient %.2e\n",
               worst_loss, worst_gradient);
 }
@@ -451,14 +452,14 @@ class WorkerTrainRun : public ::testing::Test {
     const std::string dataset = testing::test_dataset_dir();
     std::ofstream(dir_ + "/run.ini") << "[model]\nd_model = 48\nn_layers = 2\nn_heads = 4\n"
                                         "seq_len = 32\n"
-                                        "[train]\nbatch_tokens = 1024\ntokens = 204800\n"
-                                        "lr = 1e-2\neval_sequences = 32\ncheckpoint_every = 100\n"
+                                        "[train]\nbatch_tokens = 1024\ntokens = 61440\n"
+                                        "lr = 1e-2\neval_sequences = 32\ncheckpoint_every = 20\n"
                                         "threads = 1\nlog_every = 100\n"
                                         "[prune]\nsparsity = 0.5\n"
                                         "[data]\nvocab_size = 512\ndir = " +
                                             dataset + "\n";
-    run_ = new testing::ProcessResult(run_process(testing::journey_command(
-        "train --config " + dir_ + "/run.ini --out " + dir_ + "/out")));
+    run_ = new testing::ProcessResult(run_process(
+        testing::journey_command("train --config " + dir_ + "/run.ini --out " + dir_ + "/out")));
   }
   static void TearDownTestSuite() {
     fs::remove_all(dir_);
@@ -513,6 +514,7 @@ TEST_F(WorkerTrainRun, BeatsTheUnigramEntropyOfHeldOutTokens) {
   const double unigram = nats / scored;
   const double eval_loss = summary()["final_eval_loss"].get<double>();
   EXPECT_LT(eval_loss, unigram) << "unigram entropy " << unigram;
+  std::printf("eval loss %.4f, unigram entropy %.4f nats per token\n", eval_loss, unigram);
   EXPECT_LT(unigram, std::log(static_cast<double>(dataset.vocab_size())));
 }
 
@@ -523,9 +525,9 @@ TEST_F(WorkerTrainRun, PythonReferenceReproducesTheEvalLossFromTheCheckpoint) {
       validation_sequences(dataset.val(), c.model.seq_len, c.train.eval_sequences);
   const std::string tokens = dir_ + "/val-tokens.bin";
   write_bytes(tokens, val.data(), val.size() * sizeof(int64_t));
-  testing::ProcessResult r = run_process(
-      kPython + " " + kReference + " eval --checkpoint " + final_checkpoint() + " --tokens " +
-      tokens + " --count " + std::to_string(c.train.eval_sequences));
+  testing::ProcessResult r =
+      run_process(kPython + " " + kReference + " eval --checkpoint " + final_checkpoint() +
+                  " --tokens " + tokens + " --count " + std::to_string(c.train.eval_sequences));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.output, m, std::regex("loss (\\S+)"))) << r.output;

@@ -30,8 +30,7 @@ double AdamW::mask_gradients(ShardedModel& model) {
 
 void AdamW::update(ShardedModel& model, double lr, double grad_norm) {
   c10::AutoGradMode no_grad(false);
-  const double clip_coef =
-      train_.clip > 0 ? std::min(1.0, train_.clip / (grad_norm + 1e-6)) : 1.0;
+  const double clip_coef = train_.clip > 0 ? std::min(1.0, train_.clip / (grad_norm + 1e-6)) : 1.0;
   ++steps_;
   const double bias1 = 1.0 - std::pow(train_.beta1, static_cast<double>(steps_));
   const double bias2_sqrt = std::sqrt(1.0 - std::pow(train_.beta2, static_cast<double>(steps_)));

@@ -1,5 +1,6 @@
 #include "worker/model.h"
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
@@ -38,6 +39,48 @@ struct RopeFunction : public torch::autograd::Function<RopeFunction> {
     return {rotate_halves(grads[0], ctx->saved_data["cos"].toTensor(),
                           ctx->saved_data["sin"].toTensor(), -1.0),
             at::Tensor(), at::Tensor()};
+  }
+};
+
+// a [n, x, y] times b [n, y, z] -> [n, x, z], the n products split over the intra-op threads.
+// ATen's CPU bmm multiplies them one after another, and one (sequence, head) product of a
+// small model is too small for BLAS to use a second thread, so attention ran on one core.
+at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
+  at::Tensor out = at::empty({a.size(0), a.size(1), b.size(2)}, a.options());
+  at::parallel_for(0, a.size(0), 1, [&](int64_t begin, int64_t end) {
+    at::Tensor part = out.narrow(0, begin, end - begin);
+    at::bmm_out(part, a.narrow(0, begin, end - begin), b.narrow(0, begin, end - begin));
+  });
+  return out;
+}
+
+// Causal attention without a logit scale, out = softmax(q k^T + mask) v for q, k, v
+// [b, heads, s, d_head], as one autograd node so that its six batched products (two forward,
+// four backward) all use batched_matmul. With P = softmax(...) and dO the output gradient:
+//   dV = P^T dO,  dP = dO V^T,  dS = P * (dP - rowsum(dP * P)),  dQ = dS K,  dK = dS^T Q.
+struct CausalAttentionFunction : public torch::autograd::Function<CausalAttentionFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k,
+                            const at::Tensor& v, const at::Tensor& mask) {
+    // Detached: the products run on pool threads, where autograd's grad mode is not off.
+    const int64_t pairs = q.size(0) * q.size(1), s = q.size(2), dh = q.size(3);
+    at::Tensor q3 = q.detach().reshape({pairs, s, dh});
+    at::Tensor k3 = k.detach().reshape({pairs, s, dh});
+    at::Tensor v3 = v.detach().reshape({pairs, s, dh});
+    at::Tensor probs = at::softmax(batched_matmul(q3, k3.transpose(1, 2)).add_(mask), -1);
+    ctx->save_for_backward({q3, k3, v3, probs});
+    return batched_matmul(probs, v3).view(q.sizes());
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    variable_list saved = ctx->get_saved_variables();
+    const at::Tensor &q3 = saved[0], &k3 = saved[1], &v3 = saved[2], &probs = saved[3];
+    at::Tensor d_out = grads[0].reshape(q3.sizes());
+    at::Tensor d_v = batched_matmul(probs.transpose(1, 2), d_out);
+    at::Tensor d_probs = batched_matmul(d_out, v3.transpose(1, 2));
+    at::Tensor d_scores = at::_softmax_backward_data(d_probs, probs, -1, at::kFloat);
+    at::Tensor d_q = batched_matmul(d_scores, k3);
+    at::Tensor d_k = batched_matmul(d_scores.transpose(1, 2), q3);
+    const at::IntArrayRef shape = grads[0].sizes();
+    return {d_q.view(shape), d_k.view(shape), d_v.view(shape), at::Tensor()};
   }
 };
 
@@ -104,9 +147,9 @@ Rope::Rope(const ModelConfig& model) {
   at::Tensor angle = at::outer(pos, inv_freq);  // [s, half]
   cos_ = at::cos(angle).to(at::kFloat);
   sin_ = at::sin(angle).to(at::kFloat);
-  causal_mask_ = at::full({model.seq_len, model.seq_len},
-                          -std::numeric_limits<float>::infinity(), at::kFloat)
-                     .triu(1);
+  causal_mask_ =
+      at::full({model.seq_len, model.seq_len}, -std::numeric_limits<float>::infinity(), at::kFloat)
+          .triu(1);
 }
 
 at::Tensor Rope::apply(const at::Tensor& x) const {
@@ -133,9 +176,8 @@ at::Tensor block_forward(const std::vector<at::Tensor>& p, const at::Tensor& x,
   at::Tensor k = rope.apply(split_heads(at::linear(h, p[2])));
   at::Tensor v = split_heads(at::linear(h, p[3]));
   // No 1/sqrt(d_head): the query projection was initialised that much smaller.
-  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) +
-                      rope.causal_mask().narrow(0, 0, s).narrow(1, 0, s);
-  at::Tensor attended = at::matmul(at::softmax(scores, -1), v);  // [b, heads, s, dh]
+  at::Tensor attended = CausalAttentionFunction::apply(
+      q, k, v, rope.causal_mask().narrow(0, 0, s).narrow(1, 0, s));  // [b, heads, s, dh]
   at::Tensor merged = attended.transpose(1, 2).reshape({b, s, model.d_model});
   at::Tensor x1 = x + at::linear(merged, p[4]);
   at::Tensor h2 = rms_norm(x1, p[5], model.norm_eps);

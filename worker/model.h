@@ -10,7 +10,10 @@
 // logits q.k are NOT divided by sqrt(d_head) (the query weights were initialised smaller
 // instead: the MaxText convention), and RoPE applied with the half-split rotation
 //   rope(x) = [x1 cos - x2 sin, x2 cos + x1 sin],  x = [x1, x2],  angle = pos * base^(-2i/d_head).
-// tests/python/reference_model.py implements the same model in PyTorch.
+// RMSNorm, RoPE, the attention and the loss are custom autograd nodes with hand-written
+// backward passes (model.cpp says what each saves); tests/python/reference_model.py
+// implements the same model with plain PyTorch operations, and tests/worker_test.cpp checks
+// losses and gradients against it.
 #pragma once
 
 #include <ATen/ATen.h>

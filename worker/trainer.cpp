@@ -115,8 +115,8 @@ TrainResult Trainer::run() {
   std::optional<CheckpointEntry> latest;
   if (options_.resume) latest = latest_valid(checkpoint_dir);
   if (latest) {
-    CheckpointMeta stored = load_checkpoint(model, latest->path, config_, meta.tokenizer_hash,
-                                            &history);
+    CheckpointMeta stored =
+        load_checkpoint(model, latest->path, config_, meta.tokenizer_hash, &history);
     start_step = stored.step;
     optimizer.set_steps_taken(stored.adam_steps);
     if (leader) log::info("resumed " + options_.cell_id + " from " + latest->path);
@@ -240,13 +240,14 @@ TrainResult Trainer::run() {
     if (leader && options_.on_step) options_.on_step(r);
     if (leader && options_.print_progress &&
         ((step + 1) % config_.train.log_every == 0 || step + 1 == plan.total_steps)) {
-      const double eta = (plan.total_steps - step - 1) * (seconds_since(process_start) / steps_here);
+      const double eta =
+          (plan.total_steps - step - 1) * (seconds_since(process_start) / steps_here);
       std::fprintf(progress,
                    "%s step %lld/%lld | loss %.4f | lr %.2e | density %.3f | %.1fk tok/s | "
                    "MFU %.0f%% | ETA %s\n",
-                  options_.cell_id.c_str(), static_cast<long long>(step + 1),
-                  static_cast<long long>(plan.total_steps), loss, lr, r.density,
-                  r.tokens_per_s / 1000, 100 * r.mfu, format_duration(eta).c_str());
+                   options_.cell_id.c_str(), static_cast<long long>(step + 1),
+                   static_cast<long long>(plan.total_steps), loss, lr, r.density,
+                   r.tokens_per_s / 1000, 100 * r.mfu, format_duration(eta).c_str());
       std::fflush(progress);
     }
 

@@ -50,21 +50,21 @@ struct TrainerOptions {
 
 struct TrainResult {
   RunStatus status = RunStatus::kDone;
-  std::string reason;            // Why the run did not finish, if it did not.
+  std::string reason;  // Why the run did not finish, if it did not.
   int64_t steps_done = 0;
   int64_t total_steps = 0;
-  int64_t tokens = 0;            // D: tokens trained on.
-  int64_t initial_active = 0;    // N_initial: prunable parameters of the dense model.
-  int64_t final_active = 0;      // N_final
-  double mean_active = 0;        // N-bar over the whole run (prunable)
+  int64_t tokens = 0;          // D: tokens trained on.
+  int64_t initial_active = 0;  // N_initial: prunable parameters of the dense model.
+  int64_t final_active = 0;    // N_final
+  double mean_active = 0;      // N-bar over the whole run (prunable)
   int64_t embedding_params = 0;
-  double compute = 0;            // C = sum_t 6 N_t B
-  double final_loss = 0;         // Last training loss.
+  double compute = 0;     // C = sum_t 6 N_t B
+  double final_loss = 0;  // Last training loss.
   double final_eval_loss = 0;
-  double wall_s = 0;             // Wall time of this process's part of the run.
-  double tokens_per_s = 0;       // Mean over this process's steps.
-  std::vector<std::string> param_names;       // Prunable parameters...
-  std::vector<double> param_final_sparsity;   // ...and their final sparsity.
+  double wall_s = 0;                         // Wall time of this process's part of the run.
+  double tokens_per_s = 0;                   // Mean over this process's steps.
+  std::vector<std::string> param_names;      // Prunable parameters...
+  std::vector<double> param_final_sparsity;  // ...and their final sparsity.
 };
 
 class Trainer {

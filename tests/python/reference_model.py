@@ -23,8 +23,9 @@ Commands (all print results to stdout; errors go to stderr with exit status 1):
 
   parity --checkpoint CKPT --plan PLAN.json --out DIR
       Loads CKPT (weights, masks, moments, adam_steps) and trains the steps PLAN.json lists,
-      each {"lr": x, "keep": q or null} on the batch of int64 tokens [b, seq_len + 1] in
-      PLAN["batches"] (raw little-endian, one step after the other). Writes DIR/result.json
+      each {"lr": x, "keep": q or null}, on its batch of b = PLAN["sequences"] rows of
+      seq_len + 1 int64 tokens from the file PLAN["batches"] (raw little-endian, one step's
+      batch after the other). Writes DIR/result.json
       ({"losses": [...], "kept": [...], "grad_norms": [...]}) and, for each step in
       PLAN["grad_steps"], DIR/grad-<step>-<name>.f32 (raw float32: the gradient of the step's
       loss, before masking and clipping) and, for prunable parameters, DIR/mask-<step>-<name>.u8
@@ -32,7 +33,7 @@ Commands (all print results to stdout; errors go to stderr with exit status 1):
   eval --checkpoint CKPT --tokens FILE --count N
       Mean loss (nats per token) of the N sequences of seq_len + 1 int64 tokens in FILE.
   bench --size DxLxH --seq-len S --vocab V --batch-tokens B --steps T --threads K
-      The same training loop on random tokens from a random initialisation; prints the mean
+      The same training loop on random tokens from a random initialisation; prints the median
       step time after 3 warm-up steps (wall and process CPU time), tokens/s, and the float32
       matmul peak of this process.
 """
@@ -51,7 +52,8 @@ import torch.nn.functional as F
 
 
 class Config:
-    """The [model], [train] and [data] keys the model needs, from the checkpoint's INI text."""
+    """The config keys the model, optimiser and pruner need, from a checkpoint's INI text
+    (worker/model_spec.h's shapes and initialisation), or defaults and keyword overrides."""
 
     def __init__(self, ini_text=None, **overrides):
         ini = configparser.ConfigParser()
@@ -314,8 +316,8 @@ def run_bench(args):
         trainer.step(batch[:, :-1], batch[:, 1:], 1e-3)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    step_s = sum(times[warmup:]) / len(times[warmup:])
-    cpu_s = sum(cpu[warmup:]) / len(cpu[warmup:])
+    step_s = float(np.median(times[warmup:]))
+    cpu_s = float(np.median(cpu[warmup:]))
     print("step_s %.6g cpu_s %.6g tokens_per_s %.6g peak_flops %.6g"
           % (step_s, cpu_s, args.batch_tokens / step_s, matmul_peak_flops()))
 

@@ -1,0 +1,70 @@
+// `journey report`: the HTML report of a sweep directory, a PNG of each figure, and a
+// plain-text summary on stdout (report/report.h, docs/report.md).
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "app/command.h"
+#include "common/error.h"
+#include "common/exit_codes.h"
+#include "report/report.h"
+
+namespace po = boost::program_options;
+
+namespace journey {
+
+int run_report(const Args& args) {
+  po::options_description flags("Options");
+  flags.add_options()("out", po::value<std::string>(), "the HTML file (default DIR/report.html)")(
+      "png-dir", po::value<std::string>(), "directory for the figures' PNGs (default DIR/figures)")(
+      "bootstrap", po::value<int>()->default_value(1000),
+      "bootstrap resamples, when the fit is computed here (at least 20)")(
+      "seed", po::value<uint64_t>()->default_value(0), "bootstrap seed, likewise")(
+      "threads", po::value<int>()->default_value(2), "threads for the fit, likewise")(
+      "help,h", "show this help");
+  po::options_description hidden;
+  hidden.add_options()("dir", po::value<std::string>());
+  po::options_description all;
+  all.add(flags).add(hidden);
+  po::positional_options_description positional;
+  positional.add("dir", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: journey report RESULTS_DIR [--out FILE.html] [--png-dir DIR]\n\n"
+                 "Writes one self-contained HTML page about a sweep directory (figures drawn "
+                 "with gnuplot and\ninlined as SVG), a PNG of each figure, and a plain-text "
+                 "summary to stdout. When RESULTS_DIR\nhas no fit.json, or one older than "
+                 "results.csv, the fit is computed first and fit.json and\nfit.csv are "
+                 "written, as `journey fit` would (docs/report.md).\n\n"
+              << flags;
+    return exit_code::kOk;
+  }
+  if (!vm.count("dir")) throw UsageError("missing RESULTS_DIR (a sweep directory)");
+  ReportOptions options;
+  options.dir = vm["dir"].as<std::string>();
+  if (vm.count("out")) options.html_path = vm["out"].as<std::string>();
+  if (vm.count("png-dir")) options.png_dir = vm["png-dir"].as<std::string>();
+  options.fit.bootstrap.resamples = vm["bootstrap"].as<int>();
+  options.fit.bootstrap.seed = vm["seed"].as<uint64_t>();
+  const int threads = vm["threads"].as<int>();
+  if (options.fit.bootstrap.resamples < 20) {
+    throw UsageError("--bootstrap " + std::to_string(options.fit.bootstrap.resamples) +
+                     ": expected at least 20 resamples (default 1000)");
+  }
+  if (threads < 1) throw UsageError("--threads must be at least 1");
+  options.fit.fit.threads = threads;
+  options.fit.bootstrap.threads = threads;
+
+  const ReportResult result = write_report(options);
+  std::fputs(result.summary.c_str(), stdout);
+  return exit_code::kOk;
+}
+
+}  // namespace journey

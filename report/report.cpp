@@ -1,0 +1,552 @@
+#include "report/report.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "common/error.h"
+#include "fit/planner.h"
+#include "io/atomic_file.h"
+#include "report/equal_compute.h"
+#include "report/figures.h"
+#include "report/fit_summary.h"
+#include "report/html.h"
+#include "report/machine_info.h"
+#include "report/plot_style.h"
+#include "report/schedule_grid.h"
+#include "report/sweep_data.h"
+
+namespace fs = std::filesystem;
+
+namespace journey {
+namespace {
+
+std::string format(const char* fmt, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, x);
+  return buf;
+}
+
+std::string signed4(double x) {
+  return std::isnan(x) ? "-" : format("%+.4f", x);
+}
+std::string fixed4(double x) {
+  return std::isnan(x) ? "-" : format("%.4f", x);
+}
+
+std::string steps_text(const CellRecord& r) {
+  return std::to_string(r.steps_done) + "/" + std::to_string(r.total_steps);
+}
+
+std::string phases_of(const CellRecord& r) {
+  return r.sparsity == 0 ? "-" : phases_label(r.dense_frac, r.prune_end_frac);
+}
+
+// A temporary directory for gnuplot's scripts and outputs, removed unless kept (it is kept
+// when drawing fails, so the failing script can be inspected).
+class WorkDir {
+ public:
+  WorkDir() {
+    std::string pattern = (fs::temp_directory_path() / "journey-report-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      throw DataError("cannot create a temporary directory under " +
+                      fs::temp_directory_path().string());
+    }
+    path_ = pattern;
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    if (!keep_) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  void keep() { keep_ = true; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
+// "section.key" -> value of an INI text, in file order.
+std::vector<std::pair<std::string, std::string>> ini_entries(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  std::istringstream in(text);
+  std::string line, section;
+  auto trim = [](std::string s) {
+    const size_t a = s.find_first_not_of(" \t\r");
+    const size_t b = s.find_last_not_of(" \t\r");
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+  };
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line[0] == '[') {
+      section = line.substr(1, line.find(']') - 1);
+      continue;
+    }
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    entries.emplace_back(section + "." + trim(line.substr(0, eq)), trim(line.substr(eq + 1)));
+  }
+  return entries;
+}
+
+// The page, section by section.
+class ReportPage {
+ public:
+  void section(const std::string& id, const std::string& heading) {
+    if (open_) body_ += "</section>\n";
+    body_ += "<section id=\"" + id + "\">\n<h2>" + html_escape(heading) + "</h2>\n";
+    nav_ += "<a href=\"#" + id + "\">" + html_escape(heading) + "</a>\n";
+    open_ = true;
+  }
+  void paragraph(const std::string& text, const std::string& css_class = "") {
+    body_ += (css_class.empty() ? "<p>" : "<p class=\"" + css_class + "\">") + html_escape(text) +
+             "</p>\n";
+  }
+  void note(const std::string& text) { paragraph(text, "note"); }
+  void raw(const std::string& html) { body_ += html; }
+  void figure(const Figure& figure, const RenderedFigure& rendered, const std::string& png_link) {
+    body_ += "<figure class=\"plot\" id=\"" + figure.name + "\">\n" + rendered.svg +
+             "\n<figcaption><strong>" + html_escape(figure.title) + ".</strong> " +
+             html_escape(figure.caption) + " <a href=\"" + html_escape(png_link) +
+             "\">PNG</a></figcaption>\n</figure>\n";
+    ++figures_;
+  }
+  std::string html(const std::string& title, const std::string& subtitle) const {
+    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+           "<title>" +
+           html_escape(title) + "</title>\n<style>\n" + kStyle +
+           "</style>\n"
+           "</head>\n<body data-figures=\"" +
+           std::to_string(figures_) + "\">\n<header><h1>" + html_escape(title) +
+           "</h1>\n<p class=\"subtitle\">" + html_escape(subtitle) + "</p>\n<nav>\n" + nav_ +
+           "</nav></header>\n<main>\n" + body_ + (open_ ? "</section>\n" : "") +
+           "</main>\n<script>\n" + kCheck +
+           "</script>\n"
+           "</body>\n</html>\n";
+  }
+
+ private:
+  static constexpr const char* kStyle =
+      "body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 0 auto; max-width: 1260px;"
+      " padding: 0 16px 40px; color: #222; line-height: 1.45; }\n"
+      "h1 { margin-bottom: 4px; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 4px;"
+      " margin-top: 36px; }\n"
+      ".subtitle { color: #555; margin-top: 0; }\n"
+      "nav a { margin-right: 14px; font-size: 0.9em; white-space: nowrap; }\n"
+      "figure.plot { margin: 16px 0; }\n"
+      "figure.plot svg { display: block; max-width: 100%; height: auto; }\n"
+      "figcaption { font-size: 0.9em; color: #333; max-width: 1100px; }\n"
+      ".table-wrap { overflow-x: auto; margin: 10px 0 18px; }\n"
+      "table { border-collapse: collapse; font-size: 0.86em; }\n"
+      "td:first-child { white-space: nowrap; }\n"
+      "th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }\n"
+      "th { background: #f2f2f2; }\n"
+      "tr.failed td, tr.not-done td { background: #fde2e2; }\n"
+      "tr.best td { background: #e3f4e1; }\n"
+      ".note { background: #fff8dc; border-left: 4px solid #e6b800; padding: 6px 10px; }\n"
+      ".warning { background: #fde2e2; border-left: 4px solid #c0392b; padding: 6px 10px; }\n"
+      "pre { background: #f7f7f7; padding: 8px; overflow-x: auto; font-size: 0.85em; }\n";
+  // Counts the figures the browser laid out with a non-zero size and some drawing in them.
+  static constexpr const char* kCheck =
+      "(function () {\n"
+      "  var ok = 0;\n"
+      "  document.querySelectorAll('figure.plot').forEach(function (f) {\n"
+      "    var svg = f.querySelector('svg');\n"
+      "    if (!svg) return;\n"
+      "    var box = svg.getBoundingClientRect();\n"
+      "    if (box.width > 0 && box.height > 0 &&\n"
+      "        svg.querySelectorAll('path, polyline, polygon, rect, use').length > 0) ok++;\n"
+      "  });\n"
+      "  document.body.setAttribute('data-figures-ok', String(ok));\n"
+      "})();\n";
+
+  std::string nav_, body_;
+  bool open_ = false;
+  int figures_ = 0;
+};
+
+struct Context {
+  const ReportOptions& options;
+  const SweepData& data;
+  const PlotStyle& style;
+  const FitStatus& fit;
+  WorkDir& work;
+  ReportPage& page;
+  ReportResult& result;
+  std::ostringstream& text;
+};
+
+void add_figure(Context& c, const std::optional<Figure>& figure, const std::string& missing) {
+  if (!figure) {
+    c.page.note(missing);
+    return;
+  }
+  RenderedFigure rendered = render_figure(*figure, c.work.path(), c.options.png_dir);
+  const fs::path html_dir = fs::absolute(c.options.html_path).parent_path();
+  const std::string link =
+      fs::absolute(rendered.png_path).lexically_relative(html_dir).generic_string();
+  c.page.figure(*figure, rendered, link);
+  c.result.figures.push_back(figure->name);
+  c.result.png_paths.push_back(rendered.png_path);
+}
+
+void status_section(Context& c) {
+  const SweepData& data = c.data;
+  c.page.section("cells", "Cells");
+  std::string counts = std::to_string(data.cells.size()) + " cells: ";
+  bool first = true;
+  for (CellStatus s : {CellStatus::kDone, CellStatus::kFailed, CellStatus::kRunning,
+                       CellStatus::kPending, CellStatus::kPreempted}) {
+    counts += (first ? "" : ", ") + std::to_string(data.count(s)) + " " + cell_status_name(s);
+    first = false;
+  }
+  c.page.paragraph(counts + ".");
+  c.text << counts << "\n";
+  HtmlTable not_done({"cell", "status", "reason", "steps", "attempts"});
+  for (const SweepCell& cell : data.cells) {
+    if (cell.done()) continue;
+    const CellRecord& r = cell.record;
+    not_done.add_row({r.id, cell_status_name(r.status), r.reason.empty() ? "-" : r.reason,
+                      steps_text(r), std::to_string(r.attempts)},
+                     r.status == CellStatus::kFailed ? "failed" : "not-done");
+    c.text << "  not done: " << r.id << " " << cell_status_name(r.status) << " at step "
+           << steps_text(r) << (r.reason.empty() ? "" : ": " + r.reason) << "\n";
+  }
+  if (!not_done.empty()) {
+    c.page.paragraph(
+        "Cells that did not finish. They are left out of the fit and of the final-loss "
+        "figures (3, 4, 6); where they have a partial history (figures 1 and 2) their curves "
+        "end in a hollow circle, and in the schedule grid (5) their boxes are hatched.");
+    c.page.raw(not_done.html());
+  }
+  for (const std::string& warning : data.warnings) {
+    c.page.paragraph(warning, "warning");
+    c.text << "  warning: " << warning << "\n";
+  }
+}
+
+void training_sections(Context& c) {
+  c.page.section("journey", "1. The journey");
+  add_figure(c, journey_figure(c.data, c.style),
+             "No cell has recorded a training history (cells/<id>/metrics.csv) yet.");
+  c.page.section("losses", "2. Loss curves");
+  add_figure(c, loss_curves_figure(c.data, c.style),
+             "No cell has recorded a training history (cells/<id>/metrics.csv) yet.");
+}
+
+void law_sections(Context& c) {
+  const FitSummary* fit = c.fit.fit ? &*c.fit.fit : nullptr;
+  c.page.section("collapse", "3. The collapse");
+  if (!fit) c.page.note(c.fit.note + ". The figure shows the runs without the law.");
+  add_figure(c, collapse_figure(c.data, c.style, fit), "No cell is done yet.");
+  c.page.section("predicted", "4. Predicted against actual");
+  if (!fit) {
+    c.page.note(c.fit.note + ".");
+    return;
+  }
+  add_figure(c, predicted_figure(c.data, c.style, *fit), "No cell is done yet.");
+}
+
+void schedule_section(Context& c, const std::vector<GridPanel>& panels) {
+  c.page.section("schedules", "5. Schedule sweep");
+  if (panels.empty()) {
+    c.page.note(
+        "Not a schedule sweep: the sparse cells share one (dense_frac, prune_end_frac) pair, "
+        "so there is no grid to map.");
+    return;
+  }
+  add_figure(c, schedule_grid_figure(panels), "");
+  HtmlTable table({"size", "schedule", "sparsity", "tok/param", "best phases", "best loss",
+                   "25/50/25 loss", "25/50/25 - best"});
+  c.text << "schedule grid:\n";
+  for (const GridPanel& p : panels) {
+    const GridPoint* best = p.best >= 0 ? &p.points[p.best] : nullptr;
+    const GridPoint* ref = p.reference >= 0 ? &p.points[p.reference] : nullptr;
+    table.add_row({p.size, p.schedule, short_number(p.sparsity), short_number(p.tokens_per_param),
+                   best ? phases_label(best->dense_frac, best->prune_end_frac) : "-",
+                   best ? fixed4(best->loss) : "-", ref ? fixed4(ref->loss) : "not in grid",
+                   ref ? signed4(p.reference_gap) : "-"});
+    c.text << "  " << p.size << " " << p.schedule << " " << sparsity_label(p.sparsity) << " "
+           << duration_label(p.tokens_per_param) << ": best "
+           << (best ? phases_label(best->dense_frac, best->prune_end_frac) + " (" +
+                          fixed4(best->loss) + ")"
+                    : "-")
+           << "; " << reference_gap_text(p) << "\n";
+  }
+  c.page.raw(table.html());
+}
+
+void equal_compute_section(Context& c) {
+  c.page.section("equal-compute", "6. Sparse against dense at equal compute");
+  const std::vector<EqualComputeRow> rows = compare_at_equal_compute(c.data);
+  const FitSummary* fit = c.fit.fit ? &*c.fit.fit : nullptr;
+  add_figure(c, equal_compute_figure(c.data, c.style, rows, fit),
+             "Needs done sparse and dense cells.");
+  if (rows.empty()) return;
+  HtmlTable table({"sparse cell", "compute C (FLOP)", "loss", "dense loss at C", "sparse - dense",
+                   "N_final", "dense N at C", "N_final / dense N", "N_final / N_initial"});
+  int compared = 0, better = 0;
+  double ratio_lo = INFINITY, ratio_hi = 0;
+  for (const EqualComputeRow& row : rows) {
+    const CellRecord& r = row.sparse->record;
+    table.add_row({r.id, short_number(r.compute), fixed4(r.eval_loss),
+                   row.has_reference ? fixed4(row.dense_loss) : "outside the dense runs' range",
+                   signed4(row.loss_difference), short_number(r.n_final),
+                   short_number(row.dense_params), short_number(row.final_size_ratio, 3),
+                   short_number(row.kept_fraction, 3)});
+    if (!row.has_reference) continue;
+    ++compared;
+    better += row.loss_difference < 0;
+    ratio_lo = std::min(ratio_lo, row.final_size_ratio);
+    ratio_hi = std::max(ratio_hi, row.final_size_ratio);
+  }
+  c.page.raw(table.html());
+  c.text << "equal compute: " << compared << " of " << rows.size()
+         << " sparse cells lie within the dense runs' compute range";
+  if (compared > 0) {
+    c.text << "; " << better << " reach a lower loss than the dense run of equal compute; "
+           << "their final size is " << short_number(ratio_lo, 3) << " to "
+           << short_number(ratio_hi, 3) << " of that dense model";
+  }
+  c.text << "\n";
+}
+
+void fit_section(Context& c) {
+  c.page.section("fit", "7. The fit");
+  if (!c.fit.fit) {
+    c.page.note(c.fit.note + ". Run `journey report` again when more cells are done.");
+    c.text << "fit: " << c.fit.note << "\n";
+    return;
+  }
+  const FitSummary& fit = *c.fit.fit;
+  c.page.paragraph(std::string(fit.computed_now ? "Fitted now and written to " : "Read from ") +
+                   fit.path + ": " + std::to_string(fit.runs) + " runs, " +
+                   std::to_string(fit.skipped) + " skipped (not done); " +
+                   std::to_string(fit.resamples) + " bootstrap resamples (seed " +
+                   std::to_string(fit.seed) +
+                   "). Chinchilla law L = E + A / N^alpha + B / "
+                   "D^beta with N = N-bar, N_final or N_initial; sparse law of Frantar et al. "
+                   "(docs/fit.md).");
+  HtmlTable coefficients(
+      {"law", "coefficient", "estimate", "standard error", "95% CI low", "95% CI high"});
+  for (const FittedLaw& law : fit.laws) {
+    for (const FitCoefficient& k : law.coefficients) {
+      coefficients.add_row({law.label(), k.name, short_number(k.estimate, 5), short_number(k.se, 3),
+                            short_number(k.ci_low, 4), short_number(k.ci_high, 4)});
+    }
+  }
+  c.page.raw("<h3>Coefficients with bootstrap intervals</h3>\n" + coefficients.html());
+  HtmlTable comparison({"law", "in-sample MAE", "in-sample max", "leave-one-size-out MAE", "max",
+                        "folds", "leave-one-sparsity-out MAE", "max", "folds"});
+  auto folds = [](const FitError& e) { return e.points == 0 ? "-" : std::to_string(e.groups); };
+  for (const FittedLaw& law : fit.laws) {
+    const bool best = law.form == "chinchilla" && law.size_variable == fit.best_size_variable;
+    comparison.add_row({law.label() + (best ? " (best)" : ""), fixed4(law.in_sample.mae),
+                        fixed4(law.in_sample.max), fixed4(law.leave_one_size_out.mae),
+                        fixed4(law.leave_one_size_out.max), folds(law.leave_one_size_out),
+                        fixed4(law.leave_one_sparsity_out.mae),
+                        fixed4(law.leave_one_sparsity_out.max), folds(law.leave_one_sparsity_out)},
+                       best ? "best" : "");
+  }
+  c.page.raw("<h3>Model comparison (absolute error of predicted loss)</h3>\n" + comparison.html());
+  c.page.paragraph("Best size variable: " + fit.best_size_variable +
+                   " (lowest held-out MAE, or in-sample MAE when nothing can be held out).");
+  for (const std::string& note : fit.notes) c.page.note(note);
+
+  c.text << "fit (" << fit.path << (fit.computed_now ? ", computed now" : "") << "): " << fit.runs
+         << " runs; best size variable " << fit.best_size_variable << "\n";
+  for (const FittedLaw& law : fit.laws) {
+    c.text << "  " << law.label() << ":";
+    for (const FitCoefficient& k : law.coefficients) {
+      c.text << " " << k.name << " " << short_number(k.estimate, 4);
+    }
+    c.text << "; MAE " << fixed4(law.in_sample.mae) << "\n";
+  }
+
+  c.page.raw("<h3>Plan for three budgets</h3>\n");
+  const FittedLaw* law = fit.chinchilla("avg");
+  if (law == nullptr) {
+    c.page.note("No plan: fit.json holds no law with N = N-bar (fit with --size-variable all).");
+    return;
+  }
+  double max_compute = 0;
+  for (const SweepCell& cell : c.data.cells) {
+    if (cell.done()) max_compute = std::max(max_compute, cell.record.compute);
+  }
+  c.page.paragraph(
+      "From the N-bar law (fit/planner.h, `journey plan`): for budgets of 1, 10 and 100 times "
+      "the sweep's largest run, the dense size P, sparsity S (up to " +
+      short_number(fit.max_sparsity, 3) +
+      ", the largest fitted) and tokens D with the lowest predicted loss, phases 25/50/25, "
+      "and the best dense run. Without a size cap the law predicts the same loss for every "
+      "sparsity; ties go to the smallest final model.");
+  HtmlTable plan({"budget C (FLOP)", "P", "S", "schedule", "N-bar", "N_final", "D (tokens)",
+                  "predicted loss", "dense P", "dense D", "dense loss", "N_final / dense N"});
+  for (double multiple : {1.0, 10.0, 100.0}) {
+    PlanRequest request;
+    request.flops = max_compute * multiple;
+    request.max_sparsity = fit.max_sparsity;
+    const Plan p = plan_compute(law->law, request);
+    plan.add_row({short_number(request.flops), short_number(p.best.dense_params),
+                  short_number(p.best.sparsity, 3), schedule_name(p.best.schedule),
+                  short_number(p.best.mean_params), short_number(p.best.final_params),
+                  short_number(p.best.tokens), fixed4(p.best.loss),
+                  short_number(p.dense.dense_params), short_number(p.dense.tokens),
+                  fixed4(p.dense.loss),
+                  short_number(p.best.final_params / p.dense.final_params, 3)});
+    c.text << "  plan C=" << short_number(request.flops) << ": P "
+           << short_number(p.best.dense_params) << ", S " << short_number(p.best.sparsity, 3)
+           << ", D " << short_number(p.best.tokens) << ", loss " << fixed4(p.best.loss)
+           << " (dense " << fixed4(p.dense.loss) << ")\n";
+  }
+  c.page.raw(plan.html());
+}
+
+void metadata_section(Context& c) {
+  c.page.section("metadata", "8. Run metadata");
+  const MachineInfo machine = this_machine();
+  std::time_t now = std::time(nullptr);
+  char stamp[64];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  HtmlTable about({"", ""});
+  about.add_row({"Journey version", machine.journey_version});
+  about.add_row({"report made", stamp});
+  about.add_row({"host", machine.host});
+  about.add_row({"system", machine.os});
+  about.add_row({"CPU", machine.cpu_model});
+  about.add_row({"logical cores", std::to_string(machine.cores)});
+  c.page.raw(about.html());
+  c.page.paragraph(
+      "The machine above made this report; the sweep's own machine is recorded per cell only "
+      "through its wall time, throughput and group size below.");
+
+  double wall = 0, tokens = 0;
+  HtmlTable cells({"cell", "status", "size", "sparsity", "schedule", "phases", "tok/param", "seed",
+                   "steps", "tokens D", "compute C", "N-bar", "N_final", "final eval loss",
+                   "wall s", "tokens/s", "attempts", "ranks"});
+  for (const SweepCell& cell : c.data.cells) {
+    const CellRecord& r = cell.record;
+    wall += r.wall_s;
+    tokens += static_cast<double>(r.tokens) * (cell.done() ? 1 : 0);
+    cells.add_row(
+        {r.id, cell_status_name(r.status), r.size, short_number(r.sparsity), r.schedule,
+         phases_of(r), short_number(r.tokens_per_param), std::to_string(r.seed), steps_text(r),
+         std::to_string(r.tokens), short_number(r.compute), short_number(r.n_avg),
+         short_number(r.n_final), cell.done() ? fixed4(r.eval_loss) : "-", format("%.1f", r.wall_s),
+         format("%.0f", r.tokens_per_s), std::to_string(r.attempts), std::to_string(r.group_size)},
+        cell.done() ? "" : (r.status == CellStatus::kFailed ? "failed" : "not-done"));
+  }
+  const std::string totals =
+      "Training wall time summed over cells: " + format("%.1f", wall) + " s; " +
+      short_number(tokens, 6) + " tokens in done cells" +
+      (wall > 0 ? ", " + format("%.0f", tokens / wall) + " tokens/s overall per group" : "") + ".";
+  c.page.paragraph(totals);
+  c.text << totals << "\n";
+  c.page.raw(cells.html());
+
+  c.page.raw("<h3>sweep.ini</h3>\n");
+  if (c.data.sweep_ini.empty()) {
+    c.page.note("The directory holds no sweep.ini.");
+  } else {
+    c.page.raw("<pre>" + html_escape(c.data.sweep_ini) + "</pre>\n");
+  }
+  // Per-cell configs: only the keys whose values differ between cells.
+  std::vector<std::string> keys;
+  std::map<std::string, std::map<std::string, std::string>> values;  // cell -> key -> value
+  std::map<std::string, std::string> first_value;
+  std::map<std::string, bool> differs;
+  for (const SweepCell& cell : c.data.cells) {
+    if (cell.config_ini.empty()) continue;
+    for (const auto& [key, value] : ini_entries(cell.config_ini)) {
+      if (!first_value.count(key)) {
+        first_value[key] = value;
+        keys.push_back(key);
+      } else if (first_value[key] != value) {
+        differs[key] = true;
+      }
+      values[cell.record.id][key] = value;
+    }
+  }
+  std::vector<std::string> varying;
+  for (const std::string& key : keys) {
+    // A key missing from some config also counts as differing.
+    bool everywhere = true;
+    for (const auto& [id, kv] : values) everywhere = everywhere && kv.count(key);
+    if (differs[key] || !everywhere) varying.push_back(key);
+  }
+  c.page.raw("<h3>Per-cell config differences</h3>\n");
+  if (values.empty()) {
+    c.page.note("No cell has written its config.ini yet.");
+    return;
+  }
+  c.page.paragraph(
+      "Keys of cells/<id>/config.ini whose values differ between cells; every "
+      "other key is the same in all " +
+      std::to_string(values.size()) + " configs (as in sweep.ini).");
+  std::vector<std::string> header{"cell"};
+  header.insert(header.end(), varying.begin(), varying.end());
+  HtmlTable diff(header);
+  for (const auto& [id, kv] : values) {
+    std::vector<std::string> row{id};
+    for (const std::string& key : varying) row.push_back(kv.count(key) ? kv.at(key) : "(absent)");
+    diff.add_row(row);
+  }
+  c.page.raw(diff.html());
+}
+
+}  // namespace
+
+ReportResult write_report(const ReportOptions& given) {
+  ReportOptions options = given;
+  const fs::path dir(options.dir);
+  if (options.html_path.empty()) options.html_path = (dir / "report.html").string();
+  if (options.png_dir.empty()) options.png_dir = (dir / "figures").string();
+
+  const SweepData data = load_sweep(options.dir);
+  const FitStatus fit = load_or_fit(options.dir, data.count(CellStatus::kDone), options.fit);
+  const PlotStyle style(data);
+  for (const fs::path& out :
+       {fs::absolute(options.html_path).parent_path(), fs::absolute(options.png_dir)}) {
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) throw DataError("cannot create directory " + out.string() + ": " + ec.message());
+  }
+
+  ReportResult result;
+  result.html_path = options.html_path;
+  ReportPage page;
+  WorkDir work;
+  std::ostringstream text;
+  text << "journey report: " << options.dir << "\n";
+  Context c{options, data, style, fit, work, page, result, text};
+  try {
+    status_section(c);
+    training_sections(c);
+    law_sections(c);
+    schedule_section(c, schedule_grid(data));
+    equal_compute_section(c);
+    fit_section(c);
+    metadata_section(c);
+  } catch (const DataError& e) {
+    // A failing gnuplot script stays for inspection when the error points to it.
+    if (std::string(e.what()).find(work.path()) != std::string::npos) work.keep();
+    throw;
+  }
+  write_file_atomically(
+      options.html_path,
+      page.html("Journey sweep report: " + fs::path(options.dir).filename().string(), options.dir));
+  text << result.figures.size() << " figures; wrote " << options.html_path << " and "
+       << result.png_paths.size() << " PNGs in " << options.png_dir << "\n";
+  result.summary = text.str();
+  return result;
+}
+
+}  // namespace journey

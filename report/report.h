@@ -1,0 +1,49 @@
+// `journey report`: one self-contained HTML page about a sweep directory, a PNG of each
+// figure, and a plain-text summary (docs/report.md).
+//
+// The page holds, in order: the cells that did not finish (status and reason) and any
+// problems reading the directory; 1 the journey (density against compute and step); 2 the
+// loss curves; 3 the collapse (loss against N-bar and N_final with the fitted law); 4
+// predicted against actual loss; 5 the schedule-grid heat maps (schedule sweeps only); 6
+// sparse against dense at equal compute; 7 the fit's tables and a plan for three budgets;
+// 8 run metadata (version, machine, wall time, throughput, configs). Figures are drawn by
+// gnuplot (report/gnuplot.h) and inlined as SVG; the page needs no network and no
+// JavaScript (a tiny inline script only records, in body[data-figures-ok], how many figures
+// the browser laid out with a non-zero size, for the headless-browser test).
+//
+// The fit comes from report/fit_summary.h: fit.json when it is current, else computed here
+// and written (fit.json, fit.csv). Without enough done cells the law parts are replaced by
+// a visible note. Cells that are not done are excluded from the fit and the law figures
+// and marked where they appear (hollow end markers, hatched grid boxes, red table rows).
+//
+// Outputs are written atomically (io/atomic_file.h): the HTML to options.html_path, the
+// PNGs to options.png_dir/<figure>.png.
+//
+// Errors: DataError for a directory that is not a sweep (no ledger.json), unreadable or
+// malformed results, gnuplot missing or failing, or unwritable outputs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fit/fit_report.h"
+
+namespace journey {
+
+struct ReportOptions {
+  std::string dir;        // The sweep directory.
+  std::string html_path;  // Default: DIR/report.html.
+  std::string png_dir;    // Default: DIR/figures.
+  FitReportOptions fit;   // Used when the fit is computed here.
+};
+
+struct ReportResult {
+  std::string html_path;
+  std::vector<std::string> figures;    // Figure names, in page order.
+  std::vector<std::string> png_paths;  // One per figure.
+  std::string summary;                 // The plain-text summary.
+};
+
+ReportResult write_report(const ReportOptions& options);
+
+}  // namespace journey

@@ -1,0 +1,556 @@
+// `journey report` (suites Report*): the report of synthetic sweep directories written here
+// (CI has no real sweep to read), with a failed cell, a schedule grid and too few done cells;
+// the page in headless Chromium; and the parts the figures rest on (cumulative compute,
+// SVG id scoping, the equal-compute reference, the schedule grid).
+//
+// A synthetic sweep is laid out like coordinator/'s (docs/results-format.md): the ledger
+// through coordinator/ledger.h, results.csv, sweep.ini and per cell config.ini, metrics.csv
+// and eval.csv. The schedule, N-bar and compute of each cell come from its config
+// (schedules/run_plan.h make_plan), the final loss from a Chinchilla-like formula of N-bar
+// and D with a small deterministic wobble, so the fit has something real to fit.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "coordinator/ledger.h"
+#include "report/equal_compute.h"
+#include "report/figures.h"
+#include "report/gnuplot.h"
+#include "report/plot_style.h"
+#include "report/schedule_grid.h"
+#include "report/sweep_data.h"
+#include "schedules/grid.h"
+#include "schedules/run_plan.h"
+#include "tests/subprocess.h"
+
+namespace fs = std::filesystem;
+
+namespace journey {
+namespace {
+
+using testing::journey_command;
+using testing::run_process;
+
+// This process's directories (the pid keeps parallel test processes apart); removed after
+// the run when every test passed, kept for inspection otherwise.
+std::vector<std::string>& created_dirs() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+
+class RemoveDirsWhenAllPassed : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (!::testing::UnitTest::GetInstance()->Passed()) return;
+    for (const std::string& dir : created_dirs()) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  }
+};
+::testing::Environment* const kCleanUp =
+    ::testing::AddGlobalTestEnvironment(new RemoveDirsWhenAllPassed);
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir =
+      ::testing::TempDir() + "journey-report-" + name + "-" + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  created_dirs().push_back(dir);
+  return dir;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+bool contains(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+struct PngSize {
+  bool valid = false;
+  uint32_t width = 0, height = 0;
+};
+
+// The signature and the IHDR chunk of a PNG file.
+PngSize png_size(const std::string& path) {
+  const std::string bytes = read_file(path);
+  PngSize size;
+  if (bytes.size() < 33 || bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0 ||
+      bytes.compare(12, 4, "IHDR") != 0) {
+    return size;
+  }
+  auto be32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+    return v;
+  };
+  size.valid = true;
+  size.width = be32(16);
+  size.height = be32(20);
+  return size;
+}
+
+struct SweepSpec {
+  std::string sizes = "32x2x2 48x2x2 64x2x4";
+  std::string sparsities = "0 0.5 0.8";
+  std::string phases = "0.25:0.75";
+  std::string durations = "2 4";
+  std::string failed_cell;  // Left failed half-way, with a reason.
+  // The final loss follows N-bar and D; with `dense_size_loss`, the dense size and D instead,
+  // so that `phase_penalty`, a function of (dense_frac, prune_end_frac), alone separates the
+  // schedules of a grid.
+  bool dense_size_loss = false;
+  std::function<double(double, double)> phase_penalty = [](double, double) { return 0.0; };
+};
+
+// The base config of a synthetic sweep: the demo's shape, small.
+RunConfig synthetic_config(const SweepSpec& spec) {
+  std::ostringstream ini;
+  ini << "[model]\nseq_len = 64\n[train]\nbatch_tokens = 2048\n[data]\nvocab_size = 1024\n"
+      << "[sweep]\nsizes = " << spec.sizes << "\nsparsities = " << spec.sparsities
+      << "\nphases = " << spec.phases << "\ntokens_per_param = " << spec.durations << "\n";
+  RunConfig config = parse_config_text(ini.str(), "synthetic sweep");
+  validate(config);
+  return config;
+}
+
+// A small deterministic wobble in [-0.5, 0.5] from a cell id.
+double wobble(const std::string& id) {
+  return static_cast<double>(std::hash<std::string>{}(id) % 1001) / 1000.0 - 0.5;
+}
+
+double synthetic_loss(double n, double tokens) {
+  return 1.8 + 40.0 / std::pow(n, 0.3) + 80.0 / std::pow(tokens, 0.3);
+}
+
+std::vector<std::string> write_synthetic_sweep(const std::string& dir, const SweepSpec& spec) {
+  const RunConfig base = synthetic_config(spec);
+  const std::vector<Cell> cells = expand_grid(base);
+  std::ofstream(dir + "/sweep.ini") << to_ini(base);
+  Ledger ledger = Ledger::open_or_create(dir, "synthetic", cells);
+  std::ostringstream results;
+  results.precision(10);
+  results << "id,status,size,d_model,n_layers,n_heads,sparsity,schedule,dense_frac,"
+             "prune_end_frac,tokens_per_param,seed,n_avg,n_final,n_initial,embedding_params,"
+             "tokens,compute,loss,final_train_loss,steps_done,total_steps,wall_s,tokens_per_s,"
+             "group_size,attempts,reason\n";
+  std::vector<std::string> ids;
+  for (const Cell& cell : cells) {
+    ids.push_back(cell.id);
+    const RunPlan plan = make_plan(cell.config);
+    const bool failed = cell.id == spec.failed_cell;
+    const int64_t steps = failed ? plan.total_steps / 2 : plan.total_steps;
+    const double final_loss =
+        synthetic_loss(spec.dense_size_loss ? plan.params.prunable : plan.mean_active,
+                       static_cast<double>(plan.total_tokens)) +
+        spec.phase_penalty(cell.config.prune.dense_frac, cell.config.prune.prune_end_frac) +
+        0.002 * wobble(cell.id);
+
+    const std::string cell_dir = dir + "/cells/" + cell.id;
+    fs::create_directories(cell_dir);
+    std::ofstream(cell_dir + "/config.ini") << to_ini(cell.config);
+    std::ofstream metrics(cell_dir + "/metrics.csv");
+    metrics.precision(9);
+    metrics << "step,loss,lr,grad_norm,active,density,tokens,flops,tokens_per_s,mfu,epoch,"
+               "elapsed_s\n";
+    double compute = 0;
+    for (int64_t t = 0; t < steps; ++t) {
+      const double progress = static_cast<double>(t + 1) / plan.total_steps;
+      // A failed cell diverged: its last recorded loss is NaN, as the trainer writes it.
+      const double loss = failed && t + 1 == steps
+                              ? NAN
+                              : final_loss + (7.4 - final_loss) * std::exp(-6 * progress) +
+                                    0.01 * wobble(cell.id + std::to_string(t));
+      const int64_t active = plan.active[t];
+      compute += 6.0 * active * plan.tokens_per_step;
+      metrics << t << ',' << loss << ",0.001,0.5," << active << ','
+              << static_cast<double>(active) / plan.params.prunable << ','
+              << (t + 1) * plan.tokens_per_step << ','
+              << step_flops(cell.config.model, active, plan.tokens_per_step) << ",40000,0.5,0.01,"
+              << 0.05 * (t + 1) << '\n';
+    }
+    if (!failed) {
+      std::ofstream(cell_dir + "/eval.csv") << "step,eval_loss\n"
+                                            << plan.total_steps << ',' << final_loss << '\n';
+    }
+
+    CellRecord& r = ledger.at(cell.id);
+    r.status = failed ? CellStatus::kFailed : CellStatus::kDone;
+    r.reason = failed ? "diverged: loss is NaN at step " + std::to_string(steps) : "";
+    r.attempts = 1;
+    r.group = 0;
+    r.group_size = 1;
+    r.steps_done = steps;
+    r.total_steps = plan.total_steps;
+    r.tokens = steps * plan.tokens_per_step;
+    r.n_avg = plan.mean_active;
+    r.n_final = static_cast<double>(plan.final_active);
+    r.n_initial = static_cast<double>(plan.params.prunable);
+    r.embedding_params = static_cast<double>(plan.params.embedding);
+    r.compute = failed ? compute : plan.compute;
+    r.final_loss = final_loss;
+    r.eval_loss = failed ? 0 : final_loss;
+    r.wall_s = 0.05 * steps;
+    r.tokens_per_s = 40000;
+    results << r.id << ',' << cell_status_name(r.status) << ',' << r.size << ',' << r.d_model << ','
+            << r.n_layers << ',' << r.n_heads << ',' << r.sparsity << ',' << r.schedule << ','
+            << r.dense_frac << ',' << r.prune_end_frac << ',' << r.tokens_per_param << ',' << r.seed
+            << ',' << r.n_avg << ',' << r.n_final << ',' << r.n_initial << ',' << r.embedding_params
+            << ',' << r.tokens << ',' << r.compute << ',' << r.eval_loss << ',' << r.final_loss
+            << ',' << r.steps_done << ',' << r.total_steps << ',' << r.wall_s << ','
+            << r.tokens_per_s << ",1,1," << r.reason << '\n';
+  }
+  ledger.save();
+  std::ofstream(dir + "/results.csv") << results.str();
+  return ids;
+}
+
+// `journey report DIR` with a short bootstrap; the result and the page.
+struct ReportRun {
+  testing::ProcessResult process;
+  std::string html;
+};
+
+ReportRun run_report(const std::string& dir, const std::string& flags = "") {
+  ReportRun run;
+  run.process = run_process(journey_command("report " + dir + " --bootstrap 40 " + flags));
+  run.html = read_file(dir + "/report.html");
+  return run;
+}
+
+// Every figure is an inline SVG in a <figure class="plot">, with a valid PNG beside it.
+void expect_figures(const std::string& dir, const std::string& html,
+                    const std::vector<std::string>& names) {
+  EXPECT_EQ(count_of(html, "<figure class=\"plot\""), static_cast<int>(names.size()));
+  EXPECT_EQ(count_of(html, "<svg"), static_cast<int>(names.size()));
+  EXPECT_FALSE(contains(html, "<?xml")) << "an SVG prologue was left inline";
+  for (const std::string& name : names) {
+    EXPECT_TRUE(contains(html, "<figure class=\"plot\" id=\"" + name + "\">")) << name;
+    const PngSize png = png_size(dir + "/figures/" + name + ".png");
+    EXPECT_TRUE(png.valid) << name;
+    EXPECT_GE(png.width, 400u) << name;
+    EXPECT_GE(png.height, 300u) << name;
+    EXPECT_GT(fs::file_size(dir + "/figures/" + name + ".png"), 10000u) << name;
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir + "/figures"), fs::directory_iterator()),
+            static_cast<long>(names.size()));
+  // Inline SVGs must not share ids (gnuplot names its canvas and markers the same in every
+  // figure).
+  static const std::regex id_re(R"(\sid=["']([^"']+)["'])");
+  std::set<std::string> ids;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), id_re);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_TRUE(ids.insert((*it)[1].str()).second) << "duplicate id " << (*it)[1].str();
+  }
+}
+
+const std::vector<std::string> kPlainSweepFigures = {"fig1-journey", "fig2-losses", "fig3-collapse",
+                                                     "fig4-predicted", "fig6-equal-compute"};
+
+// The plain sweep (3 sizes x 3 sparsities x 2 durations) with one failed cell, reported once
+// per test process: the Report tests below read it.
+struct FailedSweep {
+  std::string dir, failed;
+  ReportRun run;
+};
+
+const FailedSweep& failed_sweep() {
+  static const FailedSweep sweep = [] {
+    FailedSweep s;
+    s.dir = fresh_dir("failed");
+    SweepSpec spec;
+    s.failed = spec.failed_cell = "48x2x2-sp0.5-geometric-p25-75-tpp4-seed0";
+    write_synthetic_sweep(s.dir, spec);
+    s.run = run_report(s.dir);
+    return s;
+  }();
+  return sweep;
+}
+
+TEST(Report, SweepWithAFailedCellGivesAReportThatMarksIt) {
+  const FailedSweep& s = failed_sweep();
+  ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
+  expect_figures(s.dir, s.run.html, kPlainSweepFigures);
+  // Named with its status and reason, in a marked row, and in the stdout summary.
+  EXPECT_TRUE(contains(s.run.html, "<tr class=\"failed\"><td>" + s.failed +
+                                       "</td><td>failed</td>"
+                                       "<td>diverged: loss is NaN at step 168</td>"))
+      << s.run.html.substr(0, 4000);
+  EXPECT_TRUE(contains(s.run.process.output, "not done: " + s.failed + " failed at step 168/336"))
+      << s.run.process.output;
+  EXPECT_TRUE(contains(s.run.process.output, "18 cells: 17 done, 1 failed"))
+      << s.run.process.output;
+  // Its partial loss curve ends in a hollow marker, which the key explains.
+  EXPECT_TRUE(contains(s.run.html, "stopped (not done)"));
+  // The fit was computed here, from the 17 done cells only.
+  const std::string fit = read_file(s.dir + "/fit.json");
+  EXPECT_TRUE(contains(fit, "\"runs\": 17")) << fit.substr(0, 400);
+  EXPECT_TRUE(contains(fit, "\"skipped\": 1"));
+  EXPECT_TRUE(fs::exists(s.dir + "/fit.csv"));
+  EXPECT_TRUE(contains(s.run.process.output, "computed now"));
+  // Not a schedule sweep: the section says so instead of drawing a grid.
+  EXPECT_TRUE(contains(s.run.html, "Not a schedule sweep"));
+  // Section 7 holds the coefficient table with intervals and a plan for three budgets.
+  EXPECT_TRUE(contains(s.run.html, "<th>95% CI low</th>"));
+  EXPECT_EQ(count_of(s.run.html, "<td>chinchilla N=avg</td><td>alpha</td>"), 1);
+  EXPECT_TRUE(contains(s.run.html, "<th>budget C (FLOP)</th>"));
+}
+
+TEST(Report, ExistingCurrentFitIsReusedAndOutputsGoWhereAsked) {
+  const FailedSweep& s = failed_sweep();
+  ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
+  const auto fit_time = fs::last_write_time(s.dir + "/fit.json");
+  const std::string out = fresh_dir("elsewhere");
+  const testing::ProcessResult r = run_process(journey_command(
+      "report " + s.dir + " --out " + out + "/page.html --png-dir " + out + "/png"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(contains(r.output, "computed now")) << r.output;
+  EXPECT_EQ(fs::last_write_time(s.dir + "/fit.json"), fit_time);
+  const std::string html = read_file(out + "/page.html");
+  EXPECT_EQ(count_of(html, "<svg"), 5);
+  EXPECT_TRUE(png_size(out + "/png/fig3-collapse.png").valid);
+  EXPECT_TRUE(contains(html, "href=\"png/fig3-collapse.png\""));
+}
+
+TEST(Report, OpensInHeadlessChromiumWithEveryFigureAndNoConsoleErrors) {
+  if (!fs::exists("/usr/bin/chromium")) GTEST_SKIP() << "/usr/bin/chromium is not installed";
+  const FailedSweep& s = failed_sweep();
+  ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
+  const std::string tmp = fresh_dir("chromium");
+  const std::string browser =
+      "timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
+      "--no-first-run --disable-background-networking --disable-component-update "
+      "--disable-sync --user-data-dir=" +
+      tmp + "/profile --enable-logging=stderr --v=0 ";
+  const std::string page = "file://" + fs::absolute(s.dir + "/report.html").string();
+  const testing::ProcessResult shot =
+      run_process(browser + "--screenshot=" + tmp + "/shot.png --window-size=1280,4000 " + page);
+  ASSERT_EQ(shot.exit_code, 0) << shot.output;
+  const PngSize png = png_size(tmp + "/shot.png");
+  ASSERT_TRUE(png.valid) << shot.output;
+  EXPECT_EQ(png.width, 1280u);
+  EXPECT_EQ(png.height, 4000u);
+  EXPECT_GT(fs::file_size(tmp + "/shot.png"), 100000u);  // Figures, not a blank page.
+
+  const testing::ProcessResult dom =
+      run_process(browser + "--dump-dom " + page + " 2>" + tmp + "/dom.log");
+  ASSERT_EQ(dom.exit_code, 0) << dom.output;
+  // The page's check counted every figure laid out with a non-zero size and drawing in it.
+  EXPECT_TRUE(contains(dom.output, "data-figures=\"5\"")) << dom.output.substr(0, 600);
+  EXPECT_TRUE(contains(dom.output, "data-figures-ok=\"5\"")) << dom.output.substr(0, 600);
+  EXPECT_EQ(count_of(dom.output, "<figure class=\"plot\""), 5);
+  // Chromium logs console messages and script errors as "CONSOLE" lines.
+  for (const std::string& log : {shot.output, read_file(tmp + "/dom.log")}) {
+    EXPECT_FALSE(contains(log, "CONSOLE")) << log;
+  }
+}
+
+TEST(Report, ScheduleGridGetsHeatMapsWithTheBestCellAndThe255025Gap) {
+  const std::string dir = fresh_dir("grid");
+  SweepSpec spec;
+  spec.sizes = "32x2x2 48x2x2";
+  spec.sparsities = "0 0.8";
+  spec.durations = "2";
+  spec.phases = "0.25:0.75 0.5:0.75 0:0.5 0.5:1";
+  spec.dense_size_loss = true;
+  // The landscape's minimum is at 50/25/25; 25/50/25 sits 0.0125 above it.
+  spec.phase_penalty = [](double cs, double ce) {
+    return 0.05 * std::fabs(cs - 0.5) + 0.05 * std::fabs(ce - 0.75);
+  };
+  write_synthetic_sweep(dir, spec);
+  const ReportRun run = run_report(dir);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
+  expect_figures(dir, run.html,
+                 {"fig1-journey", "fig2-losses", "fig3-collapse", "fig4-predicted",
+                  "fig5-schedule-grid", "fig6-equal-compute"});
+  // One panel per size: best 50/25/25, 25/50/25 about 0.0125 above (the wobble is 0.001).
+  EXPECT_EQ(count_of(run.process.output, "best 50/25/25"), 2) << run.process.output;
+  std::smatch gap;
+  const std::regex gap_re(R"(25/50/25 is \+(0\.\d+) above the best)");
+  ASSERT_TRUE(std::regex_search(run.process.output, gap, gap_re)) << run.process.output;
+  EXPECT_NEAR(std::stod(gap[1].str()), 0.0125, 0.0025);
+  EXPECT_TRUE(contains(run.html, "<td>50/25/25</td>"));
+}
+
+TEST(Report, TooFewDoneCellsSkipTheLawWithANote) {
+  const std::string dir = fresh_dir("few");
+  SweepSpec spec;
+  spec.sizes = "32x2x2 48x2x2";
+  spec.sparsities = "0 0.5";
+  spec.durations = "2";
+  write_synthetic_sweep(dir, spec);
+  const ReportRun run = run_report(dir);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
+  expect_figures(dir, run.html,
+                 {"fig1-journey", "fig2-losses", "fig3-collapse", "fig6-equal-compute"});
+  EXPECT_TRUE(contains(run.html, "no fit: 4 cells are done; the scaling-law fit needs at least 6"))
+      << run.html.substr(0, 3000);
+  EXPECT_FALSE(fs::exists(dir + "/fit.json"));
+}
+
+TEST(Report, BadInvocationsExitWithTheirCodes) {
+  EXPECT_EQ(run_process(journey_command("report")).exit_code, 2);
+  EXPECT_EQ(run_process(journey_command("report /tmp --bootstrap 3")).exit_code, 2);
+  const std::string dir = fresh_dir("not-a-sweep");
+  const testing::ProcessResult r = run_process(journey_command("report " + dir));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "not a sweep directory")) << r.output;
+}
+
+TEST(Report, MissingGnuplotIsExplained) {
+  const std::string dir = fresh_dir("no-gnuplot");
+  SweepSpec spec;
+  spec.sizes = "32x2x2";
+  spec.sparsities = "0 0.5";
+  spec.durations = "2";
+  write_synthetic_sweep(dir, spec);
+  const testing::ProcessResult r =
+      run_process("PATH=/nonexistent " + journey_command("report " + dir));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "gnuplot is not installed")) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/report.html"));
+}
+
+TEST(Report, APanelOfRunsThatDivergedAtOnceIsStillDrawn) {
+  SweepData data;
+  SweepCell cell;
+  cell.record.id = cell.record.size = "32x2x2";
+  cell.record.status = CellStatus::kFailed;
+  cell.history = parse_cell_history(
+      "step,loss,active,density,tokens\n0,nan,100,1,64\n1,nan,100,1,128\n", "", "by hand");
+  data.cells.push_back(cell);
+  const PlotStyle style(data);
+  const std::optional<Figure> figure = loss_curves_figure(data, style);
+  ASSERT_TRUE(figure.has_value());
+  const std::string dir = fresh_dir("nan");
+  const RenderedFigure rendered = render_figure(*figure, dir, dir);
+  EXPECT_TRUE(contains(rendered.svg, "size 32x2x2"));
+  EXPECT_TRUE(png_size(rendered.png_path).valid);
+}
+
+TEST(ReportData, CumulativeComputeOfAHistoryMatchesTheRunPlan) {
+  SweepSpec spec;
+  spec.sizes = "48x2x2";
+  spec.sparsities = "0.8";
+  spec.durations = "4";
+  const std::string dir = fresh_dir("compute");
+  const std::string id = write_synthetic_sweep(dir, spec).at(0);
+  const SweepData data = load_sweep(dir);
+  ASSERT_EQ(data.cells.size(), 1u);
+  const CellHistory& h = data.cells[0].history;
+  ASSERT_EQ(h.steps.size(), 336u);
+  EXPECT_EQ(h.steps.front(), 1);
+  EXPECT_NEAR(h.compute.back(), data.cells[0].record.compute, 1e-9 * h.compute.back());
+  EXPECT_DOUBLE_EQ(h.density.front(), 1.0);
+  EXPECT_NEAR(h.density.back(), 0.2, 1e-4);
+  EXPECT_EQ(h.eval_steps, std::vector<int64_t>{336});
+  EXPECT_THROW(parse_cell_history("step,loss\n0,abc\n", "", id), DataError);
+  EXPECT_THROW(parse_cell_history("step,loss\n0,5.5\n", "", id), DataError);  // No `active`.
+}
+
+TEST(ReportData, SvgIdsAndTheirReferencesArePrefixed) {
+  const std::string svg =
+      "<?xml version=\"1.0\"?>\n<svg width=\"10\">\n<g id=\"gnuplot_canvas\">\n"
+      "<path id='gpPt7' d='M0,0'/>\n<use xlink:href='#gpPt7' id='gpPt8'/>\n"
+      "<rect filter=\"url(#textbox)\"/><filter id=\"textbox\"/>\n"
+      "<a href=\"#elsewhere\">x</a><g id=\"fig2_plot_1\"/><g id=\"fig2_plot_1\"/></g></svg>\n";
+  const std::string scoped = scope_svg_ids(svg, "fig2");
+  EXPECT_EQ(scoped.rfind("<svg", 0), 0u) << scoped;
+  EXPECT_TRUE(contains(scoped, "id=\"fig2-gnuplot_canvas\""));
+  EXPECT_TRUE(contains(scoped, "id='fig2-gpPt7'"));
+  EXPECT_TRUE(contains(scoped, "xlink:href='#fig2-gpPt7' id='fig2-gpPt8'"));
+  EXPECT_TRUE(contains(scoped, "url(#fig2-textbox)"));
+  EXPECT_TRUE(contains(scoped, "href=\"#elsewhere\""));  // Not an id of this SVG.
+  EXPECT_FALSE(contains(scoped, "id=\"gnuplot_canvas\""));
+  // gnuplot restarts its plot numbers in each multiplot panel.
+  EXPECT_TRUE(contains(scoped, "<g id=\"fig2-fig2_plot_1\"/><g id=\"fig2-fig2_plot_1-2\"/>"));
+}
+
+// A SweepData by hand: dense cells at two computes, sparse cells between and outside them.
+SweepCell cell(const std::string& id, double sparsity, double compute, double loss,
+               double n_initial) {
+  SweepCell c;
+  c.record.id = id;
+  c.record.size = id;
+  c.record.status = CellStatus::kDone;
+  c.record.sparsity = sparsity;
+  c.record.tokens_per_param = 2;
+  c.record.compute = compute;
+  c.record.eval_loss = loss;
+  c.record.n_initial = n_initial;
+  c.record.n_final = (1 - sparsity) * n_initial;
+  return c;
+}
+
+TEST(ReportData, EqualComputeReferenceIsInterpolatedInLogCompute) {
+  SweepData data;
+  data.cells = {cell("small", 0, 1e11, 5.0, 1e5), cell("large", 0, 4e11, 4.5, 4e5),
+                cell("between", 0.5, 2e11, 4.7, 4e5), cell("outside", 0.5, 5e10, 5.2, 1e5)};
+  data.cells.push_back(cell("failed", 0.5, 2e11, 0, 4e5));
+  data.cells.back().record.status = CellStatus::kFailed;
+  const std::vector<EqualComputeRow> rows = compare_at_equal_compute(data);
+  ASSERT_EQ(rows.size(), 2u);  // Done sparse cells only.
+  EXPECT_EQ(rows[0].sparse->record.id, "between");
+  ASSERT_TRUE(rows[0].has_reference);
+  EXPECT_NEAR(rows[0].dense_loss, 4.75, 1e-12);  // Half-way in log C.
+  EXPECT_NEAR(rows[0].dense_params, 2e5, 1e-6);  // Geometric mean of the sizes.
+  EXPECT_NEAR(rows[0].loss_difference, -0.05, 1e-12);
+  EXPECT_NEAR(rows[0].final_size_ratio, 1.0, 1e-12);  // 2e5 of 2e5.
+  EXPECT_DOUBLE_EQ(rows[0].kept_fraction, 0.5);
+  EXPECT_FALSE(rows[1].has_reference);
+  EXPECT_TRUE(std::isnan(rows[1].loss_difference));
+}
+
+TEST(ReportData, ScheduleGridNeedsTwoPhasePairsAndFindsTheBest) {
+  SweepData data;
+  auto sparse = [](double cs, double ce, double loss, CellStatus status) {
+    SweepCell c = cell("s", 0.8, 1e11, loss, 1e5);
+    c.record.size = "64x2x4";
+    c.record.schedule = "geometric";
+    c.record.dense_frac = cs;
+    c.record.prune_end_frac = ce;
+    c.record.status = status;
+    return c;
+  };
+  data.cells = {cell("d", 0, 1e11, 4.0, 1e5), sparse(0.25, 0.75, 4.30, CellStatus::kDone)};
+  EXPECT_TRUE(schedule_grid(data).empty());
+  data.cells.push_back(sparse(0.5, 1.0, 4.20, CellStatus::kDone));
+  data.cells.push_back(sparse(0.0, 0.5, 0.0, CellStatus::kFailed));
+  const std::vector<GridPanel> panels = schedule_grid(data);
+  ASSERT_EQ(panels.size(), 1u);
+  const GridPanel& p = panels[0];
+  ASSERT_EQ(p.points.size(), 3u);
+  EXPECT_EQ(p.points[0].status, "failed");  // Sorted by dense_frac: 0, 0.25, 0.5.
+  EXPECT_TRUE(std::isnan(p.points[0].loss));
+  EXPECT_DOUBLE_EQ(p.points[p.best].dense_frac, 0.5);
+  EXPECT_DOUBLE_EQ(p.points[p.reference].dense_frac, 0.25);
+  EXPECT_NEAR(p.reference_gap, 0.10, 1e-12);
+  EXPECT_EQ(reference_gap_text(p), "25/50/25 is +0.1000 above the best");
+}
+
+}  // namespace
+}  // namespace journey
