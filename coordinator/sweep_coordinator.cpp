@@ -241,11 +241,13 @@ class Coordinator {
   // the torch-free binary beside this one. They only read the results, so a failure there
   // is reported but does not change the sweep's exit code.
   void run_analysis() const {
-    if (ledger_.count(CellStatus::kDone) < 6) {
-      std::printf("fit and report skipped: the law needs at least 6 finished cells\n");
-      return;
+    std::vector<const char*> commands{"report"};
+    if (ledger_.count(CellStatus::kDone) >= 6) {
+      commands.insert(commands.begin(), "fit");
+    } else {
+      std::printf("fit skipped: the law needs at least 6 finished cells\n");
     }
-    for (const char* command : {"fit", "report"}) {
+    for (const char* command : commands) {
       std::fflush(stdout);
       const int code = run_journey({command, options_.out_dir});
       if (code != 0) {

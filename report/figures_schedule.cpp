@@ -108,7 +108,7 @@ std::optional<Figure> schedule_grid_figure(const std::vector<GridPanel>& panels)
       "final eval loss (mean over seeds). The best pair is outlined in black; the paper's "
       "25/50/25 split is dashed in red and its gap to the best is in the panel title. Hatched "
       "boxes are cells that did not finish.";
-  figure.width = cols * 420 + 40;
+  figure.width = cols * 490 + 40;
   figure.height = rows * 420 + 40;
   figure.script = s.str();
   return figure;

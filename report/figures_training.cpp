@@ -20,11 +20,21 @@ std::string status_suffix(const SweepCell& cell) {
   return cell.done() ? "" : std::string(" (") + cell_status_name(cell.record.status) + ")";
 }
 
-// Where a partial curve stops: a hollow marker in the curve's colour.
+// Where a partial curve stops: a hollow marker in the curve's colour on row `row` of the
+// datablock (its last drawable point).
 std::string end_marker(const std::string& block, const std::string& using_clause,
-                       const std::string& color) {
-  return block + " every ::(|" + block + "|-1)::(|" + block + "|-1) using " + using_clause +
+                       const std::string& color, size_t row) {
+  const std::string at = std::to_string(row);
+  return block + " every ::" + at + "::" + at + " using " + using_clause +
          " with points pt 6 ps 2 lw 2 lc rgb '" + color + "' notitle";
+}
+
+// The last row with a finite value (a diverged run ends in NaN); -1 when there is none.
+long last_finite(const std::vector<double>& values) {
+  for (size_t i = values.size(); i-- > 0;) {
+    if (std::isfinite(values[i])) return static_cast<long>(i);
+  }
+  return -1;
 }
 
 struct Curve {
@@ -123,8 +133,9 @@ std::optional<Figure> journey_figure(const SweepData& data, const PlotStyle& sty
       if (!clauses.empty()) clauses += ", \\\n  ";
       clauses += block + " using " + using_clause + " " + line_style(curves[i]) + " notitle";
       if (!curves[i].cell->done()) {
-        clauses += ", \\\n  " +
-                   end_marker(block, using_clause, style.color(curves[i].cell->record.sparsity));
+        clauses += ", \\\n  " + end_marker(block, using_clause,
+                                           style.color(curves[i].cell->record.sparsity),
+                                           curves[i].cell->history.steps.size() - 1);
       }
     }
     return "plot " + clauses + "\n";
@@ -241,7 +252,8 @@ std::optional<Figure> loss_curves_figure(const SweepData& data, const PlotStyle&
         const std::string name = "t" + std::to_string(block);
         s << datablock(name, train.str());
         add("$" + name + " using 1:2 " + line_style(r.sparsity, r.tokens_per_param) + " notitle");
-        if (!cell.done()) add(end_marker("$" + name, "1:2", color));
+        const long end = last_finite(h.loss);
+        if (!cell.done() && end >= 0) add(end_marker("$" + name, "1:2", color, end));
       }
       if (!h.eval_steps.empty()) {
         std::ostringstream eval;

@@ -72,6 +72,13 @@ class WorkDir {
   bool keep_ = false;
 };
 
+// The sweep directory's own name, also for "runs/demo/" and ".".
+std::string sweep_name(const std::string& dir) {
+  const fs::path path = fs::absolute(dir).lexically_normal();
+  const std::string name = path.filename().string();
+  return name.empty() ? path.parent_path().filename().string() : name;
+}
+
 // "section.key" -> value of an INI text, in file order.
 std::vector<std::pair<std::string, std::string>> ini_entries(const std::string& text) {
   std::vector<std::pair<std::string, std::string>> entries;
@@ -540,9 +547,8 @@ ReportResult write_report(const ReportOptions& given) {
     if (std::string(e.what()).find(work.path()) != std::string::npos) work.keep();
     throw;
   }
-  write_file_atomically(
-      options.html_path,
-      page.html("Journey sweep report: " + fs::path(options.dir).filename().string(), options.dir));
+  write_file_atomically(options.html_path,
+                        page.html("Journey sweep report: " + sweep_name(options.dir), options.dir));
   text << result.figures.size() << " figures; wrote " << options.html_path << " and "
        << result.png_paths.size() << " PNGs in " << options.png_dir << "\n";
   result.summary = text.str();

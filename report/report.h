@@ -16,8 +16,9 @@
 // a visible note. Cells that are not done are excluded from the fit and the law figures
 // and marked where they appear (hollow end markers, hatched grid boxes, red table rows).
 //
-// Outputs are written atomically (io/atomic_file.h): the HTML to options.html_path, the
-// PNGs to options.png_dir/<figure>.png.
+// Outputs are written atomically (io/atomic_file.h): each PNG to options.png_dir/<figure>.png
+// as its figure is drawn, the HTML to options.html_path last, so a failure leaves the
+// previous page in place.
 //
 // Errors: DataError for a directory that is not a sweep (no ledger.json), unreadable or
 // malformed results, gnuplot missing or failing, or unwritable outputs.

@@ -120,7 +120,9 @@ start_munged() {
     runuser -u munge -- mungekey --create --keyfile="$munge_dir/munge.key"
   fi
   rm -f "$socket"
-  runuser -u munge -- munged --socket="$socket" --key-file="$munge_dir/munge.key" \
+  # --force: go on (with a warning in its log) when a directory above the state directory is
+  # group-writable, as checkouts and CI workspaces often are; munged refuses that otherwise.
+  runuser -u munge -- munged --force --socket="$socket" --key-file="$munge_dir/munge.key" \
     --pid-file="$munge_dir/munged.pid" --log-file="$munge_dir/munged.log" \
     --seed-file="$munge_dir/munged.seed" ||
     die "munged did not start; see $munge_dir/munged.log"

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -45,7 +46,8 @@ using testing::journey_command;
 using testing::run_process;
 
 // This process's directories (the pid keeps parallel test processes apart); removed after
-// the run when every test passed, kept for inspection otherwise.
+// the run when every test passed and JOURNEY_KEEP_TEST_DIRS is unset, kept for inspection
+// otherwise.
 std::vector<std::string>& created_dirs() {
   static std::vector<std::string> dirs;
   return dirs;
@@ -54,7 +56,9 @@ std::vector<std::string>& created_dirs() {
 class RemoveDirsWhenAllPassed : public ::testing::Environment {
  public:
   void TearDown() override {
-    if (!::testing::UnitTest::GetInstance()->Passed()) return;
+    if (!::testing::UnitTest::GetInstance()->Passed() || std::getenv("JOURNEY_KEEP_TEST_DIRS")) {
+      return;
+    }
     for (const std::string& dir : created_dirs()) {
       std::error_code ec;
       fs::remove_all(dir, ec);
@@ -304,8 +308,10 @@ TEST(Report, SweepWithAFailedCellGivesAReportThatMarksIt) {
       << s.run.process.output;
   EXPECT_TRUE(contains(s.run.process.output, "18 cells: 17 done, 1 failed"))
       << s.run.process.output;
-  // Its partial loss curve ends in a hollow marker, which the key explains.
+  // Its partial loss curve ends in a hollow circle at its last finite loss (gnuplot's pt 6,
+  // drawn as a use of gpPt5), which the key explains: two such uses, the key's and the curve's.
   EXPECT_TRUE(contains(s.run.html, "stopped (not done)"));
+  EXPECT_EQ(count_of(s.run.html, "href='#fig2_losses-gpPt5' transform="), 2);
   // The fit was computed here, from the 17 done cells only.
   const std::string fit = read_file(s.dir + "/fit.json");
   EXPECT_TRUE(contains(fit, "\"runs\": 17")) << fit.substr(0, 400);
@@ -377,16 +383,24 @@ TEST(Report, ScheduleGridGetsHeatMapsWithTheBestCellAndThe255025Gap) {
   spec.durations = "2";
   spec.phases = "0.25:0.75 0.5:0.75 0:0.5 0.5:1";
   spec.dense_size_loss = true;
+  spec.failed_cell = "48x2x2-sp0.8-geometric-p0-50-tpp2-seed0";
   // The landscape's minimum is at 50/25/25; 25/50/25 sits 0.0125 above it.
   spec.phase_penalty = [](double cs, double ce) {
     return 0.05 * std::fabs(cs - 0.5) + 0.05 * std::fabs(ce - 0.75);
   };
-  write_synthetic_sweep(dir, spec);
+  const std::vector<std::string> ids = write_synthetic_sweep(dir, spec);
+  ASSERT_EQ(std::count(ids.begin(), ids.end(), spec.failed_cell), 1);
   const ReportRun run = run_report(dir);
   ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
   expect_figures(dir, run.html,
                  {"fig1-journey", "fig2-losses", "fig3-collapse", "fig4-predicted",
                   "fig5-schedule-grid", "fig6-equal-compute"});
+  // The failed cell's box is hatched and explained in the heat maps' key.
+  const size_t grid_at = run.html.find("id=\"fig5-schedule-grid\"");
+  ASSERT_NE(grid_at, std::string::npos);
+  const std::string grid = run.html.substr(grid_at, run.html.find("</figure>", grid_at) - grid_at);
+  EXPECT_TRUE(contains(grid, "not done"));
+  EXPECT_TRUE(contains(grid, ">failed<")) << "the failed box's label";
   // One panel per size: best 50/25/25, 25/50/25 about 0.0125 above (the wobble is 0.001).
   EXPECT_EQ(count_of(run.process.output, "best 50/25/25"), 2) << run.process.output;
   std::smatch gap;

@@ -396,6 +396,19 @@ TEST(SubmitCli, DryRunPrintsTheScriptAndWritesNothing) {
   EXPECT_TRUE(contains(r.output, "#SBATCH --signal=USR2@120\n")) << r.output;
   EXPECT_TRUE(contains(r.output, "2 cells on 2 group(s) of 1 rank(s)")) << r.output;
   EXPECT_FALSE(fs::exists(out));
+
+  // A site's own template is rendered the same way; one with an unknown placeholder is refused.
+  const std::string site = fresh_file("site.sbatch");
+  std::ofstream(site) << "#!/bin/bash\n#SBATCH --gres=gpu:{{RANKS_PER_NODE}}\nsrun {{JOURNEY}}\n";
+  const std::string flags = "submit --config " + tiny_config() + " --out " + out +
+                            " --ranks-per-node 3 --time 30 --dry-run --template " + site;
+  const testing::ProcessResult custom = run_process(journey_command(flags));
+  ASSERT_EQ(custom.exit_code, 0) << custom.output;
+  EXPECT_TRUE(contains(custom.output, "#SBATCH --gres=gpu:3\nsrun /")) << custom.output;
+  std::ofstream(site) << "#SBATCH --nodes={{NODE_COUNT}}\n";
+  const testing::ProcessResult typo = run_process(journey_command(flags));
+  EXPECT_EQ(typo.exit_code, 2) << typo.output;
+  EXPECT_TRUE(contains(typo.output, "{{NODE_COUNT}}")) << typo.output;
 }
 
 TEST(SubmitCli, MissingSbatchIsExplained) {
