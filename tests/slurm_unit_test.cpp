@@ -4,6 +4,7 @@
 // records whether it was called. tests/slurm_test.cpp runs them against a real Slurm.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -275,8 +276,10 @@ void write_program(const std::string& path, const std::string& script) {
 // Stand-ins for Slurm's commands, so no real cluster is asked: an `sbatch` that records its
 // arguments in `calls` and prints a job id, an `scontrol` that knows no job and an `sinfo`
 // with one 12-CPU partition.
+// One per test, so that tests may run in parallel processes (ctest -j).
 std::string fake_slurm_dir(const std::string& calls) {
-  const std::string dir = fresh_dir("fake-bin");
+  const std::string dir = fresh_dir(
+      std::string("fake-bin-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
   fs::create_directories(dir);
   write_program(dir + "/sbatch", "echo \"$@\" >> '" + calls + "'\necho 4242\n");
   write_program(dir + "/scontrol", "echo 'slurm_load_jobs error: Invalid job id' >&2\nexit 1\n");
@@ -284,14 +287,20 @@ std::string fake_slurm_dir(const std::string& calls) {
   return dir;
 }
 
+// Written once per process, and atomically: parallel test processes share the file.
 std::string tiny_config() {
-  const std::string path = ::testing::TempDir() + "journey-slurm-unit.ini";
-  std::ofstream(path) << "[model]\nseq_len = 32\n"
-                      << "[train]\nbatch_tokens = 256\nthreads = 1\n"
-                      << "[data]\ndir = " << testing::test_dataset_dir()
-                      << "\nvocab_size = " << testing::kTestVocab << "\n"
-                      << "[sweep]\nsizes = 32x1x2\nsparsities = 0 0.5\n"
-                      << "tokens_per_param = 1.5\n";
+  static const std::string path = [] {
+    const std::string final_path = ::testing::TempDir() + "journey-slurm-unit.ini";
+    const std::string temp = final_path + ".tmp-" + std::to_string(getpid());
+    std::ofstream(temp) << "[model]\nseq_len = 32\n"
+                        << "[train]\nbatch_tokens = 256\nthreads = 1\n"
+                        << "[data]\ndir = " << testing::test_dataset_dir()
+                        << "\nvocab_size = " << testing::kTestVocab << "\n"
+                        << "[sweep]\nsizes = 32x1x2\nsparsities = 0 0.5\n"
+                        << "tokens_per_param = 1.5\n";
+    fs::rename(temp, final_path);
+    return final_path;
+  }();
   return path;
 }
 
