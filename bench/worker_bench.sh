@@ -64,7 +64,27 @@ for rep in $(seq "$repeats"); do
         pm = b / ps; pbest = b / pb
         printf "%-8s %4s %3s | %8.0f / %6.0f %4.0f%% | %8.0f / %6.0f %4.0f%% | %4.2f / %4.2f\n",
                size, seq, rep, cm, cb, 100 * cmfu, pm, pbest, 100 * f / pb / pp, cm / pm, cb / pbest
-      }'
+      }' | tee -a "$work/rows"
   done
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Per size over all repeats: the best step of each side (and its MFU), and the median of the
+# per-run median ratios.
+echo
+echo "summary over $repeats repeats: best step of all runs, median of the median ratios"
+printf "%-8s | %13s %5s | %13s %5s | %10s %12s\n" size "journey tok/s" MFU "python tok/s" MFU \
+  "best ratio" "median ratio"
+for case in $cases; do
+  size=${case%%:*}
+  awk -v size="$size" '$1 == size {
+      gsub("%", ""); n++
+      if ($7 > cb) { cb = $7; cm = $8 }
+      if ($12 > pb) { pb = $12; pm = $13 }
+      r[n] = $15
+    }
+    END {
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+      printf "%-8s | %13.0f %4.0f%% | %13.0f %4.0f%% | %10.2f %12.2f\n",
+             size, cb, cm, pb, pm, cb / pb, r[int((n + 1) / 2)]
+    }' "$work/rows"
+done

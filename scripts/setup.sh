@@ -12,7 +12,7 @@ packages=(
   # toolchain
   g++ cmake ninja-build lld pkg-config clang-format
   # the design's libraries
-  libtorch-dev libopenblas0-openmp libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
+  libtorch-dev libopenblas0-openmp libblas-dev libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
   libboost-program-options-dev libgtest-dev libgmock-dev libsentencepiece-dev sentencepiece
   zlib1g-dev libssl-dev libeigen3-dev liblbfgspp-dev nlohmann-json3-dev
   # Slurm for submission and the local test cluster
