@@ -44,9 +44,10 @@ int workers_on_node(const Communicator& world) {
 // Rank 0 checks the dataset and the output directory and tells every rank whether to go on,
 // so bad input stops the whole launch with one clear message instead of hanging the
 // workers. Returns the tokenizer hash; on bad input rank 0 throws (UsageError or DataError)
-// and the others get nothing.
+// and the others get nothing but the exit code rank 0 will have, so that mpirun, which
+// reports the first non-zero code, reports the right one.
 std::optional<std::string> preflight(const Communicator& world, const RunConfig& config,
-                                     const std::string& out_dir) {
+                                     const std::string& out_dir, int* exit_code_if_bad) {
   nlohmann::json verdict;
   std::exception_ptr error;
   if (world.rank() == 0) {
@@ -59,14 +60,18 @@ std::optional<std::string> preflight(const Communicator& world, const RunConfig&
       }
       Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()));
       verdict = {{"ok", true}, {"tokenizer_hash", dataset.tokenizer_hash()}};
+    } catch (const UsageError&) {
+      error = std::current_exception();
+      verdict = {{"ok", false}, {"exit_code", exit_code::kUsage}};
     } catch (const std::exception&) {
       error = std::current_exception();
-      verdict = {{"ok", false}};
+      verdict = {{"ok", false}, {"exit_code", exit_code::kFailure}};
     }
   }
   verdict = broadcast_json(world.handle(), 0, verdict);
   if (!verdict.at("ok").get<bool>()) {
     if (world.rank() == 0) std::rethrow_exception(error);
+    *exit_code_if_bad = verdict.at("exit_code").get<int>();
     return std::nullopt;
   }
   return verdict.at("tokenizer_hash").get<std::string>();
@@ -130,8 +135,10 @@ int run_sweep(const Args& args) {
                      ", ...), or change --group-size");
   }
 
-  const std::optional<std::string> tokenizer_hash = preflight(world, config, out_dir);
-  if (!tokenizer_hash) return exit_code::kFailure;
+  int bad_input_code = exit_code::kFailure;
+  const std::optional<std::string> tokenizer_hash =
+      preflight(world, config, out_dir, &bad_input_code);
+  if (!tokenizer_hash) return bad_input_code;
 
   const int group_index = world.rank() == 0 ? -1 : (world.rank() - 1) / k;
   Communicator group = world.split(world.rank() == 0 ? MPI_UNDEFINED : group_index, world.rank());
