@@ -33,8 +33,13 @@ class Collectives {
   virtual void all_reduce_max(void* data, size_t count, ElementType dtype) = 0;
   virtual void broadcast(void* data, size_t count, ElementType dtype, int root) = 0;
 
-  // Bytes moved by this rank so far (sent + received), for the benchmarks.
-  virtual uint64_t bytes_moved() const = 0;
+  // What this rank's collectives have cost so far, for benchmarks and run summaries.
+  struct Stats {
+    uint64_t bytes = 0;   // Sent plus received.
+    double seconds = 0;   // Wall time inside collective calls (waiting included).
+    int64_t calls = 0;
+  };
+  virtual Stats stats() const = 0;
 };
 
 // Collectives over an MPI communicator on host memory. `comm` must outlive the object.

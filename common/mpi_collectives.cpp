@@ -2,6 +2,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 
@@ -27,6 +28,23 @@ size_t element_size(ElementType dtype) { return dtype == ElementType::kFloat32 ?
 // MPI counts are int. Gathers and reduce-scatters move one unit's shard (far below 2^30
 // elements even at paper scale) and refuse more; reductions and broadcasts loop in chunks.
 class MpiCollectives : public Collectives {
+  // Adds the bytes and the wall time of one collective call to stats_.
+  class Timed {
+   public:
+    Timed(Stats& stats, uint64_t bytes) : stats_(stats), start_(std::chrono::steady_clock::now()) {
+      stats_.bytes += bytes;
+      stats_.calls += 1;
+    }
+    ~Timed() {
+      stats_.seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    }
+
+   private:
+    Stats& stats_;
+    std::chrono::steady_clock::time_point start_;
+  };
+
  public:
   explicit MpiCollectives(const Communicator& comm) : comm_(comm.handle()) {
     MPI_Comm_rank(comm_, &rank_);
@@ -37,7 +55,7 @@ class MpiCollectives : public Collectives {
   int size() const override { return size_; }
 
   void all_gather(const void* send, void* recv, size_t count, ElementType dtype) override {
-    bytes_ += count * element_size(dtype) * size_;
+    Timed timed(stats_, count * element_size(dtype) * size_);
     if (count == 0) return;
     check_int(count, "MPI_Allgather");
     check_mpi(MPI_Allgather(send, static_cast<int>(count), mpi_type(dtype), recv,
@@ -46,7 +64,7 @@ class MpiCollectives : public Collectives {
   }
 
   void reduce_scatter_sum(const void* send, void* recv, size_t count, ElementType dtype) override {
-    bytes_ += count * element_size(dtype) * size_;
+    Timed timed(stats_, count * element_size(dtype) * size_);
     if (count == 0) return;
     check_int(count, "MPI_Reduce_scatter_block");
     check_mpi(MPI_Reduce_scatter_block(send, recv, static_cast<int>(count), mpi_type(dtype),
@@ -62,7 +80,7 @@ class MpiCollectives : public Collectives {
   }
 
   void broadcast(void* data, size_t count, ElementType dtype, int root) override {
-    bytes_ += count * element_size(dtype);
+    Timed timed(stats_, count * element_size(dtype));
     char* p = static_cast<char*>(data);
     const size_t step = kMaxInt / element_size(dtype);
     for (size_t done = 0; done < count; done += step) {
@@ -73,7 +91,7 @@ class MpiCollectives : public Collectives {
     }
   }
 
-  uint64_t bytes_moved() const override { return bytes_; }
+  Stats stats() const override { return stats_; }
 
  private:
   static constexpr size_t kMaxInt = 1u << 30;
@@ -83,7 +101,7 @@ class MpiCollectives : public Collectives {
   }
 
   void all_reduce(void* data, size_t count, ElementType dtype, MPI_Op op) {
-    bytes_ += 2 * count * element_size(dtype);
+    Timed timed(stats_, 2 * count * element_size(dtype));
     char* p = static_cast<char*>(data);
     const size_t step = kMaxInt / element_size(dtype);
     for (size_t done = 0; done < count; done += step) {
@@ -96,7 +114,7 @@ class MpiCollectives : public Collectives {
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
-  uint64_t bytes_ = 0;
+  Stats stats_;
 };
 
 }  // namespace

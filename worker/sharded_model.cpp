@@ -52,14 +52,7 @@ double ShardedModel::forward_backward(const at::Tensor& inputs, const at::Tensor
     ShardedUnit& unit = *units_[u];
     unit.gather();
     std::vector<at::Tensor> params = unit.training_params();
-    if (inputs.size(0) == 0) {
-      // No local sequences: contribute zero gradients but join every collective.
-      at::Tensor zero = params[0].sum() * 0.0;
-      for (size_t i = 1; i < params.size(); ++i) zero = zero + params[i].sum() * 0.0;
-      x = u == 0 ? zero : x + zero;
-    } else {
-      x = unit_forward(u, params, x, inputs, targets);
-    }
+    x = unit_forward(u, params, x, inputs, targets);
     if (u < last) {
       // Pre-backward: autograd calls this hook when x's gradient arrives, i.e. just before
       // this unit's backward needs its parameters again.
@@ -67,7 +60,7 @@ double ShardedModel::forward_backward(const at::Tensor& inputs, const at::Tensor
       unit.release();
     }
   }
-  const double local_loss = inputs.size(0) == 0 ? 0.0 : x.item<double>();
+  const double local_loss = x.item<double>();
   (x * loss_weight).backward();
   return local_loss;
 }

@@ -31,11 +31,13 @@ class ShardedModel {
   // initial weights are identical for any group size.
   void initialize(uint64_t seed);
 
-  // inputs, targets: [b_local, s] int64 (b_local may be 0). Returns the local mean loss
-  // (0 when b_local is 0); gradients land in each unit's grads().
+  // inputs, targets: [b_local, s] int64 with b_local >= 1 (the trainer refuses groups
+  // larger than the batch). Returns the local mean loss; gradients land in each unit's
+  // grads().
   double forward_backward(const at::Tensor& inputs, const at::Tensor& targets,
                           double loss_weight);
-  // Sum over tokens of the loss, without gradients.
+  // Sum over tokens of the loss, without gradients (0 for an empty batch; the rank still
+  // joins every gather).
   double loss_sum(const at::Tensor& inputs, const at::Tensor& targets);
 
   const ModelConfig& config() const { return model_; }

@@ -1,6 +1,7 @@
 #include "worker/trainer.h"
 
 #include <ATen/ATen.h>
+#include <sys/resource.h>
 #include <c10/core/GradMode.h>
 
 #include <chrono>
@@ -102,6 +103,14 @@ TrainResult Trainer::run() {
   AdamW optimizer(config_.train);
   BatchLoader loader(dataset_.train(), m.seq_len, plan.sequences_per_step,
                      static_cast<uint64_t>(config_.train.seed));
+  if (plan.sequences_per_step < group_.size()) {
+    throw UsageError("config key train.batch_tokens = " +
+                     std::to_string(config_.train.batch_tokens) + " gives " +
+                     std::to_string(plan.sequences_per_step) + " sequences per step, fewer than "
+                     "the group's " + std::to_string(group_.size()) +
+                     " ranks: every rank needs at least one sequence; raise train.batch_tokens "
+                     "or use a smaller group");
+  }
   const Share share = share_of(plan.sequences_per_step, group_.rank(), group_.size());
 
   // Start fresh or resume. Every rank checks the same files, so all decide alike.
@@ -178,8 +187,9 @@ TrainResult Trainer::run() {
   }
   std::FILE* progress = log_file ? log_file.get() : stdout;
   std::vector<int64_t> tokens(static_cast<size_t>(share.count * (m.seq_len + 1)));
-  double tokens_per_s_sum = 0.0;
+  double tokens_per_s_sum = 0.0, steps_s = 0.0, pruning_s = 0.0;
   int64_t steps_here = 0;
+  const double collectives_before = group_.stats().seconds;
   for (int64_t step = start_step; step < plan.total_steps; ++step) {
     // 1. Preemption: stop together at a step boundary, with a checkpoint.
     int64_t stop = options_.stop_requested && options_.stop_requested() ? 1 : 0;
@@ -197,7 +207,11 @@ TrainResult Trainer::run() {
     const Clock::time_point step_start = Clock::now();
 
     // 2. Pruning happens before this step's update.
-    if (const PruneEvent* event = plan.schedule.event_at(step)) active = pruner.prune(event->keep);
+    if (const PruneEvent* event = plan.schedule.event_at(step)) {
+      const Clock::time_point prune_start = Clock::now();
+      active = pruner.prune(event->keep);
+      pruning_s += seconds_since(prune_start);
+    }
 
     // 3-4. This rank's sequences, forward and backward.
     loader.fill(step, share.first, share.count, tokens.data());
@@ -236,6 +250,7 @@ TrainResult Trainer::run() {
     r.elapsed_s = elapsed_before + seconds_since(process_start);
     history.steps.push_back(r);
     tokens_per_s_sum += r.tokens_per_s;
+    steps_s += step_s;
     ++steps_here;
     if (leader && options_.on_step) options_.on_step(r);
     if (leader && options_.print_progress &&
@@ -295,6 +310,21 @@ TrainResult Trainer::run() {
     result.param_final_sparsity.push_back(1.0 - static_cast<double>(alive[i++]) / p.numel());
   }
 
+  // Where the time and memory went, for the benchmarks (BENCHMARKS.md, "FSDP groups"):
+  // collective time includes waiting for the slowest rank; RSS is each rank's peak.
+  const double collectives_s = group_.stats().seconds - collectives_before;
+  std::vector<double> peak_rss_mb(group_.size());
+  {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const double mine = usage.ru_maxrss / 1024.0;
+    group_.all_gather(&mine, peak_rss_mb.data(), 1, ElementType::kFloat64);
+  }
+  int64_t shard_bytes = 0;
+  for (auto& unit : model.units()) {
+    shard_bytes += unit->shard_numel() * (4 * sizeof(float) + 1);  // w, grad, m, v; mask
+  }
+
   if (leader) {
     history.write_csv(options_.out_dir);
     nlohmann::json summary = {
@@ -314,6 +344,9 @@ TrainResult Trainer::run() {
         {"final_eval_loss", result.final_eval_loss},
         {"tokens_per_s", result.tokens_per_s},
         {"group_size", group_.size()},
+        {"seconds", {{"steps", steps_s}, {"collectives", collectives_s}, {"pruning", pruning_s}}},
+        {"peak_rss_mb_per_rank", peak_rss_mb},
+        {"sharded_state_mb_per_rank", shard_bytes / 1048576.0},
     };
     for (size_t j = 0; j < result.param_names.size(); ++j) {
       summary["final_sparsity"][result.param_names[j]] = result.param_final_sparsity[j];
