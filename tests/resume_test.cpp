@@ -1,0 +1,157 @@
+// Resuming `journey train` from its HDF5 checkpoints, in new processes, on the same and on
+// other group sizes:
+//   - bitwise: a run stopped by SIGTERM and restarted ends with exactly the weights, masks
+//     and AdamW moments of the run that never stopped;
+//   - resharding 4 -> 2, 4 -> 3, 1 -> 4: a checkpoint written by k ranks restores on j, and
+//     the first step after the restore has the loss the uninterrupted k-rank run had there
+//     (to rounding: the group sums gradients in another order).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "io/checkpoint_dir.h"
+#include "io/checkpoint_file.h"
+#include "tests/subprocess.h"
+#include "tests/test_dataset.h"
+
+namespace journey {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::journey_command;
+using testing::run_process;
+
+constexpr int kSteps = 48;
+
+std::string train_config() {
+  const std::string path = ::testing::TempDir() + "journey-resume-test.ini";
+  std::ofstream(path) << "[model]\nd_model = 48\nn_layers = 2\nn_heads = 2\nseq_len = 32\n"
+                      << "[train]\nbatch_tokens = 384\ntokens = " << kSteps * 384
+                      << "\ncheckpoint_every = 8\nkeep_checkpoints = 10\neval_sequences = 12\n"
+                      << "log_every = 4\nthreads = 1\n"
+                      << "[prune]\nsparsity = 0.6\ninterval = 2\n"
+                      << "[data]\ndir = " << testing::test_dataset_dir()
+                      << "\nvocab_size = " << testing::kTestVocab << "\n";
+  return path;
+}
+
+std::string train_command(int ranks, const std::string& out) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np " +
+         std::to_string(ranks) + " --oversubscribe --bind-to none " +
+         journey_command("train --config " + train_config() + " --out " + out);
+}
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "journey-resume-" + name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+// The uninterrupted run on `ranks` ranks, once per test process.
+const std::string& reference(int ranks) {
+  static std::map<int, std::string> dirs;
+  if (dirs.count(ranks) == 0) {
+    const std::string dir = fresh_dir("reference-" + std::to_string(ranks));
+    testing::ProcessResult r = run_process(train_command(ranks, dir));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    dirs[ranks] = dir;
+  }
+  return dirs[ranks];
+}
+
+// Starts a run, waits for its checkpoint at step 16, stops it with SIGTERM (as a preemption
+// does) and returns the step it stopped at.
+int64_t interrupted_run(int ranks, const std::string& dir) {
+  const pid_t pid = testing::start_process(train_command(ranks, dir), dir + ".log");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(checkpoint_path(dir + "/checkpoints", 16)) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  run_process("pkill -TERM -f '^[^ ]*journey train .*--out " + dir + "$'");
+  const int code = testing::wait_process(pid);
+  std::ifstream log(dir + ".log");
+  std::string output((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_EQ(code, 75) << output;
+  std::vector<CheckpointEntry> all = list_checkpoints(dir + "/checkpoints");
+  EXPECT_FALSE(all.empty());
+  return all.empty() ? 0 : all.back().step;
+}
+
+// Training loss per step from metrics.csv.
+std::vector<double> losses(const std::string& dir) {
+  std::ifstream in(dir + "/metrics.csv");
+  std::string line;
+  std::getline(in, line);
+  std::vector<double> out;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::string step, loss;
+    std::getline(row, step, ',');
+    std::getline(row, loss, ',');
+    out.push_back(std::stod(loss));
+  }
+  return out;
+}
+
+std::vector<uint8_t> dataset_bytes(const CheckpointReader& r, const std::string& path) {
+  std::vector<uint8_t> bytes(r.info(path).elements() * dtype_size(r.info(path).dtype));
+  r.read_tensor(path, static_cast<void*>(bytes.data()));
+  return bytes;
+}
+
+TEST(Resume, StoppedAndRestartedRunIsBitwiseTheUninterruptedOne) {
+  const std::string dir = fresh_dir("bitwise");
+  const int64_t stopped_at = interrupted_run(1, dir);
+  ASSERT_GT(stopped_at, 0);
+  ASSERT_LT(stopped_at, kSteps) << "the run finished before the signal";
+  testing::ProcessResult r = run_process(train_command(1, dir));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed"), std::string::npos) << r.output;
+
+  CheckpointReader mine = CheckpointReader::open(checkpoint_path(dir + "/checkpoints", kSteps));
+  CheckpointReader ref =
+      CheckpointReader::open(checkpoint_path(reference(1) + "/checkpoints", kSteps));
+  int compared = 0;
+  for (const char* group : {"params", "masks", "optim/exp_avg", "optim/exp_avg_sq"}) {
+    for (const std::string& name : ref.list(group)) {
+      const std::string path = std::string(group) + "/" + name;
+      EXPECT_EQ(dataset_bytes(mine, path), dataset_bytes(ref, path)) << path;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 40);
+  EXPECT_EQ(losses(dir), losses(reference(1)));
+}
+
+void expect_resharded_resume(int written_by, int resumed_on) {
+  const std::string dir = fresh_dir(std::to_string(written_by) + "to" +
+                                    std::to_string(resumed_on));
+  const int64_t stopped_at = interrupted_run(written_by, dir);
+  ASSERT_GT(stopped_at, 0);
+  ASSERT_LT(stopped_at, kSteps);
+  testing::ProcessResult r = run_process(train_command(resumed_on, dir));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<double> resumed = losses(dir), uninterrupted = losses(reference(written_by));
+  ASSERT_EQ(resumed.size(), static_cast<size_t>(kSteps));
+  ASSERT_EQ(uninterrupted.size(), static_cast<size_t>(kSteps));
+  // Steps before the stop are the k-rank run's own; the first step after the restore ran on
+  // the restored weights, masks and moments with the same data.
+  for (int64_t t = 0; t < stopped_at; ++t) EXPECT_EQ(resumed[t], uninterrupted[t]) << t;
+  EXPECT_NEAR(resumed[stopped_at], uninterrupted[stopped_at], 1e-5 * uninterrupted[stopped_at])
+      << "first step after a " << written_by << " -> " << resumed_on << " restore";
+  // Afterwards rounding differences grow slowly; the run stays on course.
+  EXPECT_NEAR(resumed.back(), uninterrupted.back(), 0.01 * uninterrupted.back());
+}
+
+TEST(Resume, FourRanksToTwo) { expect_resharded_resume(4, 2); }
+TEST(Resume, FourRanksToThree) { expect_resharded_resume(4, 3); }
+TEST(Resume, OneRankToFour) { expect_resharded_resume(1, 4); }
+
+}  // namespace
+}  // namespace journey
