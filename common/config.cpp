@@ -23,6 +23,7 @@ struct Key {
 
 std::string format_value(int64_t v) { return std::to_string(v); }
 std::string format_value(const std::string& v) { return v; }
+std::string format_value(bool v) { return v ? "true" : "false"; }
 std::string format_value(double v) {
   // Shortest text that parses back to the same double, so to_ini() round-trips exactly.
   char buf[32];
@@ -95,6 +96,8 @@ const std::vector<Key>& keys() {
       JOURNEY_KEY(std::string, sweep, schedules, "geometric and/or cubic"),
       JOURNEY_KEY(std::string, sweep, seeds, "seeds, e.g. '0 1'"),
       JOURNEY_KEY(int64_t, sweep, group_size, "ranks per worker group"),
+      JOURNEY_KEY(bool, sweep, matched_dense,
+                  "add, per sparse cell, a dense cell of its N-bar on the same tokens"),
   };
   return table;
 }

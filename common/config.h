@@ -84,6 +84,7 @@ struct SweepConfig {
   std::string schedules;         // geometric and/or cubic.
   std::string seeds;             // e.g. "0 1 2".
   int64_t group_size = 1;        // Ranks per worker group (FSDP shards).
+  bool matched_dense = false;    // Add a dense cell matching each sparse cell's N-bar.
 };
 
 struct RunConfig {

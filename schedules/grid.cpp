@@ -1,5 +1,6 @@
 #include "schedules/grid.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -52,8 +53,31 @@ void apply_size(const std::string& size, const std::string& key, ModelConfig* mo
 }
 
 std::string size_name(const ModelConfig& m) {
-  return std::to_string(m.d_model) + "x" + std::to_string(m.n_layers) + "x" +
-         std::to_string(m.n_heads);
+  std::string name = std::to_string(m.d_model) + "x" + std::to_string(m.n_layers) + "x" +
+                     std::to_string(m.n_heads);
+  if (m.ffn_dim > 0 && m.ffn_dim != 4 * m.d_model) name += "f" + std::to_string(m.ffn_dim);
+  return name;
+}
+
+ModelConfig matched_dense_model(const ModelConfig& sparse, int64_t vocab, double target) {
+  // Prunable parameters of width d and SwiGLU width f: L (4 d^2 + 3 d f) + V d.
+  const int64_t L = sparse.n_layers, step = 2 * sparse.n_heads;
+  auto prunable = [&](int64_t d, int64_t f) {
+    return static_cast<double>(L * (4 * d * d + 3 * d * f) + vocab * d);
+  };
+  // The width whose standard (f = 4d) model comes closest...
+  int64_t best_d = step;
+  for (int64_t d = step; d <= sparse.d_model; d += step) {
+    if (std::abs(prunable(d, 4 * d) - target) < std::abs(prunable(best_d, 4 * best_d) - target)) {
+      best_d = d;
+    }
+  }
+  // ...then the SwiGLU width that closes the gap to within 3 L d parameters.
+  ModelConfig dense = sparse;
+  dense.d_model = best_d;
+  const double f = (target - vocab * best_d - 4.0 * L * best_d * best_d) / (3.0 * L * best_d);
+  dense.ffn_dim = std::max<int64_t>(1, std::llround(f));
+  return dense;
 }
 
 std::vector<Cell> expand_grid(const RunConfig& base) {
@@ -64,7 +88,9 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
 
   std::vector<Cell> cells;
   std::set<std::string> seen;
-  for (const std::string& size : axis(s.sizes, size_name(base.model))) {
+  std::vector<std::string> sizes = split_list(s.sizes);
+  if (sizes.empty()) sizes.push_back("");  // The base model.
+  for (const std::string& size : sizes) {
     for (const std::string& tpp : axis(s.tokens_per_param, shortest(base.train.tokens_per_param))) {
       for (const std::string& sparsity_text : axis(s.sparsities, shortest(base.prune.sparsity))) {
         for (const std::string& schedule : axis(s.schedules, base.prune.schedule)) {
@@ -73,7 +99,7 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
               Cell cell;
               cell.config = base;
               RunConfig& c = cell.config;
-              apply_size(size, "sweep.sizes", &c.model);
+              if (!size.empty()) apply_size(size, "sweep.sizes", &c.model);
               if (sweep_durations) {
                 c.train.tokens = 0;
                 c.train.tokens_per_param = to_double("sweep.tokens_per_param", tpp);
@@ -108,6 +134,22 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
           }
         }
       }
+    }
+  }
+  if (s.matched_dense) {
+    const size_t grid_cells = cells.size();
+    for (size_t i = 0; i < grid_cells; ++i) {
+      if (cells[i].config.prune.sparsity == 0.0) continue;
+      const RunPlan sparse_plan = make_plan(cells[i].config);
+      Cell match;
+      match.id = "match-" + cells[i].id;
+      match.config = cells[i].config;
+      match.config.model = matched_dense_model(cells[i].config.model, base.data.vocab_size,
+                                               sparse_plan.mean_active);
+      match.config.prune.sparsity = 0.0;
+      match.config.train.tokens = sparse_plan.total_tokens;  // The same tokens.
+      match.estimated_flops = make_plan(match.config).executed_flops;
+      cells.push_back(std::move(match));
     }
   }
   return cells;

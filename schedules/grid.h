@@ -5,6 +5,12 @@
 // collapse for it: one dense cell per (size, duration, seed). Cell IDs are readable and
 // depend only on the axis values, so the same config names the same cells on any machine:
 //   128x2x4-sp0.8-geometric-p25-75-tpp20-seed0     128x2x4-dense-tpp20-seed0
+//
+// With sweep.matched_dense, every sparse cell also gets a matched dense cell, id
+// "match-<sparse id>": a dense model with as many prunable parameters as the sparse run's
+// N-bar (same layers and heads, the width whose f = 4d model comes closest, then the SwiGLU
+// width that closes the gap), trained on the same tokens D. The paper's claim is that the two
+// reach the same loss.
 #pragma once
 
 #include <string>
@@ -26,7 +32,11 @@ std::vector<Cell> expand_grid(const RunConfig& base);
 // Parses "DxLxH" into the model config; throws UsageError naming `key` otherwise.
 void apply_size(const std::string& size, const std::string& key, ModelConfig* model);
 
-// "DxLxH" of a model config.
+// "DxLxH" of a model config, with "f<ffn>" appended when the SwiGLU width is not 4d.
 std::string size_name(const ModelConfig& model);
+
+// The dense model (same layers and heads) whose prunable parameter count is closest to
+// `target`; see the header comment.
+ModelConfig matched_dense_model(const ModelConfig& sparse, int64_t vocab_size, double target);
 
 }  // namespace journey

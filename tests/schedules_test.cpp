@@ -258,3 +258,46 @@ TEST(Grid, LargerModelsCostMore) {
 
 }  // namespace
 }  // namespace journey
+
+namespace journey {
+namespace {
+
+TEST(Grid, MatchedDenseCellsHaveTheSparseRunsNbarAndTokens) {
+  RunConfig c = small_sweep();
+  c.sweep.sizes = "128x2x4";
+  c.sweep.phases = "0.25:0.75";
+  c.sweep.matched_dense = true;
+  std::vector<Cell> cells = expand_grid(c);
+  int matched = 0;
+  for (const Cell& sparse : cells) {
+    if (sparse.config.prune.sparsity == 0.0 || sparse.id.rfind("match-", 0) == 0) continue;
+    const Cell* match = nullptr;
+    for (const Cell& other : cells) {
+      if (other.id == "match-" + sparse.id) match = &other;
+    }
+    ASSERT_NE(match, nullptr) << sparse.id;
+    const RunPlan sparse_plan = make_plan(sparse.config), dense_plan = make_plan(match->config);
+    EXPECT_EQ(match->config.prune.sparsity, 0.0);
+    EXPECT_EQ(dense_plan.total_tokens, sparse_plan.total_tokens);
+    EXPECT_EQ(match->config.model.n_layers, sparse.config.model.n_layers);
+    const double tolerance = 3.0 * match->config.model.n_layers * match->config.model.d_model;
+    EXPECT_NEAR(dense_plan.mean_active, sparse_plan.mean_active, tolerance) << match->id;
+    EXPECT_NO_THROW(validate(match->config));
+    ++matched;
+  }
+  EXPECT_EQ(matched, 2 * 2);  // 2 sparsities x 2 durations.
+  EXPECT_EQ(cells.size(), 2u * 3u + 4u);
+}
+
+TEST(Grid, SizeNameShowsANonStandardFfnWidth) {
+  ModelConfig m;
+  m.d_model = 96;
+  m.n_layers = 2;
+  m.n_heads = 4;
+  EXPECT_EQ(size_name(m), "96x2x4");
+  m.ffn_dim = 300;
+  EXPECT_EQ(size_name(m), "96x2x4f300");
+}
+
+}  // namespace
+}  // namespace journey
