@@ -77,10 +77,9 @@ class Coordinator {
     write_results(ledger_);
     start_ = Clock::now();
     for (int g = 0; g < options_.num_groups; ++g) assign_next(g);
-    // On a terminal the live line redraws every second; in a log, a line every 30 s and at
-    // every finished cell.
-    const bool terminal = isatty(fileno(stdout));
-    const auto line_interval = terminal ? std::chrono::seconds(1) : std::chrono::seconds(30);
+    // A line every 15 s and at every finished cell. (No carriage-return redraws: mpirun
+    // gives ranks a pseudo-terminal even when its own output goes to a file.)
+    const auto line_interval = std::chrono::seconds(15);
     Clock::time_point last_line = Clock::now();
     while (busy_groups() > 0) {
       if (!stopping_ && stop_requested()) begin_stop("stop signal received");
@@ -90,12 +89,11 @@ class Coordinator {
         idle_pause();
       }
       if (Clock::now() - last_line > line_interval || cells_ended_ != cells_shown_) {
-        print_progress_line(terminal);
+        print_progress_line();
         last_line = Clock::now();
         cells_shown_ = cells_ended_;
       }
     }
-    if (terminal) std::printf("\n");
     for (int g = 0; g < options_.num_groups; ++g) {
       send_message(world_.handle(), leader_of(g), kTagShutdown, nlohmann::json::object());
     }
@@ -220,7 +218,7 @@ class Coordinator {
     }
   }
 
-  void print_progress_line(bool redraw) {
+  void print_progress_line() {
     double tokens_per_s = 0, done_flops = 0, left_flops = 0;
     for (const GroupState& g : groups_) tokens_per_s += g.tokens_per_s;
     for (const CellRecord& r : ledger_.records()) {
@@ -228,12 +226,11 @@ class Coordinator {
     }
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
     const double eta = done_flops > 0 ? elapsed * left_flops / done_flops : -1;
-    std::printf("%s[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | "
-                "ETA %s%s",
-                redraw ? "\r" : "", ledger_.count(CellStatus::kDone), ledger_.records().size(),
-                busy_groups(),
+    std::printf("[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | "
+                "ETA %s\n",
+                ledger_.count(CellStatus::kDone), ledger_.records().size(), busy_groups(),
                 ledger_.count(CellStatus::kFailed), tokens_per_s / 1000,
-                format_eta(elapsed).c_str(), format_eta(eta).c_str(), redraw ? "   " : "\n");
+                format_eta(elapsed).c_str(), format_eta(eta).c_str());
     std::fflush(stdout);
   }
 

@@ -1,9 +1,14 @@
 #include "io/table_file.h"
 
+#include <algorithm>
+
 #include "io/atomic_file.h"
 #include "io/hdf5_handles.h"
 
 namespace journey {
+
+// Columns with at least this many values are compressed.
+constexpr size_t kCompressFrom = 1024;
 
 struct TableFileWriter::Impl {
   explicit Impl(const std::string& final_path) : target(final_path) {}
@@ -21,8 +26,17 @@ struct TableFileWriter::Impl {
     const hsize_t dims[1] = {count};
     h5::Dataspace space(h5::check(H5Screate_simple(1, dims, nullptr), name(), path, "create a dataspace"));
     h5::PropList links = link_creation();
+    // Long columns (per-step histories) are chunked and compressed: they are smooth series
+    // that shrink several-fold, and results.h5 is meant to be small enough to share.
+    h5::PropList create(h5::check(H5Pcreate(H5P_DATASET_CREATE), name(), path, "create a property list"));
+    if (count >= kCompressFrom && H5Tis_variable_str(type) <= 0) {
+      const hsize_t chunk[1] = {std::min<hsize_t>(count, 1 << 14)};
+      H5Pset_chunk(create.get(), 1, chunk);
+      H5Pset_shuffle(create.get());
+      H5Pset_deflate(create.get(), 4);
+    }
     h5::Dataset dataset(h5::check(H5Dcreate2(file.get(), path.c_str(), type, space.get(),
-                                             links.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                             links.get(), create.get(), H5P_DEFAULT),
                                   name(), "dataset '" + path + "'", "create"));
     if (count > 0) {
       h5::check(H5Dwrite(dataset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), name(),
