@@ -23,17 +23,17 @@ void print_plan(const RunConfig& config, const RunPlan& plan) {
               static_cast<long long>(plan.params.embedding),
               static_cast<long long>(plan.params.total()),
               static_cast<long long>(plan.params.norm));
-  std::printf("steps T %lld  tokens/step %lld  tokens D %lld\n",
-              static_cast<long long>(plan.total_steps),
-              static_cast<long long>(plan.tokens_per_step),
-              static_cast<long long>(plan.total_tokens));
+  std::printf(
+      "steps T %lld  tokens/step %lld  tokens D %lld\n", static_cast<long long>(plan.total_steps),
+      static_cast<long long>(plan.tokens_per_step), static_cast<long long>(plan.total_tokens));
   if (s.events().empty()) {
     std::printf("schedule dense: no pruning\n");
   } else {
-    std::printf("schedule %s  sparsity %g  t_s %lld (%.4f T)  t_e %lld (%.4f T)  Delta %lld  K %zu\n",
-                schedule_name(s.kind()), s.sparsity(), static_cast<long long>(s.start_step()),
-                s.start_step() / T, static_cast<long long>(s.end_step()), s.end_step() / T,
-                static_cast<long long>(s.interval()), s.events().size());
+    std::printf(
+        "schedule %s  sparsity %g  t_s %lld (%.4f T)  t_e %lld (%.4f T)  Delta %lld  K %zu\n",
+        schedule_name(s.kind()), s.sparsity(), static_cast<long long>(s.start_step()),
+        s.start_step() / T, static_cast<long long>(s.end_step()), s.end_step() / T,
+        static_cast<long long>(s.interval()), s.events().size());
     std::printf("events (step: keep):");
     for (const PruneEvent& e : s.events()) {
       std::printf(" %lld:%.4f", static_cast<long long>(e.step), e.keep);

@@ -31,9 +31,9 @@ namespace {
 // Worker ranks (all but the coordinator) sharing this rank's node.
 int workers_on_node(const Communicator& world) {
   MPI_Comm node;
-  check_mpi(MPI_Comm_split_type(world.handle(), MPI_COMM_TYPE_SHARED, world.rank(),
-                                MPI_INFO_NULL, &node),
-            "MPI_Comm_split_type");
+  check_mpi(
+      MPI_Comm_split_type(world.handle(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
+      "MPI_Comm_split_type");
   int size = 1, is_worker = world.rank() != 0, workers = 0;
   MPI_Comm_size(node, &size);
   MPI_Allreduce(&is_worker, &workers, 1, MPI_INT, MPI_SUM, node);
@@ -81,22 +81,24 @@ std::optional<std::string> preflight(const Communicator& world, const RunConfig&
 
 int run_sweep(const Args& args) {
   po::options_description flags("Options");
-  flags.add_options()("out", po::value<std::string>(), "sweep directory (default runs/<config name>)")(
+  flags.add_options()("out", po::value<std::string>(),
+                      "sweep directory (default runs/<config name>)")(
       "group-size", po::value<int>(), "ranks per worker group (overrides sweep.group_size)")(
       "retry-failed", "rerun failed cells from scratch (their old directory is kept)")(
       "dry-run", "print the cells, their schedules, N-bar, D, FLOPs and an estimated wall time")(
       "ranks", po::value<int>(), "for --dry-run without mpirun: the ranks to plan for");
   ParsedCommand cmd = parse_command(args, flags, true);
   if (cmd.help) {
-    print_help("mpirun -np 1+G*k journey sweep --config FILE [--group-size k] [--out DIR] "
-               "[--retry-failed] [--dry-run]",
-               "Runs the grid of [sweep] (sizes x sparsities x schedules x phases x durations x "
-               "seeds). Rank 0 coordinates; the other ranks form G groups of k ranks, each "
-               "training one cell at a time, FSDP-sharded. Results, ledger, per-cell metrics, "
-               "checkpoints and logs go to DIR; the fit and report run at the end. Running the "
-               "same command on the same DIR resumes. Exit 0: all cells done; 1: some failed; "
-               "75: preempted (run again to resume).",
-               flags);
+    print_help(
+        "mpirun -np 1+G*k journey sweep --config FILE [--group-size k] [--out DIR] "
+        "[--retry-failed] [--dry-run]",
+        "Runs the grid of [sweep] (sizes x sparsities x schedules x phases x durations x "
+        "seeds). Rank 0 coordinates; the other ranks form G groups of k ranks, each "
+        "training one cell at a time, FSDP-sharded. Results, ledger, per-cell metrics, "
+        "checkpoints and logs go to DIR; the fit and report run at the end. Running the "
+        "same command on the same DIR resumes. Exit 0: all cells done; 1: some failed; "
+        "75: preempted (run again to resume).",
+        flags);
     return exit_code::kOk;
   }
   RunConfig config = cmd.config;
@@ -105,9 +107,9 @@ int run_sweep(const Args& args) {
   const int k = static_cast<int>(config.sweep.group_size);
   const std::vector<Cell> cells = expand_grid(config);
   const std::string config_path = cmd.flags["config"].as<std::string>();
-  const std::string out_dir =
-      cmd.flags.count("out") ? cmd.flags["out"].as<std::string>()
-                             : "runs/" + std::filesystem::path(config_path).stem().string();
+  const std::string out_dir = cmd.flags.count("out")
+                                  ? cmd.flags["out"].as<std::string>()
+                                  : "runs/" + std::filesystem::path(config_path).stem().string();
 
   install_stop_signal_handlers();
   MpiSession mpi(nullptr, nullptr);
@@ -116,12 +118,12 @@ int run_sweep(const Args& args) {
 
   if (cmd.flags.count("dry-run")) {
     if (world.rank() != 0) return exit_code::kOk;
-    const int ranks = cmd.flags.count("ranks") ? cmd.flags["ranks"].as<int>()
-                                               : std::max(world.size(), 1 + k);
+    const int ranks =
+        cmd.flags.count("ranks") ? cmd.flags["ranks"].as<int>() : std::max(world.size(), 1 + k);
     if (ranks < 1 + k || (ranks - 1) % k != 0) {
-      throw UsageError("--ranks " + std::to_string(ranks) + " cannot hold a coordinator and groups of " +
-                       std::to_string(k) + " ranks: it must be 1 + a positive multiple of " +
-                       std::to_string(k));
+      throw UsageError("--ranks " + std::to_string(ranks) +
+                       " cannot hold a coordinator and groups of " + std::to_string(k) +
+                       " ranks: it must be 1 + a positive multiple of " + std::to_string(k));
     }
     configure_threads(config.train, ranks - 1);
     print_dry_run(cells, (ranks - 1) / k, k, matmul_peak_flops());
@@ -129,10 +131,9 @@ int run_sweep(const Args& args) {
   }
   if (world.size() < 1 + k || (world.size() - 1) % k != 0) {
     throw UsageError("journey sweep runs on 1 + G*k ranks (a coordinator and G groups of k = " +
-                     std::to_string(k) + "), but this launch has " +
-                     std::to_string(world.size()) + " rank(s): use mpirun -np " +
-                     std::to_string(1 + k) + " (or " + std::to_string(1 + 2 * k) +
-                     ", ...), or change --group-size");
+                     std::to_string(k) + "), but this launch has " + std::to_string(world.size()) +
+                     " rank(s): use mpirun -np " + std::to_string(1 + k) + " (or " +
+                     std::to_string(1 + 2 * k) + ", ...), or change --group-size");
   }
 
   int bad_input_code = exit_code::kFailure;

@@ -56,13 +56,13 @@ int run_train(const Args& args) {
   Trainer trainer(config, dataset, *group, options);
   TrainResult result = trainer.run();
   if (world.rank() == 0) {
-    std::printf("%s: %s after %lld of %lld steps; eval loss %.4f; N-bar %.0f, N_final %lld; "
-                "%.0f tok/s\n",
-                options.cell_id.c_str(), status_name(result.status),
-                static_cast<long long>(result.steps_done),
-                static_cast<long long>(result.total_steps), result.final_eval_loss,
-                result.mean_active, static_cast<long long>(result.final_active),
-                result.tokens_per_s);
+    std::printf(
+        "%s: %s after %lld of %lld steps; eval loss %.4f; N-bar %.0f, N_final %lld; "
+        "%.0f tok/s\n",
+        options.cell_id.c_str(), status_name(result.status),
+        static_cast<long long>(result.steps_done), static_cast<long long>(result.total_steps),
+        result.final_eval_loss, result.mean_active, static_cast<long long>(result.final_active),
+        result.tokens_per_s);
     if (!result.reason.empty()) std::printf("  %s\n", result.reason.c_str());
   }
   switch (result.status) {

@@ -63,8 +63,7 @@ int dispatch(int argc, char** argv, const std::vector<Command>& commands, const 
       return exit_code::kFailure;
     }
   }
-  std::fprintf(stderr, "%s: unknown command '%s' (see `journey --help`)\n", program,
-               name.c_str());
+  std::fprintf(stderr, "%s: unknown command '%s' (see `journey --help`)\n", program, name.c_str());
   return exit_code::kUsage;
 }
 

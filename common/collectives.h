@@ -27,7 +27,8 @@ class Collectives {
   virtual void all_gather(const void* send, void* recv, size_t count, ElementType dtype) = 0;
   // `send` holds size() * count elements; rank r receives in `recv` the element-wise sum
   // over ranks of their block r (elements [r * count, (r + 1) * count)).
-  virtual void reduce_scatter_sum(const void* send, void* recv, size_t count, ElementType dtype) = 0;
+  virtual void reduce_scatter_sum(const void* send, void* recv, size_t count,
+                                  ElementType dtype) = 0;
   // In place element-wise sum (or max) over ranks.
   virtual void all_reduce_sum(void* data, size_t count, ElementType dtype) = 0;
   virtual void all_reduce_max(void* data, size_t count, ElementType dtype) = 0;
@@ -35,8 +36,8 @@ class Collectives {
 
   // What this rank's collectives have cost so far, for benchmarks and run summaries.
   struct Stats {
-    uint64_t bytes = 0;   // Sent plus received.
-    double seconds = 0;   // Wall time inside collective calls (waiting included).
+    uint64_t bytes = 0;  // Sent plus received.
+    double seconds = 0;  // Wall time inside collective calls (waiting included).
     int64_t calls = 0;
   };
   virtual Stats stats() const = 0;

@@ -21,9 +21,15 @@ struct Key {
   std::function<std::string(const RunConfig&)> print;
 };
 
-std::string format_value(int64_t v) { return std::to_string(v); }
-std::string format_value(const std::string& v) { return v; }
-std::string format_value(bool v) { return v ? "true" : "false"; }
+std::string format_value(int64_t v) {
+  return std::to_string(v);
+}
+std::string format_value(const std::string& v) {
+  return v;
+}
+std::string format_value(bool v) {
+  return v ? "true" : "false";
+}
 std::string format_value(double v) {
   // Shortest text that parses back to the same double, so to_ini() round-trips exactly.
   char buf[32];
@@ -47,7 +53,8 @@ Key make_key(std::string name, Get get, std::string help) {
 }
 
 #define JOURNEY_KEY(TYPE, SECTION, FIELD, HELP) \
-  make_key<TYPE>(#SECTION "." #FIELD, [](RunConfig& c) -> TYPE& { return c.SECTION.FIELD; }, HELP)
+  make_key<TYPE>(                               \
+      #SECTION "." #FIELD, [](RunConfig& c) -> TYPE& { return c.SECTION.FIELD; }, HELP)
 
 const std::vector<Key>& keys() {
   static const std::vector<Key> table = {
@@ -105,7 +112,8 @@ const std::vector<Key>& keys() {
 #undef JOURNEY_KEY
 
 po::options_description describe(RunConfig& config) {
-  po::options_description desc("Config keys (file sections [model], [train], ... or --section.key)");
+  po::options_description desc(
+      "Config keys (file sections [model], [train], ... or --section.key)");
   for (const Key& key : keys()) key.bind(desc, config);
   return desc;
 }
@@ -143,8 +151,7 @@ void validate_sparsity(const std::string& key, double s, const std::string& text
 void validate_phases(const std::string& key, double cs, double ce, const std::string& text) {
   require(cs >= 0.0 && cs <= 1.0, key, text, "dense fraction c_s must be in [0, 1]");
   require(ce > cs, key, text, "pruning must end after it starts (c_e > c_s)");
-  require(ce <= 1.0, key, text,
-          "dense and pruning fractions must sum to at most 1 (c_e <= 1)");
+  require(ce <= 1.0, key, text, "dense and pruning fractions must sum to at most 1 (c_e <= 1)");
 }
 
 }  // namespace
@@ -221,7 +228,8 @@ void validate(const RunConfig& c) {
   require(m.norm_eps > 0.0, "model.norm_eps", show(m.norm_eps), "must be positive");
 
   const TrainConfig& t = c.train;
-  require(t.tokens >= 0, "train.tokens", show(t.tokens), "must be 0 (use tokens_per_param) or positive");
+  require(t.tokens >= 0, "train.tokens", show(t.tokens),
+          "must be 0 (use tokens_per_param) or positive");
   require(t.tokens > 0 || t.tokens_per_param > 0.0, "train.tokens_per_param",
           show(t.tokens_per_param), "must be positive when train.tokens is 0");
   require(t.batch_tokens > 0, "train.batch_tokens", show(t.batch_tokens), "must be positive");
@@ -276,8 +284,8 @@ void validate(const RunConfig& c) {
   require(d.vocab_size >= 320 && d.vocab_size <= 65535, "data.vocab_size", show(d.vocab_size),
           "must be in [320, 65535] (259 byte-fallback and special pieces plus the text's "
           "characters; tokens are uint16)");
-  require(d.val_fraction > 0.0 && d.val_fraction < 0.5, "data.val_fraction",
-          show(d.val_fraction), "must be in (0, 0.5)");
+  require(d.val_fraction > 0.0 && d.val_fraction < 0.5, "data.val_fraction", show(d.val_fraction),
+          "must be in (0, 0.5)");
 
   const SweepConfig& s = c.sweep;
   for (const std::string& size : split_list(s.sizes)) {
@@ -287,8 +295,8 @@ void validate(const RunConfig& c) {
     in >> dm >> x1 >> nl >> x2 >> nh;
     require(in && in.peek() == EOF && x1 == 'x' && x2 == 'x', "sweep.sizes", size,
             "each size must be DxLxH (d_model x layers x heads), e.g. 256x4x4");
-    require(dm > 0 && nl > 0 && nh > 0 && dm % nh == 0 && (dm / nh) % 2 == 0, "sweep.sizes",
-            size, "needs positive values, heads dividing d_model and an even head size");
+    require(dm > 0 && nl > 0 && nh > 0 && dm % nh == 0 && (dm / nh) % 2 == 0, "sweep.sizes", size,
+            "needs positive values, heads dividing d_model and an even head size");
   }
   for (const std::string& text : split_list(s.sparsities)) {
     validate_sparsity("sweep.sparsities", parse_double("sweep.sparsities", text), text);

@@ -45,8 +45,8 @@ struct TrainConfig {
   double adam_eps = 1e-8;
   double clip = 1.0;  // Global gradient-norm clip; 0 disables it.
   int64_t seed = 0;
-  int64_t eval_every = 0;       // Steps between eval passes; 0 evaluates at the end only.
-  int64_t eval_sequences = 64;  // Validation sequences per eval (fixed, shared by all cells).
+  int64_t eval_every = 0;        // Steps between eval passes; 0 evaluates at the end only.
+  int64_t eval_sequences = 64;   // Validation sequences per eval (fixed, shared by all cells).
   int64_t checkpoint_every = 0;  // Steps between checkpoints; 0 checkpoints only on demand.
   int64_t keep_checkpoints = 2;
   int64_t log_every = 10;
@@ -55,14 +55,14 @@ struct TrainConfig {
 
 // [prune]: gradual magnitude pruning (schedules/density_schedule.h).
 struct PruneConfig {
-  std::string schedule = "geometric";  // geometric (the authors') or cubic (Zhu & Gupta).
-  double sparsity = 0.0;               // Final fraction of prunable weights removed.
-  double dense_frac = 0.25;            // c_s: pruning starts after this fraction...
-  double prune_end_frac = 0.75;        // ...and ends at c_e, both of compute or of steps.
+  std::string schedule = "geometric";   // geometric (the authors') or cubic (Zhu & Gupta).
+  double sparsity = 0.0;                // Final fraction of prunable weights removed.
+  double dense_frac = 0.25;             // c_s: pruning starts after this fraction...
+  double prune_end_frac = 0.75;         // ...and ends at c_e, both of compute or of steps.
   std::string phase_units = "compute";  // compute (the paper) or steps.
   int64_t start_step = -1;              // Explicit t_s and t_e override the fractions.
   int64_t end_step = -1;
-  int64_t interval = 0;           // Delta: steps between pruning events; 0 means auto.
+  int64_t interval = 0;          // Delta: steps between pruning events; 0 means auto.
   std::string scope = "global";  // global (one threshold) or layer (uniform per layer).
 };
 

@@ -25,8 +25,14 @@ void emit(const char* level, const std::string& message) {
 
 }  // namespace
 
-void set_rank(int rank) { g_rank = rank; }
-void info(const std::string& message) { emit("", message); }
-void warn(const std::string& message) { emit("warning: ", message); }
+void set_rank(int rank) {
+  g_rank = rank;
+}
+void info(const std::string& message) {
+  emit("", message);
+}
+void warn(const std::string& message) {
+  emit("warning: ", message);
+}
 
 }  // namespace journey::log

@@ -23,7 +23,9 @@ MPI_Datatype mpi_type(ElementType dtype) {
   return MPI_BYTE;
 }
 
-size_t element_size(ElementType dtype) { return dtype == ElementType::kFloat32 ? 4 : 8; }
+size_t element_size(ElementType dtype) {
+  return dtype == ElementType::kFloat32 ? 4 : 8;
+}
 
 // MPI counts are int. Gathers and reduce-scatters move one unit's shard (far below 2^30
 // elements even at paper scale) and refuse more; reductions and broadcasts loop in chunks.

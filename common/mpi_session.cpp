@@ -38,7 +38,9 @@ Communicator::Communicator(MPI_Comm comm, bool owned) : comm_(comm), owned_(owne
   MPI_Comm_size(comm_, &size_);
 }
 
-Communicator Communicator::world() { return Communicator(MPI_COMM_WORLD, false); }
+Communicator Communicator::world() {
+  return Communicator(MPI_COMM_WORLD, false);
+}
 
 Communicator::Communicator(Communicator&& other) noexcept
     : comm_(std::exchange(other.comm_, MPI_COMM_NULL)),
@@ -82,6 +84,8 @@ int Communicator::ranks_on_node() const {
   return n;
 }
 
-void Communicator::barrier() const { check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
+void Communicator::barrier() const {
+  check_mpi(MPI_Barrier(comm_), "MPI_Barrier");
+}
 
 }  // namespace journey

@@ -7,7 +7,9 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-extern "C" void on_stop_signal(int) { g_stop = 1; }
+extern "C" void on_stop_signal(int) {
+  g_stop = 1;
+}
 
 }  // namespace
 
@@ -20,7 +22,11 @@ void install_stop_signal_handlers() {
   sigaction(SIGUSR2, &action, nullptr);
 }
 
-bool stop_requested() { return g_stop != 0; }
-void request_stop() { g_stop = 1; }
+bool stop_requested() {
+  return g_stop != 0;
+}
+void request_stop() {
+  g_stop = 1;
+}
 
 }  // namespace journey

@@ -47,12 +47,15 @@ CellRecord CellRecord::from_cell(const Cell& cell) {
   return r;
 }
 
-#define JOURNEY_FIELDS(X)                                                                   \
+// Every field but the status (an enum, converted by name), in the ledger's order.
+// clang-format off
+#define JOURNEY_FIELDS(X)                                                                  \
   X(id) X(size) X(d_model) X(n_layers) X(n_heads) X(sparsity) X(schedule) X(dense_frac)    \
   X(prune_end_frac) X(tokens_per_param) X(seed) X(estimated_flops) X(reason) X(attempts)   \
   X(group) X(group_size) X(steps_done) X(total_steps) X(tokens) X(n_avg) X(n_final)        \
   X(n_initial) X(embedding_params) X(compute) X(final_loss) X(eval_loss) X(wall_s)         \
   X(tokens_per_s)
+// clang-format on
 
 nlohmann::json CellRecord::to_json() const {
   nlohmann::json j;

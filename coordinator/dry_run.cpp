@@ -38,10 +38,11 @@ void print_dry_run(const std::vector<Cell>& cells, int num_groups, int group_siz
     makespan = std::max(makespan, start + s);
     total += s;
   }
-  std::printf("\n%zu cells on %d group(s) of %d rank(s): estimated %.0f s of group time, "
-              "%.0f s wall (matmul %.1f GFLOP/s per rank at an assumed %.0f%% efficiency)\n",
-              cells.size(), num_groups, group_size, total, makespan,
-              matmul_flops_per_rank / 1e9, 100 * kAssumedEfficiency);
+  std::printf(
+      "\n%zu cells on %d group(s) of %d rank(s): estimated %.0f s of group time, "
+      "%.0f s wall (matmul %.1f GFLOP/s per rank at an assumed %.0f%% efficiency)\n",
+      cells.size(), num_groups, group_size, total, makespan, matmul_flops_per_rank / 1e9,
+      100 * kAssumedEfficiency);
 }
 
 }  // namespace journey

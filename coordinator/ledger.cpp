@@ -12,7 +12,9 @@ namespace {
 
 constexpr int kLedgerVersion = 1;
 
-std::string ledger_path(const std::string& dir) { return dir + "/ledger.json"; }
+std::string ledger_path(const std::string& dir) {
+  return dir + "/ledger.json";
+}
 
 nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);

@@ -34,7 +34,9 @@ void wait_idle(MPI_Request* request) {
 
 }  // namespace
 
-void idle_pause() { std::this_thread::sleep_for(std::chrono::milliseconds(5)); }
+void idle_pause() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
 
 void send_message(MPI_Comm comm, int dest, int tag, nlohmann::json body) {
   body["v"] = kMessageVersion;

@@ -19,9 +19,18 @@ struct ColumnSpec {
   std::function<int64_t(const CellRecord&)> integer;
 };
 
-#define TEXT(field) {#field, [](const CellRecord& r) { return r.field; }, nullptr, nullptr}
-#define NUMBER(name, expr) {name, nullptr, [](const CellRecord& r) { return static_cast<double>(expr); }, nullptr}
-#define INTEGER(field) {#field, nullptr, nullptr, [](const CellRecord& r) { return r.field; }}
+#define TEXT(field)                                                       \
+  {                                                                       \
+#field, [](const CellRecord& r) { return r.field; }, nullptr, nullptr \
+  }
+#define NUMBER(name, expr)                                                                \
+  {                                                                                       \
+    name, nullptr, [](const CellRecord& r) { return static_cast<double>(expr); }, nullptr \
+  }
+#define INTEGER(field)                                                    \
+  {                                                                       \
+#field, nullptr, nullptr, [](const CellRecord& r) { return r.field; } \
+  }
 
 const std::vector<ColumnSpec>& columns() {
   static const std::vector<ColumnSpec> specs = {
@@ -132,9 +141,8 @@ void write_results(const Ledger& ledger) {
     const std::string dir = cell_dir(ledger.dir(), r.id);
     for (const char* file : {"metrics.csv", "eval.csv"}) {
       for (auto& [name, values] : read_history(dir + "/" + file)) {
-        const std::string series = std::string(file) == "eval.csv" && name == "step"
-                                       ? "eval_step"
-                                       : name;
+        const std::string series =
+            std::string(file) == "eval.csv" && name == "step" ? "eval_step" : name;
         h5.write_column("histories/" + r.id + "/" + series, values);
       }
     }

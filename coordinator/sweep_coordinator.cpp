@@ -4,9 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <climits>
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -99,9 +99,10 @@ class Coordinator {
     }
     print_summary();
     if (stopping_) {
-      std::printf("sweep preempted: every running cell checkpointed; run the same command "
-                  "again to resume (exit %d)\n",
-                  exit_code::kPreempted);
+      std::printf(
+          "sweep preempted: every running cell checkpointed; run the same command "
+          "again to resume (exit %d)\n",
+          exit_code::kPreempted);
       return exit_code::kPreempted;
     }
     run_analysis();
@@ -226,11 +227,12 @@ class Coordinator {
     }
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
     const double eta = done_flops > 0 ? elapsed * left_flops / done_flops : -1;
-    std::printf("[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | "
-                "ETA %s\n",
-                ledger_.count(CellStatus::kDone), ledger_.records().size(), busy_groups(),
-                ledger_.count(CellStatus::kFailed), tokens_per_s / 1000,
-                format_eta(elapsed).c_str(), format_eta(eta).c_str());
+    std::printf(
+        "[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | "
+        "ETA %s\n",
+        ledger_.count(CellStatus::kDone), ledger_.records().size(), busy_groups(),
+        ledger_.count(CellStatus::kFailed), tokens_per_s / 1000, format_eta(elapsed).c_str(),
+        format_eta(eta).c_str());
     std::fflush(stdout);
   }
 
@@ -266,10 +268,11 @@ class Coordinator {
     const double wall = std::chrono::duration<double>(Clock::now() - start_).count();
     if (cells_ended_ > 0 && wall > 0) {
       const double available = wall * options_.num_groups;
-      std::printf("scheduling: %d group(s) trained %.1f s of %.1f s (efficiency %.3f); "
-                  "overhead %.2f s of group time per cell\n",
-                  options_.num_groups, busy_s_, available, busy_s_ / available,
-                  (available - busy_s_) / cells_ended_);
+      std::printf(
+          "scheduling: %d group(s) trained %.1f s of %.1f s (efficiency %.3f); "
+          "overhead %.2f s of group time per cell\n",
+          options_.num_groups, busy_s_, available, busy_s_ / available,
+          (available - busy_s_) / cells_ended_);
     }
     std::printf("results: %s/results.csv, %s/results.h5\n", options_.out_dir.c_str(),
                 options_.out_dir.c_str());

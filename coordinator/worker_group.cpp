@@ -91,15 +91,20 @@ class GroupWorker {
         if (now - last_report < std::chrono::milliseconds(500)) return;
         last_report = now;
         send_message(world_.handle(), 0, kTagProgress,
-                     {{"cell_id", cell_id}, {"step", r.step + 1}, {"loss", r.loss},
-                      {"density", r.density}, {"tokens_per_s", r.tokens_per_s}});
+                     {{"cell_id", cell_id},
+                      {"step", r.step + 1},
+                      {"loss", r.loss},
+                      {"density", r.density},
+                      {"tokens_per_s", r.tokens_per_s}});
       };
       stop_ = false;
       Trainer trainer(config, dataset(config.data.dir), *collectives_, options);
       return result_json(cell_id, trainer.run(), group_.size());
     } catch (const std::exception& e) {
       log::warn("cell " + cell_id + " failed: " + e.what());
-      return {{"cell_id", cell_id}, {"status", "failed"}, {"reason", e.what()},
+      return {{"cell_id", cell_id},
+              {"status", "failed"},
+              {"reason", e.what()},
               {"group_size", group_.size()}};
     }
   }

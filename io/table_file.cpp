@@ -24,11 +24,13 @@ struct TableFileWriter::Impl {
   void write(const std::string& path, hid_t type, size_t count, const void* data) {
     h5::silence_error_printing();
     const hsize_t dims[1] = {count};
-    h5::Dataspace space(h5::check(H5Screate_simple(1, dims, nullptr), name(), path, "create a dataspace"));
+    h5::Dataspace space(
+        h5::check(H5Screate_simple(1, dims, nullptr), name(), path, "create a dataspace"));
     h5::PropList links = link_creation();
     // Long columns (per-step histories) are chunked and compressed: they are smooth series
     // that shrink several-fold, and results.h5 is meant to be small enough to share.
-    h5::PropList create(h5::check(H5Pcreate(H5P_DATASET_CREATE), name(), path, "create a property list"));
+    h5::PropList create(
+        h5::check(H5Pcreate(H5P_DATASET_CREATE), name(), path, "create a property list"));
     if (count >= kCompressFrom && H5Tis_variable_str(type) <= 0) {
       const hsize_t chunk[1] = {std::min<hsize_t>(count, 1 << 14)};
       H5Pset_chunk(create.get(), 1, chunk);
@@ -51,9 +53,9 @@ struct TableFileWriter::Impl {
 TableFileWriter::TableFileWriter(const std::string& final_path)
     : impl_(std::make_unique<Impl>(final_path)) {
   h5::silence_error_printing();
-  impl_->file = h5::File(h5::check(H5Fcreate(impl_->target.temp_path().c_str(), H5F_ACC_TRUNC,
-                                             H5P_DEFAULT, H5P_DEFAULT),
-                                   final_path, "", "create"));
+  impl_->file = h5::File(h5::check(
+      H5Fcreate(impl_->target.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+      final_path, "", "create"));
 }
 
 TableFileWriter::~TableFileWriter() = default;
@@ -81,8 +83,8 @@ void TableFileWriter::set_attr(const std::string& name, const std::string& value
   H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
   h5::Dataspace space(H5Screate(H5S_SCALAR));
-  h5::Attribute attr(h5::check(H5Acreate2(impl_->file.get(), name.c_str(), type.get(),
-                                          space.get(), H5P_DEFAULT, H5P_DEFAULT),
+  h5::Attribute attr(h5::check(H5Acreate2(impl_->file.get(), name.c_str(), type.get(), space.get(),
+                                          H5P_DEFAULT, H5P_DEFAULT),
                                impl_->name(), "attribute '" + name + "'", "create"));
   const char* text = value.c_str();
   h5::check(H5Awrite(attr.get(), type.get(), &text), impl_->name(), "attribute '" + name + "'",

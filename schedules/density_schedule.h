@@ -31,8 +31,8 @@ class DensitySchedule {
   // A dense run: no events, keep 1 throughout.
   explicit DensitySchedule(int64_t total_steps);
   // Requires 0 <= start <= end < total_steps, interval >= 1, (end - start) % interval == 0.
-  DensitySchedule(ScheduleKind kind, double sparsity, int64_t start, int64_t end,
-                  int64_t interval, int64_t total_steps);
+  DensitySchedule(ScheduleKind kind, double sparsity, int64_t start, int64_t end, int64_t interval,
+                  int64_t total_steps);
 
   ScheduleKind kind() const { return kind_; }
   double sparsity() const { return sparsity_; }

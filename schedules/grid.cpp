@@ -34,7 +34,9 @@ std::vector<std::string> axis(const std::string& list, const std::string& base) 
   return items;
 }
 
-std::string percent(double fraction) { return shortest(std::round(fraction * 1e6) / 1e4); }
+std::string percent(double fraction) {
+  return shortest(std::round(fraction * 1e6) / 1e4);
+}
 
 }  // namespace
 
@@ -115,9 +117,9 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
               c.prune.prune_end_frac = to_double("sweep.phases", phase.substr(colon + 1));
               c.train.seed = static_cast<int64_t>(to_double("sweep.seeds", seed));
 
-              const std::string duration =
-                  c.train.tokens > 0 ? "D" + std::to_string(c.train.tokens)
-                                     : "tpp" + shortest(c.train.tokens_per_param);
+              const std::string duration = c.train.tokens > 0
+                                               ? "D" + std::to_string(c.train.tokens)
+                                               : "tpp" + shortest(c.train.tokens_per_param);
               std::string id = size_name(c.model) + "-";
               if (c.prune.sparsity == 0.0) {
                 id += "dense";
@@ -144,8 +146,8 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
       Cell match;
       match.id = "match-" + cells[i].id;
       match.config = cells[i].config;
-      match.config.model = matched_dense_model(cells[i].config.model, base.data.vocab_size,
-                                               sparse_plan.mean_active);
+      match.config.model =
+          matched_dense_model(cells[i].config.model, base.data.vocab_size, sparse_plan.mean_active);
       match.config.prune.sparsity = 0.0;
       match.config.train.tokens = sparse_plan.total_tokens;  // The same tokens.
       match.estimated_flops = make_plan(match.config).executed_flops;

@@ -22,7 +22,7 @@ namespace journey {
 
 struct Cell {
   std::string id;
-  RunConfig config;          // The base config with this cell's axis values filled in.
+  RunConfig config;            // The base config with this cell's axis values filled in.
   double estimated_flops = 0;  // Work actually executed (dense matmuls), for ordering.
 };
 

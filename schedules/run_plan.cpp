@@ -60,7 +60,9 @@ void place_boundaries(const RunConfig& config, int64_t total_steps, ScheduleKind
 
 }  // namespace
 
-int64_t auto_interval(int64_t total_steps) { return std::max<int64_t>(1, total_steps / 100); }
+int64_t auto_interval(int64_t total_steps) {
+  return std::max<int64_t>(1, total_steps / 100);
+}
 
 double step_flops(const ModelConfig& model, int64_t active, int64_t tokens_per_step) {
   const double attention = 12.0 * model.n_layers * model.d_model * model.seq_len;

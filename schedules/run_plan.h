@@ -18,16 +18,16 @@ struct RunPlan {
   std::vector<int64_t> prunable_numels;  // Each prunable matrix, model order (layer scope).
   int64_t sequences_per_step = 0;
   int64_t tokens_per_step = 0;
-  int64_t total_steps = 0;  // T
+  int64_t total_steps = 0;   // T
   int64_t total_tokens = 0;  // D = T * tokens_per_step
   DensitySchedule schedule{0};
 
   // Active prunable weights while step t trains (N_t), as the pruner will leave them.
   std::vector<int64_t> active;
-  double mean_active = 0;      // N-bar = (1/T) sum_t N_t
-  int64_t final_active = 0;    // N_final
-  double compute = 0;          // C = sum_t 6 N_t tokens_per_step (the paper's compute)
-  double executed_flops = 0;   // Dense matmul work actually done (masks do not skip work)
+  double mean_active = 0;     // N-bar = (1/T) sum_t N_t
+  int64_t final_active = 0;   // N_final
+  double compute = 0;         // C = sum_t 6 N_t tokens_per_step (the paper's compute)
+  double executed_flops = 0;  // Dense matmul work actually done (masks do not skip work)
   // Shares of C spent in each phase, as achieved after rounding to whole steps.
   double dense_compute_frac = 0, pruning_compute_frac = 0, recovery_compute_frac = 0;
 

@@ -23,7 +23,9 @@ TEST(Cli, HelpListsCommands) {
   EXPECT_NE(r.output.find("config"), std::string::npos) << r.output;
 }
 
-TEST(Cli, NoCommandIsAUsageError) { EXPECT_EQ(run_process(journey_command("")).exit_code, 2); }
+TEST(Cli, NoCommandIsAUsageError) {
+  EXPECT_EQ(run_process(journey_command("")).exit_code, 2);
+}
 
 TEST(Cli, UnknownCommandExits2) {
   auto r = run_process(journey_command("frobnicate"));
@@ -78,9 +80,10 @@ TEST(Cli, ConfigPrintsTheEffectiveConfig) {
 
 TEST(Cli, SchedulePrintsBoundariesAndWritesCsv) {
   const std::string csv = ::testing::TempDir() + "journey-schedule.csv";
-  auto r = run_process(journey_command(
-      "schedule --config " JOURNEY_SOURCE_DIR "/configs/demo.ini --prune.sparsity=0.8 "
-      "--steps 1000 --prune.interval=10 --csv " + csv));
+  auto r = run_process(journey_command("schedule --config " JOURNEY_SOURCE_DIR
+                                       "/configs/demo.ini --prune.sparsity=0.8 "
+                                       "--steps 1000 --prune.interval=10 --csv " +
+                                       csv));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("t_s 100 (0.1000 T)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("t_e 500 (0.5000 T)"), std::string::npos) << r.output;
@@ -95,8 +98,8 @@ TEST(Cli, SchedulePrintsBoundariesAndWritesCsv) {
 }
 
 TEST(Cli, ScheduleRejectsZeroSteps) {
-  auto r = run_process(journey_command("schedule --config " JOURNEY_SOURCE_DIR
-                                       "/configs/demo.ini --steps 0"));
+  auto r = run_process(
+      journey_command("schedule --config " JOURNEY_SOURCE_DIR "/configs/demo.ini --steps 0"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("--steps"), std::string::npos) << r.output;
 }

@@ -40,8 +40,8 @@ TEST(Config, FileSectionsAndCommandLineOverrideWins) {
 }
 
 TEST(Config, EffectiveConfigRoundTripsExactly) {
-  RunConfig c = parse_config("", {"--train.lr=0.000123456789", "--sweep.sizes=64x2x2 128x2x4",
-                                  "--prune.schedule=cubic"});
+  RunConfig c = parse_config(
+      "", {"--train.lr=0.000123456789", "--sweep.sizes=64x2x2 128x2x4", "--prune.schedule=cubic"});
   std::string ini = to_ini(c);
   std::string path = write_temp(ini);
   RunConfig back = parse_config(path, {});
@@ -95,7 +95,6 @@ TEST_P(ConfigValidation, NamesKeyValueAndRule) {
     }
   }
 }
-
 
 std::string rule_name(const ::testing::TestParamInfo<testing::BadValue>& info) {
   std::string name = std::to_string(info.index) + "_";

@@ -130,8 +130,7 @@ TEST(Resume, StoppedAndRestartedRunIsBitwiseTheUninterruptedOne) {
 }
 
 void expect_resharded_resume(int written_by, int resumed_on) {
-  const std::string dir = fresh_dir(std::to_string(written_by) + "to" +
-                                    std::to_string(resumed_on));
+  const std::string dir = fresh_dir(std::to_string(written_by) + "to" + std::to_string(resumed_on));
   const int64_t stopped_at = interrupted_run(written_by, dir);
   ASSERT_GT(stopped_at, 0);
   ASSERT_LT(stopped_at, kSteps);
@@ -149,9 +148,15 @@ void expect_resharded_resume(int written_by, int resumed_on) {
   EXPECT_NEAR(resumed.back(), uninterrupted.back(), 0.01 * uninterrupted.back());
 }
 
-TEST(Resume, FourRanksToTwo) { expect_resharded_resume(4, 2); }
-TEST(Resume, FourRanksToThree) { expect_resharded_resume(4, 3); }
-TEST(Resume, OneRankToFour) { expect_resharded_resume(1, 4); }
+TEST(Resume, FourRanksToTwo) {
+  expect_resharded_resume(4, 2);
+}
+TEST(Resume, FourRanksToThree) {
+  expect_resharded_resume(4, 3);
+}
+TEST(Resume, OneRankToFour) {
+  expect_resharded_resume(1, 4);
+}
 
 }  // namespace
 }  // namespace journey

@@ -181,7 +181,8 @@ TEST(ParamCount, ReproducesThePaperExactly) {
     int64_t d, layers;
     double total_millions, prunable_millions;
   };
-  const Row rows[] = {{512, 6, 57.93, 41.55}, {768, 12, 162.40, 137.82}, {1024, 24, 468.19, 435.42}};
+  const Row rows[] = {
+      {512, 6, 57.93, 41.55}, {768, 12, 162.40, 137.82}, {1024, 24, 468.19, 435.42}};
   for (const Row& r : rows) {
     ModelConfig m;
     m.d_model = r.d;

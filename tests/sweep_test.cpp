@@ -48,9 +48,9 @@ std::string fresh_dir(const std::string& name) {
 
 std::string sweep_command(int ranks, int group_size, const std::string& out,
                           const std::string& extra = "") {
-  return mpirun(ranks) + journey_command("sweep --config " + sweep_config() + " --group-size " +
-                                         std::to_string(group_size) + " --out " + out + " " +
-                                         extra);
+  return mpirun(ranks) +
+         journey_command("sweep --config " + sweep_config() + " --group-size " +
+                         std::to_string(group_size) + " --out " + out + " " + extra);
 }
 
 // SIGTERM to every rank of the sweep writing to `dir` (not to mpirun), as srun delivers a
@@ -121,8 +121,7 @@ TEST(Sweep, SigtermMidSweepThenSameCommandGivesTheSameLosses) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (!fs::exists(dir + "/cells")) continue;
     for (const auto& cell : fs::directory_iterator(dir + "/cells")) {
-      if (fs::exists(cell.path() / "checkpoints") &&
-          !fs::is_empty(cell.path() / "checkpoints")) {
+      if (fs::exists(cell.path() / "checkpoints") && !fs::is_empty(cell.path() / "checkpoints")) {
         checkpointed = true;
       }
     }
@@ -197,15 +196,16 @@ TEST(Sweep, InjectedFailureIsIsolatedAndRetried) {
 }
 
 TEST(Sweep, DryRunListsCellsWithTheirSchedules) {
-  testing::ProcessResult r =
-      run_process(journey_command("sweep --config " + sweep_config() + " --dry-run --ranks 5 "
-                                  "--group-size 2"));
+  testing::ProcessResult r = run_process(journey_command("sweep --config " + sweep_config() +
+                                                         " --dry-run --ranks 5 "
+                                                         "--group-size 2"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("6 cells on 2 group(s) of 2 rank(s)"), std::string::npos) << r.output;
   // The same numbers `journey schedule` prints for one of the cells.
-  testing::ProcessResult s = run_process(journey_command(
-      "schedule --config " + sweep_config() + " --model.d_model=48 --model.n_layers=1 "
-      "--model.n_heads=2 --prune.sparsity=0.8 --train.tokens_per_param=1.5"));
+  testing::ProcessResult s = run_process(
+      journey_command("schedule --config " + sweep_config() +
+                      " --model.d_model=48 --model.n_layers=1 "
+                      "--model.n_heads=2 --prune.sparsity=0.8 --train.tokens_per_param=1.5"));
   ASSERT_EQ(s.exit_code, 0) << s.output;
   const size_t t_s = s.output.find("t_s ") + 4;
   const std::string start = s.output.substr(t_s, s.output.find(' ', t_s) - t_s);
@@ -224,8 +224,7 @@ TEST(Sweep, DryRunListsCellsWithTheirSchedules) {
 }
 
 TEST(Sweep, AnotherConfigOnAnExistingDirectoryIsRefused) {
-  testing::ProcessResult r = run_process(
-      sweep_command(3, 1, reference_sweep(), "--train.lr=0.01"));
+  testing::ProcessResult r = run_process(sweep_command(3, 1, reference_sweep(), "--train.lr=0.01"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("different config"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("lr"), std::string::npos) << r.output;

@@ -17,10 +17,13 @@ inline std::string test_dataset_dir() {
   const std::string dir = std::string(JOURNEY_BUILD_DIR) + "/test-fixtures/emma-v512";
   if (!std::filesystem::exists(dir + "/manifest.json")) {
     std::filesystem::create_directories(std::string(JOURNEY_BUILD_DIR) + "/test-fixtures");
-    ProcessResult r = run_process(journey_command(
-        "prepare --data.sources=" JOURNEY_SOURCE_DIR "/tests/data/austen-emma.txt "
-        "--data.vocab_size=" + std::to_string(kTestVocab) + " --data.val_fraction=0.1 "
-        "--data.dir=" + dir));
+    ProcessResult r = run_process(journey_command("prepare --data.sources=" JOURNEY_SOURCE_DIR
+                                                  "/tests/data/austen-emma.txt "
+                                                  "--data.vocab_size=" +
+                                                  std::to_string(kTestVocab) +
+                                                  " --data.val_fraction=0.1 "
+                                                  "--data.dir=" +
+                                                  dir));
     if (r.exit_code != 0 && !std::filesystem::exists(dir + "/manifest.json")) {
       throw std::runtime_error("could not prepare the test dataset: " + r.output);
     }

@@ -30,7 +30,7 @@ namespace journey {
 struct ParamSpec {
   std::string name;
   std::vector<int64_t> shape;
-  int unit = 0;           // 0: embedding, 1..L: blocks, L+1: final norm and head.
+  int unit = 0;  // 0: embedding, 1..L: blocks, L+1: final norm and head.
   bool prunable = false;
   double init_std = 0.0;  // 0 means "initialise to ones" (norm gains).
 

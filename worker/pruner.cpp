@@ -24,8 +24,8 @@ Pruner::Pruner(ShardedModel& model, bool per_layer) : model_(model), per_layer_(
     for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
       const ShardedUnit::Slot& slot = unit->slots()[s];
       if (!slot.prunable) continue;
-      targets_.push_back({unit.get(), s, per_layer_ ? prunable_index : 0,
-                          slot.rows * slot.row_numel});
+      targets_.push_back(
+          {unit.get(), s, per_layer_ ? prunable_index : 0, slot.rows * slot.row_numel});
       ++prunable_index;
     }
   }
@@ -72,7 +72,7 @@ int64_t Pruner::prune(double keep) {
   }
   std::vector<uint64_t> threshold = select_thresholds(to_prune);
   for (int g = 0; g < num_groups_; ++g) {
-    if (to_prune[g] == 0) threshold[g] = 0;                       // Keep everything.
+    if (to_prune[g] == 0) threshold[g] = 0;                        // Keep everything.
     if (to_prune[g] == group_numel[g]) threshold[g] = 1ULL << 32;  // Keep nothing.
   }
   for (const Target& t : targets_) {

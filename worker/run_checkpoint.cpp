@@ -27,8 +27,8 @@ std::string first_difference(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta,
-                     const MetricsHistory& history, const std::string& path) {
+void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const MetricsHistory& history,
+                     const std::string& path) {
   c10::AutoGradMode no_grad(false);
   const bool leader = model.group().rank() == 0;
   std::unique_ptr<CheckpointWriter> writer;
@@ -89,8 +89,8 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
   const std::string have =
       result_identity(parse_config_text(meta.config_ini, "config stored in " + path));
   if (want != have) {
-    throw DataError("checkpoint " + path + " belongs to another run: " +
-                    first_difference(have, want));
+    throw DataError("checkpoint " + path +
+                    " belongs to another run: " + first_difference(have, want));
   }
   meta.step = reader.attr_int(checkpoint::kStepAttr);
   meta.tokens_seen = reader.attr_int(checkpoint::kTokensSeenAttr);
@@ -121,8 +121,7 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
                            bytes.data_ptr<uint8_t>());
           rows.copy_(bytes.to(at::kBool));
         } else {
-          reader.read_rows(name, unit->row_begin(s), unit->local_rows(s),
-                           rows.data_ptr<float>());
+          reader.read_rows(name, unit->row_begin(s), unit->local_rows(s), rows.data_ptr<float>());
         }
       };
       read_into(checkpoint::kParams, unit->weights());

@@ -22,19 +22,19 @@
 namespace journey {
 
 struct CheckpointMeta {
-  int64_t step = 0;         // The next step to train.
+  int64_t step = 0;  // The next step to train.
   int64_t tokens_seen = 0;
   int64_t adam_steps = 0;
-  double keep = 1.0;        // Keep fraction in force (schedule state, for inspection).
+  double keep = 1.0;  // Keep fraction in force (schedule state, for inspection).
   std::string cell_id;
   std::string tokenizer_hash;
-  std::string config_ini;   // The effective config of the run.
+  std::string config_ini;                // The effective config of the run.
   std::vector<uint8_t> tokenizer_model;  // So `journey eval` needs only the checkpoint.
 };
 
 // Collective over the model's group; the leader (rank 0) writes `path` atomically.
-void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta,
-                     const MetricsHistory& history, const std::string& path);
+void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const MetricsHistory& history,
+                     const std::string& path);
 
 // Collective: every rank reads its rows into the model. Throws DataError naming the file
 // when the checkpoint belongs to another run: a different model, data or training config

@@ -1,7 +1,7 @@
 #include "worker/sharded_model.h"
 
-#include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/Generator.h>
 #include <c10/core/GradMode.h>
 
 namespace journey {

@@ -34,8 +34,7 @@ class ShardedModel {
   // inputs, targets: [b_local, s] int64 with b_local >= 1 (the trainer refuses groups
   // larger than the batch). Returns the local mean loss; gradients land in each unit's
   // grads().
-  double forward_backward(const at::Tensor& inputs, const at::Tensor& targets,
-                          double loss_weight);
+  double forward_backward(const at::Tensor& inputs, const at::Tensor& targets, double loss_weight);
   // Sum over tokens of the loss, without gradients (0 for an empty batch; the rank still
   // joins every gather).
   double loss_sum(const at::Tensor& inputs, const at::Tensor& targets);

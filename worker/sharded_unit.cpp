@@ -175,8 +175,14 @@ std::vector<at::Tensor> ShardedUnit::gather_slots(const at::Tensor& flat) {
   return full;
 }
 
-int64_t ShardedUnit::live_full_bytes() { return g_live_full_bytes.load(); }
-int64_t ShardedUnit::peak_full_bytes() { return g_peak_full_bytes.load(); }
-void ShardedUnit::reset_peak_full_bytes() { g_peak_full_bytes = g_live_full_bytes.load(); }
+int64_t ShardedUnit::live_full_bytes() {
+  return g_live_full_bytes.load();
+}
+int64_t ShardedUnit::peak_full_bytes() {
+  return g_peak_full_bytes.load();
+}
+void ShardedUnit::reset_peak_full_bytes() {
+  g_peak_full_bytes = g_live_full_bytes.load();
+}
 
 }  // namespace journey

@@ -30,12 +30,12 @@ class ShardedUnit {
  public:
   // Where one parameter lives in the flat shard.
   struct Slot {
-    int param = 0;            // Index into ModelSpec::params.
+    int param = 0;  // Index into ModelSpec::params.
     std::vector<int64_t> shape;
-    int64_t rows = 0;         // Logical rows (dim 0).
-    int64_t row_numel = 0;    // Elements per row.
-    int64_t chunk_rows = 0;   // ceil(rows / k)
-    int64_t offset = 0;       // Element offset of this rank's chunk in the flat shard.
+    int64_t rows = 0;        // Logical rows (dim 0).
+    int64_t row_numel = 0;   // Elements per row.
+    int64_t chunk_rows = 0;  // ceil(rows / k)
+    int64_t offset = 0;      // Element offset of this rank's chunk in the flat shard.
     bool prunable = false;
     int64_t chunk_numel() const { return chunk_rows * row_numel; }
   };

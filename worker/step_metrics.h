@@ -16,17 +16,17 @@ class CheckpointReader;
 
 struct StepRecord {
   int64_t step = 0;
-  double loss = 0;        // Mean cross-entropy over the global batch, nats per token.
+  double loss = 0;  // Mean cross-entropy over the global batch, nats per token.
   double lr = 0;
-  double grad_norm = 0;   // Global norm before clipping.
-  int64_t active = 0;     // N_t: prunable weights alive while this step trained.
-  double density = 0;     // N_t / P
-  int64_t tokens = 0;     // Tokens seen after this step.
-  double flops = 0;       // Training FLOPs of this step: 6 N_t B plus attention.
+  double grad_norm = 0;  // Global norm before clipping.
+  int64_t active = 0;    // N_t: prunable weights alive while this step trained.
+  double density = 0;    // N_t / P
+  int64_t tokens = 0;    // Tokens seen after this step.
+  double flops = 0;      // Training FLOPs of this step: 6 N_t B plus attention.
   double tokens_per_s = 0;
-  double mfu = 0;         // Executed FLOP/s over the measured float32 matmul peak.
-  double epoch = 0;       // Epochs of the training stream consumed.
-  double elapsed_s = 0;   // Wall time since the run (not this process) started.
+  double mfu = 0;        // Executed FLOP/s over the measured float32 matmul peak.
+  double epoch = 0;      // Epochs of the training stream consumed.
+  double elapsed_s = 0;  // Wall time since the run (not this process) started.
 };
 
 struct EvalRecord {

@@ -1,8 +1,8 @@
 #include "worker/trainer.h"
 
 #include <ATen/ATen.h>
-#include <sys/resource.h>
 #include <c10/core/GradMode.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
@@ -104,12 +104,14 @@ TrainResult Trainer::run() {
   BatchLoader loader(dataset_.train(), m.seq_len, plan.sequences_per_step,
                      static_cast<uint64_t>(config_.train.seed));
   if (plan.sequences_per_step < group_.size()) {
-    throw UsageError("config key train.batch_tokens = " +
-                     std::to_string(config_.train.batch_tokens) + " gives " +
-                     std::to_string(plan.sequences_per_step) + " sequences per step, fewer than "
-                     "the group's " + std::to_string(group_.size()) +
-                     " ranks: every rank needs at least one sequence; raise train.batch_tokens "
-                     "or use a smaller group");
+    throw UsageError(
+        "config key train.batch_tokens = " + std::to_string(config_.train.batch_tokens) +
+        " gives " + std::to_string(plan.sequences_per_step) +
+        " sequences per step, fewer than "
+        "the group's " +
+        std::to_string(group_.size()) +
+        " ranks: every rank needs at least one sequence; raise train.batch_tokens "
+        "or use a smaller group");
   }
   const Share share = share_of(plan.sequences_per_step, group_.rank(), group_.size());
 
