@@ -56,4 +56,43 @@ void print_help(const std::string& usage, const std::string& description,
                "lists them\n";
 }
 
+ParsedFlags parse_flags(const Args& args, po::options_description flags,
+                        const std::vector<std::string>& positional, const FlagsUsage& usage) {
+  flags.add_options()("help,h", "show this help");
+  po::options_description all;
+  all.add(flags);
+  po::positional_options_description positions;
+  for (const std::string& name : positional) {
+    all.add_options()(name.c_str(), po::value<std::string>());
+    positions.add(name.c_str(), 1);
+  }
+  const auto usage_error = [&](const po::error& e) {
+    return UsageError(usage.usage_in_errors
+                          ? std::string(e.what()) + " (usage: " + usage.usage + ")"
+                          : std::string(e.what()));
+  };
+  ParsedFlags result;
+  try {
+    po::command_line_parser parser(args);
+    parser.options(all);
+    // Without a positional description Boost ignores stray arguments; an empty one would
+    // reject them all.
+    if (!positional.empty()) parser.positional(positions);
+    po::store(parser.run(), result.flags);
+  } catch (const po::error& e) {
+    throw usage_error(e);
+  }
+  result.help = result.flags.count("help") > 0;
+  if (result.help) {
+    std::cout << "usage: " << usage.usage << "\n\n" << usage.description << "\n\n" << flags;
+    return result;
+  }
+  try {
+    po::notify(result.flags);
+  } catch (const po::error& e) {
+    throw usage_error(e);
+  }
+  return result;
+}
+
 }  // namespace journey

@@ -8,7 +8,6 @@
 // the file's bytes; then it runs `journey-torch eval-tokens` (app/cmd_eval_tokens.cpp), which
 // scores the shard with the checkpoint's weights and prints the numbers, waits for it and
 // exits with its exit code. The temporary directory is removed in every case.
-#include <limits.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,12 +18,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "app/cli.h"
 #include "app/command.h"
+#include "app/executables.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "data/tokenizer.h"
@@ -89,15 +89,6 @@ Tokenizer checkpoint_tokenizer(const std::string& checkpoint) {
   return Tokenizer::from_bytes(std::string(model.begin(), model.end()));
 }
 
-// journey-torch, beside this executable.
-std::string torch_binary() {
-  char self[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) throw DataError(std::string("cannot locate own executable: ") + std::strerror(errno));
-  const std::string path(self, n);
-  return path.substr(0, path.rfind('/') + 1) + "journey-torch";
-}
-
 // Runs argv[0] with these arguments and this environment, and returns its exit code.
 int run_and_wait(const std::vector<std::string>& argv) {
   std::vector<char*> args;
@@ -121,23 +112,17 @@ int run_and_wait(const std::vector<std::string>& argv) {
 int run_eval(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("checkpoint", po::value<std::string>(), "checkpoint file (ckpt-*.h5)")(
-      "text", po::value<std::string>(), "text file to score (UTF-8)")("help,h", "show this help");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(flags).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (usage: " + kUsage + ")");
-  }
-  if (vm.count("help")) {
-    std::cout << "usage: " << kUsage << "\n\n"
-              << "Scores a text file with a checkpoint's model and the tokenizer stored in "
-                 "the checkpoint: the mean loss in nats per token (every token of the file is "
-                 "predicted once, the first from the document start) and bits per byte = total "
-                 "nats / ln 2 / bytes of the file. Runs on one process with all cores.\n\n"
-              << flags;
-    return exit_code::kOk;
-  }
+      "text", po::value<std::string>(), "text file to score (UTF-8)");
+  const ParsedFlags parsed = parse_flags(
+      args, flags, {},
+      {kUsage,
+       "Scores a text file with a checkpoint's model and the tokenizer stored in the checkpoint: "
+       "the mean loss in nats per token (every token of the file is predicted once, the first "
+       "from the document start) and bits per byte = total nats / ln 2 / bytes of the file. Runs "
+       "on one process with all cores.",
+       true});
+  if (parsed.help) return exit_code::kOk;
+  const po::variables_map& vm = parsed.flags;
   for (const char* required : {"checkpoint", "text"}) {
     if (!vm.count(required)) {
       throw UsageError(std::string("missing --") + required + " (usage: " + kUsage + ")");
@@ -163,7 +148,7 @@ int run_eval(const Args& args) {
   std::printf("text        %s: %zu bytes, %zu tokens\n", text_path.c_str(), text.size(),
               ids.size());
   std::fflush(stdout);  // Before the child writes to the same stream.
-  return run_and_wait({torch_binary(), "eval-tokens", "--checkpoint", checkpoint, "--tokens",
+  return run_and_wait({torch_executable(), "eval-tokens", "--checkpoint", checkpoint, "--tokens",
                        tokens, "--bytes", std::to_string(text.size())});
 }
 

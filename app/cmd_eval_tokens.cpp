@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli.h"
 #include "app/command.h"
 #include "common/collectives.h"
 #include "common/config.h"
@@ -57,13 +58,16 @@ int run_eval_tokens(const Args& args) {
   flags.add_options()("checkpoint", po::value<std::string>()->required(), "checkpoint file")(
       "tokens", po::value<std::string>()->required(), "token shard of the text")(
       "bytes", po::value<int64_t>()->required(), "bytes of the text the tokens encode");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(flags).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (usage: " + kUsage + ")");
-  }
+  const ParsedFlags parsed = parse_flags(
+      args, flags, {},
+      {kUsage,
+       "The LibTorch half of `journey eval`, which tokenizes the text and runs this; not meant "
+       "to be run by hand. Scores the token shard FILE with the checkpoint's model on one "
+       "process and prints the mean loss in nats per token and bits per byte for a text of N "
+       "bytes.",
+       true});
+  if (parsed.help) return exit_code::kOk;
+  const po::variables_map& vm = parsed.flags;
   const std::string checkpoint = vm["checkpoint"].as<std::string>();
   const int64_t bytes = vm["bytes"].as<int64_t>();
   if (bytes <= 0) throw UsageError("--bytes must be positive (usage: " + std::string(kUsage) + ")");

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <string>
 
+#include "app/cli.h"
 #include "app/command.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
@@ -111,32 +111,17 @@ int run_fit(const Args& args) {
       "directory for fit.json and fit.csv (default: the results directory, or the CSV's)")(
       "bootstrap", po::value<int>()->default_value(1000), "bootstrap resamples (at least 20)")(
       "seed", po::value<uint64_t>()->default_value(0), "bootstrap seed")(
-      "threads", po::value<int>()->default_value(2), "threads for starts and resamples")(
-      "help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("results", po::value<std::string>());
-  po::options_description all;
-  all.add(flags).add(hidden);
-  po::positional_options_description positional;
-  positional.add("results", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << "usage: journey fit RESULTS [--size-variable avg|final|initial|all] [--out DIR]"
-                 " [--bootstrap N] [--seed S] [--threads T]\n\n"
-                 "Fits L = E + A/N^alpha + B/D^beta with N = N-bar, N_final or N_initial, and "
-                 "the sparse law of\nFrantar et al., to RESULTS (a CSV, or a directory holding "
-                 "results.csv; docs/results-format.md),\nprints coefficients with bootstrap "
-                 "intervals and a validation table, and writes fit.json and\nfit.csv "
-                 "(docs/fit.md).\n\n"
-              << flags;
-    return exit_code::kOk;
-  }
+      "threads", po::value<int>()->default_value(2), "threads for starts and resamples");
+  const ParsedFlags parsed = parse_flags(
+      args, flags, {"results"},
+      {"journey fit RESULTS [--size-variable avg|final|initial|all] [--out DIR] [--bootstrap N] "
+       "[--seed S] [--threads T]",
+       "Fits L = E + A/N^alpha + B/D^beta with N = N-bar, N_final or N_initial, and the sparse "
+       "law of\nFrantar et al., to RESULTS (a CSV, or a directory holding results.csv; "
+       "docs/results-format.md),\nprints coefficients with bootstrap intervals and a validation "
+       "table, and writes fit.json and\nfit.csv (docs/fit.md)."});
+  if (parsed.help) return exit_code::kOk;
+  const po::variables_map& vm = parsed.flags;
   if (!vm.count("results")) throw UsageError("missing RESULTS (a results CSV or directory)");
   FitReportOptions options;
   options.size_variables = parse_size_variables(vm["size-variable"].as<std::string>());

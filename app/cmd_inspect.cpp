@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <variant>
 
+#include "app/cli.h"
 #include "app/command.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
@@ -160,28 +161,17 @@ void print_json(const CheckpointSummary& s) {
 
 int run_inspect(const Args& args) {
   po::options_description flags("Options");
-  flags.add_options()("json", "print machine-readable JSON instead of text")("help,h",
-                                                                             "show this help");
-  po::options_description all;
-  all.add(flags).add_options()("checkpoint", po::value<std::string>());
-  po::positional_options_description positional;
-  positional.add("checkpoint", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (usage: " + kUsage + ")");
-  }
-  if (vm.count("help")) {
-    std::cout << "usage: " << kUsage << "\n\n"
-              << "Prints a checkpoint's step, tokens, cell, config summary, sparsity per "
-                 "parameter, per layer and overall, and N-bar so far, after reading every "
-                 "dataset back to check its checksum and that masks agree with parameters. "
-                 "Exits 1 naming each problem when anything is corrupt or inconsistent.\n\n"
-              << flags;
-    return exit_code::kOk;
-  }
+  flags.add_options()("json", "print machine-readable JSON instead of text");
+  const ParsedFlags parsed = parse_flags(
+      args, flags, {"checkpoint"},
+      {kUsage,
+       "Prints a checkpoint's step, tokens, cell, config summary, sparsity per parameter, per "
+       "layer and overall, and N-bar so far, after reading every dataset back to check its "
+       "checksum and that masks agree with parameters. Exits 1 naming each problem when "
+       "anything is corrupt or inconsistent.",
+       true});
+  if (parsed.help) return exit_code::kOk;
+  const po::variables_map& vm = parsed.flags;
   if (!vm.count("checkpoint")) {
     throw UsageError(std::string("missing checkpoint file (usage: ") + kUsage + ")");
   }

@@ -4,10 +4,10 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <limits>
 #include <string>
 
+#include "app/cli.h"
 #include "app/command.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
@@ -34,25 +34,15 @@ int run_plan(const Args& args) {
       "flops", po::value<double>(), "compute budget C in FLOP (C = 6 N-bar D)")(
       "max-final-params", po::value<double>(), "largest allowed final model N_final = (1 - S) P")(
       "max-sparsity", po::value<double>(),
-      "largest sparsity considered (default: the largest among the fitted runs)")("help,h",
-                                                                                  "show this help");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(flags).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << "usage: journey plan --fit FIT_FILE --flops C [--max-final-params P] "
-                 "[--max-sparsity S]\n\n"
-                 "From the law fitted with N = N-bar, finds the dense size P, sparsity S, "
-                 "tokens D and pruning\nschedule (phases 25/50/25 of compute) with the lowest "
-                 "predicted loss for the budget, and the\nbest dense run for comparison "
-                 "(docs/fit.md).\n\n"
-              << flags;
-    return exit_code::kOk;
-  }
+      "largest sparsity considered (default: the largest among the fitted runs)");
+  const ParsedFlags parsed = parse_flags(
+      args, flags, {},
+      {"journey plan --fit FIT_FILE --flops C [--max-final-params P] [--max-sparsity S]",
+       "From the law fitted with N = N-bar, finds the dense size P, sparsity S, tokens D and "
+       "pruning\nschedule (phases 25/50/25 of compute) with the lowest predicted loss for the "
+       "budget, and the\nbest dense run for comparison (docs/fit.md)."});
+  if (parsed.help) return exit_code::kOk;
+  const po::variables_map& vm = parsed.flags;
   if (!vm.count("fit")) throw UsageError("missing --fit FIT_FILE (fit.json from `journey fit`)");
   if (!vm.count("flops")) throw UsageError("missing --flops C (the compute budget in FLOP)");
   std::string path = vm["fit"].as<std::string>();

@@ -2,9 +2,9 @@
 // plain-text summary on stdout (report/report.h, docs/report.md).
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <iostream>
 #include <string>
 
+#include "app/cli.h"
 #include "app/command.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
@@ -21,31 +21,16 @@ int run_report(const Args& args) {
       "bootstrap", po::value<int>()->default_value(1000),
       "bootstrap resamples, when the fit is computed here (at least 20)")(
       "seed", po::value<uint64_t>()->default_value(0), "bootstrap seed, likewise")(
-      "threads", po::value<int>()->default_value(2), "threads for the fit, likewise")(
-      "help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("dir", po::value<std::string>());
-  po::options_description all;
-  all.add(flags).add(hidden);
-  po::positional_options_description positional;
-  positional.add("dir", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << "usage: journey report RESULTS_DIR [--out FILE.html] [--png-dir DIR]\n\n"
-                 "Writes one self-contained HTML page about a sweep directory (figures drawn "
-                 "with gnuplot and\ninlined as SVG), a PNG of each figure, and a plain-text "
-                 "summary to stdout. When RESULTS_DIR\nhas no fit.json, or one older than "
-                 "results.csv, the fit is computed first and fit.json and\nfit.csv are "
-                 "written, as `journey fit` would (docs/report.md).\n\n"
-              << flags;
-    return exit_code::kOk;
-  }
+      "threads", po::value<int>()->default_value(2), "threads for the fit, likewise");
+  const ParsedFlags parsed = parse_flags(
+      args, flags, {"dir"},
+      {"journey report RESULTS_DIR [--out FILE.html] [--png-dir DIR]",
+       "Writes one self-contained HTML page about a sweep directory (figures drawn with gnuplot "
+       "and\ninlined as SVG), a PNG of each figure, and a plain-text summary to stdout. When "
+       "RESULTS_DIR\nhas no fit.json, or one older than results.csv, the fit is computed first "
+       "and fit.json and\nfit.csv are written, as `journey fit` would (docs/report.md)."});
+  if (parsed.help) return exit_code::kOk;
+  const po::variables_map& vm = parsed.flags;
   if (!vm.count("dir")) throw UsageError("missing RESULTS_DIR (a sweep directory)");
   ReportOptions options;
   options.dir = vm["dir"].as<std::string>();

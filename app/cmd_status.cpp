@@ -4,8 +4,8 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 
+#include "app/cli.h"
 #include "app/command.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
@@ -92,27 +92,17 @@ void print_cells(const std::string& dir, const Ledger& ledger) {
 
 int run_status(const Args& args) {
   po::options_description flags("Options");
-  flags.add_options()("help,h", "show this help");
-  po::options_description all;
-  all.add(flags).add_options()("dir", po::value<std::string>());
-  po::positional_options_description positional;
-  positional.add("dir", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (usage: " + kUsage + ")");
-  }
-  if (vm.count("help")) {
-    std::cout << "usage: " << kUsage << "\n\n"
-              << "Shows a sweep's progress from DIR/ledger.json, during and after the sweep: "
-                 "how many cells are done, running, failed and pending; each cell's steps and "
-                 "loss (the newest step of running cells, from their train.log); and the state "
-                 "of the Slurm job that `journey submit` started for DIR. Exit 0 whatever the "
-                 "cells' state; 1 when DIR is not a sweep directory.\n\n"
-              << flags;
-    return exit_code::kOk;
-  }
+  const ParsedFlags parsed = parse_flags(
+      args, flags, {"dir"},
+      {kUsage,
+       "Shows a sweep's progress from DIR/ledger.json, during and after the sweep: how many cells "
+       "are done, running, failed and pending; each cell's steps and loss (the newest step of "
+       "running cells, from their train.log); and the state of the Slurm job that `journey "
+       "submit` started for DIR. Exit 0 whatever the cells' state; 1 when DIR is not a sweep "
+       "directory.",
+       true});
+  if (parsed.help) return exit_code::kOk;
+  const po::variables_map& vm = parsed.flags;
   if (!vm.count("dir")) throw UsageError(std::string("missing DIR (usage: ") + kUsage + ")");
   const std::string dir = vm["dir"].as<std::string>();
   const bool has_jobs = !submitted_job_ids(dir).empty();

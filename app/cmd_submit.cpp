@@ -2,18 +2,15 @@
 // Everything that can be wrong is checked before sbatch runs: the layout (1 + G*k ranks),
 // the time limit against the warning signal, the config and its grid, the dataset, and the
 // sweep directory's identity and running jobs. Nothing is written before those pass.
-#include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <cerrno>
-#include <climits>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "app/cli.h"
+#include "app/executables.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "coordinator/ledger.h"
@@ -34,14 +31,6 @@ constexpr char kUsage[] =
     "journey submit --config FILE --ranks-per-node R --time T [--nodes N] [--group-size k] "
     "[--partition P] [--out DIR] [--dry-run] [--section.key=value ...]";
 
-// The `journey` executable itself (not journey-torch): the ranks run the same build.
-std::string own_executable() {
-  char self[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) throw DataError(std::string("cannot locate own executable: ") + std::strerror(errno));
-  return std::string(self, static_cast<size_t>(n));
-}
-
 std::string read_text_file(const std::string& path, const std::string& what) {
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read " + what + " " + path);
@@ -54,13 +43,7 @@ std::string read_text_file(const std::string& path, const std::string& what) {
 // config value here (the job would otherwise fail only after waiting in the queue).
 std::string check_dataset(const RunConfig& config) {
   try {
-    Dataset dataset = Dataset::open(config.data.dir);
-    if (dataset.vocab_size() != config.data.vocab_size) {
-      throw UsageError("config key data.vocab_size = " + std::to_string(config.data.vocab_size) +
-                       " does not match the dataset in " + config.data.dir + " (vocabulary " +
-                       std::to_string(dataset.vocab_size()) + ")");
-    }
-    return dataset.tokenizer_hash();
+    return open_dataset(config.data).tokenizer_hash();
   } catch (const DataError& e) {
     throw UsageError("config key data.dir = " + config.data.dir + " is not a usable dataset (" +
                      e.what() +
@@ -153,6 +136,7 @@ int run_submit(const Args& args) {
   if (f.count("account")) request.account = f["account"].as<std::string>();
   request.out_dir = out_dir;
   request.config_path = out_dir + "/job.ini";
+  // The `journey` executable itself (not journey-torch): the ranks run the same build.
   request.journey_binary = own_executable();
   request.job_name = f.count("job-name")
                          ? f["job-name"].as<std::string>()

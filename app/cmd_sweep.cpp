@@ -52,12 +52,7 @@ std::optional<std::string> preflight(const Communicator& world, const RunConfig&
   std::exception_ptr error;
   if (world.rank() == 0) {
     try {
-      Dataset dataset = Dataset::open(config.data.dir);
-      if (dataset.vocab_size() != config.data.vocab_size) {
-        throw UsageError("config key data.vocab_size = " + std::to_string(config.data.vocab_size) +
-                         " does not match the dataset in " + config.data.dir + " (vocabulary " +
-                         std::to_string(dataset.vocab_size()) + ")");
-      }
+      Dataset dataset = open_dataset(config.data);
       Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()));
       verdict = {{"ok", true}, {"tokenizer_hash", dataset.tokenizer_hash()}};
     } catch (const UsageError&) {

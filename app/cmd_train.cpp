@@ -42,12 +42,7 @@ int run_train(const Args& args) {
   configure_threads(config.train, world.ranks_on_node());
   std::unique_ptr<Collectives> group = make_mpi_collectives(world);
 
-  Dataset dataset = Dataset::open(config.data.dir);
-  if (dataset.vocab_size() != config.data.vocab_size) {
-    throw UsageError("config key data.vocab_size = " + std::to_string(config.data.vocab_size) +
-                     " does not match the dataset in " + config.data.dir + " (vocabulary " +
-                     std::to_string(dataset.vocab_size()) + ")");
-  }
+  Dataset dataset = open_dataset(config.data);
   TrainerOptions options;
   options.out_dir = cmd.flags["out"].as<std::string>();
   options.cell_id = size_name(config.model);

@@ -1,13 +1,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
 
 #include "app/command.h"
+#include "app/executables.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
 
@@ -25,14 +25,13 @@ void print_usage(const std::vector<Command>& commands) {
 
 // Replaces this process with journey-torch from the same directory, same arguments.
 int exec_torch_binary(char** argv) {
-  char self[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
-    std::fprintf(stderr, "journey: cannot locate own executable: %s\n", std::strerror(errno));
+  std::string path;
+  try {
+    path = torch_executable();
+  } catch (const DataError& e) {
+    std::fprintf(stderr, "journey: %s\n", e.what());
     return exit_code::kFailure;
   }
-  std::string path(self, n);
-  path = path.substr(0, path.rfind('/') + 1) + "journey-torch";
   execv(path.c_str(), argv);
   std::fprintf(stderr, "journey: cannot run %s: %s\n", path.c_str(), std::strerror(errno));
   return exit_code::kFailure;

@@ -59,4 +59,14 @@ Dataset Dataset::open(const std::string& dir) {
   return Dataset(dir, std::move(manifest), tokenizer_path, std::move(train), std::move(val));
 }
 
+Dataset open_dataset(const DataConfig& data) {
+  Dataset dataset = Dataset::open(data.dir);
+  if (dataset.vocab_size() != data.vocab_size) {
+    throw UsageError("config key data.vocab_size = " + std::to_string(data.vocab_size) +
+                     " does not match the dataset in " + data.dir + " (vocabulary " +
+                     std::to_string(dataset.vocab_size()) + ")");
+  }
+  return dataset;
+}
+
 }  // namespace journey

@@ -8,11 +8,15 @@
 // Journey dataset, or any mismatch is a DataError that names the path and what is wrong.
 // A Dataset may be moved, but loaders keep references to its shards: make them once the
 // Dataset has its final place.
+//
+// open_dataset() opens the dataset a run config names, as every command that trains or
+// plans training does, and also checks it against the config's vocabulary.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "common/config.h"
 #include "data/dataset_manifest.h"
 #include "io/token_shard.h"
 
@@ -46,5 +50,9 @@ class Dataset {
   TokenShard train_;
   TokenShard val_;
 };
+
+// Dataset::open(data.dir), then a UsageError naming data.vocab_size when the dataset's
+// vocabulary is not data.vocab_size (the model would be built for the wrong vocabulary).
+Dataset open_dataset(const DataConfig& data);
 
 }  // namespace journey

@@ -106,7 +106,7 @@ void write_fit_csv(const FitReport& report, const std::string& path) {
   write_atomically(path, out.str());
 }
 
-SavedFit read_fit_json(const std::string& path) {
+json read_fit_document(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw DataError("cannot read fit " + path + ": " + std::strerror(errno));
   json doc;
@@ -120,6 +120,11 @@ SavedFit read_fit_json(const std::string& path) {
                     " is not a fit.json written by `journey fit` (no \"format\": "
                     "\"journey-fit\")");
   }
+  return doc;
+}
+
+SavedFit read_fit_json(const std::string& path) {
+  const json doc = read_fit_document(path);
   SavedFit saved;
   try {
     saved.source = doc.value("source", "");

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
-#include <sstream>
+#include <utility>
 
 #include "common/error.h"
+#include "common/ini_entries.h"
 #include "io/checkpoint_consistency.h"
 
 namespace journey {
@@ -106,25 +107,8 @@ CheckpointSummary summarize(const CheckpointReader& reader) {
 }
 
 std::vector<std::pair<std::string, std::string>> config_highlights(const std::string& ini) {
-  std::map<std::string, std::string> values;
-  std::istringstream in(ini);
-  std::string line, section;
-  auto trim = [](std::string s) {
-    const size_t begin = s.find_first_not_of(" \t\r");
-    const size_t end = s.find_last_not_of(" \t\r");
-    return begin == std::string::npos ? std::string() : s.substr(begin, end - begin + 1);
-  };
-  while (std::getline(in, line)) {
-    line = trim(line);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line.front() == '[' && line.back() == ']') {
-      section = trim(line.substr(1, line.size() - 2));
-      continue;
-    }
-    const size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    values[section + "." + trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
-  }
+  std::map<std::string, std::string> values;  // A key given twice: the last value counts.
+  for (auto& [key, value] : ini_entries(ini)) values[key] = std::move(value);
   std::vector<std::pair<std::string, std::string>> highlights;
   for (const char* key : kHighlightedKeys) {
     auto it = values.find(key);

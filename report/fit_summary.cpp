@@ -1,10 +1,7 @@
 #include "report/fit_summary.h"
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -80,19 +77,7 @@ const FittedLaw* FitSummary::chinchilla(const std::string& size_variable) const 
 }
 
 FitSummary read_fit_summary(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw DataError("cannot read fit " + path + ": " + std::strerror(errno));
-  json doc;
-  try {
-    doc = json::parse(in);
-  } catch (const json::exception& e) {
-    throw DataError(path + " is not valid JSON: " + e.what());
-  }
-  if (!doc.is_object() || doc.value("format", "") != "journey-fit") {
-    throw DataError(path +
-                    " is not a fit.json written by `journey fit` (no \"format\": "
-                    "\"journey-fit\")");
-  }
+  const json doc = read_fit_document(path);
   FitSummary s;
   s.path = path;
   try {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/ini_entries.h"
 #include "fit/planner.h"
 #include "io/atomic_file.h"
 #include "report/equal_compute.h"
@@ -77,30 +78,6 @@ std::string sweep_name(const std::string& dir) {
   const fs::path path = fs::absolute(dir).lexically_normal();
   const std::string name = path.filename().string();
   return name.empty() ? path.parent_path().filename().string() : name;
-}
-
-// "section.key" -> value of an INI text, in file order.
-std::vector<std::pair<std::string, std::string>> ini_entries(const std::string& text) {
-  std::vector<std::pair<std::string, std::string>> entries;
-  std::istringstream in(text);
-  std::string line, section;
-  auto trim = [](std::string s) {
-    const size_t a = s.find_first_not_of(" \t\r");
-    const size_t b = s.find_last_not_of(" \t\r");
-    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
-  };
-  while (std::getline(in, line)) {
-    line = trim(line);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line[0] == '[') {
-      section = line.substr(1, line.find(']') - 1);
-      continue;
-    }
-    const size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    entries.emplace_back(section + "." + trim(line.substr(0, eq)), trim(line.substr(eq + 1)));
-  }
-  return entries;
 }
 
 // The page, section by section.

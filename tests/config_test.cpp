@@ -2,6 +2,7 @@
 // codes of the same rules are checked through the binary in cli_test.cpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <fstream>
@@ -9,6 +10,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/ini_entries.h"
 #include "tests/bad_config_values.h"
 
 namespace journey {
@@ -127,6 +129,22 @@ TEST(Config, EmptyDatasetDirIsRejected) {
 TEST(Config, SplitList) {
   EXPECT_EQ(split_list(" 0, 0.5  0.8,"), (std::vector<std::string>{"0", "0.5", "0.8"}));
   EXPECT_TRUE(split_list("").empty());
+}
+
+TEST(Config, IniEntriesListKeysAsWrittenInFileOrder) {
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(ini_entries("# comment\n[ model ]\r\n d_model = 48 \r\nno equals sign\n\n"
+                        "[prune]\n; comment\nsparsity=0.8\nfuture_key = a = b\nsparsity = 0.5\n"),
+            (Entries{{"model.d_model", "48"},
+                     {"prune.sparsity", "0.8"},
+                     {"prune.future_key", "a = b"},
+                     {"prune.sparsity", "0.5"}}));
+  EXPECT_TRUE(ini_entries("").empty());
+  // What to_ini() writes reads back key for key.
+  const RunConfig c = parse_config("", {"--model.d_model=48"});
+  const Entries entries = ini_entries(to_ini(c));
+  EXPECT_NE(std::find(entries.begin(), entries.end(), Entries::value_type{"model.d_model", "48"}),
+            entries.end());
 }
 
 }  // namespace

@@ -884,5 +884,25 @@ TEST(Data, DatasetOpenRejectsMissingForeignAndTamperedDirectories) {
   expect_error(dir, "val.tokens");
 }
 
+TEST(Data, OpenDatasetRefusesAConfigWithAnotherVocabulary) {
+  DataConfig data;
+  data.dir = fresh_dir("open-dataset") + "/dataset";
+  data.vocab_size = 400;
+  ASSERT_EQ(prepare(data.dir, kEmmaPath, "--data.vocab_size=400").exit_code, 0);
+  EXPECT_EQ(open_dataset(data).vocab_size(), 400);
+  data.vocab_size = 512;
+  try {
+    open_dataset(data);
+    ADD_FAILURE() << "no error for data.vocab_size = 512";
+  } catch (const UsageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("data.vocab_size = 512"), std::string::npos) << what;
+    EXPECT_NE(what.find("(vocabulary 400)"), std::string::npos) << what;
+    EXPECT_NE(what.find(data.dir), std::string::npos) << what;
+  }
+  data.dir += "-missing";
+  EXPECT_THROW(open_dataset(data), DataError);
+}
+
 }  // namespace
 }  // namespace journey

@@ -573,6 +573,27 @@ TEST(PlanCompute, RejectsBadRequests) {
   EXPECT_THROW(plan_compute(sparse, request), UsageError);
 }
 
+TEST(FitFile, ReadFitDocumentRefusesMissingMalformedAndForeignFiles) {
+  const std::string dir = temp_dir("document");
+  auto expect_error = [](const std::string& path, const std::string& words) {
+    try {
+      read_fit_document(path);
+      ADD_FAILURE() << "no error for " << path;
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  expect_error(dir + "/missing.json", "cannot read fit");
+  expect_error(write_text(dir, "broken.json", "{\"format\": "), "is not valid JSON");
+  expect_error(write_text(dir, "foreign.json", "{\"format\": \"journey-ledger\"}"),
+               "is not a fit.json");
+  expect_error(write_text(dir, "array.json", "[1, 2]"), "is not a fit.json");
+  const nlohmann::json doc =
+      read_fit_document(write_text(dir, "fit.json", "{\"format\": \"journey-fit\", \"runs\": 7}"));
+  EXPECT_EQ(doc.at("runs"), 7);
+}
+
 // --- the commands -----------------------------------------------------------------------
 
 TEST(FitCli, FitWritesFilesThatPlanReads) {

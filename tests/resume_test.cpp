@@ -17,6 +17,7 @@
 #include "io/checkpoint_dir.h"
 #include "io/checkpoint_file.h"
 #include "tests/subprocess.h"
+#include "tests/system_test_helpers.h"
 #include "tests/test_dataset.h"
 
 namespace journey {
@@ -41,15 +42,12 @@ std::string train_config() {
 }
 
 std::string train_command(int ranks, const std::string& out) {
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np " +
-         std::to_string(ranks) + " --oversubscribe --bind-to none " +
+  return testing::mpirun(ranks) +
          journey_command("train --config " + train_config() + " --out " + out);
 }
 
 std::string fresh_dir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "journey-resume-" + name;
-  fs::remove_all(dir);
-  return dir;
+  return testing::fresh_dir("resume-" + name);
 }
 
 // The uninterrupted run on `ranks` ranks, once per test process.
@@ -75,9 +73,7 @@ int64_t interrupted_run(int ranks, const std::string& dir) {
   }
   run_process("pkill -TERM -f '^[^ ]*journey train .*--out " + dir + "$'");
   const int code = testing::wait_process(pid);
-  std::ifstream log(dir + ".log");
-  std::string output((std::istreambuf_iterator<char>(log)), {});
-  EXPECT_EQ(code, 75) << output;
+  EXPECT_EQ(code, 75) << testing::read_file(dir + ".log");
   std::vector<CheckpointEntry> all = list_checkpoints(dir + "/checkpoints");
   EXPECT_FALSE(all.empty());
   return all.empty() ? 0 : all.back().step;

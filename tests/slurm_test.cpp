@@ -14,14 +14,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/subprocess.h"
+#include "tests/system_test_helpers.h"
 #include "tests/test_dataset.h"
 
 namespace journey {
@@ -29,6 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::journey_command;
+using testing::read_file;
+using testing::read_results;
 using testing::run_process;
 
 const std::string kClusterDir = std::string(JOURNEY_BUILD_DIR) + "/slurm-test-cluster";
@@ -81,9 +82,7 @@ const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new LocalCl
   } while (0)
 
 std::string fresh_dir(const std::string& name) {
-  const std::string dir =
-      ::testing::TempDir() + "journey-slurm-" + name + "-" + std::to_string(getpid());
-  fs::remove_all(dir);
+  const std::string dir = testing::fresh_dir("slurm-" + name + "-" + std::to_string(getpid()));
   test_dirs.push_back(dir);
   return dir;
 }
@@ -139,32 +138,6 @@ std::string wait_for_job(const std::string& id, int seconds) {
   }
   run_process("scancel " + id);
   return "still " + state + " after " + std::to_string(seconds) + " s";
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-// results.csv as cell id -> column -> text.
-std::map<std::string, std::map<std::string, std::string>> read_results(const std::string& dir) {
-  std::ifstream in(dir + "/results.csv");
-  std::string line, field;
-  std::getline(in, line);
-  std::vector<std::string> header;
-  std::istringstream h(line);
-  while (std::getline(h, field, ',')) header.push_back(field);
-  std::map<std::string, std::map<std::string, std::string>> rows;
-  while (std::getline(in, line)) {
-    std::istringstream row(line);
-    std::map<std::string, std::string> values;
-    for (const std::string& name : header) {
-      std::getline(row, field, ',');
-      values[name] = field;
-    }
-    rows[values["id"]] = values;
-  }
-  return rows;
 }
 
 // The uninterrupted sweep through `journey submit`, run once and shared.
@@ -252,18 +225,9 @@ TEST(Slurm, PreemptedMidSweepRequeuesItselfAndMatchesTheUninterruptedRun) {
   EXPECT_NE(twice.output.find("already runs the sweep"), std::string::npos) << twice.output;
   // Once some cell has a checkpoint, Slurm signals the job's ranks (not the batch shell),
   // exactly as it does --warn-before seconds before the time limit.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
-  bool checkpointed = false;
-  while (!checkpointed && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    if (!fs::exists(dir + "/cells")) continue;
-    for (const auto& cell : fs::directory_iterator(dir + "/cells")) {
-      const fs::path checkpoints = cell.path() / "checkpoints";
-      if (fs::exists(checkpoints) && !fs::is_empty(checkpoints)) checkpointed = true;
-    }
-  }
-  ASSERT_TRUE(checkpointed) << "no checkpoint appeared\n"
-                            << read_file(dir + "/logs/job-" + id + ".out");
+  ASSERT_TRUE(testing::wait_for_a_cell_checkpoint(dir, std::chrono::seconds(180)))
+      << "no checkpoint appeared\n"
+      << read_file(dir + "/logs/job-" + id + ".out");
   const testing::ProcessResult signal = run_process("scancel --signal=USR2 " + id);
   ASSERT_EQ(signal.exit_code, 0) << signal.output;
 

@@ -7,25 +7,21 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <thread>
 
 #include "tests/subprocess.h"
+#include "tests/system_test_helpers.h"
 #include "tests/test_dataset.h"
 
 namespace journey {
 namespace {
 
 using testing::journey_command;
+using testing::read_results;
 using testing::run_process;
 
 namespace fs = std::filesystem;
-
-std::string mpirun(int ranks) {
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 mpirun -np " +
-         std::to_string(ranks) + " --oversubscribe --bind-to none ";
-}
 
 // Six cells: 2 sizes x (dense, 0.5, 0.8), a few hundred steps of a tiny model each.
 std::string sweep_config() {
@@ -41,14 +37,12 @@ std::string sweep_config() {
 }
 
 std::string fresh_dir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "journey-sweep-" + name;
-  fs::remove_all(dir);
-  return dir;
+  return testing::fresh_dir("sweep-" + name);
 }
 
 std::string sweep_command(int ranks, int group_size, const std::string& out,
                           const std::string& extra = "") {
-  return mpirun(ranks) +
+  return "OMP_NUM_THREADS=1 " + testing::mpirun(ranks) +
          journey_command("sweep --config " + sweep_config() + " --group-size " +
                          std::to_string(group_size) + " --out " + out + " " + extra);
 }
@@ -57,27 +51,6 @@ std::string sweep_command(int ranks, int group_size, const std::string& out,
 // preemption. The ranks run `<build>/journey sweep ...` (journey-torch keeps the argv).
 void signal_ranks(const std::string& dir) {
   run_process("pkill -TERM -f '^[^ ]*journey sweep .*--out " + dir + "'");
-}
-
-// results.csv as cell id -> column -> text.
-std::map<std::string, std::map<std::string, std::string>> read_results(const std::string& dir) {
-  std::ifstream in(dir + "/results.csv");
-  std::string line, field;
-  std::getline(in, line);
-  std::vector<std::string> header;
-  std::istringstream h(line);
-  while (std::getline(h, field, ',')) header.push_back(field);
-  std::map<std::string, std::map<std::string, std::string>> rows;
-  while (std::getline(in, line)) {
-    std::istringstream row(line);
-    std::map<std::string, std::string> values;
-    for (const std::string& name : header) {
-      std::getline(row, field, ',');
-      values[name] = field;
-    }
-    rows[values["id"]] = values;
-  }
-  return rows;
 }
 
 // The uninterrupted reference sweep, run once for the tests that compare against it.
@@ -115,23 +88,11 @@ TEST(Sweep, SigtermMidSweepThenSameCommandGivesTheSameLosses) {
   pid_t pid = testing::start_process(sweep_command(5, 2, dir), log);
   // Wait until the first checkpoint of some cell exists, then signal every rank (as srun
   // does on preemption).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  bool checkpointed = false;
-  while (!checkpointed && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    if (!fs::exists(dir + "/cells")) continue;
-    for (const auto& cell : fs::directory_iterator(dir + "/cells")) {
-      if (fs::exists(cell.path() / "checkpoints") && !fs::is_empty(cell.path() / "checkpoints")) {
-        checkpointed = true;
-      }
-    }
-  }
-  ASSERT_TRUE(checkpointed) << "no checkpoint appeared";
+  ASSERT_TRUE(testing::wait_for_a_cell_checkpoint(dir, std::chrono::seconds(120)))
+      << "no checkpoint appeared";
   signal_ranks(dir);
   const int code = testing::wait_process(pid);
-  std::ifstream in(log);
-  std::string output((std::istreambuf_iterator<char>(in)), {});
-  EXPECT_EQ(code, 75) << output;
+  EXPECT_EQ(code, 75) << testing::read_file(log);
   auto partial = read_results(dir);
   int done = 0;
   for (auto& [id, row] : partial) done += row["status"] == "done";
