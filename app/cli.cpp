@@ -73,12 +73,9 @@ ParsedFlags parse_flags(const Args& args, po::options_description flags,
   };
   ParsedFlags result;
   try {
-    po::command_line_parser parser(args);
-    parser.options(all);
-    // Without a positional description Boost ignores stray arguments; an empty one would
-    // reject them all.
-    if (!positional.empty()) parser.positional(positions);
-    po::store(parser.run(), result.flags);
+    // An empty positional description makes Boost reject stray arguments.
+    po::store(po::command_line_parser(args).options(all).positional(positions).run(),
+              result.flags);
   } catch (const po::error& e) {
     throw usage_error(e);
   }

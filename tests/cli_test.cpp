@@ -48,6 +48,12 @@ TEST(Cli, UnknownOptionExits2) {
   EXPECT_NE(r.output.find("model.width"), std::string::npos) << r.output;
 }
 
+TEST(Cli, StrayArgumentsExit2) {
+  auto r = run_process(journey_command("plan stray words --flops 1e15"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("too many positional options"), std::string::npos) << r.output;
+}
+
 TEST(Cli, MissingConfigFileExits2) {
   auto r = run_process(journey_command("schedule --config /nonexistent.ini"));
   EXPECT_EQ(r.exit_code, 2);
