@@ -65,6 +65,15 @@ class MpiCollectives : public Collectives {
               "MPI_Allgather");
   }
 
+  void gather(const void* send, void* recv, size_t count, ElementType dtype, int root) override {
+    Timed timed(stats_, count * element_size(dtype) * (rank_ == root ? size_ : 1));
+    if (count == 0) return;
+    check_int(count, "MPI_Gather");
+    check_mpi(MPI_Gather(send, static_cast<int>(count), mpi_type(dtype), recv,
+                         static_cast<int>(count), mpi_type(dtype), root, comm_),
+              "MPI_Gather");
+  }
+
   void reduce_scatter_sum(const void* send, void* recv, size_t count, ElementType dtype) override {
     Timed timed(stats_, count * element_size(dtype) * size_);
     if (count == 0) return;

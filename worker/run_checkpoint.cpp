@@ -30,31 +30,46 @@ std::string first_difference(const std::string& a, const std::string& b) {
 void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const MetricsHistory& history,
                      const std::string& path) {
   c10::AutoGradMode no_grad(false);
-  const bool leader = model.group().rank() == 0;
+  Collectives& group = model.group();
+  const bool leader = group.rank() == 0;
   std::unique_ptr<CheckpointWriter> writer;
   if (leader) writer = std::make_unique<CheckpointWriter>(path);
   const ModelSpec& spec = model.spec();
   for (auto& unit : model.units()) {
-    // Gathered one unit at a time: each collective's result is written, then dropped.
-    std::vector<at::Tensor> weights = unit->gather_slots(unit->weights());
-    std::vector<at::Tensor> exp_avg = unit->gather_slots(unit->exp_avg());
-    std::vector<at::Tensor> exp_avg_sq = unit->gather_slots(unit->exp_avg_sq());
-    std::vector<at::Tensor> masks = unit->gather_slots(unit->mask());
-    if (!leader) continue;
-    for (size_t s = 0; s < unit->slots().size(); ++s) {
-      const ParamSpec& param = spec.params[unit->slots()[s].param];
-      writer->write_tensor(tensor_path(checkpoint::kParams, param.name), DType::kFloat32,
-                           param.shape, weights[s].data_ptr<float>());
-      writer->write_tensor(tensor_path(checkpoint::kExpAvg, param.name), DType::kFloat32,
-                           param.shape, exp_avg[s].data_ptr<float>());
-      writer->write_tensor(tensor_path(checkpoint::kExpAvgSq, param.name), DType::kFloat32,
-                           param.shape, exp_avg_sq[s].data_ptr<float>());
-      if (param.prunable) {
-        at::Tensor mask = masks[s].to(at::kByte).contiguous();
-        writer->write_tensor(tensor_path(checkpoint::kMasks, param.name), DType::kUInt8,
-                             param.shape, mask.data_ptr<uint8_t>());
+    // One unit at a time, one state tensor at a time: every rank's shard goes to the leader,
+    // which writes each rank's rows of each parameter as a slab, straight from the gathered
+    // buffer. No rank but the leader holds more than its shard.
+    const int64_t n = unit->shard_numel();
+    auto write_state = [&](const char* group_path, const at::Tensor& local, DType dtype) {
+      at::Tensor shards = leader ? at::empty({group.size() * n}, at::kFloat) : at::Tensor();
+      at::Tensor mine = local.to(at::kFloat).contiguous();
+      group.gather(mine.data_ptr<float>(), leader ? shards.data_ptr<float>() : nullptr, n,
+                   ElementType::kFloat32, 0);
+      if (!leader) return;
+      if (dtype == DType::kUInt8) shards = shards.to(at::kByte);
+      for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
+        const ShardedUnit::Slot& slot = unit->slots()[s];
+        const ParamSpec& param = spec.params[slot.param];
+        if (dtype == DType::kUInt8 && !param.prunable) continue;  // Masks of prunable only.
+        const std::string name = tensor_path(group_path, param.name);
+        writer->create_tensor(name, dtype, param.shape);
+        for (int r = 0; r < group.size(); ++r) {
+          const int64_t offset = r * n + slot.offset;
+          if (unit->local_rows(s, r) == 0) continue;
+          if (dtype == DType::kUInt8) {
+            writer->write_rows(name, unit->row_begin(s, r), unit->local_rows(s, r),
+                               shards.data_ptr<uint8_t>() + offset);
+          } else {
+            writer->write_rows(name, unit->row_begin(s, r), unit->local_rows(s, r),
+                               shards.data_ptr<float>() + offset);
+          }
+        }
       }
-    }
+    };
+    write_state(checkpoint::kParams, unit->weights(), DType::kFloat32);
+    write_state(checkpoint::kExpAvg, unit->exp_avg(), DType::kFloat32);
+    write_state(checkpoint::kExpAvgSq, unit->exp_avg_sq(), DType::kFloat32);
+    write_state(checkpoint::kMasks, unit->mask(), DType::kUInt8);
   }
   if (!leader) return;
   writer->set_attr(checkpoint::kStepAttr, meta.step);

@@ -2,9 +2,9 @@
 //
 // Tensors are stored at their full logical shapes, so a checkpoint written by k ranks
 // restores on any j: each rank reads its own rows of every parameter, mask and AdamW moment.
-// The sharded write gathers each unit's slabs over the group and the group leader writes
-// them (serial HDF5; docs/checkpoint-format.md says why), one unit at a time, so no rank
-// holds more than one unit in full.
+// The sharded write gathers each unit's shards to the group leader, which writes each
+// rank's row range of every parameter as a slab (serial HDF5; docs/checkpoint-format.md says
+// why), one unit and one state tensor at a time.
 //
 // Nothing in training draws random numbers after initialisation (no dropout; the loader is
 // a pure function of seed and step), so the step, the AdamW step count, the weights, moments

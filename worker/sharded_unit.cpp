@@ -73,13 +73,16 @@ ShardedUnit::ShardedUnit(const ModelSpec& spec, int unit, Collectives& group)
   }
 }
 
-int64_t ShardedUnit::row_begin(int s) const {
-  return std::min(slots_[s].rows, rank_ * slots_[s].chunk_rows);
+int64_t ShardedUnit::row_begin(int s) const { return row_begin(s, rank_); }
+int64_t ShardedUnit::local_rows(int s) const { return local_rows(s, rank_); }
+
+int64_t ShardedUnit::row_begin(int s, int rank) const {
+  return std::min(slots_[s].rows, rank * slots_[s].chunk_rows);
 }
 
-int64_t ShardedUnit::local_rows(int s) const {
+int64_t ShardedUnit::local_rows(int s, int rank) const {
   const Slot& slot = slots_[s];
-  return std::min(slot.rows, (rank_ + 1) * slot.chunk_rows) - row_begin(s);
+  return std::min(slot.rows, (rank + 1) * slot.chunk_rows) - row_begin(s, rank);
 }
 
 at::Tensor ShardedUnit::local_rows_of(const at::Tensor& flat, int s) const {

@@ -48,6 +48,10 @@ class ShardedUnit {
   // This rank's logical rows of slot s: [row_begin(s), row_begin(s) + local_rows(s)).
   int64_t row_begin(int s) const;
   int64_t local_rows(int s) const;
+  // The same for any rank of the group.
+  int64_t row_begin(int s, int rank) const;
+  int64_t local_rows(int s, int rank) const;
+  int group_size() const { return k_; }
 
   // Local state, each a 1-D tensor of shard_numel() elements. The mask is bool: true where
   // a weight is alive. Padding rows are dead (mask false, weight zero).
