@@ -8,8 +8,9 @@ RUNS_DIR holds the four sweep directories of scripts/replicate.sh (schedules, no
 law). The first form copies what the study needs (results.csv, results.h5 with the per-step
 histories, fit.json, the report's PNGs) into RESULTS_DIR/<experiment>/ and writes
 RESULTS_DIR/headline.json and RESULTS_DIR/tables.md. The second form (run by ctest) recomputes
-the headline numbers from the committed files in RESULTS_DIR and checks that the block between
-"<!-- headline -->" markers in RESULTS.md states exactly those numbers.
+the headline numbers and tables from the committed files in RESULTS_DIR and checks that the
+block between "<!-- headline -->" markers in RESULTS.md states exactly those numbers and that
+every table row is in RESULTS.md.
 
 Standard library only (Debian's /usr/bin/python3).
 """
@@ -22,7 +23,6 @@ import statistics
 import sys
 
 EXPERIMENTS = ["schedules", "noise", "matched", "law"]
-PAPER_MAE = 0.016  # The paper's in-sample MAE of the N-bar law.
 
 
 def read_rows(path):
@@ -102,6 +102,8 @@ def law_fit(fit):
             "in_sample_mae": v["in_sample"]["mae"],
             "in_sample_max": v["in_sample"]["max"],
             "loso_mae": v["leave_one_size_out"]["mae"] if "leave_one_size_out" in v else None,
+            "lospo_mae": (v["leave_one_sparsity_out"]["mae"]
+                          if "leave_one_sparsity_out" in v else None),
             "coefficients": {k: c for k, c in law["coefficients"].items()},
         })
     return laws, fit["best_size_variable"]
@@ -115,7 +117,8 @@ def headline(results_dir):
     with open(os.path.join(results_dir, "law", "fit.json")) as f:
         laws, best = law_fit(json.load(f))
     gaps = [r["gap"] for r in grid if r["gap"] is not None]
-    avg = next(l for l in laws if l["law"] == "chinchilla N=avg")
+    law = {l["law"]: l for l in laws}
+    avg = law["chinchilla N=avg"]
     return {
         "schedule_cells": sum(r["pairs"] for r in grid),
         "seed_sigma": sigma,
@@ -129,6 +132,10 @@ def headline(results_dir):
         "matched_max_abs_difference": max(abs(p["difference"]) for p in pairs),
         "law_mae_avg": avg["in_sample_mae"],
         "law_loso_avg": avg["loso_mae"],
+        "law_lospo_avg": avg["lospo_mae"],
+        "law_mae_final": law["chinchilla N=final"]["in_sample_mae"],
+        "law_mae_initial": law["chinchilla N=initial"]["in_sample_mae"],
+        "law_mae_sparse_form": law["sparse"]["in_sample_mae"],
         "best_size_variable": best,
         "law_points": len(load("law")),
     }, grid, pairs, laws
@@ -158,18 +165,24 @@ def tables(grid, sigma, pairs, laws):
             p["sparse"], p["n_avg_sparse"], p["dense_size"], p["n_dense"], p["tokens"],
             p["loss_sparse"], p["loss_dense"], p["difference"]))
     out += ["\n### Law grid: fits and their errors (loss, nats per token)\n",
-            "| law | in-sample MAE | max error | leave-one-size-out MAE |",
-            "| --- | --- | --- | --- |"]
+            "| law | in-sample MAE | max error | leave-one-size-out MAE | "
+            "leave-one-sparsity-out MAE |", "| --- | --- | --- | --- | --- |"]
     for l in laws:
-        out.append("| %s | %.4f | %.4f | %s |" % (l["law"], l["in_sample_mae"],
-                                                 l["in_sample_max"], fmt(l["loso_mae"])))
+        out.append("| %s | %.4f | %.4f | %s | %s |" % (
+            l["law"], l["in_sample_mae"], l["in_sample_max"], fmt(l["loso_mae"]),
+            fmt(l["lospo_mae"])))
     out += ["\n### Law grid: coefficients with bootstrap standard errors and 95 % intervals\n",
             "| law | coefficient | estimate | se | 95 % interval |", "| --- | --- | --- | --- | --- |"]
     for l in laws:
         for name, c in l["coefficients"].items():
-            out.append("| %s | %s | %.4g | %.3g | [%.4g, %.4g] |" % (
-                l["law"], name, c["estimate"], c["se"], c["ci95"][0], c["ci95"][1]))
+            out.append("| %s | %s | %.4g | %s | [%.4g, %.4g] |" % (
+                l["law"], name, c["estimate"], general(c["se"]), c["ci95"][0], c["ci95"][1]))
     return "\n".join(out) + "\n"
+
+
+def general(value):
+    """A number to 3 significant digits; the fit writes null where a bootstrap overflowed."""
+    return "overflow" if value is None else "%.3g" % value
 
 
 def headline_block(numbers):
@@ -196,9 +209,15 @@ def collect(runs_dir, results_dir):
 
 
 def check(results_dir, results_md):
-    numbers, _, _, _ = headline(results_dir)
+    numbers, grid, pairs, laws = headline(results_dir)
     with open(results_md) as f:
         text = f.read()
+    lines = set(text.splitlines())
+    missing = [l for l in tables(grid, numbers["seed_sigma"], pairs, laws).splitlines()
+               if l.startswith("|") and l not in lines]
+    if missing:
+        sys.exit("%s: %d table rows differ from the results in %s, first:\n%s" % (
+            results_md, len(missing), results_dir, missing[0]))
     marker = "<!-- headline -->"
     if text.count(marker) != 2:
         sys.exit("%s: expected the headline block between two '%s' lines" % (results_md, marker))
@@ -206,7 +225,7 @@ def check(results_dir, results_md):
     expected = headline_block(numbers)
     if stated != expected:
         sys.exit("%s states:\n%s\nbut the results give:\n%s" % (results_md, stated, expected))
-    print("RESULTS.md headline numbers match %s" % results_dir)
+    print("RESULTS.md headline numbers and tables match %s" % results_dir)
 
 
 if __name__ == "__main__":
