@@ -200,6 +200,7 @@ class Coordinator {
     r.tokens_per_s = b.value("tokens_per_s", 0.0);
     groups_[group] = GroupState{};
     ++cells_ended_;
+    if (r.status == CellStatus::kDone) flops_done_here_ += r.estimated_flops;
     ledger_.save();
     write_results(ledger_);
     if (r.status == CellStatus::kFailed) log::warn("cell " + r.id + " failed: " + r.reason);
@@ -220,13 +221,15 @@ class Coordinator {
   }
 
   void print_progress_line() {
-    double tokens_per_s = 0, done_flops = 0, left_flops = 0;
+    double tokens_per_s = 0, left_flops = 0;
     for (const GroupState& g : groups_) tokens_per_s += g.tokens_per_s;
     for (const CellRecord& r : ledger_.records()) {
-      (r.status == CellStatus::kDone ? done_flops : left_flops) += r.estimated_flops;
+      if (r.status != CellStatus::kDone) left_flops += r.estimated_flops;
     }
+    // The rate comes from cells finished by this process: after a resume, the cells done in
+    // earlier sittings took none of this sitting's elapsed time.
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-    const double eta = done_flops > 0 ? elapsed * left_flops / done_flops : -1;
+    const double eta = flops_done_here_ > 0 ? elapsed * left_flops / flops_done_here_ : -1;
     std::printf(
         "[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | "
         "ETA %s\n",
@@ -287,7 +290,8 @@ class Coordinator {
   std::vector<GroupState> groups_;
   bool stopping_ = false;
   int cells_ended_ = 0, cells_shown_ = 0;
-  double busy_s_ = 0;  // Training time the groups reported in this process.
+  double busy_s_ = 0;           // Training time the groups reported in this process.
+  double flops_done_here_ = 0;  // Estimated FLOPs of the cells this process finished.
   Clock::time_point start_;
 };
 
