@@ -67,9 +67,9 @@ inline constexpr char kActiveSeries[] = "history/active";
 
 // How datasets are stored. The defaults were chosen with bench/checkpoint_bench (BENCHMARKS.md,
 // docs/checkpoint-format.md): deflate on float tensors makes writes 10-25x slower for a file
-// 0.87 (dense) to 0.34 (80% sparse) the size, and 1-bit or deflated masks save 5-6% of the file
-// at a third to a half of the checkpoint's write speed, so all are off unless a caller trades
-// speed for space.
+// 0.93 (dense) to 0.40 (80% sparse) the size, and 1-bit or deflated masks save 5-6% of the file
+// but cost up to a third of the checkpoint's write speed, so all are off unless a caller
+// trades speed for space.
 struct CheckpointWriteOptions {
   int float_deflate_level = 0;    // float32/float64 datasets; 0 stores them uncompressed.
   int integer_deflate_level = 1;  // int64 and uint8 datasets other than masks (series, blobs).
