@@ -1,5 +1,6 @@
 #include "app/cli.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include "common/error.h"
@@ -74,8 +75,7 @@ ParsedFlags parse_flags(const Args& args, po::options_description flags,
   ParsedFlags result;
   try {
     // An empty positional description makes Boost reject stray arguments.
-    po::store(po::command_line_parser(args).options(all).positional(positions).run(),
-              result.flags);
+    po::store(po::command_line_parser(args).options(all).positional(positions).run(), result.flags);
   } catch (const po::error& e) {
     throw usage_error(e);
   }
@@ -90,6 +90,13 @@ ParsedFlags parse_flags(const Args& args, po::options_description flags,
     throw usage_error(e);
   }
   return result;
+}
+
+void require_directory_or_absent(const std::string& path, const std::string& flag) {
+  std::error_code error;
+  if (std::filesystem::exists(path, error) && !std::filesystem::is_directory(path, error)) {
+    throw UsageError(flag + " " + path + " exists and is not a directory");
+  }
 }
 
 }  // namespace journey

@@ -57,4 +57,8 @@ struct ParsedFlags {
 ParsedFlags parse_flags(const Args& args, boost::program_options::options_description flags,
                         const std::vector<std::string>& positional, const FlagsUsage& usage);
 
+// Throws a UsageError naming `flag` when `path` exists but is not a directory: an output
+// directory must be creatable or already one.
+void require_directory_or_absent(const std::string& path, const std::string& flag);
+
 }  // namespace journey

@@ -64,7 +64,9 @@ int run_schedule(const Args& args) {
   RunConfig config = cmd.config;
   if (cmd.flags.count("steps")) {
     const int64_t steps = cmd.flags["steps"].as<int64_t>();
-    if (steps < 1) throw UsageError("--steps " + std::to_string(steps) + ": must be at least 1");
+    if (steps < 1 || steps > 1000000000) {
+      throw UsageError("--steps " + std::to_string(steps) + ": must be in [1, 1e9]");
+    }
     config.train.tokens = steps * config.train.batch_tokens;
   }
   RunPlan plan = make_plan(config);

@@ -124,6 +124,7 @@ int run_submit(const Args& args) {
   const std::string out_arg =
       f.count("out") ? f["out"].as<std::string>() : "runs/" + fs::path(config_path).stem().string();
   const std::string out_dir = fs::absolute(out_arg).lexically_normal().string();
+  require_directory_or_absent(out_dir, "--out");
 
   JobRequest request;
   request.nodes = f["nodes"].as<int>();

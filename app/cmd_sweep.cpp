@@ -52,8 +52,10 @@ std::optional<std::string> preflight(const Communicator& world, const RunConfig&
   std::exception_ptr error;
   if (world.rank() == 0) {
     try {
+      require_directory_or_absent(out_dir, "--out");
       Dataset dataset = open_dataset(config.data);
       Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()));
+      std::filesystem::create_directories(out_dir);
       verdict = {{"ok", true}, {"tokenizer_hash", dataset.tokenizer_hash()}};
     } catch (const UsageError&) {
       error = std::current_exception();
@@ -144,7 +146,6 @@ int run_sweep(const Args& args) {
     return exit_code::kOk;
   }
   workers_on_node(world);  // Collective: rank 0 joins the count the workers make.
-  std::filesystem::create_directories(out_dir);
   SweepOptions options;
   options.out_dir = out_dir;
   options.group_size = k;
@@ -154,7 +155,17 @@ int run_sweep(const Args& args) {
   std::printf("sweep: %zu cells on %d group(s) of %d rank(s); output in %s\n", cells.size(),
               options.num_groups, k, out_dir.c_str());
   std::fflush(stdout);
-  return run_sweep_coordinator(world, config, cells, options);
+  try {
+    return run_sweep_coordinator(world, config, cells, options);
+  } catch (const std::exception& e) {
+    // The workers wait for messages from this rank and would wait forever: end the whole
+    // launch. Every finished cell is in the ledger and every running one has checkpoints,
+    // so the same command resumes.
+    std::fprintf(stderr, "journey sweep: error: %s\n", e.what());
+    std::fflush(stderr);
+    MPI_Abort(world.handle(), exit_code::kFailure);
+    return exit_code::kFailure;
+  }
 }
 
 }  // namespace journey

@@ -45,6 +45,7 @@ int run_train(const Args& args) {
   Dataset dataset = open_dataset(config.data);
   TrainerOptions options;
   options.out_dir = cmd.flags["out"].as<std::string>();
+  require_directory_or_absent(options.out_dir, "--out");
   options.cell_id = size_name(config.model);
   options.resume = cmd.flags.count("fresh") == 0;
   options.stop_requested = stop_requested;

@@ -1,5 +1,8 @@
 #include "common/config.h"
 
+#include <cmath>
+#include <type_traits>
+
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <functional>
@@ -44,7 +47,17 @@ Key make_key(std::string name, Get get, std::string help) {
   key.help = help;
   key.bind = [name, get, help](po::options_description& desc, RunConfig& config) {
     T& field = get(config);
-    desc.add_options()(name.c_str(), po::value<T>(&field)->default_value(field), help.c_str());
+    auto* value = po::value<T>(&field)->default_value(field);
+    if constexpr (std::is_same_v<T, double>) {
+      // Boost reads "inf" as a number; no key of a run means anything at infinity.
+      value->notifier([name](double v) {
+        if (!std::isfinite(v)) {
+          throw UsageError("config key " + name + " = " + format_value(v) +
+                           " is invalid: must be a finite number");
+        }
+      });
+    }
+    desc.add_options()(name.c_str(), value, help.c_str());
   };
   key.print = [get](const RunConfig& config) {
     return format_value(get(const_cast<RunConfig&>(config)));
@@ -118,6 +131,12 @@ po::options_description describe(RunConfig& config) {
   return desc;
 }
 
+constexpr int64_t kMaxWidth = int64_t{1} << 16;
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxSeqLen = int64_t{1} << 20;
+constexpr int64_t kMaxThreads = 1024;
+constexpr int64_t kMaxGroupSize = int64_t{1} << 20;
+
 [[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& rule) {
   throw UsageError("config key " + key + " = " + value + " is invalid: " + rule);
 }
@@ -141,6 +160,7 @@ double parse_double(const std::string& key, const std::string& text) {
   double v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || ptr != text.data() + text.size()) bad(key, text, "not a number");
+  if (!std::isfinite(v)) bad(key, text, "must be a finite number");
   return v;
 }
 
@@ -215,15 +235,21 @@ RunConfig parse_config_text(const std::string& ini, const std::string& origin) {
 
 void validate(const RunConfig& c) {
   const ModelConfig& m = c.model;
-  require(m.d_model > 0, "model.d_model", show(m.d_model), "must be positive");
-  require(m.n_layers > 0, "model.n_layers", show(m.n_layers), "must be positive");
+  // Upper bounds far beyond any model this runs, so that typos fail here rather than as an
+  // allocation failure or an overflow later.
+  require(m.d_model > 0 && m.d_model <= kMaxWidth, "model.d_model", show(m.d_model),
+          "must be in [1, " + show(kMaxWidth) + "]");
+  require(m.n_layers > 0 && m.n_layers <= kMaxLayers, "model.n_layers", show(m.n_layers),
+          "must be in [1, " + show(kMaxLayers) + "]");
   require(m.n_heads > 0, "model.n_heads", show(m.n_heads), "must be positive");
   require(m.d_model % m.n_heads == 0, "model.n_heads", show(m.n_heads),
           "must divide model.d_model = " + show(m.d_model));
   require(m.head_dim() % 2 == 0, "model.n_heads", show(m.n_heads),
           "head size d_model/n_heads must be even for RoPE's half-split rotation");
-  require(m.ffn_dim >= 0, "model.ffn_dim", show(m.ffn_dim), "must be 0 (4*d_model) or positive");
-  require(m.seq_len > 0, "model.seq_len", show(m.seq_len), "must be positive");
+  require(m.ffn_dim >= 0 && m.ffn_dim <= 4 * kMaxWidth, "model.ffn_dim", show(m.ffn_dim),
+          "must be 0 (4*d_model) or in [1, " + show(4 * kMaxWidth) + "]");
+  require(m.seq_len > 0 && m.seq_len <= kMaxSeqLen, "model.seq_len", show(m.seq_len),
+          "must be in [1, " + show(kMaxSeqLen) + "]");
   require(m.rope_base > 1.0, "model.rope_base", show(m.rope_base), "must be greater than 1");
   require(m.norm_eps > 0.0, "model.norm_eps", show(m.norm_eps), "must be positive");
 
@@ -252,7 +278,8 @@ void validate(const RunConfig& c) {
   require(t.keep_checkpoints >= 1, "train.keep_checkpoints", show(t.keep_checkpoints),
           "must be at least 1");
   require(t.log_every >= 1, "train.log_every", show(t.log_every), "must be at least 1");
-  require(t.threads >= 0, "train.threads", show(t.threads), "must be >= 0 (0 means auto)");
+  require(t.threads >= 0 && t.threads <= kMaxThreads, "train.threads", show(t.threads),
+          "must be in [0, " + show(kMaxThreads) + "] (0 means auto)");
 
   const PruneConfig& p = c.prune;
   require(is_one_of(p.schedule, {"geometric", "cubic"}), "prune.schedule", p.schedule,
@@ -297,6 +324,9 @@ void validate(const RunConfig& c) {
             "each size must be DxLxH (d_model x layers x heads), e.g. 256x4x4");
     require(dm > 0 && nl > 0 && nh > 0 && dm % nh == 0 && (dm / nh) % 2 == 0, "sweep.sizes", size,
             "needs positive values, heads dividing d_model and an even head size");
+    require(
+        dm <= kMaxWidth && nl <= kMaxLayers, "sweep.sizes", size,
+        "d_model must be at most " + show(kMaxWidth) + " and layers at most " + show(kMaxLayers));
   }
   for (const std::string& text : split_list(s.sparsities)) {
     validate_sparsity("sweep.sparsities", parse_double("sweep.sparsities", text), text);
@@ -321,7 +351,8 @@ void validate(const RunConfig& c) {
     require(seed >= 0 && seed == static_cast<int64_t>(seed), "sweep.seeds", text,
             "must be a non-negative integer");
   }
-  require(s.group_size >= 1, "sweep.group_size", show(s.group_size), "must be at least 1");
+  require(s.group_size >= 1 && s.group_size <= kMaxGroupSize, "sweep.group_size",
+          show(s.group_size), "must be in [1, " + show(kMaxGroupSize) + "]");
 }
 
 std::string to_ini(const RunConfig& config) {

@@ -53,7 +53,8 @@ std::string Tokenizer::train(const std::vector<std::string>& sentences, int64_t 
         " pieces on " + std::to_string(sentences.size()) +
         " sample sentences: " + status.ToString() +
         " (data.vocab_size must hold 259 special and byte pieces plus the text's common "
-        "characters, and a small corpus supports only a small vocabulary)");
+        "characters, and a small corpus supports only a small vocabulary; Journey's smallest "
+        "is 320, so where SentencePiece's limit is below that, the corpus needs more text)");
   }
   return model;
 }

@@ -129,6 +129,10 @@ SavedFit read_fit_json(const std::string& path) {
   try {
     saved.source = doc.value("source", "");
     saved.max_sparsity = doc.at("data_range").at("sparsity").at(1).get<double>();
+    if (!(saved.max_sparsity >= 0 && saved.max_sparsity < 1)) {
+      throw DataError(path + ": data_range.sparsity[1] is " + std::to_string(saved.max_sparsity) +
+                      "; expected a sparsity in [0, 1)");
+    }
     for (const json& law : doc.at("laws")) {
       if (law.at("form") != "chinchilla" || law.at("size_variable") != "avg") continue;
       const json& c = law.at("coefficients");
@@ -139,6 +143,12 @@ SavedFit read_fit_json(const std::string& path) {
         if (!(v[i] > 0) || !std::isfinite(v[i])) {
           throw DataError(path + ": coefficient " + names[i] + " of the N-bar law is " +
                           std::to_string(v[i]) + "; expected a positive number");
+        }
+        // Exponents are fractions in practice (Chinchilla: 0.34, 0.28); beyond 10 every
+        // prediction is E to double precision, or overflows.
+        if (i >= 3 && v[i] > 10) {
+          throw DataError(path + ": exponent " + names[i] + " of the N-bar law is " +
+                          std::to_string(v[i]) + "; expected at most 10");
         }
       }
       saved.law = chinchilla_law(v[0], v[1], v[2], v[3], v[4]);

@@ -81,6 +81,19 @@ std::string read_row_range(hid_t dataset, const std::vector<int64_t>& shape, int
   return "";
 }
 
+bool has_fletcher32(hid_t dcpl) {
+  const int filters = H5Pget_nfilters(dcpl);
+  for (int i = 0; i < filters; ++i) {
+    unsigned flags = 0;
+    size_t values = 0;
+    if (H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &values, nullptr, 0, nullptr,
+                       nullptr) == H5Z_FILTER_FLETCHER32) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 struct CheckpointReader::Impl {
@@ -432,6 +445,13 @@ std::vector<CheckpointProblem> CheckpointReader::verify() const {
     for (size_t i = 1; i < shape.size(); ++i) row_elements *= shape[i];
     const int64_t row_bytes = row_elements * static_cast<int64_t>(H5Tget_size(memory.get()));
     if (rows == 0 || row_bytes == 0) continue;
+    if (!has_fletcher32(dcpl.get())) {
+      // Journey checksums every non-empty dataset; without one, flipped bits read back as
+      // plausible numbers.
+      problems.push_back({name,
+                          "has no Fletcher32 checksum, so its bytes cannot be verified "
+                          "(written or rewritten by another tool)"});
+    }
     int64_t block_rows = std::clamp<int64_t>(kVerifyBlockBytes / row_bytes, 1, rows);
     int64_t chunk_rows = block_rows;
     if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED && !shape.empty()) {

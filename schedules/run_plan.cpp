@@ -49,6 +49,14 @@ void place_boundaries(const RunConfig& config, int64_t total_steps, ScheduleKind
     start_exact = f.start * total_steps;
     end_exact = f.end * total_steps;
   }
+  if (p.interval > 0 && p.interval > end_exact - start_exact) {
+    // Rounding both boundaries to multiples of a Delta wider than the span would move them
+    // far from the requested phases (a single event at step 0 in the extreme).
+    throw UsageError("config key prune.interval = " + std::to_string(p.interval) +
+                     " is invalid: it must be at most the pruning span, " +
+                     std::to_string(static_cast<int64_t>(end_exact - start_exact)) +
+                     " steps of this run (0 chooses it automatically)");
+  }
   const int64_t last = total_steps - 1;
   int64_t s = static_cast<int64_t>(std::llround(start_exact / *interval)) * *interval;
   s = std::min(s, last - last % *interval);
@@ -80,6 +88,15 @@ RunPlan make_plan(const RunConfig& config) {
   const double wanted_tokens = config.train.tokens > 0
                                    ? static_cast<double>(config.train.tokens)
                                    : config.train.tokens_per_param * plan.params.total();
+  // The plan holds N_t for every step; a billion steps is far beyond any real run, and
+  // checking before rounding keeps llround defined.
+  constexpr double kMaxSteps = 1e9;
+  if (!(wanted_tokens / plan.tokens_per_step <= kMaxSteps)) {
+    throw UsageError("config gives " + std::to_string(wanted_tokens) +
+                     " training tokens, more than 1e9 steps of train.batch_tokens = " +
+                     std::to_string(plan.tokens_per_step) +
+                     ": lower train.tokens or train.tokens_per_param");
+  }
   plan.total_steps = std::llround(wanted_tokens / plan.tokens_per_step);
   if (plan.total_steps < 1) {
     throw UsageError("config gives " + std::to_string(wanted_tokens) +

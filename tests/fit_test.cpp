@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/error.h"
@@ -622,6 +623,20 @@ TEST(FitCli, FitWritesFilesThatPlanReads) {
   EXPECT_NE(r.output.find("best"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("dense"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("geometric"), std::string::npos) << r.output;
+
+  // A fit.json edited into nonsense is refused naming the file and the field.
+  nlohmann::json doc = nlohmann::json::parse(std::ifstream(out + "/fit.json"));
+  nlohmann::json bad_range = doc, bad_beta = doc;
+  bad_range["data_range"]["sparsity"][1] = 1.5;
+  for (nlohmann::json& law : bad_beta["laws"]) law["coefficients"]["beta"]["estimate"] = 1e308;
+  for (const auto& [name, edited, words] :
+       {std::tuple{"range.json", bad_range, "data_range.sparsity[1]"},
+        std::tuple{"beta.json", bad_beta, "exponent beta of the N-bar law"}}) {
+    const std::string file = write_text(dir, name, edited.dump());
+    r = run_process(journey_command("plan --fit " + file + " --flops 1e20"));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find(file + ": " + words), std::string::npos) << r.output;
+  }
 }
 
 TEST(FitCli, MalformedResultsExit1NamingTheProblem) {

@@ -565,6 +565,16 @@ TEST_F(Checkpoint, MissingNonHdf5AndForeignFilesAreDataErrorsNamingTheFile) {
   expect_error(dir_.string(), "not a regular file");
 }
 
+TEST_F(Checkpoint, DatasetsWithoutAChecksumAreReportedByVerify) {
+  // Another tool rewrote a dataset without Fletcher32: flipped bits there would go unnoticed.
+  write_foreign_hdf5(path("unchecked.h5"), "journey-checkpoint");
+  std::vector<CheckpointProblem> problems = CheckpointReader::open(path("unchecked.h5")).verify();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].dataset, "weights");
+  EXPECT_NE(problems[0].error.find("no Fletcher32 checksum"), std::string::npos)
+      << problems[0].error;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Checkpoint: consistency of masks and parameters
 

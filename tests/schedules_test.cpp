@@ -168,6 +168,31 @@ TEST(RunPlan, TooFewTokensIsAUsageError) {
   EXPECT_THROW(make_plan(c), UsageError);
 }
 
+TEST(RunPlan, TooManyStepsIsAUsageErrorNotAnAllocationFailure) {
+  RunConfig c;
+  c.train.tokens_per_param = 1e30;
+  try {
+    make_plan(c);
+    FAIL() << "no error for 1e30 tokens per parameter";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 1e9 steps"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RunPlan, IntervalWiderThanThePruningSpanIsAUsageError) {
+  // 25/50/25 of 1000 steps at S=0.8 prunes over about 400 steps; Delta = 1000 would collapse
+  // the schedule to one event at step 0.
+  EXPECT_NO_THROW(make_plan(paper_run(0.8, 1000, 100)));
+  try {
+    make_plan(paper_run(0.8, 1000, 1000));
+    FAIL() << "no error for prune.interval = 1000";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("prune.interval = 1000"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("at most the pruning span"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(RunPlan, DenseRunHasNoEvents) {
   RunPlan plan = make_plan(paper_run(0.0, 50, 0));
   EXPECT_TRUE(plan.schedule.events().empty());

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -189,6 +190,19 @@ TEST(Sweep, AnotherConfigOnAnExistingDirectoryIsRefused) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("different config"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("lr"), std::string::npos) << r.output;
+}
+
+TEST(Sweep, OutputPathThatIsAFileIsRefusedByEveryRank) {
+  // Once refused only by the coordinator, after the workers had started waiting for it: the
+  // launch hung.
+  const std::string file = fresh_dir("out-file") + ".txt";
+  std::ofstream(file) << "results of something else\n";
+  testing::ProcessResult r = run_process("timeout 120 env " + sweep_command(3, 1, file));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--out " + file + " exists and is not a directory"), std::string::npos)
+      << r.output;
+  std::ifstream kept(file);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "results of something else\n");
 }
 
 TEST(Sweep, WrongWorldSizeIsRefused) {

@@ -578,6 +578,43 @@ TEST_F(WorkerTrainRun, EvalCommandReportsConsistentLossAndBitsPerByte) {
               1e-5 * e->bits_per_byte);
 }
 
+TEST_F(WorkerTrainRun, RerunOfAFinishedRunTrainsNothingAndKeepsItsSummary) {
+  const std::string before = read_text(dir_ + "/out/summary.json");
+  testing::ProcessResult r = run_process(
+      testing::journey_command("train --config " + dir_ + "/run.ini --out " + dir_ + "/out"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_text(dir_ + "/out/summary.json"), before);
+  EXPECT_GT(summary()["tokens_per_s"].get<double>(), 0.0);
+}
+
+TEST_F(WorkerTrainRun, CheckpointsWithValidChecksumsButImpossibleContentsAreRefused) {
+  // h5py rewrites through HDF5, so the checksums stay valid and only the meaning is wrong.
+  const std::string text = dir_ + "/short.txt";
+  std::ofstream(text) << "Emma Woodhouse, handsome, clever, and rich.\n";
+  struct Case {
+    std::string name, edit, expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"mask7", "f['masks/head'][0, 0] = 7", "1 mask values other than 0 and 1"},
+           {"revived",
+            "m = f['masks/head'][...]; w = f['params/head'][...]; "
+            "w[m == 0] = 0.5; f['params/head'][...] = w",
+            "nonzero weights where the mask is 0"},
+           {"negstep", "f.attrs['step'] = -5", "impossible counters: step -5"},
+       }) {
+    const std::string copy = dir_ + "/" + c.name + ".h5";
+    fs::copy_file(final_checkpoint(), copy, fs::copy_options::overwrite_existing);
+    testing::ProcessResult edit = run_process("/usr/bin/python3 -c \"import h5py; f = h5py.File('" +
+                                              copy + "', 'r+'); " + c.edit + "; f.close()\"");
+    ASSERT_EQ(edit.exit_code, 0) << edit.output;
+    testing::ProcessResult r =
+        run_process(testing::journey_command("eval --checkpoint " + copy + " --text " + text));
+    EXPECT_EQ(r.exit_code, 1) << c.name << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.name << "\n" << r.output;
+    EXPECT_NE(r.output.find(copy), std::string::npos) << r.output;
+  }
+}
+
 TEST_F(WorkerTrainRun, EvalCommandRefusesMissingOrCorruptCheckpointsAndEmptyTexts) {
   const std::string text = dir_ + "/short.txt";
   std::ofstream(text) << "Emma Woodhouse, handsome, clever, and rich.\n";

@@ -112,8 +112,17 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
   meta.cell_id = reader.attr_string(checkpoint::kCellIdAttr);
   meta.adam_steps = reader.attr_int("adam_steps");
   meta.keep = reader.attr_double("keep");
+  if (meta.step < 0 || meta.adam_steps < 0 || meta.adam_steps > meta.step || meta.tokens_seen < 0) {
+    throw DataError("checkpoint " + path + " has impossible counters: step " +
+                    std::to_string(meta.step) + ", adam_steps " + std::to_string(meta.adam_steps) +
+                    ", tokens_seen " + std::to_string(meta.tokens_seen) +
+                    " (expected 0 <= adam_steps <= step and tokens_seen >= 0)");
+  }
   meta.tokenizer_model = reader.read_blob("state/tokenizer_model");
 
+  // Masks must be 0/1 and pruned weights zero (io/checkpoint_consistency.h). Each rank checks
+  // its own rows; the counts are summed over the group so that every rank throws together.
+  double problems[2] = {0, 0};  // Mask values other than 0 and 1; nonzero pruned weights.
   const ModelSpec& spec = model.spec();
   for (auto& unit : model.units()) {
     for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
@@ -134,6 +143,7 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
           at::Tensor bytes = at::empty(rows.sizes(), at::kByte);
           reader.read_rows(name, unit->row_begin(s), unit->local_rows(s),
                            bytes.data_ptr<uint8_t>());
+          problems[0] += bytes.gt(1).sum().item<int64_t>();
           rows.copy_(bytes.to(at::kBool));
         } else {
           reader.read_rows(name, unit->row_begin(s), unit->local_rows(s), rows.data_ptr<float>());
@@ -142,8 +152,21 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
       read_into(checkpoint::kParams, unit->weights());
       read_into(checkpoint::kExpAvg, unit->exp_avg());
       read_into(checkpoint::kExpAvgSq, unit->exp_avg_sq());
-      if (param.prunable) read_into(checkpoint::kMasks, unit->mask());
+      if (param.prunable) {
+        read_into(checkpoint::kMasks, unit->mask());
+        const at::Tensor weights = unit->local_rows_of(unit->weights(), s);
+        const at::Tensor mask = unit->local_rows_of(unit->mask(), s);
+        problems[1] += weights.ne(0).logical_and(mask.logical_not()).sum().item<int64_t>();
+      }
     }
+  }
+  model.group().all_reduce_sum(problems, 2, ElementType::kFloat64);
+  if (problems[0] > 0 || problems[1] > 0) {
+    throw DataError("checkpoint " + path +
+                    " is inconsistent: " + std::to_string(static_cast<int64_t>(problems[0])) +
+                    " mask values other than 0 and 1, " +
+                    std::to_string(static_cast<int64_t>(problems[1])) +
+                    " nonzero weights where the mask is 0 (see journey inspect " + path + ")");
   }
   if (history != nullptr) *history = MetricsHistory::load(reader);
   return meta;

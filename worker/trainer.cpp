@@ -129,6 +129,10 @@ TrainResult Trainer::run() {
     CheckpointMeta stored =
         load_checkpoint(model, latest->path, config_, meta.tokenizer_hash, &history);
     start_step = stored.step;
+    if (start_step > plan.total_steps) {
+      throw DataError("checkpoint " + latest->path + " is at step " + std::to_string(start_step) +
+                      ", beyond this run's " + std::to_string(plan.total_steps) + " steps");
+    }
     optimizer.set_steps_taken(stored.adam_steps);
     if (leader) log::info("resumed " + options_.cell_id + " from " + latest->path);
   } else {
@@ -303,7 +307,12 @@ TrainResult Trainer::run() {
   result.final_loss = history.steps.empty() ? 0.0 : history.steps.back().loss;
   result.final_eval_loss = history.evals.empty() ? 0.0 : history.evals.back().loss;
   result.wall_s = seconds_since(process_start);
-  result.tokens_per_s = steps_here ? tokens_per_s_sum / steps_here : 0.0;
+  if (steps_here > 0) {
+    result.tokens_per_s = tokens_per_s_sum / steps_here;
+  } else if (!history.steps.empty()) {  // Resumed at the end: the earlier attempts' speed.
+    for (const StepRecord& r : history.steps) result.tokens_per_s += r.tokens_per_s;
+    result.tokens_per_s /= static_cast<double>(history.steps.size());
+  }
   std::vector<int64_t> alive = pruner.active_per_param();
   size_t i = 0;
   for (const ParamSpec& p : model.spec().params) {
@@ -327,7 +336,11 @@ TrainResult Trainer::run() {
     shard_bytes += unit->shard_numel() * (4 * sizeof(float) + 1);  // w, grad, m, v; mask
   }
 
-  if (leader) {
+  // A finished run started again trains nothing; its summary (with the timings of the
+  // attempts that trained) stays as it is.
+  const bool finished_before =
+      steps_here == 0 && std::filesystem::exists(options_.out_dir + "/summary.json");
+  if (leader && !finished_before) {
     history.write_csv(options_.out_dir);
     nlohmann::json summary = {
         {"cell_id", options_.cell_id},
