@@ -67,10 +67,12 @@ void check_sbatch_word(const std::string& value, const std::string& flag) {
 
 int64_t parse_time_limit(const std::string& text) {
   const auto bad = [&text] {
-    return UsageError("--time '" + text +
-                      "' is not a Slurm time limit: use minutes, minutes:seconds, "
-                      "hours:minutes:seconds, days-hours, days-hours:minutes or "
-                      "days-hours:minutes:seconds (e.g. 90, 2:00:00 or 1-12)");
+    return UsageError(
+        "--time '" + text +
+        "' is not a Slurm time limit: use minutes, minutes:seconds, "
+        "hours:minutes:seconds, days-hours, days-hours:minutes or "
+        "days-hours:minutes:seconds, with minutes and seconds below 60 and hours after a "
+        "day count below 24 (e.g. 90, 2:00:00 or 1-12)");
   };
   int64_t days = 0;
   std::string clock = text;
@@ -88,6 +90,12 @@ int64_t parse_time_limit(const std::string& text) {
   }
   std::vector<int64_t> v;
   for (const std::string& f : fields) v.push_back(std::stoll(f));
+  // Only the leading field may be large: 1:99:00 is a typo, not 2 h 39 min.
+  const size_t first_bounded = dash != std::string::npos ? 0 : 1;
+  for (size_t i = first_bounded; i < v.size(); ++i) {
+    const int64_t limit = (dash != std::string::npos && i == 0) ? 24 : 60;
+    if (v[i] >= limit) throw bad();
+  }
   int64_t seconds = 0;
   if (dash != std::string::npos) {  // days-hours[:minutes[:seconds]]
     seconds =

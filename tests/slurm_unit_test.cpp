@@ -77,7 +77,9 @@ TEST(SlurmJobScript, TimeLimitsInEverySlurmFormat) {
   EXPECT_EQ(parse_time_limit("1-12"), 36 * 3600);
   EXPECT_EQ(parse_time_limit("1-0:30"), 86400 + 1800);
   EXPECT_EQ(parse_time_limit("2-1:02:03"), 2 * 86400 + 3600 + 120 + 3);
-  for (const char* bad : {"", "abc", "1:2:3:4", "-5", "1-", "1.5", "1h", "UNLIMITED", "1::2"}) {
+  EXPECT_EQ(parse_time_limit("600"), 600 * 60);  // Only the leading field may exceed 59.
+  for (const char* bad : {"", "abc", "1:2:3:4", "-5", "1-", "1.5", "1h", "UNLIMITED", "1::2",
+                          "1:99:00", "5:60", "1-24", "1-1:60", "0:0:75"}) {
     EXPECT_TRUE(contains(usage_error([&] { parse_time_limit(bad); }), "--time")) << bad;
   }
   EXPECT_TRUE(contains(usage_error([] { parse_time_limit("0:00:00"); }), "longer than zero"));
