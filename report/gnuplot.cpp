@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "io/atomic_file.h"
+#include "io/whole_file.h"
 
 extern char** environ;
 
@@ -22,14 +23,6 @@ namespace fs = std::filesystem;
 
 namespace journey {
 namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -154,11 +147,12 @@ RenderedFigure render_figure(const Figure& figure, const std::string& work_dir,
                                 ? "exited with status " + std::to_string(WEXITSTATUS(status))
                                 : "was killed by signal " + std::to_string(WTERMSIG(status));
     throw DataError("gnuplot " + how + " drawing figure " + stem + " (" +
-                    (dir / (stem + ".gp")).string() + "):\n" + tail_lines(read_file(log), 8));
+                    (dir / (stem + ".gp")).string() + "):\n" +
+                    tail_lines(read_file_or_empty(log.string()), 8));
   }
   RenderedFigure rendered;
-  const std::string svg = read_file(dir / (stem + ".svg"));
-  const std::string png = read_file(dir / (stem + ".png"));
+  const std::string svg = read_file_or_empty((dir / (stem + ".svg")).string());
+  const std::string png = read_file_or_empty((dir / (stem + ".png")).string());
   if (svg.find("<svg") == std::string::npos || png.size() < 8 ||
       png.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) {
     throw DataError("gnuplot left no SVG or no PNG for figure " + stem + " in " + work_dir);

@@ -3,26 +3,17 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "common/error.h"
 #include "coordinator/ledger.h"
+#include "io/whole_file.h"
 
 namespace fs = std::filesystem;
 
 namespace journey {
 namespace {
-
-// Whole file as text; empty when it does not exist.
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> split(const std::string& line, char sep) {
   std::vector<std::string> fields;
@@ -122,15 +113,16 @@ SweepData load_sweep(const std::string& dir) {
   SweepData data;
   data.dir = dir;
   const Ledger ledger = Ledger::load(dir);
-  data.sweep_ini = read_text(fs::path(dir) / "sweep.ini");
+  data.sweep_ini = read_file_or_empty(dir + "/sweep.ini");
   for (const CellRecord& record : ledger.records()) {
     SweepCell cell;
     cell.record = record;
     const fs::path cell_dir = fs::path(dir) / "cells" / record.id;
-    cell.config_ini = read_text(cell_dir / "config.ini");
+    cell.config_ini = read_file_or_empty((cell_dir / "config.ini").string());
     try {
-      cell.history = parse_cell_history(read_text(cell_dir / "metrics.csv"),
-                                        read_text(cell_dir / "eval.csv"), cell_dir.string());
+      cell.history = parse_cell_history(read_file_or_empty((cell_dir / "metrics.csv").string()),
+                                        read_file_or_empty((cell_dir / "eval.csv").string()),
+                                        cell_dir.string());
     } catch (const DataError& e) {
       data.warnings.push_back(std::string("history left out: ") + e.what());
     }

@@ -26,6 +26,7 @@
 #include "data/window_permutation.h"
 #include "io/token_shard.h"
 #include "tests/subprocess.h"
+#include "tests/test_files.h"
 
 namespace fs = std::filesystem;
 
@@ -38,12 +39,7 @@ using testing::run_process;
 const std::string kSourceDir = JOURNEY_SOURCE_DIR;
 const std::string kEmmaPath = kSourceDir + "/tests/data/austen-emma.txt";
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using testing::read_file;
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);

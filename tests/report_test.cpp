@@ -36,6 +36,7 @@
 #include "schedules/grid.h"
 #include "schedules/run_plan.h"
 #include "tests/subprocess.h"
+#include "tests/test_files.h"
 
 namespace fs = std::filesystem;
 
@@ -77,12 +78,7 @@ std::string fresh_dir(const std::string& name) {
   return dir;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::read_file;
 
 int count_of(const std::string& text, const std::string& what) {
   int n = 0;

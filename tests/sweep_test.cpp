@@ -201,8 +201,7 @@ TEST(Sweep, OutputPathThatIsAFileIsRefusedByEveryRank) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--out " + file + " exists and is not a directory"), std::string::npos)
       << r.output;
-  std::ifstream kept(file);
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "results of something else\n");
+  EXPECT_EQ(testing::read_file(file), "results of something else\n");
 }
 
 TEST(Sweep, WrongWorldSizeIsRefused) {

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/test_files.h"
+
 namespace journey::testing {
 
 // The start of a command line that runs the rest under mpirun on `ranks` ranks: allowed as
@@ -30,12 +32,6 @@ inline std::string fresh_dir(const std::string& name) {
   const std::string dir = ::testing::TempDir() + "journey-" + name;
   std::filesystem::remove_all(dir);
   return dir;
-}
-
-// The whole file as text; empty when it cannot be read.
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
 // DIR/results.csv as cell id -> column -> text; empty when there is no results.csv.

@@ -41,6 +41,7 @@
 #include "schedules/run_plan.h"
 #include "tests/subprocess.h"
 #include "tests/test_dataset.h"
+#include "tests/test_files.h"
 #include "worker/adamw.h"
 #include "worker/pruner.h"
 #include "worker/run_checkpoint.h"
@@ -68,10 +69,7 @@ double relative_difference(double a, double b) {
   return std::abs(a - b) / std::abs(b);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testing::read_file;
 
 void write_bytes(const std::string& path, const void* data, size_t bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -82,7 +80,7 @@ void write_bytes(const std::string& path, const void* data, size_t bytes) {
 // A raw little-endian file of `shape` elements of `type`, as the reference writes them.
 at::Tensor read_raw(const std::string& path, at::ScalarType type, at::IntArrayRef shape) {
   at::Tensor t = at::empty(shape, type);
-  const std::string bytes = read_text(path);
+  const std::string bytes = read_file(path);
   if (bytes.size() != static_cast<size_t>(t.nbytes())) {
     ADD_FAILURE() << path << " holds " << bytes.size() << " bytes, expected " << t.nbytes();
     return at::Tensor();
@@ -169,7 +167,7 @@ nlohmann::json run_reference(const std::string& checkpoint, const at::Tensor& to
                                          checkpoint + " --plan " + out + "/plan.json --out " + out);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   if (r.exit_code != 0) return nlohmann::json::object();
-  return nlohmann::json::parse(read_text(out + "/result.json"));
+  return nlohmann::json::parse(read_file(out + "/result.json"));
 }
 
 // Compares every gradient (and, for prunable parameters, mask) of `step` with the
@@ -422,7 +420,7 @@ TEST_F(WorkerTest, WorkerDivergenceNonFiniteLossStopsTheRunAndWritesNothingAfter
   // "at step t": steps 0..t-1 completed; "after step t": step t completed, then was refused.
   EXPECT_GE(result.steps_done, bad_step);
   EXPECT_LE(result.steps_done, bad_step + 1);
-  const nlohmann::json summary = nlohmann::json::parse(read_text(path("summary.json")));
+  const nlohmann::json summary = nlohmann::json::parse(read_file(path("summary.json")));
   EXPECT_EQ(summary["status"], "diverged");
   EXPECT_EQ(summary["reason"], result.reason);
   // Checkpoints exist up to the last good state only, and hold finite numbers.
@@ -470,7 +468,7 @@ class WorkerTrainRun : public ::testing::Test {
 
   static RunConfig config() { return parse_config(dir_ + "/out/config.ini", {}); }
   static nlohmann::json summary() {
-    return nlohmann::json::parse(read_text(dir_ + "/out/summary.json"));
+    return nlohmann::json::parse(read_file(dir_ + "/out/summary.json"));
   }
   static std::string final_checkpoint() {
     return checkpoint_path(dir_ + "/out/checkpoints", config().train.tokens / 1024);
@@ -560,7 +558,7 @@ std::optional<EvalOutput> parse_eval(const std::string& text) {
 TEST_F(WorkerTrainRun, EvalCommandReportsConsistentLossAndBitsPerByte) {
   // The first 60 kB of the fixture (train and validation documents alike).
   const std::string text = dir_ + "/emma-head.txt";
-  const std::string emma = read_text(JOURNEY_SOURCE_DIR "/tests/data/austen-emma.txt");
+  const std::string emma = read_file(JOURNEY_SOURCE_DIR "/tests/data/austen-emma.txt");
   std::ofstream(text, std::ios::binary) << emma.substr(0, 60000);
   testing::ProcessResult r = run_process(
       testing::journey_command("eval --checkpoint " + final_checkpoint() + " --text " + text));
@@ -579,11 +577,11 @@ TEST_F(WorkerTrainRun, EvalCommandReportsConsistentLossAndBitsPerByte) {
 }
 
 TEST_F(WorkerTrainRun, RerunOfAFinishedRunTrainsNothingAndKeepsItsSummary) {
-  const std::string before = read_text(dir_ + "/out/summary.json");
+  const std::string before = read_file(dir_ + "/out/summary.json");
   testing::ProcessResult r = run_process(
       testing::journey_command("train --config " + dir_ + "/run.ini --out " + dir_ + "/out"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(read_text(dir_ + "/out/summary.json"), before);
+  EXPECT_EQ(read_file(dir_ + "/out/summary.json"), before);
   EXPECT_GT(summary()["tokens_per_s"].get<double>(), 0.0);
 }
 

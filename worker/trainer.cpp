@@ -8,8 +8,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -18,6 +16,7 @@
 #include "data/dataset.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint_dir.h"
+#include "io/whole_file.h"
 #include "schedules/lr_schedule.h"
 #include "schedules/run_plan.h"
 #include "worker/adamw.h"
@@ -42,11 +41,6 @@ struct Share {
 Share share_of(int64_t n, int rank, int ranks) {
   const int64_t first = rank * n / ranks;
   return {first, (rank + 1) * n / ranks - first};
-}
-
-std::vector<uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
 std::string format_duration(double seconds) {
@@ -120,7 +114,8 @@ TrainResult Trainer::run() {
   meta.cell_id = options_.cell_id;
   meta.tokenizer_hash = dataset_.tokenizer_hash();
   meta.config_ini = to_ini(config_);
-  meta.tokenizer_model = read_bytes(dataset_.tokenizer_model_path());
+  const std::string tokenizer_model = read_file_or_empty(dataset_.tokenizer_model_path());
+  meta.tokenizer_model.assign(tokenizer_model.begin(), tokenizer_model.end());
   MetricsHistory history;
   int64_t start_step = 0;
   std::optional<CheckpointEntry> latest;
