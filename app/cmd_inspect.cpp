@@ -116,18 +116,6 @@ void print_text(const CheckpointSummary& s) {
   }
 }
 
-// The trainer resumes at the step attribute; anything but a non-negative integer there is
-// a damaged or foreign file even when every byte checks out.
-void add_step_problem(CheckpointSummary* s) {
-  const CheckpointReader::AttrValue* step = find_attr(*s, checkpoint::kStepAttr);
-  if (step == nullptr) return;  // Not a training checkpoint; nothing to resume from.
-  const int64_t* value = std::get_if<int64_t>(step);
-  if (value == nullptr || *value < 0) {
-    s->problems.push_back({"/", std::string("attribute ") + checkpoint::kStepAttr +
-                                    " must be a non-negative integer, not " + attr_text(*step)});
-  }
-}
-
 nlohmann::json count_json(const MaskCount& c) {
   return {{"name", c.name}, {"total", c.total}, {"kept", c.kept}, {"sparsity", c.sparsity()}};
 }
@@ -188,7 +176,6 @@ int run_inspect(const Args& args) {
     throw UsageError(std::string("missing checkpoint file (usage: ") + kUsage + ")");
   }
   CheckpointSummary summary = summarize(CheckpointReader::open(vm["checkpoint"].as<std::string>()));
-  add_step_problem(&summary);
   if (vm.count("json")) {
     print_json(summary);
   } else {

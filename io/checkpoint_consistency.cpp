@@ -1,7 +1,10 @@
 #include "io/checkpoint_consistency.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <string>
+#include <variant>
 
 #include "common/error.h"
 
@@ -114,8 +117,37 @@ void check_moment(const CheckpointReader& reader, const std::string& group, cons
 
 }  // namespace
 
-std::vector<CheckpointProblem> check_consistency(const CheckpointReader& reader) {
+std::vector<CheckpointProblem> check_counters(const CheckpointReader& reader) {
   std::vector<CheckpointProblem> problems;
+  std::map<std::string, int64_t> counters;
+  for (const char* name :
+       {checkpoint::kStepAttr, checkpoint::kAdamStepsAttr, checkpoint::kTokensSeenAttr}) {
+    if (!reader.has_attr(name)) continue;
+    const CheckpointReader::AttrValue value = reader.attr(name);
+    if (const int64_t* i = std::get_if<int64_t>(&value)) {
+      counters[name] = *i;
+    } else {
+      problems.push_back({"/", std::string("attribute ") + name + " is not an integer"});
+    }
+  }
+  auto counter = [&](const char* name) {
+    auto it = counters.find(name);
+    return it == counters.end() ? std::optional<int64_t>() : it->second;
+  };
+  const auto step = counter(checkpoint::kStepAttr), adam = counter(checkpoint::kAdamStepsAttr),
+             tokens = counter(checkpoint::kTokensSeenAttr);
+  if ((step && *step < 0) || (adam && *adam < 0) || (step && adam && *adam > *step) ||
+      (tokens && *tokens < 0)) {
+    auto text = [](std::optional<int64_t> v) { return v ? std::to_string(*v) : "none"; };
+    problems.push_back({"/", "impossible counters: step " + text(step) + ", adam_steps " +
+                                 text(adam) + ", tokens_seen " + text(tokens) +
+                                 " (expected 0 <= adam_steps <= step and tokens_seen >= 0)"});
+  }
+  return problems;
+}
+
+std::vector<CheckpointProblem> check_consistency(const CheckpointReader& reader) {
+  std::vector<CheckpointProblem> problems = check_counters(reader);
   // A read failure is reported against the dataset being checked and the check moves on.
   auto guarded = [&](const std::string& dataset, auto&& check) {
     try {

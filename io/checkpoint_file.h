@@ -49,6 +49,7 @@ inline constexpr char kFormatVersionAttr[] = "format_version";
 inline constexpr char kCreatedAttr[] = "created";                  // ISO 8601 UTC
 inline constexpr char kStepAttr[] = "step";                        // int64
 inline constexpr char kTokensSeenAttr[] = "tokens_seen";           // int64
+inline constexpr char kAdamStepsAttr[] = "adam_steps";             // int64: AdamW's t
 inline constexpr char kCellIdAttr[] = "cell_id";                   // string
 inline constexpr char kTokenizerHashAttr[] = "tokenizer_hash";     // string
 inline constexpr char kConfigAttr[] = "config";                    // string: the effective INI

@@ -24,6 +24,7 @@
 #include "io/checkpoint_summary.h"
 #include "io/hdf5_handles.h"
 #include "tests/subprocess.h"
+#include "tests/test_files.h"
 
 namespace journey {
 namespace {
@@ -61,12 +62,7 @@ using Checkpoint = IoTest;
 using CheckpointDir = IoTest;
 using Inspect = IoTest;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_file;
 
 // The test patterns; tests/python/read_checkpoint.py computes the same values.
 std::vector<float> float_pattern(int64_t count, int64_t seed) {
@@ -182,10 +178,10 @@ TEST_F(AtomicFileTest, CommitReplacesTheFileAndLeavesNoTemporary) {
   EXPECT_EQ(fs::path(file.temp_path()).parent_path(), fs::path(target).parent_path());
   EXPECT_EQ(fs::path(file.temp_path()).filename().string()[0], '.');
   std::ofstream(file.temp_path()) << "new\n";
-  EXPECT_EQ(read_text(target), "old\n");  // Nothing visible before the commit.
+  EXPECT_EQ(read_file(target), "old\n");  // Nothing visible before the commit.
   file.commit();
   EXPECT_TRUE(file.committed());
-  EXPECT_EQ(read_text(target), "new\n");
+  EXPECT_EQ(read_file(target), "new\n");
   EXPECT_EQ(files(), std::vector<std::string>{"table.csv"});
 }
 
@@ -197,7 +193,7 @@ TEST_F(AtomicFileTest, DestroyedWithoutCommitKeepsThePreviousFile) {
     std::ofstream(file.temp_path()) << "half-writ";
     EXPECT_EQ(files().size(), 2u);
   }
-  EXPECT_EQ(read_text(target), "old\n");
+  EXPECT_EQ(read_file(target), "old\n");
   EXPECT_EQ(files(), std::vector<std::string>{"table.csv"});
 }
 
@@ -577,6 +573,26 @@ TEST_F(Checkpoint, DatasetsWithoutAChecksumAreReportedByVerify) {
 
 // ---------------------------------------------------------------------------------------------
 // Checkpoint: consistency of masks and parameters
+
+TEST_F(Checkpoint, ImpossibleCountersAreInconsistent) {
+  auto problems_with = [&](int64_t step, int64_t adam_steps, int64_t tokens_seen) {
+    const std::string file = path("counters.h5");
+    CheckpointWriter w(file);
+    w.set_attr(checkpoint::kStepAttr, step);
+    w.set_attr(checkpoint::kAdamStepsAttr, adam_steps);
+    w.set_attr(checkpoint::kTokensSeenAttr, tokens_seen);
+    w.commit();
+    return check_consistency(CheckpointReader::open(file));
+  };
+  EXPECT_TRUE(problems_with(10, 10, 640).empty());
+  for (const auto& problems :
+       {problems_with(10, 11, 640), problems_with(-5, 0, 0), problems_with(10, 10, -1)}) {
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].dataset, "/");
+    EXPECT_NE(problems[0].error.find("impossible counters"), std::string::npos)
+        << problems[0].error;
+  }
+}
 
 TEST_F(Checkpoint, ConsistencyNamesEveryDisagreement) {
   const std::string file = path("ckpt.h5");

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "io/checkpoint_consistency.h"
 #include "io/checkpoint_file.h"
 
 namespace journey {
@@ -78,7 +79,7 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
   writer->set_attr(checkpoint::kTokenizerHashAttr, meta.tokenizer_hash);
   writer->set_attr(checkpoint::kConfigAttr, meta.config_ini);
   writer->set_attr(checkpoint::kWrittenByRanksAttr, static_cast<int64_t>(model.group().size()));
-  writer->set_attr("adam_steps", meta.adam_steps);
+  writer->set_attr(checkpoint::kAdamStepsAttr, meta.adam_steps);
   writer->set_attr("keep", meta.keep);
   writer->set_attr("prunable_params", spec.prunable_count());
   writer->write_blob("state/tokenizer_model", meta.tokenizer_model);
@@ -107,17 +108,13 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
     throw DataError("checkpoint " + path +
                     " belongs to another run: " + first_difference(have, want));
   }
+  const std::vector<CheckpointProblem> counters = check_counters(reader);
+  if (!counters.empty()) throw DataError("checkpoint " + path + ": " + counters[0].error);
   meta.step = reader.attr_int(checkpoint::kStepAttr);
   meta.tokens_seen = reader.attr_int(checkpoint::kTokensSeenAttr);
   meta.cell_id = reader.attr_string(checkpoint::kCellIdAttr);
-  meta.adam_steps = reader.attr_int("adam_steps");
+  meta.adam_steps = reader.attr_int(checkpoint::kAdamStepsAttr);
   meta.keep = reader.attr_double("keep");
-  if (meta.step < 0 || meta.adam_steps < 0 || meta.adam_steps > meta.step || meta.tokens_seen < 0) {
-    throw DataError("checkpoint " + path + " has impossible counters: step " +
-                    std::to_string(meta.step) + ", adam_steps " + std::to_string(meta.adam_steps) +
-                    ", tokens_seen " + std::to_string(meta.tokens_seen) +
-                    " (expected 0 <= adam_steps <= step and tokens_seen >= 0)");
-  }
   meta.tokenizer_model = reader.read_blob("state/tokenizer_model");
 
   // Masks must be 0/1 and pruned weights zero (io/checkpoint_consistency.h). Each rank checks
