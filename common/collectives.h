@@ -26,8 +26,7 @@ class Collectives {
   // rank r's contribution at offset r * count.
   virtual void all_gather(const void* send, void* recv, size_t count, ElementType dtype) = 0;
   // Like all_gather, but only `root` receives (recv is ignored on the other ranks).
-  virtual void gather(const void* send, void* recv, size_t count, ElementType dtype,
-                      int root) = 0;
+  virtual void gather(const void* send, void* recv, size_t count, ElementType dtype, int root) = 0;
   // `send` holds size() * count elements; rank r receives in `recv` the element-wise sum
   // over ranks of their block r (elements [r * count, (r + 1) * count)).
   virtual void reduce_scatter_sum(const void* send, void* recv, size_t count,

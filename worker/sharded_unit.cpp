@@ -73,8 +73,12 @@ ShardedUnit::ShardedUnit(const ModelSpec& spec, int unit, Collectives& group)
   }
 }
 
-int64_t ShardedUnit::row_begin(int s) const { return row_begin(s, rank_); }
-int64_t ShardedUnit::local_rows(int s) const { return local_rows(s, rank_); }
+int64_t ShardedUnit::row_begin(int s) const {
+  return row_begin(s, rank_);
+}
+int64_t ShardedUnit::local_rows(int s) const {
+  return local_rows(s, rank_);
+}
 
 int64_t ShardedUnit::row_begin(int s, int rank) const {
   return std::min(slots_[s].rows, rank * slots_[s].chunk_rows);
