@@ -8,8 +8,6 @@
 // the file's bytes; then it runs `journey-torch eval-tokens` (app/cmd_eval_tokens.cpp), which
 // scores the shard with the checkpoint's weights and prints the numbers, waits for it and
 // exits with its exit code. The temporary directory is removed in every case.
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -24,14 +22,12 @@
 
 #include "app/cli.h"
 #include "app/command.h"
-#include "app/executables.h"
 #include "common/error.h"
+#include "common/executables.h"
 #include "common/exit_codes.h"
-#include "data/tokenizer.h"
 #include "io/checkpoint_file.h"
 #include "io/token_shard.h"
-
-extern char** environ;
+#include "prepare/tokenizer.h"
 
 namespace po = boost::program_options;
 
@@ -89,24 +85,6 @@ Tokenizer checkpoint_tokenizer(const std::string& checkpoint) {
   return Tokenizer::from_bytes(std::string(model.begin(), model.end()));
 }
 
-// Runs argv[0] with these arguments and this environment, and returns its exit code.
-int run_and_wait(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int error = posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ);
-  if (error != 0) throw DataError("cannot run " + argv[0] + ": " + std::strerror(error));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw DataError("cannot wait for " + argv[0] + ": " + std::strerror(errno));
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  std::fprintf(stderr, "journey eval: %s was killed by signal %d\n", argv[0].c_str(),
-               WTERMSIG(status));
-  return exit_code::kFailure;
-}
-
 }  // namespace
 
 int run_eval(const Args& args) {
@@ -148,8 +126,14 @@ int run_eval(const Args& args) {
   std::printf("text        %s: %zu bytes, %zu tokens\n", text_path.c_str(), text.size(),
               ids.size());
   std::fflush(stdout);  // Before the child writes to the same stream.
-  return run_and_wait({torch_executable(), "eval-tokens", "--checkpoint", checkpoint, "--tokens",
-                       tokens, "--bytes", std::to_string(text.size())});
+  const std::string scorer = sibling_executable("journey-torch");
+  const int code = run_and_wait({scorer, "eval-tokens", "--checkpoint", checkpoint, "--tokens",
+                                 tokens, "--bytes", std::to_string(text.size())});
+  if (code > 128) {
+    std::fprintf(stderr, "journey eval: %s was killed by signal %d\n", scorer.c_str(), code - 128);
+    return exit_code::kFailure;
+  }
+  return code;
 }
 
 }  // namespace journey

@@ -1,11 +1,11 @@
 // `journey prepare`: build a dataset directory (tokenizer + token shards) from the default
-// corpus or the user's files. The work is in data/prepare.h.
+// corpus or the user's files. The work is in prepare/prepare.h.
 #include <cstdio>
 #include <iostream>
 
 #include "app/cli.h"
 #include "common/exit_codes.h"
-#include "data/prepare.h"
+#include "prepare/prepare.h"
 
 namespace po = boost::program_options;
 

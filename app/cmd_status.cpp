@@ -9,10 +9,10 @@
 #include "app/command.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
-#include "coordinator/cell_progress.h"
-#include "coordinator/ledger.h"
 #include "slurm/slurm_client.h"
 #include "slurm/submitted_jobs.h"
+#include "sweep/cell_progress.h"
+#include "sweep/ledger.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

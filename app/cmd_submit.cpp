@@ -10,16 +10,16 @@
 #include <sstream>
 
 #include "app/cli.h"
-#include "app/executables.h"
 #include "common/error.h"
+#include "common/executables.h"
 #include "common/exit_codes.h"
-#include "coordinator/ledger.h"
 #include "data/dataset.h"
 #include "io/atomic_file.h"
 #include "schedules/grid.h"
 #include "slurm/job_script.h"
 #include "slurm/slurm_client.h"
 #include "slurm/submitted_jobs.h"
+#include "sweep/ledger.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

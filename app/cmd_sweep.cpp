@@ -11,15 +11,16 @@
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
-#include "common/mpi_session.h"
 #include "common/stop_signal.h"
-#include "coordinator/dry_run.h"
-#include "coordinator/ledger.h"
 #include "coordinator/messages.h"
 #include "coordinator/sweep_coordinator.h"
 #include "coordinator/worker_group.h"
 #include "data/dataset.h"
+#include "mpi/mpi_session.h"
 #include "schedules/grid.h"
+#include "sweep/dry_run.h"
+#include "sweep/ledger.h"
+#include "sweep/sweep_layout.h"
 #include "worker/matmul_peak.h"
 #include "worker/threads.h"
 
@@ -117,16 +118,18 @@ int run_sweep(const Args& args) {
     if (world.rank() != 0) return exit_code::kOk;
     const int ranks =
         cmd.flags.count("ranks") ? cmd.flags["ranks"].as<int>() : std::max(world.size(), 1 + k);
-    if (ranks < 1 + k || (ranks - 1) % k != 0) {
+    const std::optional<SweepLayout> layout = SweepLayout::of(ranks, k);
+    if (!layout) {
       throw UsageError("--ranks " + std::to_string(ranks) +
                        " cannot hold a coordinator and groups of " + std::to_string(k) +
                        " ranks: it must be 1 + a positive multiple of " + std::to_string(k));
     }
     configure_threads(config.train, ranks - 1);
-    print_dry_run(cells, (ranks - 1) / k, k, matmul_peak_flops());
+    print_dry_run(cells, layout->num_groups(), k, matmul_peak_flops());
     return exit_code::kOk;
   }
-  if (world.size() < 1 + k || (world.size() - 1) % k != 0) {
+  const std::optional<SweepLayout> layout = SweepLayout::of(world.size(), k);
+  if (!layout) {
     throw UsageError("journey sweep runs on 1 + G*k ranks (a coordinator and G groups of k = " +
                      std::to_string(k) + "), but this launch has " + std::to_string(world.size()) +
                      " rank(s): use mpirun -np " + std::to_string(1 + k) + " (or " +
@@ -138,7 +141,7 @@ int run_sweep(const Args& args) {
       preflight(world, config, out_dir, &bad_input_code);
   if (!tokenizer_hash) return bad_input_code;
 
-  const int group_index = world.rank() == 0 ? -1 : (world.rank() - 1) / k;
+  const int group_index = layout->group_of(world.rank());
   Communicator group = world.split(world.rank() == 0 ? MPI_UNDEFINED : group_index, world.rank());
   if (world.rank() != 0) {
     configure_threads(config.train, workers_on_node(world));
@@ -148,15 +151,13 @@ int run_sweep(const Args& args) {
   workers_on_node(world);  // Collective: rank 0 joins the count the workers make.
   SweepOptions options;
   options.out_dir = out_dir;
-  options.group_size = k;
-  options.num_groups = (world.size() - 1) / k;
   options.retry_failed = cmd.flags.count("retry-failed") > 0;
   options.tokenizer_hash = *tokenizer_hash;
   std::printf("sweep: %zu cells on %d group(s) of %d rank(s); output in %s\n", cells.size(),
-              options.num_groups, k, out_dir.c_str());
+              layout->num_groups(), k, out_dir.c_str());
   std::fflush(stdout);
   try {
-    return run_sweep_coordinator(world, config, cells, options);
+    return run_sweep_coordinator(world, *layout, config, cells, options);
   } catch (const std::exception& e) {
     // The workers wait for messages from this rank and would wait forever: end the whole
     // launch. Every finished cell is in the ledger and every running one has checkpoints,

@@ -2,13 +2,13 @@
 #include <cstdio>
 
 #include "app/cli.h"
-#include "common/collectives.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
-#include "common/mpi_session.h"
 #include "common/stop_signal.h"
 #include "data/dataset.h"
+#include "mpi/mpi_collectives.h"
+#include "mpi/mpi_session.h"
 #include "schedules/grid.h"
 #include "worker/threads.h"
 #include "worker/trainer.h"

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "app/command.h"
-#include "app/executables.h"
 #include "common/error.h"
+#include "common/executables.h"
 #include "common/exit_codes.h"
 
 namespace journey {
@@ -27,7 +27,7 @@ void print_usage(const std::vector<Command>& commands) {
 int exec_torch_binary(char** argv) {
   std::string path;
   try {
-    path = torch_executable();
+    path = sibling_executable("journey-torch");
   } catch (const DataError& e) {
     std::fprintf(stderr, "journey: %s\n", e.what());
     return exit_code::kFailure;

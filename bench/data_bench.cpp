@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "data/batch_loader.h"
-#include "data/text.h"
-#include "data/tokenizer.h"
 #include "io/token_shard.h"
+#include "prepare/text.h"
+#include "prepare/tokenizer.h"
 
 namespace journey {
 namespace {

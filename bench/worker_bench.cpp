@@ -15,9 +15,9 @@
 #include <memory>
 #include <string>
 
-#include "common/collectives.h"
 #include "common/config.h"
-#include "common/mpi_session.h"
+#include "mpi/mpi_collectives.h"
+#include "mpi/mpi_session.h"
 #include "schedules/run_plan.h"
 #include "worker/adamw.h"
 #include "worker/matmul_peak.h"

@@ -1,16 +1,13 @@
 // The collectives a worker group needs, behind a small device-agnostic interface.
 //
 // Buffers are raw pointers to `count` elements of `dtype`, so a backend may hold host memory
-// (MpiCollectives, here) or device memory (an NCCL backend). Nothing above this interface
+// (mpi/mpi_collectives.h) or device memory (an NCCL backend). Nothing above this interface
 // may assume MPI. Every call is collective: all ranks of the group call it in the same order
 // with the same counts, and it returns when this rank's part is complete.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-
-#include "common/mpi_session.h"
 
 namespace journey {
 
@@ -34,7 +31,6 @@ class Collectives {
   // In place element-wise sum (or max) over ranks.
   virtual void all_reduce_sum(void* data, size_t count, ElementType dtype) = 0;
   virtual void all_reduce_max(void* data, size_t count, ElementType dtype) = 0;
-  virtual void broadcast(void* data, size_t count, ElementType dtype, int root) = 0;
 
   // What this rank's collectives have cost so far, for benchmarks and run summaries.
   struct Stats {
@@ -44,8 +40,5 @@ class Collectives {
   };
   virtual Stats stats() const = 0;
 };
-
-// Collectives over an MPI communicator on host memory. `comm` must outlive the object.
-std::unique_ptr<Collectives> make_mpi_collectives(const Communicator& comm);
 
 }  // namespace journey

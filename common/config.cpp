@@ -9,11 +9,28 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/sweep_axes.h"
 
 namespace po = boost::program_options;
 
 namespace journey {
 namespace {
+
+[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& rule) {
+  throw UsageError("config key " + key + " = " + value + " is invalid: " + rule);
+}
+
+PhaseUnits parse_phase_units(const std::string& key, const std::string& text) {
+  if (text == "compute") return PhaseUnits::kCompute;
+  if (text == "steps") return PhaseUnits::kSteps;
+  bad(key, text, "must be compute or steps");
+}
+
+PruneScope parse_scope(const std::string& key, const std::string& text) {
+  if (text == "global") return PruneScope::kGlobal;
+  if (text == "layer") return PruneScope::kLayer;
+  bad(key, text, "must be global or layer");
+}
 
 // One config key: its name, help, and how to bind and print it. The table below is the
 // single list of keys; parse, print and help all walk it.
@@ -33,11 +50,36 @@ std::string format_value(const std::string& v) {
 std::string format_value(bool v) {
   return v ? "true" : "false";
 }
+std::string format_value(ScheduleKind v) {
+  return schedule_name(v);
+}
+std::string format_value(PhaseUnits v) {
+  return phase_units_name(v);
+}
+std::string format_value(PruneScope v) {
+  return scope_name(v);
+}
 std::string format_value(double v) {
   // Shortest text that parses back to the same double, so to_ini() round-trips exactly.
   char buf[32];
   auto result = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, result.ptr);
+}
+
+// Parses an enumerated key's text; throws UsageError naming the key and the allowed names.
+template <class E>
+E parse_enum(const std::string& key, const std::string& text);
+template <>
+ScheduleKind parse_enum(const std::string& key, const std::string& text) {
+  return parse_schedule_kind(key, text);
+}
+template <>
+PhaseUnits parse_enum(const std::string& key, const std::string& text) {
+  return parse_phase_units(key, text);
+}
+template <>
+PruneScope parse_enum(const std::string& key, const std::string& text) {
+  return parse_scope(key, text);
 }
 
 template <class T, class Get>
@@ -47,17 +89,27 @@ Key make_key(std::string name, Get get, std::string help) {
   key.help = help;
   key.bind = [name, get, help](po::options_description& desc, RunConfig& config) {
     T& field = get(config);
-    auto* value = po::value<T>(&field)->default_value(field);
-    if constexpr (std::is_same_v<T, double>) {
-      // Boost reads "inf" as a number; no key of a run means anything at infinity.
-      value->notifier([name](double v) {
-        if (!std::isfinite(v)) {
-          throw UsageError("config key " + name + " = " + format_value(v) +
-                           " is invalid: must be a finite number");
-        }
-      });
+    if constexpr (std::is_enum_v<T>) {
+      // Read as text, then parsed into the enum once, here.
+      auto* value = po::value<std::string>()
+                        ->default_value(format_value(field))
+                        ->notifier([name, &field](const std::string& text) {
+                          field = parse_enum<T>(name, text);
+                        });
+      desc.add_options()(name.c_str(), value, help.c_str());
+    } else {
+      auto* value = po::value<T>(&field)->default_value(field);
+      if constexpr (std::is_same_v<T, double>) {
+        // Boost reads "inf" as a number; no key of a run means anything at infinity.
+        value->notifier([name](double v) {
+          if (!std::isfinite(v)) {
+            throw UsageError("config key " + name + " = " + format_value(v) +
+                             " is invalid: must be a finite number");
+          }
+        });
+      }
+      desc.add_options()(name.c_str(), value, help.c_str());
     }
-    desc.add_options()(name.c_str(), value, help.c_str());
   };
   key.print = [get](const RunConfig& config) {
     return format_value(get(const_cast<RunConfig&>(config)));
@@ -96,15 +148,15 @@ const std::vector<Key>& keys() {
       JOURNEY_KEY(int64_t, train, keep_checkpoints, "checkpoints kept per run"),
       JOURNEY_KEY(int64_t, train, log_every, "steps between progress lines"),
       JOURNEY_KEY(int64_t, train, threads, "threads per rank; 0 means cores/ranks"),
-      JOURNEY_KEY(std::string, prune, schedule, "geometric or cubic"),
+      JOURNEY_KEY(ScheduleKind, prune, schedule, "geometric or cubic"),
       JOURNEY_KEY(double, prune, sparsity, "final sparsity S in [0, 1)"),
       JOURNEY_KEY(double, prune, dense_frac, "c_s: dense phase, fraction of compute or steps"),
       JOURNEY_KEY(double, prune, prune_end_frac, "c_e: pruning ends here (fraction)"),
-      JOURNEY_KEY(std::string, prune, phase_units, "compute (the paper) or steps"),
+      JOURNEY_KEY(PhaseUnits, prune, phase_units, "compute (the paper) or steps"),
       JOURNEY_KEY(int64_t, prune, start_step, "explicit t_s (with end_step); -1 means unset"),
       JOURNEY_KEY(int64_t, prune, end_step, "explicit t_e; -1 means unset"),
       JOURNEY_KEY(int64_t, prune, interval, "Delta: steps between pruning events; 0 means auto"),
-      JOURNEY_KEY(std::string, prune, scope, "global (one threshold) or layer"),
+      JOURNEY_KEY(PruneScope, prune, scope, "global (one threshold) or layer"),
       JOURNEY_KEY(std::string, data, dir, "dataset directory made by `journey prepare`"),
       JOURNEY_KEY(std::string, data, sources, "prepare input: default, or files and dirs"),
       JOURNEY_KEY(int64_t, data, vocab_size, "tokenizer vocabulary size"),
@@ -131,15 +183,9 @@ po::options_description describe(RunConfig& config) {
   return desc;
 }
 
-constexpr int64_t kMaxWidth = int64_t{1} << 16;
-constexpr int64_t kMaxLayers = 1024;
 constexpr int64_t kMaxSeqLen = int64_t{1} << 20;
 constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxGroupSize = int64_t{1} << 20;
-
-[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& rule) {
-  throw UsageError("config key " + key + " = " + value + " is invalid: " + rule);
-}
 
 template <class T>
 std::string show(const T& v) {
@@ -150,31 +196,33 @@ void require(bool ok, const std::string& key, const std::string& value, const st
   if (!ok) bad(key, value, rule);
 }
 
-bool is_one_of(const std::string& v, std::initializer_list<const char*> allowed) {
-  for (const char* a : allowed)
-    if (v == a) return true;
-  return false;
-}
-
-double parse_double(const std::string& key, const std::string& text) {
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) bad(key, text, "not a number");
-  if (!std::isfinite(v)) bad(key, text, "must be a finite number");
-  return v;
-}
-
-void validate_sparsity(const std::string& key, double s, const std::string& text) {
-  require(s >= 0.0 && s < 1.0, key, text, "sparsity must be in [0, 1)");
-}
-
-void validate_phases(const std::string& key, double cs, double ce, const std::string& text) {
-  require(cs >= 0.0 && cs <= 1.0, key, text, "dense fraction c_s must be in [0, 1]");
-  require(ce > cs, key, text, "pruning must end after it starts (c_e > c_s)");
-  require(ce <= 1.0, key, text, "dense and pruning fractions must sum to at most 1 (c_e <= 1)");
-}
-
 }  // namespace
+
+const char* schedule_name(ScheduleKind kind) {
+  switch (kind) {
+    case ScheduleKind::kGeometric:
+      return "geometric";
+    case ScheduleKind::kCubic:
+      return "cubic";
+    case ScheduleKind::kDense:
+      break;
+  }
+  return "dense";
+}
+
+const char* phase_units_name(PhaseUnits units) {
+  return units == PhaseUnits::kSteps ? "steps" : "compute";
+}
+
+const char* scope_name(PruneScope scope) {
+  return scope == PruneScope::kLayer ? "layer" : "global";
+}
+
+ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text) {
+  if (text == "geometric") return ScheduleKind::kGeometric;
+  if (text == "cubic") return ScheduleKind::kCubic;
+  bad(key, text, "must be geometric or cubic");
+}
 
 std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> items;
@@ -282,17 +330,13 @@ void validate(const RunConfig& c) {
           "must be in [0, " + show(kMaxThreads) + "] (0 means auto)");
 
   const PruneConfig& p = c.prune;
-  require(is_one_of(p.schedule, {"geometric", "cubic"}), "prune.schedule", p.schedule,
-          "must be geometric or cubic");
-  validate_sparsity("prune.sparsity", p.sparsity, show(p.sparsity));
+  check_sparsity("prune.sparsity", p.sparsity, show(p.sparsity));
   require(p.dense_frac >= 0.0 && p.dense_frac <= 1.0, "prune.dense_frac", show(p.dense_frac),
           "must be in [0, 1]");
   require(p.prune_end_frac > p.dense_frac, "prune.prune_end_frac", show(p.prune_end_frac),
           "pruning must end after it starts: prune_end_frac > dense_frac = " + show(p.dense_frac));
   require(p.prune_end_frac <= 1.0, "prune.prune_end_frac", show(p.prune_end_frac),
           "dense and pruning fractions must sum to at most 1 (prune_end_frac <= 1)");
-  require(is_one_of(p.phase_units, {"compute", "steps"}), "prune.phase_units", p.phase_units,
-          "must be compute or steps");
   const bool start_set = p.start_step >= 0, end_set = p.end_step >= 0;
   require(start_set || !end_set, "prune.end_step", show(p.end_step),
           "prune.start_step and prune.end_step must be given together (or both -1)");
@@ -303,8 +347,6 @@ void validate(const RunConfig& c) {
             "must be at or after prune.start_step = " + show(p.start_step));
   }
   require(p.interval >= 0, "prune.interval", show(p.interval), "must be >= 0 (0 means auto)");
-  require(is_one_of(p.scope, {"global", "layer"}), "prune.scope", p.scope,
-          "must be global or layer");
 
   const DataConfig& d = c.data;
   require(!d.dir.empty(), "data.dir", "''", "must name a dataset directory");
@@ -315,42 +357,7 @@ void validate(const RunConfig& c) {
           "must be in (0, 0.5)");
 
   const SweepConfig& s = c.sweep;
-  for (const std::string& size : split_list(s.sizes)) {
-    int64_t dm = 0, nl = 0, nh = 0;
-    char x1 = 0, x2 = 0;
-    std::istringstream in(size);
-    in >> dm >> x1 >> nl >> x2 >> nh;
-    require(in && in.peek() == EOF && x1 == 'x' && x2 == 'x', "sweep.sizes", size,
-            "each size must be DxLxH (d_model x layers x heads), e.g. 256x4x4");
-    require(dm > 0 && nl > 0 && nh > 0 && dm % nh == 0 && (dm / nh) % 2 == 0, "sweep.sizes", size,
-            "needs positive values, heads dividing d_model and an even head size");
-    require(
-        dm <= kMaxWidth && nl <= kMaxLayers, "sweep.sizes", size,
-        "d_model must be at most " + show(kMaxWidth) + " and layers at most " + show(kMaxLayers));
-  }
-  for (const std::string& text : split_list(s.sparsities)) {
-    validate_sparsity("sweep.sparsities", parse_double("sweep.sparsities", text), text);
-  }
-  for (const std::string& pair : split_list(s.phases)) {
-    auto colon = pair.find(':');
-    require(colon != std::string::npos, "sweep.phases", pair, "each entry must be c_s:c_e");
-    double cs = parse_double("sweep.phases", pair.substr(0, colon));
-    double ce = parse_double("sweep.phases", pair.substr(colon + 1));
-    validate_phases("sweep.phases", cs, ce, pair);
-  }
-  for (const std::string& text : split_list(s.tokens_per_param)) {
-    require(parse_double("sweep.tokens_per_param", text) > 0.0, "sweep.tokens_per_param", text,
-            "must be positive");
-  }
-  for (const std::string& text : split_list(s.schedules)) {
-    require(is_one_of(text, {"geometric", "cubic"}), "sweep.schedules", text,
-            "must be geometric or cubic");
-  }
-  for (const std::string& text : split_list(s.seeds)) {
-    double seed = parse_double("sweep.seeds", text);
-    require(seed >= 0 && seed == static_cast<int64_t>(seed), "sweep.seeds", text,
-            "must be a non-negative integer");
-  }
+  parse_sweep_axes(s);  // Throws UsageError naming the list and its bad entry.
   require(s.group_size >= 1 && s.group_size <= kMaxGroupSize, "sweep.group_size",
           show(s.group_size), "must be in [1, " + show(kMaxGroupSize) + "]");
 }

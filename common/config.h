@@ -7,7 +7,8 @@
 // to_ini() prints the complete effective config (defaults included), which every run saves
 // next to its outputs: feeding it back reproduces the run exactly.
 //
-// Boost.Program_options is used in common/config.cpp only.
+// Enumerated keys are parsed into enums here, once; the sweep's lists are parsed by
+// common/sweep_axes.h. Boost.Program_options is used in common/config.cpp only.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,27 @@
 #include <vector>
 
 namespace journey {
+
+// Pruning schedules (schedules/density_schedule.h). kDense is a run without pruning; the
+// config key prune.schedule names one of the other two.
+enum class ScheduleKind { kDense, kGeometric, kCubic };
+// What the phase fractions c_s and c_e are fractions of.
+enum class PhaseUnits { kCompute, kSteps };
+// One pruning threshold over every prunable matrix, or the same keep fraction in each.
+enum class PruneScope { kGlobal, kLayer };
+
+// Names as written in configs: "dense", "geometric", "cubic"; "compute", "steps"; "global",
+// "layer".
+const char* schedule_name(ScheduleKind kind);
+const char* phase_units_name(PhaseUnits units);
+const char* scope_name(PruneScope scope);
+// "geometric" or "cubic" (a config never names "dense"): throws UsageError naming `key`.
+ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text);
+
+// Bounds far beyond any model this runs, so that typos fail in validate() rather than as an
+// allocation failure or an overflow later.
+constexpr int64_t kMaxWidth = int64_t{1} << 16;
+constexpr int64_t kMaxLayers = 1024;
 
 // [model]: a LLaMA-2 style decoder (see worker/model.h). The vocabulary size comes from
 // [data] because the tokenizer defines it.
@@ -55,15 +77,15 @@ struct TrainConfig {
 
 // [prune]: gradual magnitude pruning (schedules/density_schedule.h).
 struct PruneConfig {
-  std::string schedule = "geometric";   // geometric (the authors') or cubic (Zhu & Gupta).
-  double sparsity = 0.0;                // Final fraction of prunable weights removed.
-  double dense_frac = 0.25;             // c_s: pruning starts after this fraction...
-  double prune_end_frac = 0.75;         // ...and ends at c_e, both of compute or of steps.
-  std::string phase_units = "compute";  // compute (the paper) or steps.
-  int64_t start_step = -1;              // Explicit t_s and t_e override the fractions.
+  ScheduleKind schedule = ScheduleKind::kGeometric;  // The authors' (or cubic, Zhu & Gupta).
+  double sparsity = 0.0;                             // Final fraction of prunable weights removed.
+  double dense_frac = 0.25;                          // c_s: pruning starts after this fraction...
+  double prune_end_frac = 0.75;  // ...and ends at c_e, both of compute or of steps.
+  PhaseUnits phase_units = PhaseUnits::kCompute;  // Compute is the paper's.
+  int64_t start_step = -1;                        // Explicit t_s and t_e override the fractions.
   int64_t end_step = -1;
-  int64_t interval = 0;          // Delta: steps between pruning events; 0 means auto.
-  std::string scope = "global";  // global (one threshold) or layer (uniform per layer).
+  int64_t interval = 0;  // Delta: steps between pruning events; 0 means auto.
+  PruneScope scope = PruneScope::kGlobal;
 };
 
 // [data]: where tokens come from (data/ and io/token_shard.h).

@@ -25,8 +25,5 @@ void install_stop_signal_handlers() {
 bool stop_requested() {
   return g_stop != 0;
 }
-void request_stop() {
-  g_stop = 1;
-}
 
 }  // namespace journey

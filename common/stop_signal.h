@@ -11,7 +11,5 @@ namespace journey {
 // Installs the handlers (idempotent).
 void install_stop_signal_handlers();
 bool stop_requested();
-// For tests and for a coordinator that relays a stop to its workers.
-void request_stop();
 
 }  // namespace journey

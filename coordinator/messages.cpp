@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/mpi_session.h"
+#include "mpi/mpi_session.h"
 
 namespace journey {
 namespace {

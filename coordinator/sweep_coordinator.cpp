@@ -1,47 +1,25 @@
 #include "coordinator/sweep_coordinator.h"
 
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <climits>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <map>
 
+#include "common/executables.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
-#include "coordinator/ledger.h"
 #include "coordinator/messages.h"
-#include "coordinator/results_table.h"
 #include "io/atomic_file.h"
+#include "sweep/ledger.h"
+#include "sweep/results_table.h"
 
 namespace journey {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Runs the torch-free `journey` binary (beside this executable) with `args` and waits.
-int run_journey(const std::vector<std::string>& args) {
-  char self[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return -1;
-  std::string binary(self, n);
-  binary = binary.substr(0, binary.rfind('/') + 1) + "journey";
-  std::vector<char*> argv{binary.data()};
-  std::vector<std::string> owned(args);
-  for (std::string& a : owned) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ) != 0) return -1;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 std::string format_eta(double seconds) {
   if (!(seconds >= 0) || seconds > 1e7) return "?";
@@ -60,13 +38,14 @@ struct GroupState {
 
 class Coordinator {
  public:
-  Coordinator(const Communicator& world, const RunConfig& base, const std::vector<Cell>& cells,
-              const SweepOptions& options)
+  Coordinator(const Communicator& world, const SweepLayout& layout, const RunConfig& base,
+              const std::vector<Cell>& cells, const SweepOptions& options)
       : world_(world),
+        layout_(layout),
         options_(options),
         ledger_(Ledger::open_or_create(options.out_dir,
                                        sweep_identity(base, options.tokenizer_hash), cells)),
-        groups_(options.num_groups) {
+        groups_(layout.num_groups()) {
     for (const Cell& cell : cells) configs_[cell.id] = to_ini(cell.config);
     write_file_atomically(options.out_dir + "/sweep.ini", to_ini(base));
   }
@@ -76,7 +55,7 @@ class Coordinator {
     ledger_.save();
     write_results(ledger_);
     start_ = Clock::now();
-    for (int g = 0; g < options_.num_groups; ++g) assign_next(g);
+    for (int g = 0; g < layout_.num_groups(); ++g) assign_next(g);
     // A line every 15 s and at every finished cell. (No carriage-return redraws: mpirun
     // gives ranks a pseudo-terminal even when its own output goes to a file.)
     const auto line_interval = std::chrono::seconds(15);
@@ -94,8 +73,8 @@ class Coordinator {
         cells_shown_ = cells_ended_;
       }
     }
-    for (int g = 0; g < options_.num_groups; ++g) {
-      send_message(world_.handle(), leader_of(g), kTagShutdown, nlohmann::json::object());
+    for (int g = 0; g < layout_.num_groups(); ++g) {
+      send_message(world_.handle(), layout_.leader_of(g), kTagShutdown, nlohmann::json::object());
     }
     print_summary();
     if (stopping_) {
@@ -110,9 +89,6 @@ class Coordinator {
   }
 
  private:
-  int leader_of(int group) const { return 1 + group * options_.group_size; }
-  int group_of(int rank) const { return (rank - 1) / options_.group_size; }
-
   int busy_groups() const {
     int n = 0;
     for (const GroupState& g : groups_) n += !g.cell.empty();
@@ -159,10 +135,10 @@ class Coordinator {
     r.status = CellStatus::kRunning;
     r.attempts += 1;
     r.group = group;
-    r.group_size = options_.group_size;
+    r.group_size = layout_.group_size();
     groups_[group] = GroupState{id, 0, 0};
     ledger_.save();
-    send_message(world_.handle(), leader_of(group), kTagAssign,
+    send_message(world_.handle(), layout_.leader_of(group), kTagAssign,
                  {{"cell_id", id},
                   {"config", configs_.at(id)},
                   {"out_dir", cell_dir(options_.out_dir, id)},
@@ -170,7 +146,7 @@ class Coordinator {
   }
 
   void handle(const Message& m) {
-    const int group = group_of(m.source);
+    const int group = layout_.group_of(m.source);
     if (m.tag == kTagProgress) {
       groups_[group].step = m.body.value("step", int64_t{0});
       groups_[group].tokens_per_s = m.body.value("tokens_per_s", 0.0);
@@ -213,9 +189,9 @@ class Coordinator {
   void begin_stop(const std::string& why) {
     stopping_ = true;
     log::info(why + ": asking every group to checkpoint and stop");
-    for (int g = 0; g < options_.num_groups; ++g) {
+    for (int g = 0; g < layout_.num_groups(); ++g) {
       if (!groups_[g].cell.empty()) {
-        send_message(world_.handle(), leader_of(g), kTagStop, nlohmann::json::object());
+        send_message(world_.handle(), layout_.leader_of(g), kTagStop, nlohmann::json::object());
       }
     }
   }
@@ -251,7 +227,7 @@ class Coordinator {
     }
     for (const char* command : commands) {
       std::fflush(stdout);
-      const int code = run_journey({command, options_.out_dir});
+      const int code = run_and_wait({sibling_executable("journey"), command, options_.out_dir});
       if (code != 0) {
         log::warn(std::string("journey ") + command + " " + options_.out_dir + " exited with " +
                   std::to_string(code) + "; rerun it by hand once the problem is fixed");
@@ -270,11 +246,11 @@ class Coordinator {
     // Scheduling efficiency: the share of the groups' time spent training.
     const double wall = std::chrono::duration<double>(Clock::now() - start_).count();
     if (cells_ended_ > 0 && wall > 0) {
-      const double available = wall * options_.num_groups;
+      const double available = wall * layout_.num_groups();
       std::printf(
           "scheduling: %d group(s) trained %.1f s of %.1f s (efficiency %.3f); "
           "overhead %.2f s of group time per cell\n",
-          options_.num_groups, busy_s_, available, busy_s_ / available,
+          layout_.num_groups(), busy_s_, available, busy_s_ / available,
           (available - busy_s_) / cells_ended_);
     }
     std::printf("results: %s/results.csv, %s/results.h5\n", options_.out_dir.c_str(),
@@ -283,6 +259,7 @@ class Coordinator {
   }
 
   const Communicator& world_;
+  const SweepLayout layout_;
   SweepOptions options_;
   Ledger ledger_;
   std::map<std::string, std::string> configs_;  // Cell id -> its config as INI.
@@ -297,9 +274,10 @@ class Coordinator {
 
 }  // namespace
 
-int run_sweep_coordinator(const Communicator& world, const RunConfig& base,
-                          const std::vector<Cell>& cells, const SweepOptions& options) {
-  return Coordinator(world, base, cells, options).run();
+int run_sweep_coordinator(const Communicator& world, const SweepLayout& layout,
+                          const RunConfig& base, const std::vector<Cell>& cells,
+                          const SweepOptions& options) {
+  return Coordinator(world, layout, base, cells, options).run();
 }
 
 }  // namespace journey

@@ -15,22 +15,22 @@
 #include <vector>
 
 #include "common/config.h"
-#include "common/mpi_session.h"
-#include "coordinator/ledger.h"  // sweep_identity
+#include "mpi/mpi_session.h"
 #include "schedules/grid.h"
+#include "sweep/ledger.h"  // sweep_identity
+#include "sweep/sweep_layout.h"
 
 namespace journey {
 
 struct SweepOptions {
   std::string out_dir;
-  int group_size = 1;
-  int num_groups = 1;
   bool retry_failed = false;
   std::string tokenizer_hash;  // Of the sweep's dataset: part of the sweep's identity.
 };
 
 // Runs until every cell has ended or a stop was requested; returns the exit code.
-int run_sweep_coordinator(const Communicator& world, const RunConfig& base,
-                          const std::vector<Cell>& cells, const SweepOptions& options);
+int run_sweep_coordinator(const Communicator& world, const SweepLayout& layout,
+                          const RunConfig& base, const std::vector<Cell>& cells,
+                          const SweepOptions& options);
 
 }  // namespace journey

@@ -6,11 +6,11 @@
 #include <map>
 #include <memory>
 
-#include "common/collectives.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "coordinator/messages.h"
 #include "data/dataset.h"
+#include "mpi/mpi_collectives.h"
 #include "worker/trainer.h"
 
 namespace journey {

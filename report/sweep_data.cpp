@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "coordinator/ledger.h"
 #include "io/whole_file.h"
+#include "sweep/ledger.h"
 
 namespace fs = std::filesystem;
 

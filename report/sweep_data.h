@@ -9,14 +9,14 @@
 // failed cells still gives a report.
 //
 // Errors: DataError when DIR is not a sweep directory (no ledger.json) or the ledger is
-// unreadable or malformed (coordinator/ledger.h).
+// unreadable or malformed (sweep/ledger.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "coordinator/cell_record.h"
+#include "sweep/cell_record.h"
 
 namespace journey {
 

@@ -8,25 +8,6 @@
 
 namespace journey {
 
-ScheduleKind parse_schedule_kind(const std::string& name) {
-  if (name == "geometric") return ScheduleKind::kGeometric;
-  if (name == "cubic") return ScheduleKind::kCubic;
-  if (name == "dense") return ScheduleKind::kDense;
-  throw UsageError("unknown pruning schedule '" + name + "': expected geometric or cubic");
-}
-
-const char* schedule_name(ScheduleKind kind) {
-  switch (kind) {
-    case ScheduleKind::kGeometric:
-      return "geometric";
-    case ScheduleKind::kCubic:
-      return "cubic";
-    case ScheduleKind::kDense:
-      break;
-  }
-  return "dense";
-}
-
 DensitySchedule::DensitySchedule(int64_t total_steps) : total_steps_(total_steps) {}
 
 DensitySchedule::DensitySchedule(ScheduleKind kind, double sparsity, int64_t start, int64_t end,

@@ -13,13 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"  // ScheduleKind
+
 namespace journey {
-
-enum class ScheduleKind { kDense, kGeometric, kCubic };
-
-// "geometric" or "cubic"; throws UsageError otherwise.
-ScheduleKind parse_schedule_kind(const std::string& name);
-const char* schedule_name(ScheduleKind kind);
 
 struct PruneEvent {
   int64_t step = 0;

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <set>
-#include <sstream>
 
 #include "common/error.h"
+#include "common/sweep_axes.h"
+#include "schedules/param_count.h"
 #include "schedules/run_plan.h"
 
 namespace journey {
@@ -18,41 +20,11 @@ std::string shortest(double v) {
   return std::string(buf, result.ptr);
 }
 
-double to_double(const std::string& key, const std::string& text) {
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) {
-    throw UsageError("config key " + key + " = " + text + " is invalid: not a number");
-  }
-  return v;
-}
-
-// A list axis, or the single base value when the list is empty.
-std::vector<std::string> axis(const std::string& list, const std::string& base) {
-  std::vector<std::string> items = split_list(list);
-  if (items.empty()) items.push_back(base);
-  return items;
-}
-
 std::string percent(double fraction) {
   return shortest(std::round(fraction * 1e6) / 1e4);
 }
 
 }  // namespace
-
-void apply_size(const std::string& size, const std::string& key, ModelConfig* model) {
-  int64_t d = 0, l = 0, h = 0;
-  char x1 = 0, x2 = 0;
-  std::istringstream in(size);
-  in >> d >> x1 >> l >> x2 >> h;
-  if (!in || in.peek() != EOF || x1 != 'x' || x2 != 'x' || d <= 0 || l <= 0 || h <= 0) {
-    throw UsageError("config key " + key + " = " + size +
-                     " is invalid: each size must be DxLxH (d_model x layers x heads)");
-  }
-  model->d_model = d;
-  model->n_layers = l;
-  model->n_heads = h;
-}
 
 std::string size_name(const ModelConfig& m) {
   std::string name = std::to_string(m.d_model) + "x" + std::to_string(m.n_layers) + "x" +
@@ -62,10 +34,12 @@ std::string size_name(const ModelConfig& m) {
 }
 
 ModelConfig matched_dense_model(const ModelConfig& sparse, int64_t vocab, double target) {
-  // Prunable parameters of width d and SwiGLU width f: L (4 d^2 + 3 d f) + V d.
-  const int64_t L = sparse.n_layers, step = 2 * sparse.n_heads;
+  const int64_t step = 2 * sparse.n_heads;  // Widths with an even head size.
+  ModelConfig dense = sparse;
   auto prunable = [&](int64_t d, int64_t f) {
-    return static_cast<double>(L * (4 * d * d + 3 * d * f) + vocab * d);
+    dense.d_model = d;
+    dense.ffn_dim = f;
+    return static_cast<double>(count_params(dense, vocab).prunable);
   };
   // The width whose standard (f = 4d) model comes closest...
   int64_t best_d = step;
@@ -74,48 +48,51 @@ ModelConfig matched_dense_model(const ModelConfig& sparse, int64_t vocab, double
       best_d = d;
     }
   }
-  // ...then the SwiGLU width that closes the gap to within 3 L d parameters.
-  ModelConfig dense = sparse;
+  // ...then the SwiGLU width that closes the gap: the count is linear in f.
+  const double at_one = prunable(best_d, 1), per_unit = prunable(best_d, 2) - at_one;
   dense.d_model = best_d;
-  const double f = (target - vocab * best_d - 4.0 * L * best_d * best_d) / (3.0 * L * best_d);
-  dense.ffn_dim = std::max<int64_t>(1, std::llround(f));
+  dense.ffn_dim = std::max<int64_t>(1, std::llround(1.0 + (target - at_one) / per_unit));
   return dense;
 }
 
 std::vector<Cell> expand_grid(const RunConfig& base) {
   const SweepConfig& s = base.sweep;
-  const std::string base_phase =
-      shortest(base.prune.dense_frac) + ":" + shortest(base.prune.prune_end_frac);
-  const bool sweep_durations = !split_list(s.tokens_per_param).empty();
+  const SweepAxes axes = parse_sweep_axes(s);
+  // An empty list means the single value of the sections above.
+  auto or_base = [](auto values, auto base_value) {
+    if (values.empty()) values.push_back(base_value);
+    return values;
+  };
+  std::vector<std::optional<ModelSize>> sizes(axes.sizes.begin(), axes.sizes.end());
+  if (sizes.empty()) sizes.push_back(std::nullopt);  // The base model.
+  const bool sweep_durations = !axes.tokens_per_param.empty();
 
   std::vector<Cell> cells;
   std::set<std::string> seen;
-  std::vector<std::string> sizes = split_list(s.sizes);
-  if (sizes.empty()) sizes.push_back("");  // The base model.
-  for (const std::string& size : sizes) {
-    for (const std::string& tpp : axis(s.tokens_per_param, shortest(base.train.tokens_per_param))) {
-      for (const std::string& sparsity_text : axis(s.sparsities, shortest(base.prune.sparsity))) {
-        for (const std::string& schedule : axis(s.schedules, base.prune.schedule)) {
-          for (const std::string& phase : axis(s.phases, base_phase)) {
-            for (const std::string& seed : axis(s.seeds, std::to_string(base.train.seed))) {
+  for (const std::optional<ModelSize>& size : sizes) {
+    for (double tpp : or_base(axes.tokens_per_param, base.train.tokens_per_param)) {
+      for (double sparsity : or_base(axes.sparsities, base.prune.sparsity)) {
+        for (ScheduleKind schedule : or_base(axes.schedules, base.prune.schedule)) {
+          for (const PhaseSplit& phase :
+               or_base(axes.phases, PhaseSplit{base.prune.dense_frac, base.prune.prune_end_frac})) {
+            for (int64_t seed : or_base(axes.seeds, base.train.seed)) {
               Cell cell;
               cell.config = base;
               RunConfig& c = cell.config;
-              if (!size.empty()) apply_size(size, "sweep.sizes", &c.model);
+              if (size) {
+                c.model.d_model = size->d_model;
+                c.model.n_layers = size->n_layers;
+                c.model.n_heads = size->n_heads;
+              }
               if (sweep_durations) {
                 c.train.tokens = 0;
-                c.train.tokens_per_param = to_double("sweep.tokens_per_param", tpp);
+                c.train.tokens_per_param = tpp;
               }
-              c.prune.sparsity = to_double("sweep.sparsities", sparsity_text);
+              c.prune.sparsity = sparsity;
               c.prune.schedule = schedule;
-              auto colon = phase.find(':');
-              if (colon == std::string::npos) {
-                throw UsageError("config key sweep.phases = " + phase +
-                                 " is invalid: each entry must be c_s:c_e");
-              }
-              c.prune.dense_frac = to_double("sweep.phases", phase.substr(0, colon));
-              c.prune.prune_end_frac = to_double("sweep.phases", phase.substr(colon + 1));
-              c.train.seed = static_cast<int64_t>(to_double("sweep.seeds", seed));
+              c.prune.dense_frac = phase.dense_frac;
+              c.prune.prune_end_frac = phase.prune_end_frac;
+              c.train.seed = seed;
 
               const std::string duration = c.train.tokens > 0
                                                ? "D" + std::to_string(c.train.tokens)
@@ -124,8 +101,8 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
               if (c.prune.sparsity == 0.0) {
                 id += "dense";
               } else {
-                id += "sp" + shortest(c.prune.sparsity) + "-" + c.prune.schedule + "-p" +
-                      percent(c.prune.dense_frac) + "-" + percent(c.prune.prune_end_frac);
+                id += "sp" + shortest(c.prune.sparsity) + "-" + schedule_name(c.prune.schedule) +
+                      "-p" + percent(c.prune.dense_frac) + "-" + percent(c.prune.prune_end_frac);
               }
               id += "-" + duration + "-seed" + std::to_string(c.train.seed);
               if (!seen.insert(id).second) continue;  // Dense cells collapse schedule axes.

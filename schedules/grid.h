@@ -26,11 +26,8 @@ struct Cell {
   double estimated_flops = 0;  // Work actually executed (dense matmuls), for ordering.
 };
 
-// Throws UsageError for malformed lists (validate() reports them first in practice).
+// Throws UsageError for malformed lists (common/sweep_axes.h; validate() reports them first).
 std::vector<Cell> expand_grid(const RunConfig& base);
-
-// Parses "DxLxH" into the model config; throws UsageError naming `key` otherwise.
-void apply_size(const std::string& size, const std::string& key, ModelConfig* model);
 
 // "DxLxH" of a model config, with "f<ffn>" appended when the SwiGLU width is not 4d.
 std::string size_name(const ModelConfig& model);

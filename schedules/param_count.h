@@ -1,4 +1,5 @@
-// Parameter counts of the LLaMA-style model (worker/model.h) from its config alone.
+// Parameter counts of the LLaMA-style model from its config alone, summed over the shapes of
+// schedules/model_spec.h (the one list of parameters).
 //
 // "Prunable" is every linear weight, the LM head included: per block the four attention
 // projections (4 d^2) and the three SwiGLU matrices (3 d f), plus the head (V d). The paper's

@@ -4,20 +4,11 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "schedules/model_spec.h"
 #include "schedules/phase_solver.h"
 
 namespace journey {
 namespace {
-
-std::vector<int64_t> prunable_matrix_numels(const ModelConfig& m, int64_t vocab) {
-  std::vector<int64_t> numels;
-  for (int64_t layer = 0; layer < m.n_layers; ++layer) {
-    for (int i = 0; i < 4; ++i) numels.push_back(m.d_model * m.d_model);  // q, k, v, o
-    for (int i = 0; i < 3; ++i) numels.push_back(m.d_model * m.ffn());    // gate, up, down
-  }
-  numels.push_back(vocab * m.d_model);  // LM head
-  return numels;
-}
 
 // Pruning boundaries in steps, on the Delta grid: t_s rounds to the nearest multiple of
 // Delta, t_e to the nearest t_s + n Delta, and t_e stays inside the run.
@@ -41,7 +32,7 @@ void place_boundaries(const RunConfig& config, int64_t total_steps, ScheduleKind
     *end = p.end_step;
     return;
   }
-  if (p.phase_units == "steps") {
+  if (p.phase_units == PhaseUnits::kSteps) {
     start_exact = p.dense_frac * total_steps;
     end_exact = p.prune_end_frac * total_steps;
   } else {
@@ -81,7 +72,9 @@ RunPlan make_plan(const RunConfig& config) {
   RunPlan plan;
   const ModelConfig& m = config.model;
   plan.params = count_params(m, config.data.vocab_size);
-  plan.prunable_numels = prunable_matrix_numels(m, config.data.vocab_size);
+  for (const ParamSpec& p : make_model_spec(m, config.data.vocab_size).params) {
+    if (p.prunable) plan.prunable_numels.push_back(p.numel());
+  }
   plan.tokens_per_step = config.train.batch_tokens;
   plan.sequences_per_step = config.train.batch_tokens / m.seq_len;
 
@@ -110,7 +103,7 @@ RunPlan make_plan(const RunConfig& config) {
   if (p.sparsity == 0.0) {
     plan.schedule = DensitySchedule(plan.total_steps);
   } else {
-    const ScheduleKind kind = parse_schedule_kind(p.schedule);
+    const ScheduleKind kind = p.schedule;
     int64_t start = 0, end = 0, interval = 1;
     place_boundaries(config, plan.total_steps, kind, &start, &end, &interval);
     plan.schedule = DensitySchedule(kind, p.sparsity, start, end, interval, plan.total_steps);
@@ -118,7 +111,7 @@ RunPlan make_plan(const RunConfig& config) {
 
   // N_t exactly as the pruner leaves it: one threshold over all prunable weights keeps
   // floor(keep * P); per-layer pruning keeps floor(keep * n_i) of each matrix.
-  const bool per_layer = p.scope == "layer";
+  const bool per_layer = p.scope == PruneScope::kLayer;
   plan.active.resize(plan.total_steps);
   double sum = 0, phase_sum[3] = {0, 0, 0};
   int64_t current = plan.params.prunable;

@@ -30,8 +30,6 @@ struct RunPlan {
   double executed_flops = 0;  // Dense matmul work actually done (masks do not skip work)
   // Shares of C spent in each phase, as achieved after rounding to whole steps.
   double dense_compute_frac = 0, pruning_compute_frac = 0, recovery_compute_frac = 0;
-
-  double mean_active_total() const { return mean_active + params.embedding; }
 };
 
 // Builds the plan; throws UsageError when the config gives no whole step or the explicit

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "slurm/job_template_text.h"  // Generated from slurm/sweep.sbatch.in.
+#include "sweep/sweep_layout.h"
 
 namespace journey {
 namespace {
@@ -120,8 +121,8 @@ int worker_groups(int nodes, int ranks_per_node, int group_size) {
     throw UsageError("--group-size must be at least 1, not " + std::to_string(group_size));
   }
   const int ranks = nodes * ranks_per_node;
-  if (ranks >= 1 + group_size && (ranks - 1) % group_size == 0) {
-    return (ranks - 1) / group_size;
+  if (std::optional<SweepLayout> layout = SweepLayout::of(ranks, group_size)) {
+    return layout->num_groups();
   }
   std::string message = "--nodes " + std::to_string(nodes) + " x --ranks-per-node " +
                         std::to_string(ranks_per_node) + " = " + std::to_string(ranks) +
@@ -134,8 +135,7 @@ int worker_groups(int nodes, int ranks_per_node, int group_size) {
   } else {
     std::vector<int> fits;
     for (int r = 1; fits.size() < 3 && r <= ranks_per_node + 2 * group_size + 1; ++r) {
-      const int n = nodes * r;
-      if (n >= 1 + group_size && (n - 1) % group_size == 0 && r != ranks_per_node) {
+      if (SweepLayout::of(nodes * r, group_size) && r != ranks_per_node) {
         fits.push_back(r);
       }
     }

@@ -18,13 +18,13 @@
 
 #include "common/error.h"
 #include "data/batch_loader.h"
-#include "data/corpus.h"
 #include "data/dataset.h"
 #include "data/split.h"
-#include "data/text.h"
-#include "data/tokenizer.h"
 #include "data/window_permutation.h"
 #include "io/token_shard.h"
+#include "prepare/corpus.h"
+#include "prepare/text.h"
+#include "prepare/tokenizer.h"
 #include "tests/subprocess.h"
 #include "tests/test_files.h"
 

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/collectives.h"
-#include "common/mpi_session.h"
+#include "mpi/mpi_collectives.h"
+#include "mpi/mpi_session.h"
 #include "schedules/density_schedule.h"
 #include "worker/adamw.h"
 #include "worker/pruner.h"

@@ -7,7 +7,7 @@
 
 #include <cstdio>
 
-#include "common/mpi_session.h"
+#include "mpi/mpi_session.h"
 
 namespace {
 

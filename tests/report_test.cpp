@@ -4,7 +4,7 @@
 // SVG id scoping, the equal-compute reference, the schedule grid).
 //
 // A synthetic sweep is laid out like coordinator/'s (docs/results-format.md): the ledger
-// through coordinator/ledger.h, results.csv, sweep.ini and per cell config.ini, metrics.csv
+// through sweep/ledger.h, results.csv, sweep.ini and per cell config.ini, metrics.csv
 // and eval.csv. The schedule, N-bar and compute of each cell come from its config
 // (schedules/run_plan.h make_plan), the final loss from a Chinchilla-like formula of N-bar
 // and D with a small deterministic wobble, so the fit has something real to fit.
@@ -26,7 +26,6 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "coordinator/ledger.h"
 #include "report/equal_compute.h"
 #include "report/figures.h"
 #include "report/gnuplot.h"
@@ -35,6 +34,7 @@
 #include "report/sweep_data.h"
 #include "schedules/grid.h"
 #include "schedules/run_plan.h"
+#include "sweep/ledger.h"
 #include "tests/subprocess.h"
 #include "tests/test_files.h"
 

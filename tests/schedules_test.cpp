@@ -88,7 +88,7 @@ TEST(DensitySchedule, DensityNeverIncreasesAndEndsAtOneMinusS) {
   for (ScheduleKind kind : {ScheduleKind::kGeometric, ScheduleKind::kCubic}) {
     for (double S : {0.2, 0.5, 0.8, 0.95}) {
       RunConfig c = paper_run(S, 997, 0);
-      c.prune.schedule = schedule_name(kind);
+      c.prune.schedule = kind;
       RunPlan plan = make_plan(c);
       double last = 1.0;
       for (int64_t t = 0; t < plan.total_steps; ++t) {
@@ -106,7 +106,7 @@ TEST(DensitySchedule, DensityNeverIncreasesAndEndsAtOneMinusS) {
 
 TEST(RunPlan, CubicSolverMatchesDiscreteSchedule) {
   RunConfig c = paper_run(0.6, 100000, 100);
-  c.prune.schedule = "cubic";
+  c.prune.schedule = ScheduleKind::kCubic;
   RunPlan plan = make_plan(c);
   PhaseFractions f = solve_compute_phases(ScheduleKind::kCubic, 0.6, 0.25, 0.75);
   EXPECT_NEAR(plan.mean_active / plan.params.prunable, f.mean_density, 0.002);
@@ -125,7 +125,7 @@ TEST(RunPlan, MeanActiveIsTheExactAverageOfNt) {
 
 TEST(RunPlan, PerLayerScopeKeepsFloorOfEachMatrix) {
   RunConfig c = paper_run(0.5, 100, 10);
-  c.prune.scope = "layer";
+  c.prune.scope = PruneScope::kLayer;
   RunPlan plan = make_plan(c);
   int64_t expected = 0;
   for (int64_t n : plan.prunable_numels) expected += kept_count(0.5, n);
@@ -134,7 +134,7 @@ TEST(RunPlan, PerLayerScopeKeepsFloorOfEachMatrix) {
 
 TEST(RunPlan, StepPhaseUnitsAndExplicitBoundaries) {
   RunConfig c = paper_run(0.5, 1000, 10);
-  c.prune.phase_units = "steps";
+  c.prune.phase_units = PhaseUnits::kSteps;
   RunPlan plan = make_plan(c);
   EXPECT_EQ(plan.schedule.start_step(), 250);
   EXPECT_EQ(plan.schedule.end_step(), 750);

@@ -11,12 +11,12 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "coordinator/cell_progress.h"
-#include "coordinator/ledger.h"
 #include "schedules/grid.h"
 #include "slurm/job_script.h"
 #include "slurm/slurm_client.h"
 #include "slurm/submitted_jobs.h"
+#include "sweep/cell_progress.h"
+#include "sweep/ledger.h"
 #include "tests/subprocess.h"
 #include "tests/test_dataset.h"
 

@@ -30,13 +30,13 @@
 #include <string>
 #include <vector>
 
-#include "common/collectives.h"
 #include "common/config.h"
-#include "common/mpi_session.h"
 #include "data/batch_loader.h"
 #include "data/dataset.h"
 #include "io/checkpoint_dir.h"
 #include "io/checkpoint_file.h"
+#include "mpi/mpi_collectives.h"
+#include "mpi/mpi_session.h"
 #include "schedules/density_schedule.h"
 #include "schedules/run_plan.h"
 #include "tests/subprocess.h"

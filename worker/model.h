@@ -1,5 +1,5 @@
 // The forward pass of the LLaMA-2 style decoder, as plain functions of full parameter
-// tensors (worker/model_spec.h lists them). The FSDP machinery (worker/sharded_model.h)
+// tensors (schedules/model_spec.h lists them). The FSDP machinery (worker/sharded_model.h)
 // decides where the tensors come from; these functions only compute.
 //
 //   x = embed[tokens]                                          [b, s, d]

@@ -17,8 +17,8 @@
 
 #include "common/collectives.h"
 #include "common/config.h"
+#include "schedules/model_spec.h"
 #include "worker/model.h"
-#include "worker/model_spec.h"
 #include "worker/sharded_unit.h"
 
 namespace journey {

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "common/collectives.h"
-#include "worker/model_spec.h"
+#include "schedules/model_spec.h"
 
 namespace journey {
 

@@ -93,7 +93,7 @@ TrainResult Trainer::run() {
   if (leader) std::filesystem::create_directories(checkpoint_dir);
 
   ShardedModel model(m, config_.data.vocab_size, group_);
-  Pruner pruner(model, config_.prune.scope == "layer");
+  Pruner pruner(model, config_.prune.scope == PruneScope::kLayer);
   AdamW optimizer(config_.train);
   BatchLoader loader(dataset_.train(), m.seq_len, plan.sequences_per_step,
                      static_cast<uint64_t>(config_.train.seed));

@@ -1,4 +1,4 @@
-#include "coordinator/cell_record.h"
+#include "sweep/cell_record.h"
 
 #include "common/error.h"
 #include "schedules/grid.h"
@@ -38,7 +38,7 @@ CellRecord CellRecord::from_cell(const Cell& cell) {
   r.n_layers = c.model.n_layers;
   r.n_heads = c.model.n_heads;
   r.sparsity = c.prune.sparsity;
-  r.schedule = c.prune.sparsity == 0.0 ? "dense" : c.prune.schedule;
+  r.schedule = schedule_name(c.prune.sparsity == 0.0 ? ScheduleKind::kDense : c.prune.schedule);
   r.dense_frac = c.prune.dense_frac;
   r.prune_end_frac = c.prune.prune_end_frac;
   r.tokens_per_param = c.train.tokens_per_param;

@@ -1,4 +1,4 @@
-#include "coordinator/dry_run.h"
+#include "sweep/dry_run.h"
 
 #include <algorithm>
 #include <cstdio>

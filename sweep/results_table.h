@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "coordinator/ledger.h"
+#include "sweep/ledger.h"
 
 namespace journey {
 

@@ -1,4 +1,4 @@
-#include "worker/model_spec.h"
+#include "schedules/model_spec.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "data/tokenizer.h"
+#include "prepare/tokenizer.h"
 
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>

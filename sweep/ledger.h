@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "common/config.h"
-#include "coordinator/cell_record.h"
 #include "schedules/grid.h"
+#include "sweep/cell_record.h"
 
 namespace journey {
 

@@ -1,4 +1,4 @@
-#include "data/prepare.h"
+#include "prepare/prepare.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -18,14 +18,14 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "data/corpus.h"
 #include "data/dataset_manifest.h"
 #include "data/sha256.h"
 #include "data/split.h"
-#include "data/text.h"
-#include "data/tokenizer.h"
 #include "data/window_permutation.h"
 #include "io/token_shard.h"
+#include "prepare/corpus.h"
+#include "prepare/text.h"
+#include "prepare/tokenizer.h"
 
 namespace fs = std::filesystem;
 

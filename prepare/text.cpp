@@ -1,4 +1,4 @@
-#include "data/text.h"
+#include "prepare/text.h"
 
 namespace journey {
 namespace {

@@ -34,7 +34,7 @@ namespace journey {
 
 struct Document {
   std::string name;
-  std::string text;  // Cleaned UTF-8 (data/text.h), never empty.
+  std::string text;  // Cleaned UTF-8 (prepare/text.h), never empty.
 };
 
 enum class SourceFormat {

@@ -1,4 +1,4 @@
-#include "data/corpus.h"
+#include "prepare/corpus.h"
 
 #include <zlib.h>
 
@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "data/text.h"
+#include "prepare/text.h"
 
 namespace fs = std::filesystem;
 

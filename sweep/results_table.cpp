@@ -1,4 +1,4 @@
-#include "coordinator/results_table.h"
+#include "sweep/results_table.h"
 
 #include <filesystem>
 #include <fstream>

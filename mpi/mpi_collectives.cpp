@@ -1,4 +1,3 @@
-// The MPI backend of Collectives (host memory).
 #include <mpi.h>
 
 #include <algorithm>
@@ -6,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "common/collectives.h"
+#include "mpi/mpi_collectives.h"
 
 namespace journey {
 namespace {
@@ -28,7 +27,7 @@ size_t element_size(ElementType dtype) {
 }
 
 // MPI counts are int. Gathers and reduce-scatters move one unit's shard (far below 2^30
-// elements even at paper scale) and refuse more; reductions and broadcasts loop in chunks.
+// elements even at paper scale) and refuse more; reductions loop in chunks.
 class MpiCollectives : public Collectives {
   // Adds the bytes and the wall time of one collective call to stats_.
   class Timed {
@@ -88,18 +87,6 @@ class MpiCollectives : public Collectives {
   }
   void all_reduce_max(void* data, size_t count, ElementType dtype) override {
     all_reduce(data, count, dtype, MPI_MAX);
-  }
-
-  void broadcast(void* data, size_t count, ElementType dtype, int root) override {
-    Timed timed(stats_, count * element_size(dtype));
-    char* p = static_cast<char*>(data);
-    const size_t step = kMaxInt / element_size(dtype);
-    for (size_t done = 0; done < count; done += step) {
-      const size_t n = std::min(step, count - done);
-      check_mpi(MPI_Bcast(p + done * element_size(dtype), static_cast<int>(n), mpi_type(dtype),
-                          root, comm_),
-                "MPI_Bcast");
-    }
   }
 
   Stats stats() const override { return stats_; }

@@ -40,7 +40,6 @@ class Communicator {
   // MPI_Comm_split: ranks with the same color form a communicator, ordered by key. A rank
   // with color MPI_UNDEFINED gets an empty communicator (size 0).
   Communicator split(int color, int key) const;
-  void barrier() const;
 
  private:
   Communicator(MPI_Comm comm, bool owned);

@@ -1,5 +1,5 @@
 // One row of a sweep: a cell's axes, its state in the sweep and, once trained, its results.
-// The ledger (coordinator/ledger.h) holds one per cell; results.csv and results.h5 are these
+// The ledger (sweep/ledger.h) holds one per cell; results.csv and results.h5 are these
 // rows (docs/results-format.md lists the columns).
 #pragma once
 

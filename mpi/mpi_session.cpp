@@ -1,4 +1,4 @@
-#include "common/mpi_session.h"
+#include "mpi/mpi_session.h"
 
 #include <stdexcept>
 #include <utility>
@@ -82,10 +82,6 @@ int Communicator::ranks_on_node() const {
   MPI_Comm_size(node, &n);
   MPI_Comm_free(&node);
   return n;
-}
-
-void Communicator::barrier() const {
-  check_mpi(MPI_Barrier(comm_), "MPI_Barrier");
 }
 
 }  // namespace journey

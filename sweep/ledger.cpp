@@ -1,4 +1,4 @@
-#include "coordinator/ledger.h"
+#include "sweep/ledger.h"
 
 #include <filesystem>
 #include <fstream>

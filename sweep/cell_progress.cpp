@@ -1,4 +1,4 @@
-#include "coordinator/cell_progress.h"
+#include "sweep/cell_progress.h"
 
 #include <chrono>
 #include <cstdio>
