@@ -3,14 +3,10 @@
 // run by hand.
 //
 // On one process: builds the model from the config stored in the checkpoint, restores its
-// weights (worker/run_checkpoint.h), and scores the token shard FILE. The token stream is cut
-// into windows of seq_len + 1 tokens starting every seq_len tokens, the last one shorter if
-// the stream ends sooner, so the windows do not overlap in what they predict: every token
-// but the first is predicted exactly once, with up to seq_len tokens of context. Prints the
-// mean loss in nats per predicted token and bits per byte = total nats / ln 2 / N, where N
-// is the byte count of the text the tokens came from.
-#include <c10/core/GradMode.h>
-
+// weights (worker/run_checkpoint.h), and scores the token shard FILE as one stream
+// (worker/scoring.h stream_loss: every token but the first predicted exactly once, with up
+// to seq_len tokens of context). Prints the mean loss in nats per predicted token and bits per byte
+// = total nats / ln 2 / N, where N is the byte count of the text the tokens came from.
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
@@ -28,6 +24,7 @@
 #include "mpi/mpi_collectives.h"
 #include "mpi/mpi_session.h"
 #include "worker/run_checkpoint.h"
+#include "worker/scoring.h"
 #include "worker/sharded_model.h"
 #include "worker/threads.h"
 
@@ -37,19 +34,6 @@ namespace journey {
 namespace {
 
 constexpr char kUsage[] = "journey-torch eval-tokens --checkpoint CKPT --tokens FILE --bytes N";
-
-// Sum of the loss over windows [first, first + count), window w holding the `len` + 1
-// tokens that start at token w * seq_len.
-double window_loss_sum(ShardedModel& model, const TokenShard& shard, int64_t first, int64_t count,
-                       int64_t len, int64_t seq_len) {
-  at::Tensor rows = at::empty({count, len + 1}, at::kLong);
-  int64_t* out = rows.data_ptr<int64_t>();
-  for (int64_t w = first; w < first + count; ++w) {
-    const uint16_t* window = shard.tokens() + w * seq_len;
-    out = std::copy(window, window + len + 1, out);
-  }
-  return model.loss_sum(rows.narrow(1, 0, len), rows.narrow(1, 1, len));
-}
 
 }  // namespace
 
@@ -97,21 +81,9 @@ int run_eval_tokens(const Args& args) {
   ShardedModel model(config.model, config.data.vocab_size, *solo);
   load_checkpoint(model, checkpoint, config, tokenizer_hash, nullptr);
 
-  c10::AutoGradMode no_grad(false);
-  const int64_t seq_len = config.model.seq_len;
-  const int64_t predicted = shard.size() - 1;
-  const int64_t full_windows = predicted / seq_len;
-  // About 8k tokens per forward pass keeps activations small.
-  const int64_t per_pass = std::max<int64_t>(1, 8192 / seq_len);
-  double nats = 0.0;
-  for (int64_t first = 0; first < full_windows; first += per_pass) {
-    const int64_t count = std::min(per_pass, full_windows - first);
-    nats += window_loss_sum(model, shard, first, count, seq_len, seq_len);
-  }
-  // The rest, shorter than a window.
-  const int64_t rest = predicted % seq_len;
-  if (rest > 0) nats += window_loss_sum(model, shard, full_windows, 1, rest, seq_len);
-
+  const StreamLoss loss = stream_loss(model, shard);
+  const double nats = loss.nats;
+  const int64_t predicted = loss.predicted;
   std::printf("checkpoint  %s (step %lld)\n", checkpoint.c_str(), static_cast<long long>(step));
   std::printf("loss        %.6f nats per token\n", nats / predicted);
   std::printf("bpb         %.6f bits per byte\n", nats / std::log(2.0) / bytes);

@@ -63,8 +63,8 @@ void print_cells(const std::string& dir, const Ledger& ledger) {
   std::printf("\n%-46s %-9s %11s %9s %8s  %s\n", "cell", "status", "steps", "loss", "attempts",
               "note");
   for (const CellRecord& r : ledger.records()) {
-    int64_t step = r.steps_done, total = r.total_steps;
-    double loss = r.status == CellStatus::kDone ? r.eval_loss : r.final_loss;
+    int64_t step = r.run.steps_done, total = r.run.total_steps;
+    double loss = r.status == CellStatus::kDone ? r.run.final_eval_loss : r.run.final_loss;
     std::string note = r.reason;
     if (r.status == CellStatus::kRunning) {
       if (std::optional<CellProgress> p = read_cell_progress(dir + "/cells/" + r.id)) {

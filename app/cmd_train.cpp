@@ -50,14 +50,14 @@ int run_train(const Args& args) {
   options.resume = cmd.flags.count("fresh") == 0;
   options.stop_requested = stop_requested;
   Trainer trainer(config, dataset, *group, options);
-  TrainResult result = trainer.run();
+  const RunSummary result = trainer.run();
   if (world.rank() == 0) {
     std::printf(
         "%s: %s after %lld of %lld steps; eval loss %.4f; N-bar %.0f, N_final %lld; "
         "%.0f tok/s\n",
         options.cell_id.c_str(), status_name(result.status),
         static_cast<long long>(result.steps_done), static_cast<long long>(result.total_steps),
-        result.final_eval_loss, result.mean_active, static_cast<long long>(result.final_active),
+        result.final_eval_loss, result.n_avg, static_cast<long long>(result.n_final),
         result.tokens_per_s);
     if (!result.reason.empty()) std::printf("  %s\n", result.reason.c_str());
   }
@@ -67,6 +67,7 @@ int run_train(const Args& args) {
     case RunStatus::kPreempted:
       return exit_code::kPreempted;
     case RunStatus::kDiverged:
+    case RunStatus::kFailed:
       break;
   }
   return exit_code::kFailure;

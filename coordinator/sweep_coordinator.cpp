@@ -7,12 +7,15 @@
 #include <filesystem>
 #include <map>
 
+#include "common/duration_text.h"
 #include "common/executables.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "coordinator/messages.h"
 #include "io/atomic_file.h"
+#include "run/run_progress.h"
+#include "run/run_summary.h"
 #include "sweep/ledger.h"
 #include "sweep/results_table.h"
 
@@ -20,14 +23,6 @@ namespace journey {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string format_eta(double seconds) {
-  if (!(seconds >= 0) || seconds > 1e7) return "?";
-  char buf[32];
-  const long s = static_cast<long>(seconds);
-  std::snprintf(buf, sizeof buf, "%ldh%02ldm%02lds", s / 3600, s % 3600 / 60, s % 60);
-  return buf;
-}
 
 // Live state of the groups for the progress line.
 struct GroupState {
@@ -147,33 +142,24 @@ class Coordinator {
 
   void handle(const Message& m) {
     const int group = layout_.group_of(m.source);
+    const std::string origin = "message from rank " + std::to_string(m.source);
     if (m.tag == kTagProgress) {
-      groups_[group].step = m.body.value("step", int64_t{0});
-      groups_[group].tokens_per_s = m.body.value("tokens_per_s", 0.0);
+      const RunProgress p = progress_from_json(m.body, "progress " + origin);
+      groups_[group].step = p.step;
+      groups_[group].tokens_per_s = p.tokens_per_s;
       return;
     }
     if (m.tag != kTagDone) return;
-    const nlohmann::json& b = m.body;
-    CellRecord& r = ledger_.at(b.at("cell_id"));
-    const std::string status = b.at("status");
-    r.status = status == "done"        ? CellStatus::kDone
-               : status == "preempted" ? CellStatus::kPreempted
-                                       : CellStatus::kFailed;
-    r.reason = b.value("reason", "");
-    if (status == "diverged") r.reason = "diverged: " + r.reason;
-    r.steps_done = b.value("steps_done", int64_t{0});
-    r.total_steps = b.value("total_steps", int64_t{0});
-    r.tokens = b.value("tokens", int64_t{0});
-    r.n_avg = b.value("n_avg", 0.0);
-    r.n_final = b.value("n_final", 0.0);
-    r.n_initial = b.value("n_initial", 0.0);
-    r.embedding_params = b.value("embedding_params", 0.0);
-    r.compute = b.value("compute", 0.0);
-    r.final_loss = b.value("final_loss", 0.0);
-    r.eval_loss = b.value("eval_loss", 0.0);
-    r.wall_s += b.value("wall_s", 0.0);
-    busy_s_ += b.value("wall_s", 0.0);
-    r.tokens_per_s = b.value("tokens_per_s", 0.0);
+    const RunSummary summary = RunSummary::from_json(m.body, "done " + origin);
+    CellRecord& r = ledger_.at(summary.cell_id);
+    r.status = summary.status == RunStatus::kDone        ? CellStatus::kDone
+               : summary.status == RunStatus::kPreempted ? CellStatus::kPreempted
+                                                         : CellStatus::kFailed;
+    r.reason = summary.reason;
+    if (summary.status == RunStatus::kDiverged) r.reason = "diverged: " + r.reason;
+    r.run = summary;
+    r.wall_s += summary.wall_s;
+    busy_s_ += summary.wall_s;
     groups_[group] = GroupState{};
     ++cells_ended_;
     if (r.status == CellStatus::kDone) flops_done_here_ += r.estimated_flops;
@@ -210,8 +196,8 @@ class Coordinator {
         "[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | "
         "ETA %s\n",
         ledger_.count(CellStatus::kDone), ledger_.records().size(), busy_groups(),
-        ledger_.count(CellStatus::kFailed), tokens_per_s / 1000, format_eta(elapsed).c_str(),
-        format_eta(eta).c_str());
+        ledger_.count(CellStatus::kFailed), tokens_per_s / 1000, duration_text(elapsed).c_str(),
+        duration_text(eta).c_str());
     std::fflush(stdout);
   }
 
@@ -240,8 +226,9 @@ class Coordinator {
                 "N_final", "wall s");
     for (const CellRecord& r : ledger_.records()) {
       std::printf("%-46s %-9s %9.4f %12.0f %12.0f %9.1f%s%s\n", r.id.c_str(),
-                  cell_status_name(r.status), r.eval_loss, r.n_avg, r.n_final, r.wall_s,
-                  r.reason.empty() ? "" : "  ", r.reason.c_str());
+                  cell_status_name(r.status), r.run.final_eval_loss, r.run.n_avg,
+                  static_cast<double>(r.run.n_final), r.wall_s, r.reason.empty() ? "" : "  ",
+                  r.reason.c_str());
     }
     // Scheduling efficiency: the share of the groups' time spent training.
     const double wall = std::chrono::duration<double>(Clock::now() - start_).count();

@@ -16,25 +16,6 @@
 namespace journey {
 namespace {
 
-nlohmann::json result_json(const std::string& cell_id, const TrainResult& r, int group_size) {
-  return {{"cell_id", cell_id},
-          {"status", status_name(r.status)},
-          {"reason", r.reason},
-          {"steps_done", r.steps_done},
-          {"total_steps", r.total_steps},
-          {"tokens", r.tokens},
-          {"n_avg", r.mean_active},
-          {"n_final", r.final_active},
-          {"n_initial", r.initial_active},
-          {"embedding_params", r.embedding_params},
-          {"compute", r.compute},
-          {"final_loss", r.final_loss},
-          {"eval_loss", r.final_eval_loss},
-          {"wall_s", r.wall_s},
-          {"tokens_per_s", r.tokens_per_s},
-          {"group_size", group_size}};
-}
-
 class GroupWorker {
  public:
   GroupWorker(const Communicator& world, const Communicator& group)
@@ -86,26 +67,23 @@ class GroupWorker {
         return stop_ || stop_requested();
       };
       auto last_report = std::chrono::steady_clock::now();
-      options.on_step = [&](const StepRecord& r) {
+      options.on_progress = [&](const RunProgress& p) {
         const auto now = std::chrono::steady_clock::now();
         if (now - last_report < std::chrono::milliseconds(500)) return;
         last_report = now;
-        send_message(world_.handle(), 0, kTagProgress,
-                     {{"cell_id", cell_id},
-                      {"step", r.step + 1},
-                      {"loss", r.loss},
-                      {"density", r.density},
-                      {"tokens_per_s", r.tokens_per_s}});
+        send_message(world_.handle(), 0, kTagProgress, to_json(p));
       };
       stop_ = false;
       Trainer trainer(config, dataset(config.data.dir), *collectives_, options);
-      return result_json(cell_id, trainer.run(), group_.size());
+      return trainer.run().to_json();
     } catch (const std::exception& e) {
       log::warn("cell " + cell_id + " failed: " + e.what());
-      return {{"cell_id", cell_id},
-              {"status", "failed"},
-              {"reason", e.what()},
-              {"group_size", group_.size()}};
+      RunSummary failed;
+      failed.cell_id = cell_id;
+      failed.status = RunStatus::kFailed;
+      failed.reason = e.what();
+      failed.group_size = group_.size();
+      return failed.to_json();
     }
   }
 

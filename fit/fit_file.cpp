@@ -1,7 +1,5 @@
 #include "fit/fit_file.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +9,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "io/atomic_file.h"
 
 namespace journey {
 namespace {
@@ -29,22 +28,6 @@ json range(const Range& r) {
 json prediction(const PredictionError& e) {
   return {
       {"mae", number(e.mae)}, {"max", number(e.max)}, {"points", e.points}, {"groups", e.groups}};
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp-" + std::to_string(getpid());
-  {
-    std::ofstream out(temp, std::ios::binary);
-    if (!out) throw DataError("cannot write " + temp + ": " + std::strerror(errno));
-    out << text;
-    out.flush();
-    if (!out) throw DataError("cannot write " + temp + ": " + std::strerror(errno));
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(temp.c_str());
-    throw DataError("cannot replace " + path + ": " + reason);
-  }
 }
 
 }  // namespace
@@ -89,7 +72,7 @@ void write_fit_json(const FitReport& report, const std::string& path) {
       {"best_size_variable", size_variable_name(report.laws[report.best].size_variable)},
       {"laws", laws},
       {"notes", report.notes}};
-  write_atomically(path, doc.dump(2) + "\n");
+  write_file_atomically(path, doc.dump(2) + "\n");
 }
 
 void write_fit_csv(const FitReport& report, const std::string& path) {
@@ -103,7 +86,7 @@ void write_fit_csv(const FitReport& report, const std::string& path) {
           << '\n';
     }
   }
-  write_atomically(path, out.str());
+  write_file_atomically(path, out.str());
 }
 
 json read_fit_document(const std::string& path) {

@@ -21,9 +21,9 @@ std::vector<DensePoint> dense_curve(const SweepData& data, double tokens_per_par
     if (!cell.done() || r.sparsity != 0 || std::fabs(r.tokens_per_param - tokens_per_param) > 1e-9)
       continue;
     DensePoint& p = by_size[r.size];
-    p.compute += r.compute;
-    p.loss += r.eval_loss;
-    p.params += r.n_initial;
+    p.compute += r.run.compute;
+    p.loss += r.run.final_eval_loss;
+    p.params += r.run.n_initial;
     ++p.runs;
   }
   std::vector<DensePoint> curve;
@@ -44,17 +44,19 @@ std::vector<EqualComputeRow> compare_at_equal_compute(const SweepData& data) {
     if (!cell.done() || r.sparsity == 0) continue;
     EqualComputeRow row;
     row.sparse = &cell;
-    row.kept_fraction = r.n_initial > 0 ? r.n_final / r.n_initial : 0;
+    row.kept_fraction =
+        r.run.n_initial > 0 ? static_cast<double>(r.run.n_final) / r.run.n_initial : 0;
     const std::vector<DensePoint> curve = dense_curve(data, r.tokens_per_param);
     for (size_t i = 0; i + 1 < curve.size(); ++i) {
       const DensePoint &lo = curve[i], &hi = curve[i + 1];
-      if (r.compute < lo.compute || r.compute > hi.compute || hi.compute <= lo.compute) continue;
-      const double t = std::log(r.compute / lo.compute) / std::log(hi.compute / lo.compute);
+      if (r.run.compute < lo.compute || r.run.compute > hi.compute || hi.compute <= lo.compute)
+        continue;
+      const double t = std::log(r.run.compute / lo.compute) / std::log(hi.compute / lo.compute);
       row.has_reference = true;
       row.dense_loss = lo.loss + t * (hi.loss - lo.loss);
       row.dense_params = std::exp(std::log(lo.params) + t * std::log(hi.params / lo.params));
-      row.loss_difference = r.eval_loss - row.dense_loss;
-      row.final_size_ratio = r.n_final / row.dense_params;
+      row.loss_difference = r.run.final_eval_loss - row.dense_loss;
+      row.final_size_ratio = r.run.n_final / row.dense_params;
       break;
     }
     rows.push_back(row);

@@ -16,11 +16,11 @@ std::optional<Figure> equal_compute_figure(const SweepData& data, const PlotStyl
   double c_lo = INFINITY, c_hi = 0;
   bool any_dense = false;
   for (const SweepCell& cell : data.cells) {
-    if (!cell.done() || !(cell.record.compute > 0)) continue;
+    if (!cell.done() || !(cell.record.run.compute > 0)) continue;
     cells.push_back(&cell);
     any_dense = any_dense || cell.record.sparsity == 0;
-    c_lo = std::min(c_lo, cell.record.compute);
-    c_hi = std::max(c_hi, cell.record.compute);
+    c_lo = std::min(c_lo, cell.record.run.compute);
+    c_hi = std::max(c_hi, cell.record.run.compute);
   }
   if (cells.empty() || rows.empty() || !any_dense) return std::nullopt;
 
@@ -41,8 +41,8 @@ std::optional<Figure> equal_compute_figure(const SweepData& data, const PlotStyl
     for (const SweepCell* cell : cells) {
       const CellRecord& r = cell->record;
       if (r.sparsity != 0 || std::fabs(r.tokens_per_param - duration) > 1e-9) continue;
-      auto& [sum, n] = by_compute[r.compute];
-      sum += r.eval_loss;
+      auto& [sum, n] = by_compute[r.run.compute];
+      sum += r.run.final_eval_loss;
       ++n;
     }
     if (by_compute.empty()) continue;
@@ -76,8 +76,8 @@ std::optional<Figure> equal_compute_figure(const SweepData& data, const PlotStyl
     longest = std::max<size_t>(longest, 26);
   }
   left += style.scatter(
-      s, "c", cells, [](const CellRecord& r) { return r.compute; },
-      [](const CellRecord& r) { return r.eval_loss; });
+      s, "c", cells, [](const CellRecord& r) { return r.run.compute; },
+      [](const CellRecord& r) { return r.run.final_eval_loss; });
   Figure figure;
   figure.width = 1200;
   figure.height = 520;

@@ -21,13 +21,13 @@ std::vector<const SweepCell*> done_cells(const SweepData& data) {
 }
 
 double n_avg(const CellRecord& r) {
-  return r.n_avg;
+  return r.run.n_avg;
 }
 double n_final(const CellRecord& r) {
-  return r.n_final;
+  return r.run.n_final;
 }
 double eval_loss(const CellRecord& r) {
-  return r.eval_loss;
+  return r.run.final_eval_loss;
 }
 
 // The law's curve L(N, D) at each D of the runs, over the N the runs with that D span
@@ -38,7 +38,7 @@ std::string law_curves(const FittedLaw& law, const std::vector<const SweepCell*>
   std::map<int64_t, std::pair<double, double>> n_range;  // D -> [min N, max N]
   for (const SweepCell* cell : cells) {
     const CellRecord& r = cell->record;
-    auto [it, fresh] = n_range.emplace(r.tokens, std::make_pair(n_of(r), n_of(r)));
+    auto [it, fresh] = n_range.emplace(r.run.tokens, std::make_pair(n_of(r), n_of(r)));
     it->second.first = std::min(it->second.first, n_of(r));
     it->second.second = std::max(it->second.second, n_of(r));
   }
@@ -151,8 +151,8 @@ std::optional<Figure> predicted_figure(const SweepData& data, const PlotStyle& s
 
   double lo = INFINITY, hi = -INFINITY;
   for (const SweepCell* cell : cells) {
-    lo = std::min(lo, cell->record.eval_loss);
-    hi = std::max(hi, cell->record.eval_loss);
+    lo = std::min(lo, cell->record.run.final_eval_loss);
+    hi = std::max(hi, cell->record.run.final_eval_loss);
   }
   Figure figure;
   figure.width = 420 * static_cast<int>(laws.size()) + 80;
@@ -170,10 +170,11 @@ std::optional<Figure> predicted_figure(const SweepData& data, const PlotStyle& s
   for (const FittedLaw* law : laws) {
     const std::string prefix = "q" + std::to_string(index++) + "_";
     auto predict = [law](const CellRecord& r) {
-      const double n = law->size_variable == "avg" && law->form == "chinchilla"       ? r.n_avg
-                       : law->size_variable == "initial" && law->form == "chinchilla" ? r.n_initial
-                                                                                      : r.n_final;
-      return law->law.predict(make_law_point(n, static_cast<double>(r.tokens), r.sparsity, 1));
+      const double n = law->size_variable == "avg" && law->form == "chinchilla" ? r.run.n_avg
+                       : law->size_variable == "initial" && law->form == "chinchilla"
+                           ? r.run.n_initial
+                           : r.run.n_final;
+      return law->law.predict(make_law_point(n, static_cast<double>(r.run.tokens), r.sparsity, 1));
     };
     for (const SweepCell* cell : cells) {
       lo = std::min(lo, predict(cell->record));

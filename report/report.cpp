@@ -42,7 +42,7 @@ std::string fixed4(double x) {
 }
 
 std::string steps_text(const CellRecord& r) {
-  return std::to_string(r.steps_done) + "/" + std::to_string(r.total_steps);
+  return std::to_string(r.run.steps_done) + "/" + std::to_string(r.run.total_steps);
 }
 
 std::string phases_of(const CellRecord& r) {
@@ -281,9 +281,9 @@ void equal_compute_section(Context& c) {
   double ratio_lo = INFINITY, ratio_hi = 0;
   for (const EqualComputeRow& row : rows) {
     const CellRecord& r = row.sparse->record;
-    table.add_row({r.id, short_number(r.compute), fixed4(r.eval_loss),
+    table.add_row({r.id, short_number(r.run.compute), fixed4(r.run.final_eval_loss),
                    row.has_reference ? fixed4(row.dense_loss) : "outside the dense runs' range",
-                   signed4(row.loss_difference), short_number(r.n_final),
+                   signed4(row.loss_difference), short_number(r.run.n_final),
                    short_number(row.dense_params), short_number(row.final_size_ratio, 3),
                    short_number(row.kept_fraction, 3)});
     if (!row.has_reference) continue;
@@ -363,7 +363,7 @@ void fit_section(Context& c) {
   }
   double max_compute = 0;
   for (const SweepCell& cell : c.data.cells) {
-    if (cell.done()) max_compute = std::max(max_compute, cell.record.compute);
+    if (cell.done()) max_compute = std::max(max_compute, cell.record.run.compute);
   }
   c.page.paragraph(
       "From the N-bar law (fit/planner.h, `journey plan`): for budgets of 1, 10 and 100 times "
@@ -419,13 +419,14 @@ void metadata_section(Context& c) {
   for (const SweepCell& cell : c.data.cells) {
     const CellRecord& r = cell.record;
     wall += r.wall_s;
-    tokens += static_cast<double>(r.tokens) * (cell.done() ? 1 : 0);
+    tokens += static_cast<double>(r.run.tokens) * (cell.done() ? 1 : 0);
     cells.add_row(
         {r.id, cell_status_name(r.status), r.size, short_number(r.sparsity), r.schedule,
          phases_of(r), short_number(r.tokens_per_param), std::to_string(r.seed), steps_text(r),
-         std::to_string(r.tokens), short_number(r.compute), short_number(r.n_avg),
-         short_number(r.n_final), cell.done() ? fixed4(r.eval_loss) : "-", format("%.1f", r.wall_s),
-         format("%.0f", r.tokens_per_s), std::to_string(r.attempts), std::to_string(r.group_size)},
+         std::to_string(r.run.tokens), short_number(r.run.compute), short_number(r.run.n_avg),
+         short_number(r.run.n_final), cell.done() ? fixed4(r.run.final_eval_loss) : "-",
+         format("%.1f", r.wall_s), format("%.0f", r.run.tokens_per_s), std::to_string(r.attempts),
+         std::to_string(r.group_size)},
         cell.done() ? "" : (r.status == CellStatus::kFailed ? "failed" : "not-done"));
   }
   const std::string totals =

@@ -66,7 +66,7 @@ std::vector<GridPanel> schedule_grid(const SweepData& data) {
       int done = 0;
       for (const SweepCell* cell : point.cells) {
         if (cell->done()) {
-          sum += cell->record.eval_loss;
+          sum += cell->record.run.final_eval_loss;
           ++done;
         } else {
           point.status = cell_status_name(cell->record.status);

@@ -1,73 +1,15 @@
 #include "report/sweep_data.h"
 
-#include <cerrno>
-#include <cstdlib>
 #include <filesystem>
-#include <map>
-#include <sstream>
 
 #include "common/error.h"
 #include "io/whole_file.h"
+#include "run/metrics_history.h"
 #include "sweep/ledger.h"
 
 namespace fs = std::filesystem;
 
 namespace journey {
-namespace {
-
-std::vector<std::string> split(const std::string& line, char sep) {
-  std::vector<std::string> fields;
-  std::string field;
-  std::istringstream in(line);
-  while (std::getline(in, field, sep)) fields.push_back(field);
-  if (!line.empty() && line.back() == sep) fields.push_back("");
-  return fields;
-}
-
-// A numeric CSV (no quoting: the trainer writes numbers only) as named columns.
-std::map<std::string, std::vector<double>> read_columns(const std::string& text,
-                                                        const std::string& origin) {
-  std::map<std::string, std::vector<double>> columns;
-  std::istringstream in(text);
-  std::string line;
-  if (!std::getline(in, line)) return columns;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const std::vector<std::string> names = split(line, ',');
-  for (const std::string& name : names) columns[name];
-  int line_number = 1;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const std::vector<std::string> fields = split(line, ',');
-    if (fields.size() != names.size()) {
-      throw DataError(origin + " line " + std::to_string(line_number) + ": " +
-                      std::to_string(fields.size()) + " fields, expected " +
-                      std::to_string(names.size()));
-    }
-    for (size_t i = 0; i < fields.size(); ++i) {
-      char* end = nullptr;
-      errno = 0;
-      const double value = std::strtod(fields[i].c_str(), &end);
-      if (fields[i].empty() || *end != '\0' || errno == ERANGE) {
-        throw DataError(origin + " line " + std::to_string(line_number) + ", column '" + names[i] +
-                        "': '" + fields[i] + "' is not a number");
-      }
-      columns[names[i]].push_back(value);
-    }
-  }
-  return columns;
-}
-
-const std::vector<double>& column(const std::map<std::string, std::vector<double>>& columns,
-                                  const std::string& name, const std::string& origin) {
-  const auto it = columns.find(name);
-  if (it == columns.end()) throw DataError(origin + " has no column '" + name + "'");
-  return it->second;
-}
-
-}  // namespace
-
 int SweepData::count(CellStatus status) const {
   int n = 0;
   for (const SweepCell& cell : cells) n += cell.record.status == status;
@@ -76,35 +18,21 @@ int SweepData::count(CellStatus status) const {
 
 CellHistory parse_cell_history(const std::string& metrics_csv, const std::string& eval_csv,
                                const std::string& origin) {
+  const MetricsHistory recorded = parse_metrics_csv(metrics_csv, eval_csv, origin);
   CellHistory h;
-  const std::string metrics_origin = origin + "/metrics.csv";
-  const auto metrics = read_columns(metrics_csv, metrics_origin);
-  if (!metrics.empty()) {
-    const auto& step = column(metrics, "step", metrics_origin);
-    const auto& loss = column(metrics, "loss", metrics_origin);
-    const auto& active = column(metrics, "active", metrics_origin);
-    const auto& density = column(metrics, "density", metrics_origin);
-    const auto& tokens = column(metrics, "tokens", metrics_origin);
-    double compute = 0, tokens_before = 0;
-    for (size_t i = 0; i < step.size(); ++i) {
-      // `tokens` counts tokens seen after the step, so its increment is the step's batch.
-      compute += 6.0 * active[i] * (tokens[i] - tokens_before);
-      tokens_before = tokens[i];
-      h.steps.push_back(static_cast<int64_t>(step[i]) + 1);
-      h.loss.push_back(loss[i]);
-      h.density.push_back(density[i]);
-      h.compute.push_back(compute);
-    }
+  double compute = 0, tokens_before = 0;
+  for (const StepRecord& r : recorded.steps) {
+    // `tokens` counts tokens seen after the step, so its increment is the step's batch.
+    compute += 6.0 * r.active * (r.tokens - tokens_before);
+    tokens_before = static_cast<double>(r.tokens);
+    h.steps.push_back(r.step + 1);
+    h.loss.push_back(r.loss);
+    h.density.push_back(r.density);
+    h.compute.push_back(compute);
   }
-  const std::string eval_origin = origin + "/eval.csv";
-  const auto evals = read_columns(eval_csv, eval_origin);
-  if (!evals.empty()) {
-    const auto& step = column(evals, "step", eval_origin);
-    const auto& loss = column(evals, "eval_loss", eval_origin);
-    for (size_t i = 0; i < step.size(); ++i) {
-      h.eval_steps.push_back(static_cast<int64_t>(step[i]));
-      h.eval_loss.push_back(loss[i]);
-    }
+  for (const EvalRecord& e : recorded.evals) {
+    h.eval_steps.push_back(e.step);
+    h.eval_loss.push_back(e.loss);
   }
   return h;
 }

@@ -47,15 +47,38 @@ CellRecord CellRecord::from_cell(const Cell& cell) {
   return r;
 }
 
-// Every field but the status (an enum, converted by name), in the ledger's order.
+// Every field but the status (an enum, converted by name) and the summary, in the ledger's order.
 // clang-format off
 #define JOURNEY_FIELDS(X)                                                                  \
   X(id) X(size) X(d_model) X(n_layers) X(n_heads) X(sparsity) X(schedule) X(dense_frac)    \
   X(prune_end_frac) X(tokens_per_param) X(seed) X(estimated_flops) X(reason) X(attempts)   \
-  X(group) X(group_size) X(steps_done) X(total_steps) X(tokens) X(n_avg) X(n_final)        \
-  X(n_initial) X(embedding_params) X(compute) X(final_loss) X(eval_loss) X(wall_s)         \
-  X(tokens_per_s)
+  X(group) X(group_size) X(wall_s)
 // clang-format on
+
+namespace {
+
+// Version 1 ledgers kept the results flat in the record, the final eval loss as eval_loss.
+RunSummary summary_of_version_1(const nlohmann::json& j, const CellRecord& r) {
+  RunSummary s;
+  s.cell_id = r.id;
+  s.status = r.status == CellStatus::kDone ? RunStatus::kDone : RunStatus::kFailed;
+  s.reason = r.reason;
+  s.steps_done = j.at("steps_done").get<int64_t>();
+  s.total_steps = j.at("total_steps").get<int64_t>();
+  s.tokens = j.at("tokens").get<int64_t>();
+  s.n_avg = j.at("n_avg").get<double>();
+  s.n_final = static_cast<int64_t>(j.at("n_final").get<double>());
+  s.n_initial = static_cast<int64_t>(j.at("n_initial").get<double>());
+  s.embedding_params = static_cast<int64_t>(j.at("embedding_params").get<double>());
+  s.compute = j.at("compute").get<double>();
+  s.final_loss = j.at("final_loss").get<double>();
+  s.final_eval_loss = j.at("eval_loss").get<double>();
+  s.tokens_per_s = j.at("tokens_per_s").get<double>();
+  s.group_size = r.group_size;
+  return s;
+}
+
+}  // namespace
 
 nlohmann::json CellRecord::to_json() const {
   nlohmann::json j;
@@ -63,16 +86,19 @@ nlohmann::json CellRecord::to_json() const {
   JOURNEY_FIELDS(X)
 #undef X
   j["status"] = cell_status_name(status);
+  j["run"] = run.to_json();
   return j;
 }
 
-CellRecord CellRecord::from_json(const nlohmann::json& j) {
+CellRecord CellRecord::from_json(const nlohmann::json& j, int ledger_version) {
   CellRecord r;
   try {
 #define X(field) j.at(#field).get_to(r.field);
     JOURNEY_FIELDS(X)
 #undef X
     r.status = parse_cell_status(j.at("status").get<std::string>());
+    r.run = ledger_version == 1 ? summary_of_version_1(j, r)
+                                : RunSummary::from_json(j.at("run"), "cell " + r.id);
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("malformed cell record: ") + e.what());
   }

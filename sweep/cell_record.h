@@ -1,12 +1,14 @@
-// One row of a sweep: a cell's axes, its state in the sweep and, once trained, its results.
-// The ledger (sweep/ledger.h) holds one per cell; results.csv and results.h5 are these
-// rows (docs/results-format.md lists the columns).
+// One row of a sweep: a cell's axes, its state in the sweep and, once trained, the summary
+// its trainer reported (run/run_summary.h). The ledger (sweep/ledger.h) holds one per cell;
+// results.csv and results.h5 are these rows (docs/results-format.md lists the columns).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "run/run_summary.h"
 
 namespace journey {
 
@@ -37,16 +39,16 @@ struct CellRecord {
   int64_t group = -1;  // Worker group that ran it last.
   int64_t group_size = 0;
 
-  // Results (valid once done; partial for failed or preempted cells).
-  int64_t steps_done = 0, total_steps = 0, tokens = 0;
-  double n_avg = 0, n_final = 0, n_initial = 0, embedding_params = 0;
-  double compute = 0;
-  double final_loss = 0, eval_loss = 0;
-  double wall_s = 0, tokens_per_s = 0;
+  double wall_s = 0;  // Summed over attempts.
+
+  // The newest attempt's summary (complete once done; partial for failed or preempted cells).
+  RunSummary run;
 
   static CellRecord from_cell(const Cell& cell);
+  // The ledger's form: the axes and state, and the summary under "run".
   nlohmann::json to_json() const;
-  static CellRecord from_json(const nlohmann::json& j);
+  // Reads that form; also the flat result fields of version 1 ledgers (`ledger_version`).
+  static CellRecord from_json(const nlohmann::json& j, int ledger_version);
 };
 
 }  // namespace journey

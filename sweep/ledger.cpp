@@ -10,7 +10,8 @@
 namespace journey {
 namespace {
 
-constexpr int kLedgerVersion = 1;
+// Version 2 keeps each cell's run summary under "run"; version 1 ledgers are still read.
+constexpr int kLedgerVersion = 2;
 
 std::string ledger_path(const std::string& dir) {
   return dir + "/ledger.json";
@@ -89,12 +90,15 @@ Ledger Ledger::load(const std::string& dir) {
     if (j.at("format").get<std::string>() != "journey-ledger") {
       throw DataError(path + " is not a Journey ledger");
     }
-    if (j.at("version").get<int>() != kLedgerVersion) {
-      throw DataError(path + " has ledger version " + j.at("version").dump() + ", expected " +
+    const int version = j.at("version").get<int>();
+    if (version != kLedgerVersion && version != 1) {
+      throw DataError(path + " has ledger version " + j.at("version").dump() + ", expected 1 or " +
                       std::to_string(kLedgerVersion));
     }
     ledger.identity_ = j.at("identity").get<std::string>();
-    for (const auto& cell : j.at("cells")) ledger.records_.push_back(CellRecord::from_json(cell));
+    for (const auto& cell : j.at("cells")) {
+      ledger.records_.push_back(CellRecord::from_json(cell, version));
+    }
   } catch (const nlohmann::json::exception& e) {
     throw DataError(path + " is malformed (" + e.what() + ")");
   }

@@ -1,12 +1,13 @@
 #include "sweep/results_table.h"
 
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <sstream>
 
+#include "common/error.h"
+#include "common/log.h"
 #include "io/atomic_file.h"
 #include "io/table_file.h"
+#include "run/metrics_history.h"
 
 namespace journey {
 namespace {
@@ -27,9 +28,9 @@ struct ColumnSpec {
   {                                                                                       \
     name, nullptr, [](const CellRecord& r) { return static_cast<double>(expr); }, nullptr \
   }
-#define INTEGER(field)                                                    \
-  {                                                                       \
-#field, nullptr, nullptr, [](const CellRecord& r) { return r.field; } \
+#define INTEGER(name, expr)                                                                \
+  {                                                                                        \
+    name, nullptr, nullptr, [](const CellRecord& r) { return static_cast<int64_t>(expr); } \
   }
 
 const std::vector<ColumnSpec>& columns() {
@@ -38,29 +39,29 @@ const std::vector<ColumnSpec>& columns() {
       {"status", [](const CellRecord& r) { return std::string(cell_status_name(r.status)); },
        nullptr, nullptr},
       TEXT(size),
-      INTEGER(d_model),
-      INTEGER(n_layers),
-      INTEGER(n_heads),
+      INTEGER("d_model", r.d_model),
+      INTEGER("n_layers", r.n_layers),
+      INTEGER("n_heads", r.n_heads),
       NUMBER("sparsity", r.sparsity),
       TEXT(schedule),
       NUMBER("dense_frac", r.dense_frac),
       NUMBER("prune_end_frac", r.prune_end_frac),
       NUMBER("tokens_per_param", r.tokens_per_param),
-      INTEGER(seed),
-      NUMBER("n_avg", r.n_avg),
-      NUMBER("n_final", r.n_final),
-      NUMBER("n_initial", r.n_initial),
-      NUMBER("embedding_params", r.embedding_params),
-      INTEGER(tokens),
-      NUMBER("compute", r.compute),
-      NUMBER("loss", r.eval_loss),
-      NUMBER("final_train_loss", r.final_loss),
-      INTEGER(steps_done),
-      INTEGER(total_steps),
+      INTEGER("seed", r.seed),
+      NUMBER("n_avg", r.run.n_avg),
+      NUMBER("n_final", r.run.n_final),
+      NUMBER("n_initial", r.run.n_initial),
+      NUMBER("embedding_params", r.run.embedding_params),
+      INTEGER("tokens", r.run.tokens),
+      NUMBER("compute", r.run.compute),
+      NUMBER("loss", r.run.final_eval_loss),
+      NUMBER("final_train_loss", r.run.final_loss),
+      INTEGER("steps_done", r.run.steps_done),
+      INTEGER("total_steps", r.run.total_steps),
       NUMBER("wall_s", r.wall_s),
-      NUMBER("tokens_per_s", r.tokens_per_s),
-      INTEGER(group_size),
-      INTEGER(attempts),
+      NUMBER("tokens_per_s", r.run.tokens_per_s),
+      INTEGER("group_size", r.group_size),
+      INTEGER("attempts", r.attempts),
       TEXT(reason),
   };
   return specs;
@@ -75,24 +76,6 @@ std::string csv_field(const std::string& text) {
   std::string quoted = "\"";
   for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
-}
-
-// A cell's CSV history (metrics.csv or eval.csv) as named numeric columns.
-std::vector<std::pair<std::string, std::vector<double>>> read_history(const std::string& path) {
-  std::vector<std::pair<std::string, std::vector<double>>> cols;
-  std::ifstream in(path);
-  std::string line, field;
-  if (!std::getline(in, line)) return cols;
-  std::istringstream header(line);
-  while (std::getline(header, field, ',')) cols.push_back({field, {}});
-  while (std::getline(in, line)) {
-    std::istringstream row(line);
-    for (auto& col : cols) {
-      if (!std::getline(row, field, ',')) break;
-      col.second.push_back(std::strtod(field.c_str(), nullptr));
-    }
-  }
-  return cols;
 }
 
 }  // namespace
@@ -138,14 +121,30 @@ void write_results(const Ledger& ledger) {
     }
   }
   for (const CellRecord& r : records) {
-    const std::string dir = cell_dir(ledger.dir(), r.id);
-    for (const char* file : {"metrics.csv", "eval.csv"}) {
-      for (auto& [name, values] : read_history(dir + "/" + file)) {
-        const std::string series =
-            std::string(file) == "eval.csv" && name == "step" ? "eval_step" : name;
-        h5.write_column("histories/" + r.id + "/" + series, values);
-      }
+    MetricsHistory history;
+    try {
+      history = read_metrics_csv(cell_dir(ledger.dir(), r.id));
+    } catch (const DataError& e) {
+      log::warn("results.h5 leaves out the history of " + r.id + ": " + e.what());
+      continue;
     }
+    if (history.steps.empty() && history.evals.empty()) continue;
+    const std::string prefix = "histories/" + r.id + "/";
+#define X(field)                                                         \
+  {                                                                      \
+    std::vector<double> column;                                          \
+    for (const StepRecord& s : history.steps) column.push_back(s.field); \
+    h5.write_column(prefix + #field, column);                            \
+  }
+    JOURNEY_STEP_RECORD_FIELDS(X)
+#undef X
+    std::vector<double> eval_step, eval_loss;
+    for (const EvalRecord& e : history.evals) {
+      eval_step.push_back(static_cast<double>(e.step));
+      eval_loss.push_back(e.loss);
+    }
+    h5.write_column(prefix + "eval_step", eval_step);
+    h5.write_column(prefix + "eval_loss", eval_loss);
   }
   h5.commit();
 }

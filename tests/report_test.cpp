@@ -204,25 +204,26 @@ std::vector<std::string> write_synthetic_sweep(const std::string& dir, const Swe
     r.attempts = 1;
     r.group = 0;
     r.group_size = 1;
-    r.steps_done = steps;
-    r.total_steps = plan.total_steps;
-    r.tokens = steps * plan.tokens_per_step;
-    r.n_avg = plan.mean_active;
-    r.n_final = static_cast<double>(plan.final_active);
-    r.n_initial = static_cast<double>(plan.params.prunable);
-    r.embedding_params = static_cast<double>(plan.params.embedding);
-    r.compute = failed ? compute : plan.compute;
-    r.final_loss = final_loss;
-    r.eval_loss = failed ? 0 : final_loss;
+    r.run.steps_done = steps;
+    r.run.total_steps = plan.total_steps;
+    r.run.tokens = steps * plan.tokens_per_step;
+    r.run.n_avg = plan.mean_active;
+    r.run.n_final = static_cast<double>(plan.final_active);
+    r.run.n_initial = static_cast<double>(plan.params.prunable);
+    r.run.embedding_params = static_cast<double>(plan.params.embedding);
+    r.run.compute = failed ? compute : plan.compute;
+    r.run.final_loss = final_loss;
+    r.run.final_eval_loss = failed ? 0 : final_loss;
     r.wall_s = 0.05 * steps;
-    r.tokens_per_s = 40000;
+    r.run.tokens_per_s = 40000;
     results << r.id << ',' << cell_status_name(r.status) << ',' << r.size << ',' << r.d_model << ','
             << r.n_layers << ',' << r.n_heads << ',' << r.sparsity << ',' << r.schedule << ','
             << r.dense_frac << ',' << r.prune_end_frac << ',' << r.tokens_per_param << ',' << r.seed
-            << ',' << r.n_avg << ',' << r.n_final << ',' << r.n_initial << ',' << r.embedding_params
-            << ',' << r.tokens << ',' << r.compute << ',' << r.eval_loss << ',' << r.final_loss
-            << ',' << r.steps_done << ',' << r.total_steps << ',' << r.wall_s << ','
-            << r.tokens_per_s << ",1,1," << r.reason << '\n';
+            << ',' << r.run.n_avg << ',' << r.run.n_final << ',' << r.run.n_initial << ','
+            << r.run.embedding_params << ',' << r.run.tokens << ',' << r.run.compute << ','
+            << r.run.final_eval_loss << ',' << r.run.final_loss << ',' << r.run.steps_done << ','
+            << r.run.total_steps << ',' << r.wall_s << ',' << r.run.tokens_per_s << ",1,1,"
+            << r.reason << '\n';
   }
   ledger.save();
   std::ofstream(dir + "/results.csv") << results.str();
@@ -474,7 +475,7 @@ TEST(ReportData, CumulativeComputeOfAHistoryMatchesTheRunPlan) {
   const CellHistory& h = data.cells[0].history;
   ASSERT_EQ(h.steps.size(), 336u);
   EXPECT_EQ(h.steps.front(), 1);
-  EXPECT_NEAR(h.compute.back(), data.cells[0].record.compute, 1e-9 * h.compute.back());
+  EXPECT_NEAR(h.compute.back(), data.cells[0].record.run.compute, 1e-9 * h.compute.back());
   EXPECT_DOUBLE_EQ(h.density.front(), 1.0);
   EXPECT_NEAR(h.density.back(), 0.2, 1e-4);
   EXPECT_EQ(h.eval_steps, std::vector<int64_t>{336});
@@ -509,10 +510,10 @@ SweepCell cell(const std::string& id, double sparsity, double compute, double lo
   c.record.status = CellStatus::kDone;
   c.record.sparsity = sparsity;
   c.record.tokens_per_param = 2;
-  c.record.compute = compute;
-  c.record.eval_loss = loss;
-  c.record.n_initial = n_initial;
-  c.record.n_final = (1 - sparsity) * n_initial;
+  c.record.run.compute = compute;
+  c.record.run.final_eval_loss = loss;
+  c.record.run.n_initial = n_initial;
+  c.record.run.n_final = (1 - sparsity) * n_initial;
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "run/run_progress.h"
 #include "schedules/grid.h"
 #include "slurm/job_script.h"
 #include "slurm/slurm_client.h"
@@ -238,34 +239,32 @@ TEST(SlurmClient, SubmittedJobsAreAppended) {
   EXPECT_TRUE(contains(first, "first")) << first;
 }
 
-TEST(CellProgress, NewestLogLineElseMetricsRow) {
-  const std::optional<CellProgress> line = parse_progress_line(
-      "48x1x2-dense-tpp1.5-seed0 step 300/504 | loss 3.7035 | lr 2.1e-03 | density 1.000 | "
-      "7.0k tok/s | MFU 1% | ETA 0h00m10s");
-  ASSERT_TRUE(line.has_value());
-  EXPECT_EQ(line->step, 300);
-  EXPECT_EQ(line->total_steps, 504);
-  EXPECT_DOUBLE_EQ(line->loss, 3.7035);
-  EXPECT_FALSE(parse_progress_line("resumed from checkpoint ckpt-25.h5"));
-
+TEST(CellProgress, ProgressFileElseMetricsRow) {
   const std::string dir = fresh_dir("progress");
   fs::create_directories(dir);
   EXPECT_FALSE(read_cell_progress(dir));
-  std::ofstream(dir + "/metrics.csv") << "step,loss,lr\n0,6.1,0.001\n24,5.5,0.002\n";
+  std::ofstream(dir + "/metrics.csv") << "step,loss,active,density,tokens\n0,6.1,10,1,64\n"
+                                      << "24,5.5,10,1,1600\n";
   std::optional<CellProgress> p = read_cell_progress(dir);
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->step, 25);  // Rows count steps from 0.
   EXPECT_DOUBLE_EQ(p->loss, 5.5);
   EXPECT_EQ(p->source, "metrics.csv");
-  std::ofstream(dir + "/train.log") << "c step 50/100 | loss 4.5000 | lr 1e-3\n"
-                                    << "c step 60/100 | loss 4.2500 | lr 1e-3\n"
-                                    << "a line that is not progress\n";
+  write_run_progress(dir, {"c", 60, 100, 4.25, 1e-3, 1.0, 5000, 0.1, 12});
   p = read_cell_progress(dir);
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->step, 60);
   EXPECT_EQ(p->total_steps, 100);
   EXPECT_DOUBLE_EQ(p->loss, 4.25);
-  EXPECT_EQ(p->source, "train.log");
+  EXPECT_EQ(p->source, "progress.json");
+  // A progress file without a step is an error naming the key, not step 0.
+  std::ofstream(dir + "/progress.json") << R"({"cell_id": "c", "total_steps": 100})";
+  try {
+    read_cell_progress(dir);
+    FAIL() << "a progress.json without its keys was read";
+  } catch (const DataError& e) {
+    EXPECT_TRUE(contains(e.what(), "'step'")) << e.what();
+  }
 }
 
 // --- Through the binary, with a stand-in sbatch ---------------------------------------
@@ -440,16 +439,16 @@ TEST(StatusCli, CountsCellsAndShowsTheNewestStepOfRunningOnes) {
   Ledger ledger = Ledger::open_or_create(dir, "identity", cells);
   CellRecord& done = ledger.at(cells[0].id);
   done.status = CellStatus::kDone;
-  done.steps_done = done.total_steps = 96;
-  done.eval_loss = 4.3168;
+  done.run.steps_done = done.run.total_steps = 96;
+  done.run.final_eval_loss = 4.3168;
   done.attempts = 1;
   CellRecord& running = ledger.at(cells[1].id);
   running.status = CellStatus::kRunning;
   running.attempts = 2;
   ledger.save();
   fs::create_directories(dir + "/cells/" + cells[1].id);
-  std::ofstream(dir + "/cells/" + cells[1].id + "/train.log")
-      << cells[1].id << " step 40/96 | loss 5.1234 | lr 1e-3\n";
+  write_run_progress(dir + "/cells/" + cells[1].id,
+                     {cells[1].id, 40, 96, 5.1234, 1e-3, 1, 0, 0, 0});
 
   const testing::ProcessResult r = run_process(journey_command("status " + dir));
   ASSERT_EQ(r.exit_code, 0) << r.output;

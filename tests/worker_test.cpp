@@ -409,7 +409,7 @@ TEST_F(WorkerTest, WorkerDivergenceNonFiniteLossStopsTheRunAndWritesNothingAfter
   options.cell_id = "diverging";
   options.print_progress = false;
   Trainer trainer(config, dataset, *solo_, options);
-  const TrainResult result = trainer.run();
+  const RunSummary result = trainer.run();
 
   ASSERT_EQ(result.status, RunStatus::kDiverged) << result.reason;
   std::printf("diverged: %s\n", result.reason.c_str());

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/config.h"
+#include "run/metrics_history.h"
 #include "worker/sharded_model.h"
-#include "worker/step_metrics.h"
 
 namespace journey {
 

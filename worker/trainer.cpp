@@ -2,13 +2,11 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -21,8 +19,11 @@
 #include "schedules/run_plan.h"
 #include "worker/adamw.h"
 #include "worker/matmul_peak.h"
+#include "worker/progress_reporter.h"
 #include "worker/pruner.h"
 #include "worker/run_checkpoint.h"
+#include "worker/run_costs.h"
+#include "worker/scoring.h"
 #include "worker/sharded_model.h"
 
 namespace journey {
@@ -34,336 +35,327 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Rank r's share [first, first + count) of a global batch of n sequences.
-struct Share {
-  int64_t first = 0, count = 0;
-};
-Share share_of(int64_t n, int rank, int ranks) {
-  const int64_t first = rank * n / ranks;
-  return {first, (rank + 1) * n / ranks - first};
-}
-
-std::string format_duration(double seconds) {
-  char buf[32];
-  const int64_t s = static_cast<int64_t>(seconds);
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s % 3600 / 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  }
-  return buf;
-}
-
-// Splits [b, s + 1] token rows into inputs and shifted targets.
-struct Batch {
-  at::Tensor inputs, targets;
-};
-Batch to_batch(std::vector<int64_t>& tokens, int64_t rows, int64_t seq_len) {
-  at::Tensor all = at::from_blob(tokens.data(), {rows, seq_len + 1}, at::kLong);
-  return {all.narrow(1, 0, seq_len), all.narrow(1, 1, seq_len)};
-}
-
-}  // namespace
-
-const char* status_name(RunStatus status) {
-  switch (status) {
-    case RunStatus::kDone:
-      return "done";
-    case RunStatus::kDiverged:
-      return "diverged";
-    case RunStatus::kPreempted:
-      return "preempted";
-  }
-  return "unknown";
-}
-
-Trainer::Trainer(const RunConfig& config, const Dataset& dataset, Collectives& group,
-                 TrainerOptions options)
-    : config_(config), dataset_(dataset), group_(group), options_(std::move(options)) {}
-
-TrainResult Trainer::run() {
-  const Clock::time_point process_start = Clock::now();
-  const bool leader = group_.rank() == 0;
-  const ModelConfig& m = config_.model;
-  const RunPlan plan = make_plan(config_);
-  const LrSchedule lr_schedule(config_.train, plan.total_steps);
-  const std::string checkpoint_dir = options_.out_dir + "/checkpoints";
-  if (leader) std::filesystem::create_directories(checkpoint_dir);
-
-  ShardedModel model(m, config_.data.vocab_size, group_);
-  Pruner pruner(model, config_.prune.scope == PruneScope::kLayer);
-  AdamW optimizer(config_.train);
-  BatchLoader loader(dataset_.train(), m.seq_len, plan.sequences_per_step,
-                     static_cast<uint64_t>(config_.train.seed));
-  if (plan.sequences_per_step < group_.size()) {
-    throw UsageError(
-        "config key train.batch_tokens = " + std::to_string(config_.train.batch_tokens) +
-        " gives " + std::to_string(plan.sequences_per_step) +
-        " sequences per step, fewer than "
-        "the group's " +
-        std::to_string(group_.size()) +
-        " ranks: every rank needs at least one sequence; raise train.batch_tokens "
-        "or use a smaller group");
-  }
-  const Share share = share_of(plan.sequences_per_step, group_.rank(), group_.size());
-
-  // Start fresh or resume. Every rank checks the same files, so all decide alike.
-  CheckpointMeta meta;
-  meta.cell_id = options_.cell_id;
-  meta.tokenizer_hash = dataset_.tokenizer_hash();
-  meta.config_ini = to_ini(config_);
-  const std::string tokenizer_model = read_file_or_empty(dataset_.tokenizer_model_path());
-  meta.tokenizer_model.assign(tokenizer_model.begin(), tokenizer_model.end());
-  MetricsHistory history;
-  int64_t start_step = 0;
-  std::optional<CheckpointEntry> latest;
-  if (options_.resume) latest = latest_valid(checkpoint_dir);
-  if (latest) {
-    CheckpointMeta stored =
-        load_checkpoint(model, latest->path, config_, meta.tokenizer_hash, &history);
-    start_step = stored.step;
-    if (start_step > plan.total_steps) {
-      throw DataError("checkpoint " + latest->path + " is at step " + std::to_string(start_step) +
-                      ", beyond this run's " + std::to_string(plan.total_steps) + " steps");
+// One call of Trainer::run: the model, optimizer, data and records of the run, and the
+// pieces of a step. Every rank holds one; only the leader (group rank 0) writes files.
+class Run {
+ public:
+  Run(const RunConfig& config, const Dataset& dataset, Collectives& group,
+      const TrainerOptions& options)
+      : config_(config),
+        dataset_(dataset),
+        group_(group),
+        options_(options),
+        leader_(group.rank() == 0),
+        plan_(make_plan(config)),
+        lr_schedule_(config.train, plan_.total_steps),
+        checkpoint_dir_(options.out_dir + "/checkpoints"),
+        model_(config.model, config.data.vocab_size, group),
+        pruner_(model_, config.prune.scope == PruneScope::kLayer),
+        optimizer_(config.train),
+        loader_(dataset.train(), config.model.seq_len, plan_.sequences_per_step,
+                static_cast<uint64_t>(config.train.seed)) {
+    if (plan_.sequences_per_step < group_.size()) {
+      throw UsageError(
+          "config key train.batch_tokens = " + std::to_string(config_.train.batch_tokens) +
+          " gives " + std::to_string(plan_.sequences_per_step) +
+          " sequences per step, fewer than the group's " + std::to_string(group_.size()) +
+          " ranks: every rank needs at least one sequence; raise "
+          "train.batch_tokens or use a smaller group");
     }
-    optimizer.set_steps_taken(stored.adam_steps);
-    if (leader) log::info("resumed " + options_.cell_id + " from " + latest->path);
-  } else {
-    model.initialize(static_cast<uint64_t>(config_.train.seed));
+    share_ = row_share(plan_.sequences_per_step, group_.rank(), group_.size());
+    tokens_.resize(static_cast<size_t>(share_.count * (config.model.seq_len + 1)));
+    if (leader_) std::filesystem::create_directories(checkpoint_dir_);
   }
-  if (leader) write_file_atomically(options_.out_dir + "/config.ini", meta.config_ini);
 
-  const double peak_flops = matmul_peak_flops() * group_.size();
-  const double elapsed_before = history.steps.empty() ? 0.0 : history.steps.back().elapsed_s;
-  int64_t active = pruner.active_count();
-  TrainResult result;
-  result.total_steps = plan.total_steps;
+  const RunPlan& plan() const { return plan_; }
 
-  auto save = [&](int64_t next_step) {
-    meta.step = next_step;
-    meta.tokens_seen = next_step * plan.tokens_per_step;
-    meta.adam_steps = optimizer.steps_taken();
-    meta.keep = static_cast<double>(active) / plan.params.prunable;
-    save_checkpoint(model, meta, history, checkpoint_path(checkpoint_dir, next_step));
-    if (leader) {
-      history.write_csv(options_.out_dir);
-      prune_old(checkpoint_dir, config_.train.keep_checkpoints);
+  // Restores the newest valid checkpoint (when resuming) or initialises the weights; writes
+  // the effective config. Returns the first step to train. Every rank checks the same files,
+  // so all decide alike.
+  int64_t resume_or_initialize() {
+    meta_.cell_id = options_.cell_id;
+    meta_.tokenizer_hash = dataset_.tokenizer_hash();
+    meta_.config_ini = to_ini(config_);
+    const std::string tokenizer_model = read_file_or_empty(dataset_.tokenizer_model_path());
+    meta_.tokenizer_model.assign(tokenizer_model.begin(), tokenizer_model.end());
+    int64_t start_step = 0;
+    std::optional<CheckpointEntry> latest;
+    if (options_.resume) latest = latest_valid(checkpoint_dir_);
+    if (latest) {
+      const CheckpointMeta stored =
+          load_checkpoint(model_, latest->path, config_, meta_.tokenizer_hash, &history_);
+      start_step = stored.step;
+      if (start_step > plan_.total_steps) {
+        throw DataError("checkpoint " + latest->path + " is at step " + std::to_string(start_step) +
+                        ", beyond this run's " + std::to_string(plan_.total_steps) + " steps");
+      }
+      optimizer_.set_steps_taken(stored.adam_steps);
+      if (leader_) log::info("resumed " + options_.cell_id + " from " + latest->path);
+    } else {
+      model_.initialize(static_cast<uint64_t>(config_.train.seed));
     }
-  };
-
-  auto evaluate = [&]() {
-    c10::AutoGradMode no_grad(false);
-    std::vector<int64_t> tokens =
-        validation_sequences(dataset_.val(), m.seq_len, config_.train.eval_sequences);
-    const Share part = share_of(config_.train.eval_sequences, group_.rank(), group_.size());
-    std::vector<int64_t> mine(tokens.begin() + part.first * (m.seq_len + 1),
-                              tokens.begin() + (part.first + part.count) * (m.seq_len + 1));
-    Batch batch = to_batch(mine, part.count, m.seq_len);
-    double sums[2] = {model.loss_sum(batch.inputs, batch.targets),
-                      static_cast<double>(part.count * m.seq_len)};
-    group_.all_reduce_sum(sums, 2, ElementType::kFloat64);
-    return sums[0] / sums[1];
-  };
-
-  // Checkpoints hold finite weights only: a run whose weights overflowed is diverged, and
-  // its last checkpoint stays the last good state.
-  auto weights_finite = [&]() {
-    c10::AutoGradMode no_grad(false);
-    int64_t bad = 0;
-    for (auto& unit : model.units()) bad |= !unit->weights().isfinite().all().item<bool>();
-    group_.all_reduce_max(&bad, 1, ElementType::kInt64);
-    return bad == 0;
-  };
-  auto diverge = [&](const std::string& what, int64_t step) {
-    result.status = RunStatus::kDiverged;
-    result.reason = what + " step " + std::to_string(step) + "; nothing written after it";
-  };
-
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log_file(nullptr, &std::fclose);
-  if (leader && options_.print_progress && !options_.log_path.empty()) {
-    log_file.reset(std::fopen(options_.log_path.c_str(), "a"));
-    if (!log_file) throw DataError("cannot append to " + options_.log_path);
+    if (leader_) write_file_atomically(options_.out_dir + "/config.ini", meta_.config_ini);
+    active_ = pruner_.active_count();
+    return start_step;
   }
-  std::FILE* progress = log_file ? log_file.get() : stdout;
-  std::vector<int64_t> tokens(static_cast<size_t>(share.count * (m.seq_len + 1)));
-  double tokens_per_s_sum = 0.0, steps_s = 0.0, pruning_s = 0.0;
-  int64_t steps_here = 0;
-  const double collectives_before = group_.stats().seconds;
-  for (int64_t step = start_step; step < plan.total_steps; ++step) {
-    // 1. Preemption: stop together at a step boundary, with a checkpoint.
+
+  // Wall time of the run before this process started (its earlier attempts).
+  double elapsed_before() const {
+    return history_.steps.empty() ? 0.0 : history_.steps.back().elapsed_s;
+  }
+
+  // Whether any rank of the group was asked to stop (preemption).
+  bool stop_agreed() {
     int64_t stop = options_.stop_requested && options_.stop_requested() ? 1 : 0;
     group_.all_reduce_max(&stop, 1, ElementType::kInt64);
-    if (stop) {
-      if (!weights_finite()) {
-        diverge("non-finite weights after", step - 1);
-        break;
-      }
-      save(step);
-      result.status = RunStatus::kPreempted;
-      result.reason = "stopped at step " + std::to_string(step) + " by a signal";
-      break;
-    }
-    const Clock::time_point step_start = Clock::now();
+    return stop != 0;
+  }
 
-    // 2. Pruning happens before this step's update.
-    if (const PruneEvent* event = plan.schedule.event_at(step)) {
-      const Clock::time_point prune_start = Clock::now();
-      active = pruner.prune(event->keep);
-      pruning_s += seconds_since(prune_start);
-    }
+  // Applies the schedule's pruning event at `step`, if there is one (before its update).
+  // Returns the seconds it took.
+  double prune_if_due(int64_t step) {
+    const PruneEvent* event = plan_.schedule.event_at(step);
+    if (event == nullptr) return 0.0;
+    const Clock::time_point start = Clock::now();
+    active_ = pruner_.prune(event->keep);
+    return seconds_since(start);
+  }
 
-    // 3-4. This rank's sequences, forward and backward.
-    loader.fill(step, share.first, share.count, tokens.data());
-    Batch batch = to_batch(tokens, share.count, m.seq_len);
-    const double weight = static_cast<double>(share.count) / plan.sequences_per_step;
-    double loss = model.forward_backward(batch.inputs, batch.targets, weight) * weight;
+  // This rank's share of step `step`'s batch, forward and backward. Returns the mean loss
+  // over the global batch (the same on every rank).
+  double forward_backward(int64_t step) {
+    const int64_t seq_len = config_.model.seq_len;
+    loader_.fill(step, share_.first, share_.count, tokens_.data());
+    const WindowBatch batch = window_batch(tokens_, share_.count, seq_len);
+    const double weight = static_cast<double>(share_.count) / plan_.sequences_per_step;
+    double loss = model_.forward_backward(batch.inputs, batch.targets, weight) * weight;
     group_.all_reduce_sum(&loss, 1, ElementType::kFloat64);
-    if (!std::isfinite(loss)) {
-      diverge("non-finite loss at", step);
-      break;
-    }
+    return loss;
+  }
 
-    // 5. Update, unless the gradients overflowed.
-    const double lr = lr_schedule.at(step);
-    const double grad_norm = optimizer.mask_gradients(model);
-    if (!std::isfinite(grad_norm)) {
-      diverge("non-finite gradient norm at", step);
-      break;
-    }
-    optimizer.update(model, lr, grad_norm);
+  double lr_at(int64_t step) const { return lr_schedule_.at(step); }
 
-    // 6. Metrics.
-    const double step_s = seconds_since(step_start);
+  // Masks the gradients and returns their global norm (before clipping).
+  double masked_grad_norm() { return optimizer_.mask_gradients(model_); }
+  void update(double lr, double grad_norm) { optimizer_.update(model_, lr, grad_norm); }
+
+  // The step's record, appended to the history.
+  const StepRecord& record(int64_t step, double loss, double lr, double grad_norm, double step_s,
+                           double elapsed_s) {
+    const ModelConfig& m = config_.model;
     StepRecord r;
     r.step = step;
     r.loss = loss;
     r.lr = lr;
     r.grad_norm = grad_norm;
-    r.active = active;
-    r.density = static_cast<double>(active) / plan.params.prunable;
-    r.tokens = (step + 1) * plan.tokens_per_step;
-    r.flops = step_flops(m, active, plan.tokens_per_step);
-    r.tokens_per_s = plan.tokens_per_step / step_s;
-    r.mfu = step_flops(m, plan.params.prunable, plan.tokens_per_step) / step_s / peak_flops;
-    r.epoch = loader.epochs_after(step + 1);
-    r.elapsed_s = elapsed_before + seconds_since(process_start);
-    history.steps.push_back(r);
+    r.active = active_;
+    r.density = static_cast<double>(active_) / plan_.params.prunable;
+    r.tokens = (step + 1) * plan_.tokens_per_step;
+    r.flops = step_flops(m, active_, plan_.tokens_per_step);
+    r.tokens_per_s = plan_.tokens_per_step / step_s;
+    r.mfu = step_flops(m, plan_.params.prunable, plan_.tokens_per_step) / step_s / peak_flops_;
+    r.epoch = loader_.epochs_after(step + 1);
+    r.elapsed_s = elapsed_s;
+    history_.steps.push_back(r);
+    return history_.steps.back();
+  }
+
+  void evaluate(int64_t steps_done) {
+    history_.evals.push_back(
+        {steps_done, validation_loss(model_, dataset_.val(), config_.train.eval_sequences)});
+  }
+
+  // Checkpoints hold finite weights only: a run whose weights overflowed is diverged, and
+  // its last checkpoint stays the last good state. Collective.
+  bool weights_finite() {
+    c10::AutoGradMode no_grad(false);
+    int64_t bad = 0;
+    for (auto& unit : model_.units()) bad |= !unit->weights().isfinite().all().item<bool>();
+    group_.all_reduce_max(&bad, 1, ElementType::kInt64);
+    return bad == 0;
+  }
+
+  // Collective: a checkpoint from which training continues at `next_step`.
+  void checkpoint(int64_t next_step) {
+    meta_.step = next_step;
+    meta_.tokens_seen = next_step * plan_.tokens_per_step;
+    meta_.adam_steps = optimizer_.steps_taken();
+    meta_.keep = static_cast<double>(active_) / plan_.params.prunable;
+    save_checkpoint(model_, meta_, history_, checkpoint_path(checkpoint_dir_, next_step));
+    if (leader_) {
+      history_.write_csv(options_.out_dir);
+      prune_old(checkpoint_dir_, config_.train.keep_checkpoints);
+    }
+  }
+
+  // The run's summary from its history; `wall_s` and `tokens_per_s` describe this attempt.
+  RunSummary summarize(RunStatus status, const std::string& reason, double wall_s,
+                       double tokens_per_s) {
+    RunSummary s;
+    s.cell_id = options_.cell_id;
+    s.status = status;
+    s.reason = reason;
+    s.steps_done = history_.steps.empty() ? 0 : history_.steps.back().step + 1;
+    s.total_steps = plan_.total_steps;
+    s.tokens = s.steps_done * plan_.tokens_per_step;
+    s.n_initial = plan_.params.prunable;
+    s.n_final = pruner_.active_count();
+    s.n_avg = history_.mean_active();
+    s.n_avg_predicted = plan_.mean_active;
+    s.embedding_params = plan_.params.embedding;
+    for (const StepRecord& r : history_.steps) s.compute += 6.0 * r.active * plan_.tokens_per_step;
+    s.final_loss = history_.steps.empty() ? 0.0 : history_.steps.back().loss;
+    s.final_eval_loss = history_.evals.empty() ? 0.0 : history_.evals.back().loss;
+    s.wall_s = wall_s;
+    s.tokens_per_s = tokens_per_s;
+    if (tokens_per_s == 0 && !history_.steps.empty()) {  // Resumed at the end: earlier speed.
+      for (const StepRecord& r : history_.steps) s.tokens_per_s += r.tokens_per_s;
+      s.tokens_per_s /= static_cast<double>(history_.steps.size());
+    }
+    s.group_size = group_.size();
+    return s;
+  }
+
+  RunCosts costs(double steps_s, double collectives_s, double pruning_s) {
+    return measure_run_costs(model_, pruner_, steps_s, collectives_s, pruning_s);
+  }
+
+  void write_csv() { history_.write_csv(options_.out_dir); }
+
+ private:
+  const RunConfig& config_;
+  const Dataset& dataset_;
+  Collectives& group_;
+  const TrainerOptions& options_;
+  const bool leader_;
+  const RunPlan plan_;
+  const LrSchedule lr_schedule_;
+  const std::string checkpoint_dir_;
+  ShardedModel model_;
+  Pruner pruner_;
+  AdamW optimizer_;
+  BatchLoader loader_;
+  RowShare share_;
+  std::vector<int64_t> tokens_;  // This rank's batch rows.
+  CheckpointMeta meta_;
+  MetricsHistory history_;
+  int64_t active_ = 0;  // N_t in force.
+  const double peak_flops_ = matmul_peak_flops() * group_.size();
+};
+
+}  // namespace
+
+Trainer::Trainer(const RunConfig& config, const Dataset& dataset, Collectives& group,
+                 TrainerOptions options)
+    : config_(config), dataset_(dataset), group_(group), options_(std::move(options)) {}
+
+RunSummary Trainer::run() {
+  // Setup.
+  const Clock::time_point process_start = Clock::now();
+  const bool leader = group_.rank() == 0;
+  Run run(config_, dataset_, group_, options_);
+  const int64_t total_steps = run.plan().total_steps;
+  const int64_t start_step = run.resume_or_initialize();
+  const double elapsed_before = run.elapsed_before();
+  std::optional<ProgressReporter> progress;
+  if (leader) {
+    progress.emplace(options_.cell_id, options_.out_dir, options_.log_path, options_.print_progress,
+                     total_steps, config_.train.log_every);
+  }
+  RunStatus status = RunStatus::kDone;
+  std::string reason;
+  auto diverge = [&](const std::string& what, int64_t step) {
+    status = RunStatus::kDiverged;
+    reason = what + " step " + std::to_string(step) + "; nothing written after it";
+  };
+  double tokens_per_s_sum = 0.0, steps_s = 0.0, pruning_s = 0.0;
+  int64_t steps_here = 0;
+  const double collectives_before = group_.stats().seconds;
+
+  // The loop. Divergence stops it with a reason naming the step: a non-finite loss (before
+  // the update), a non-finite gradient norm (the update is not applied), or non-finite
+  // weights when a checkpoint is due (it is not written).
+  for (int64_t step = start_step; step < total_steps; ++step) {
+    // 1. Preemption: stop together at a step boundary, with a checkpoint.
+    if (run.stop_agreed()) {
+      if (!run.weights_finite()) {
+        diverge("non-finite weights after", step - 1);
+        break;
+      }
+      run.checkpoint(step);
+      status = RunStatus::kPreempted;
+      reason = "stopped at step " + std::to_string(step) + " by a signal";
+      break;
+    }
+    const Clock::time_point step_start = Clock::now();
+    // 2. Pruning happens before this step's update.
+    pruning_s += run.prune_if_due(step);
+    // 3-4. This rank's sequences, forward and backward.
+    const double loss = run.forward_backward(step);
+    if (!std::isfinite(loss)) {
+      diverge("non-finite loss at", step);
+      break;
+    }
+    // 5. Update, unless the gradients overflowed.
+    const double lr = run.lr_at(step);
+    const double grad_norm = run.masked_grad_norm();
+    if (!std::isfinite(grad_norm)) {
+      diverge("non-finite gradient norm at", step);
+      break;
+    }
+    run.update(lr, grad_norm);
+    // 6. Metrics.
+    const double step_s = seconds_since(step_start);
+    const StepRecord& r = run.record(step, loss, lr, grad_norm, step_s,
+                                     elapsed_before + seconds_since(process_start));
     tokens_per_s_sum += r.tokens_per_s;
     steps_s += step_s;
     ++steps_here;
-    if (leader && options_.on_step) options_.on_step(r);
-    if (leader && options_.print_progress &&
-        ((step + 1) % config_.train.log_every == 0 || step + 1 == plan.total_steps)) {
-      const double eta =
-          (plan.total_steps - step - 1) * (seconds_since(process_start) / steps_here);
-      std::fprintf(progress,
-                   "%s step %lld/%lld | loss %.4f | lr %.2e | density %.3f | %.1fk tok/s | "
-                   "MFU %.0f%% | ETA %s\n",
-                   options_.cell_id.c_str(), static_cast<long long>(step + 1),
-                   static_cast<long long>(plan.total_steps), loss, lr, r.density,
-                   r.tokens_per_s / 1000, 100 * r.mfu, format_duration(eta).c_str());
-      std::fflush(progress);
+    if (leader) {
+      const double eta_s = (total_steps - step - 1) * (seconds_since(process_start) / steps_here);
+      const RunProgress now{options_.cell_id, step + 1,       total_steps, r.loss, r.lr,
+                            r.density,        r.tokens_per_s, r.mfu,       eta_s};
+      if (options_.on_progress) options_.on_progress(now);
+      progress->after_step(now);
     }
-
     // 7. Evaluation and checkpoints.
     const int64_t done = step + 1;
     if (config_.train.eval_every > 0 && done % config_.train.eval_every == 0 &&
-        done < plan.total_steps) {
-      history.evals.push_back({done, evaluate()});
+        done < total_steps) {
+      run.evaluate(done);
     }
     if (config_.train.checkpoint_every > 0 && done % config_.train.checkpoint_every == 0 &&
-        done < plan.total_steps) {
-      if (!weights_finite()) {
+        done < total_steps) {
+      if (!run.weights_finite()) {
         diverge("non-finite weights after", step);
         break;
       }
-      save(done);
+      run.checkpoint(done);
     }
   }
 
-  // A run resumed from its final checkpoint has nothing left to do or write.
-  if (result.status == RunStatus::kDone && start_step < plan.total_steps) {
-    if (weights_finite()) {
-      history.evals.push_back({plan.total_steps, evaluate()});
-      save(plan.total_steps);
+  // Finish: the final evaluation and checkpoint (a run resumed from its final checkpoint has
+  // nothing left to do or write), then the summary.
+  if (status == RunStatus::kDone && start_step < total_steps) {
+    if (run.weights_finite()) {
+      run.evaluate(total_steps);
+      run.checkpoint(total_steps);
     } else {
-      diverge("non-finite weights after", plan.total_steps - 1);
+      diverge("non-finite weights after", total_steps - 1);
     }
   }
-  result.steps_done = history.steps.empty() ? 0 : history.steps.back().step + 1;
-  result.tokens = result.steps_done * plan.tokens_per_step;
-  result.initial_active = plan.params.prunable;
-  result.embedding_params = plan.params.embedding;
-  result.final_active = pruner.active_count();
-  result.mean_active = history.mean_active();
-  for (const StepRecord& r : history.steps) result.compute += 6.0 * r.active * plan.tokens_per_step;
-  result.final_loss = history.steps.empty() ? 0.0 : history.steps.back().loss;
-  result.final_eval_loss = history.evals.empty() ? 0.0 : history.evals.back().loss;
-  result.wall_s = seconds_since(process_start);
-  if (steps_here > 0) {
-    result.tokens_per_s = tokens_per_s_sum / steps_here;
-  } else if (!history.steps.empty()) {  // Resumed at the end: the earlier attempts' speed.
-    for (const StepRecord& r : history.steps) result.tokens_per_s += r.tokens_per_s;
-    result.tokens_per_s /= static_cast<double>(history.steps.size());
-  }
-  std::vector<int64_t> alive = pruner.active_per_param();
-  size_t i = 0;
-  for (const ParamSpec& p : model.spec().params) {
-    if (!p.prunable) continue;
-    result.param_names.push_back(p.name);
-    result.param_final_sparsity.push_back(1.0 - static_cast<double>(alive[i++]) / p.numel());
-  }
-
-  // Where the time and memory went, for the benchmarks (BENCHMARKS.md, "FSDP groups"):
-  // collective time includes waiting for the slowest rank; RSS is each rank's peak.
-  const double collectives_s = group_.stats().seconds - collectives_before;
-  std::vector<double> peak_rss_mb(group_.size());
-  {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    const double mine = usage.ru_maxrss / 1024.0;
-    group_.all_gather(&mine, peak_rss_mb.data(), 1, ElementType::kFloat64);
-  }
-  int64_t shard_bytes = 0;
-  for (auto& unit : model.units()) {
-    shard_bytes += unit->shard_numel() * (4 * sizeof(float) + 1);  // w, grad, m, v; mask
-  }
-
+  const RunSummary summary = run.summarize(status, reason, seconds_since(process_start),
+                                           steps_here > 0 ? tokens_per_s_sum / steps_here : 0.0);
+  const RunCosts costs = run.costs(steps_s, group_.stats().seconds - collectives_before, pruning_s);
   // A finished run started again trains nothing; its summary (with the timings of the
   // attempts that trained) stays as it is.
   const bool finished_before =
       steps_here == 0 && std::filesystem::exists(options_.out_dir + "/summary.json");
   if (leader && !finished_before) {
-    history.write_csv(options_.out_dir);
-    nlohmann::json summary = {
-        {"cell_id", options_.cell_id},
-        {"status", status_name(result.status)},
-        {"reason", result.reason},
-        {"steps_done", result.steps_done},
-        {"total_steps", result.total_steps},
-        {"tokens", result.tokens},
-        {"n_initial", result.initial_active},
-        {"n_final", result.final_active},
-        {"n_avg", result.mean_active},
-        {"n_avg_predicted", plan.mean_active},
-        {"embedding_params", result.embedding_params},
-        {"compute", result.compute},
-        {"final_loss", result.final_loss},
-        {"final_eval_loss", result.final_eval_loss},
-        {"tokens_per_s", result.tokens_per_s},
-        {"group_size", group_.size()},
-        {"seconds", {{"steps", steps_s}, {"collectives", collectives_s}, {"pruning", pruning_s}}},
-        {"peak_rss_mb_per_rank", peak_rss_mb},
-        {"sharded_state_mb_per_rank", shard_bytes / 1048576.0},
-    };
-    for (size_t j = 0; j < result.param_names.size(); ++j) {
-      summary["final_sparsity"][result.param_names[j]] = result.param_final_sparsity[j];
-    }
-    write_file_atomically(options_.out_dir + "/summary.json", summary.dump(2) + "\n");
+    run.write_csv();
+    write_file_atomically(options_.out_dir + "/summary.json", summary_json_text(summary, costs));
   }
-  return result;
+  return summary;
 }
 
 }  // namespace journey

@@ -14,7 +14,8 @@
 // holds finite weights, and the newest one is the last good state.
 //
 // Outputs, in TrainerOptions::out_dir (written by the group leader): config.ini (the
-// effective config), metrics.csv, eval.csv, summary.json and checkpoints/ckpt-<step>.h5.
+// effective config), metrics.csv, eval.csv, progress.json, summary.json and
+// checkpoints/ckpt-<step>.h5.
 #pragma once
 
 #include <cstdint>
@@ -24,14 +25,13 @@
 
 #include "common/collectives.h"
 #include "common/config.h"
-#include "worker/step_metrics.h"
+#include "run/metrics_history.h"
+#include "run/run_progress.h"
+#include "run/run_summary.h"
 
 namespace journey {
 
 class Dataset;
-
-enum class RunStatus { kDone, kDiverged, kPreempted };
-const char* status_name(RunStatus status);  // "done", "diverged", "preempted"
 
 struct TrainerOptions {
   std::string out_dir;
@@ -39,32 +39,13 @@ struct TrainerOptions {
   // Resume from the newest valid checkpoint in out_dir/checkpoints when there is one.
   bool resume = true;
   // Print a progress line every train.log_every steps (group leader only), to stdout or,
-  // when log_path is set, appended to that file.
+  // when log_path is set, appended to that file. progress.json is written either way.
   bool print_progress = true;
   std::string log_path;
   // Called on the leader after every step.
-  std::function<void(const StepRecord&)> on_step;
+  std::function<void(const RunProgress&)> on_progress;
   // Polled on every rank at each step boundary; the group stops if any rank says so.
   std::function<bool()> stop_requested;
-};
-
-struct TrainResult {
-  RunStatus status = RunStatus::kDone;
-  std::string reason;  // Why the run did not finish, if it did not.
-  int64_t steps_done = 0;
-  int64_t total_steps = 0;
-  int64_t tokens = 0;          // D: tokens trained on.
-  int64_t initial_active = 0;  // N_initial: prunable parameters of the dense model.
-  int64_t final_active = 0;    // N_final
-  double mean_active = 0;      // N-bar over the whole run (prunable)
-  int64_t embedding_params = 0;
-  double compute = 0;     // C = sum_t 6 N_t B
-  double final_loss = 0;  // Last training loss.
-  double final_eval_loss = 0;
-  double wall_s = 0;                         // Wall time of this process's part of the run.
-  double tokens_per_s = 0;                   // Mean over this process's steps.
-  std::vector<std::string> param_names;      // Prunable parameters...
-  std::vector<double> param_final_sparsity;  // ...and their final sparsity.
 };
 
 class Trainer {
@@ -72,7 +53,8 @@ class Trainer {
   // `group` is the worker group (any size); `dataset` outlives the trainer.
   Trainer(const RunConfig& config, const Dataset& dataset, Collectives& group,
           TrainerOptions options);
-  TrainResult run();
+  // The run's summary (also written to out_dir/summary.json by the leader).
+  RunSummary run();
 
  private:
   RunConfig config_;

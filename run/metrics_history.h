@@ -1,8 +1,10 @@
 // What a run records: one StepRecord per training step and one EvalRecord per evaluation.
 //
-// The history travels inside checkpoints (history/<series>, docs/checkpoint-format.md) so a
-// resumed run continues it, and is written as metrics.csv and eval.csv when a run ends or
-// checkpoints. N_t (`active`) is recorded for every step, so N-bar is an exact sum.
+// The history travels inside checkpoints (history/<field>, docs/checkpoint-format.md) so a
+// resumed run continues it, and is written as metrics.csv (the StepRecord fields, in order)
+// and eval.csv (step, eval_loss) when a run ends or checkpoints. N_t (`active`) is recorded
+// for every step, so N-bar is an exact sum. read_metrics_csv() is the one reader of those
+// files: the results table, the report and `journey status` all use it.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,14 @@ struct StepRecord {
   double elapsed_s = 0;  // Wall time since the run (not this process) started.
 };
 
+// The StepRecord fields in metrics.csv's column order: the one list that the checkpoint
+// series, the CSV writer and the CSV reader walk.
+// clang-format off
+#define JOURNEY_STEP_RECORD_FIELDS(X) \
+  X(step) X(loss) X(lr) X(grad_norm) X(active) X(density) X(tokens) X(flops) X(tokens_per_s) \
+  X(mfu) X(epoch) X(elapsed_s)
+// clang-format on
+
 struct EvalRecord {
   int64_t step = 0;  // Evaluated after this many steps.
   double loss = 0;
@@ -45,5 +55,15 @@ struct MetricsHistory {
   // Writes dir/metrics.csv and dir/eval.csv, each atomically.
   void write_csv(const std::string& dir) const;
 };
+
+// A history from the text of metrics.csv and eval.csv (either may be empty). Columns are
+// found by name; metrics.csv needs at least step, loss, active, density and tokens (the
+// others read as 0 when absent), eval.csv step and eval_loss. Throws DataError naming
+// `origin`, the line and the column for a missing column, a short row or a non-number.
+MetricsHistory parse_metrics_csv(const std::string& metrics_csv, const std::string& eval_csv,
+                                 const std::string& origin);
+
+// parse_metrics_csv() of dir/metrics.csv and dir/eval.csv; a missing file reads as empty.
+MetricsHistory read_metrics_csv(const std::string& dir);
 
 }  // namespace journey

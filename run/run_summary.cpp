@@ -1,0 +1,78 @@
+#include "run/run_summary.h"
+
+#include "common/error.h"
+
+namespace journey {
+
+// The summary's fields but status (an enum, converted by name), in summary.json's order.
+// clang-format off
+#define JOURNEY_RUN_SUMMARY_FIELDS(X)                                                         \
+  X(cell_id) X(reason) X(steps_done) X(total_steps) X(tokens) X(n_initial) X(n_final) X(n_avg) \
+  X(n_avg_predicted) X(embedding_params) X(compute) X(final_loss) X(final_eval_loss)         \
+  X(wall_s) X(tokens_per_s) X(group_size)
+// clang-format on
+
+const char* status_name(RunStatus status) {
+  switch (status) {
+    case RunStatus::kDone:
+      return "done";
+    case RunStatus::kDiverged:
+      return "diverged";
+    case RunStatus::kPreempted:
+      return "preempted";
+    case RunStatus::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+RunStatus parse_run_status(const std::string& name) {
+  for (RunStatus s :
+       {RunStatus::kDone, RunStatus::kDiverged, RunStatus::kPreempted, RunStatus::kFailed}) {
+    if (name == status_name(s)) return s;
+  }
+  throw DataError("unknown run status '" + name + "'");
+}
+
+nlohmann::json RunSummary::to_json() const {
+  nlohmann::json j;
+  j["status"] = status_name(status);
+#define X(field) j[#field] = field;
+  JOURNEY_RUN_SUMMARY_FIELDS(X)
+#undef X
+  return j;
+}
+
+RunSummary RunSummary::from_json(const nlohmann::json& j, const std::string& origin) {
+  RunSummary s;
+  const char* key = "status";
+  try {
+    s.status = parse_run_status(j.at(key).get<std::string>());
+#define X(field) \
+  key = #field;  \
+  j.at(key).get_to(s.field);
+    JOURNEY_RUN_SUMMARY_FIELDS(X)
+#undef X
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(origin + ": key '" + key + "' is missing or not of its type (" + e.what() +
+                    ")");
+  } catch (const DataError& e) {
+    throw DataError(origin + ": key '" + key + "': " + e.what());
+  }
+  return s;
+}
+
+#undef JOURNEY_RUN_SUMMARY_FIELDS
+
+std::string summary_json_text(const RunSummary& summary, const RunCosts& costs) {
+  nlohmann::json j = summary.to_json();
+  j["seconds"] = {
+      {"steps", costs.steps_s}, {"collectives", costs.collectives_s}, {"pruning", costs.pruning_s}};
+  j["peak_rss_mb_per_rank"] = costs.peak_rss_mb_per_rank;
+  j["sharded_state_mb_per_rank"] = costs.sharded_state_mb_per_rank;
+  j["final_sparsity"] = nlohmann::json::object();
+  for (const auto& [name, sparsity] : costs.final_sparsity) j["final_sparsity"][name] = sparsity;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace journey
