@@ -16,20 +16,16 @@ namespace po = boost::program_options;
 namespace journey {
 namespace {
 
-[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& rule) {
-  throw UsageError("config key " + key + " = " + value + " is invalid: " + rule);
-}
-
 PhaseUnits parse_phase_units(const std::string& key, const std::string& text) {
   if (text == "compute") return PhaseUnits::kCompute;
   if (text == "steps") return PhaseUnits::kSteps;
-  bad(key, text, "must be compute or steps");
+  reject_config_value(key, text, "must be compute or steps");
 }
 
 PruneScope parse_scope(const std::string& key, const std::string& text) {
   if (text == "global") return PruneScope::kGlobal;
   if (text == "layer") return PruneScope::kLayer;
-  bad(key, text, "must be global or layer");
+  reject_config_value(key, text, "must be global or layer");
 }
 
 // One config key: its name, help, and how to bind and print it. The table below is the
@@ -192,10 +188,6 @@ std::string show(const T& v) {
   return format_value(v);
 }
 
-void require(bool ok, const std::string& key, const std::string& value, const std::string& rule) {
-  if (!ok) bad(key, value, rule);
-}
-
 }  // namespace
 
 const char* schedule_name(ScheduleKind kind) {
@@ -221,7 +213,12 @@ const char* scope_name(PruneScope scope) {
 ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text) {
   if (text == "geometric") return ScheduleKind::kGeometric;
   if (text == "cubic") return ScheduleKind::kCubic;
-  bad(key, text, "must be geometric or cubic");
+  reject_config_value(key, text, "must be geometric or cubic");
+}
+
+void reject_config_value(const std::string& key, const std::string& value,
+                         const std::string& rule) {
+  throw UsageError("config key " + key + " = " + value + " is invalid: " + rule);
 }
 
 std::vector<std::string> split_list(const std::string& list) {
@@ -285,81 +282,93 @@ void validate(const RunConfig& c) {
   const ModelConfig& m = c.model;
   // Upper bounds far beyond any model this runs, so that typos fail here rather than as an
   // allocation failure or an overflow later.
-  require(m.d_model > 0 && m.d_model <= kMaxWidth, "model.d_model", show(m.d_model),
-          "must be in [1, " + show(kMaxWidth) + "]");
-  require(m.n_layers > 0 && m.n_layers <= kMaxLayers, "model.n_layers", show(m.n_layers),
-          "must be in [1, " + show(kMaxLayers) + "]");
-  require(m.n_heads > 0, "model.n_heads", show(m.n_heads), "must be positive");
-  require(m.d_model % m.n_heads == 0, "model.n_heads", show(m.n_heads),
-          "must divide model.d_model = " + show(m.d_model));
-  require(m.head_dim() % 2 == 0, "model.n_heads", show(m.n_heads),
-          "head size d_model/n_heads must be even for RoPE's half-split rotation");
-  require(m.ffn_dim >= 0 && m.ffn_dim <= 4 * kMaxWidth, "model.ffn_dim", show(m.ffn_dim),
-          "must be 0 (4*d_model) or in [1, " + show(4 * kMaxWidth) + "]");
-  require(m.seq_len > 0 && m.seq_len <= kMaxSeqLen, "model.seq_len", show(m.seq_len),
-          "must be in [1, " + show(kMaxSeqLen) + "]");
-  require(m.rope_base > 1.0, "model.rope_base", show(m.rope_base), "must be greater than 1");
-  require(m.norm_eps > 0.0, "model.norm_eps", show(m.norm_eps), "must be positive");
+  require_config_value(m.d_model > 0 && m.d_model <= kMaxWidth, "model.d_model", show(m.d_model),
+                       "must be in [1, " + show(kMaxWidth) + "]");
+  require_config_value(m.n_layers > 0 && m.n_layers <= kMaxLayers, "model.n_layers",
+                       show(m.n_layers), "must be in [1, " + show(kMaxLayers) + "]");
+  require_config_value(m.n_heads > 0, "model.n_heads", show(m.n_heads), "must be positive");
+  require_config_value(m.d_model % m.n_heads == 0, "model.n_heads", show(m.n_heads),
+                       "must divide model.d_model = " + show(m.d_model));
+  require_config_value(m.head_dim() % 2 == 0, "model.n_heads", show(m.n_heads),
+                       "head size d_model/n_heads must be even for RoPE's half-split rotation");
+  require_config_value(m.ffn_dim >= 0 && m.ffn_dim <= 4 * kMaxWidth, "model.ffn_dim",
+                       show(m.ffn_dim),
+                       "must be 0 (4*d_model) or in [1, " + show(4 * kMaxWidth) + "]");
+  require_config_value(m.seq_len > 0 && m.seq_len <= kMaxSeqLen, "model.seq_len", show(m.seq_len),
+                       "must be in [1, " + show(kMaxSeqLen) + "]");
+  require_config_value(m.rope_base > 1.0, "model.rope_base", show(m.rope_base),
+                       "must be greater than 1");
+  require_config_value(m.norm_eps > 0.0, "model.norm_eps", show(m.norm_eps), "must be positive");
 
   const TrainConfig& t = c.train;
-  require(t.tokens >= 0, "train.tokens", show(t.tokens),
-          "must be 0 (use tokens_per_param) or positive");
-  require(t.tokens > 0 || t.tokens_per_param > 0.0, "train.tokens_per_param",
-          show(t.tokens_per_param), "must be positive when train.tokens is 0");
-  require(t.batch_tokens > 0, "train.batch_tokens", show(t.batch_tokens), "must be positive");
-  require(t.batch_tokens % m.seq_len == 0, "train.batch_tokens", show(t.batch_tokens),
-          "must be a multiple of model.seq_len = " + show(m.seq_len));
-  require(t.lr > 0.0, "train.lr", show(t.lr), "must be positive");
-  require(t.warmup_frac >= 0.0 && t.warmup_frac < 1.0, "train.warmup_frac", show(t.warmup_frac),
-          "must be in [0, 1)");
-  require(t.final_lr_frac >= 0.0 && t.final_lr_frac <= 1.0, "train.final_lr_frac",
-          show(t.final_lr_frac), "must be in [0, 1]");
-  require(t.weight_decay >= 0.0, "train.weight_decay", show(t.weight_decay), "must be >= 0");
-  require(t.beta1 >= 0.0 && t.beta1 < 1.0, "train.beta1", show(t.beta1), "must be in [0, 1)");
-  require(t.beta2 >= 0.0 && t.beta2 < 1.0, "train.beta2", show(t.beta2), "must be in [0, 1)");
-  require(t.adam_eps > 0.0, "train.adam_eps", show(t.adam_eps), "must be positive");
-  require(t.clip >= 0.0, "train.clip", show(t.clip), "must be >= 0 (0 disables clipping)");
-  require(t.eval_every >= 0, "train.eval_every", show(t.eval_every), "must be >= 0");
-  require(t.eval_sequences > 0, "train.eval_sequences", show(t.eval_sequences), "must be positive");
-  require(t.checkpoint_every >= 0, "train.checkpoint_every", show(t.checkpoint_every),
-          "must be >= 0");
-  require(t.keep_checkpoints >= 1, "train.keep_checkpoints", show(t.keep_checkpoints),
-          "must be at least 1");
-  require(t.log_every >= 1, "train.log_every", show(t.log_every), "must be at least 1");
-  require(t.threads >= 0 && t.threads <= kMaxThreads, "train.threads", show(t.threads),
-          "must be in [0, " + show(kMaxThreads) + "] (0 means auto)");
+  require_config_value(t.tokens >= 0, "train.tokens", show(t.tokens),
+                       "must be 0 (use tokens_per_param) or positive");
+  require_config_value(t.tokens > 0 || t.tokens_per_param > 0.0, "train.tokens_per_param",
+                       show(t.tokens_per_param), "must be positive when train.tokens is 0");
+  require_config_value(t.batch_tokens > 0, "train.batch_tokens", show(t.batch_tokens),
+                       "must be positive");
+  require_config_value(t.batch_tokens % m.seq_len == 0, "train.batch_tokens", show(t.batch_tokens),
+                       "must be a multiple of model.seq_len = " + show(m.seq_len));
+  require_config_value(t.lr > 0.0, "train.lr", show(t.lr), "must be positive");
+  require_config_value(t.warmup_frac >= 0.0 && t.warmup_frac < 1.0, "train.warmup_frac",
+                       show(t.warmup_frac), "must be in [0, 1)");
+  require_config_value(t.final_lr_frac >= 0.0 && t.final_lr_frac <= 1.0, "train.final_lr_frac",
+                       show(t.final_lr_frac), "must be in [0, 1]");
+  require_config_value(t.weight_decay >= 0.0, "train.weight_decay", show(t.weight_decay),
+                       "must be >= 0");
+  require_config_value(t.beta1 >= 0.0 && t.beta1 < 1.0, "train.beta1", show(t.beta1),
+                       "must be in [0, 1)");
+  require_config_value(t.beta2 >= 0.0 && t.beta2 < 1.0, "train.beta2", show(t.beta2),
+                       "must be in [0, 1)");
+  require_config_value(t.adam_eps > 0.0, "train.adam_eps", show(t.adam_eps), "must be positive");
+  require_config_value(t.clip >= 0.0, "train.clip", show(t.clip),
+                       "must be >= 0 (0 disables clipping)");
+  require_config_value(t.eval_every >= 0, "train.eval_every", show(t.eval_every), "must be >= 0");
+  require_config_value(t.eval_sequences > 0, "train.eval_sequences", show(t.eval_sequences),
+                       "must be positive");
+  require_config_value(t.checkpoint_every >= 0, "train.checkpoint_every", show(t.checkpoint_every),
+                       "must be >= 0");
+  require_config_value(t.keep_checkpoints >= 1, "train.keep_checkpoints", show(t.keep_checkpoints),
+                       "must be at least 1");
+  require_config_value(t.log_every >= 1, "train.log_every", show(t.log_every),
+                       "must be at least 1");
+  require_config_value(t.threads >= 0 && t.threads <= kMaxThreads, "train.threads", show(t.threads),
+                       "must be in [0, " + show(kMaxThreads) + "] (0 means auto)");
 
   const PruneConfig& p = c.prune;
   check_sparsity("prune.sparsity", p.sparsity, show(p.sparsity));
-  require(p.dense_frac >= 0.0 && p.dense_frac <= 1.0, "prune.dense_frac", show(p.dense_frac),
-          "must be in [0, 1]");
-  require(p.prune_end_frac > p.dense_frac, "prune.prune_end_frac", show(p.prune_end_frac),
-          "pruning must end after it starts: prune_end_frac > dense_frac = " + show(p.dense_frac));
-  require(p.prune_end_frac <= 1.0, "prune.prune_end_frac", show(p.prune_end_frac),
-          "dense and pruning fractions must sum to at most 1 (prune_end_frac <= 1)");
+  require_config_value(p.dense_frac >= 0.0 && p.dense_frac <= 1.0, "prune.dense_frac",
+                       show(p.dense_frac), "must be in [0, 1]");
+  require_config_value(
+      p.prune_end_frac > p.dense_frac, "prune.prune_end_frac", show(p.prune_end_frac),
+      "pruning must end after it starts: prune_end_frac > dense_frac = " + show(p.dense_frac));
+  require_config_value(p.prune_end_frac <= 1.0, "prune.prune_end_frac", show(p.prune_end_frac),
+                       "dense and pruning fractions must sum to at most 1 (prune_end_frac <= 1)");
   const bool start_set = p.start_step >= 0, end_set = p.end_step >= 0;
-  require(start_set || !end_set, "prune.end_step", show(p.end_step),
-          "prune.start_step and prune.end_step must be given together (or both -1)");
-  require(end_set || !start_set, "prune.start_step", show(p.start_step),
-          "prune.start_step and prune.end_step must be given together (or both -1)");
+  require_config_value(start_set || !end_set, "prune.end_step", show(p.end_step),
+                       "prune.start_step and prune.end_step must be given together (or both -1)");
+  require_config_value(end_set || !start_set, "prune.start_step", show(p.start_step),
+                       "prune.start_step and prune.end_step must be given together (or both -1)");
   if (p.start_step >= 0) {
-    require(p.end_step >= p.start_step, "prune.end_step", show(p.end_step),
-            "must be at or after prune.start_step = " + show(p.start_step));
+    require_config_value(p.end_step >= p.start_step, "prune.end_step", show(p.end_step),
+                         "must be at or after prune.start_step = " + show(p.start_step));
   }
-  require(p.interval >= 0, "prune.interval", show(p.interval), "must be >= 0 (0 means auto)");
+  require_config_value(p.interval >= 0, "prune.interval", show(p.interval),
+                       "must be >= 0 (0 means auto)");
 
   const DataConfig& d = c.data;
-  require(!d.dir.empty(), "data.dir", "''", "must name a dataset directory");
-  require(d.vocab_size >= 320 && d.vocab_size <= 65535, "data.vocab_size", show(d.vocab_size),
-          "must be in [320, 65535] (259 byte-fallback and special pieces plus the text's "
-          "characters; tokens are uint16)");
-  require(d.val_fraction > 0.0 && d.val_fraction < 0.5, "data.val_fraction", show(d.val_fraction),
-          "must be in (0, 0.5)");
+  require_config_value(!d.dir.empty(), "data.dir", "''", "must name a dataset directory");
+  require_config_value(
+      d.vocab_size >= 320 && d.vocab_size <= 65535, "data.vocab_size", show(d.vocab_size),
+      "must be in [320, 65535] (259 byte-fallback and special pieces plus the text's "
+      "characters; tokens are uint16)");
+  require_config_value(d.val_fraction > 0.0 && d.val_fraction < 0.5, "data.val_fraction",
+                       show(d.val_fraction), "must be in (0, 0.5)");
 
   const SweepConfig& s = c.sweep;
   parse_sweep_axes(s);  // Throws UsageError naming the list and its bad entry.
-  require(s.group_size >= 1 && s.group_size <= kMaxGroupSize, "sweep.group_size",
-          show(s.group_size), "must be in [1, " + show(kMaxGroupSize) + "]");
+  require_config_value(s.group_size >= 1 && s.group_size <= kMaxGroupSize, "sweep.group_size",
+                       show(s.group_size), "must be in [1, " + show(kMaxGroupSize) + "]");
 }
 
 std::string to_ini(const RunConfig& config) {

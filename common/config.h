@@ -140,6 +140,14 @@ std::string result_identity(const RunConfig& config);
 // Help text listing every key, its default and its meaning.
 std::string config_help();
 
+// Throws UsageError "config key KEY = VALUE is invalid: RULE", the one form of a bad value.
+[[noreturn]] void reject_config_value(const std::string& key, const std::string& value,
+                                      const std::string& rule);
+inline void require_config_value(bool ok, const std::string& key, const std::string& value,
+                                 const std::string& rule) {
+  if (!ok) reject_config_value(key, value, rule);
+}
+
 // Splits a sweep list on spaces and commas.
 std::vector<std::string> split_list(const std::string& list);
 

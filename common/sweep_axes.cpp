@@ -9,41 +9,34 @@
 namespace journey {
 namespace {
 
-[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& rule) {
-  throw UsageError("config key " + key + " = " + value + " is invalid: " + rule);
-}
-
-void require(bool ok, const std::string& key, const std::string& value, const std::string& rule) {
-  if (!ok) bad(key, value, rule);
-}
-
 double parse_double(const std::string& key, const std::string& text) {
   double v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) bad(key, text, "not a number");
-  if (!std::isfinite(v)) bad(key, text, "must be a finite number");
+  if (ec != std::errc() || ptr != text.data() + text.size())
+    reject_config_value(key, text, "not a number");
+  if (!std::isfinite(v)) reject_config_value(key, text, "must be a finite number");
   return v;
 }
 
 PhaseSplit parse_phase(const std::string& key, const std::string& pair) {
   const auto colon = pair.find(':');
-  require(colon != std::string::npos, key, pair, "each entry must be c_s:c_e");
+  require_config_value(colon != std::string::npos, key, pair, "each entry must be c_s:c_e");
   PhaseSplit p;
   p.dense_frac = parse_double(key, pair.substr(0, colon));
   p.prune_end_frac = parse_double(key, pair.substr(colon + 1));
-  require(p.dense_frac >= 0.0 && p.dense_frac <= 1.0, key, pair,
-          "dense fraction c_s must be in [0, 1]");
-  require(p.prune_end_frac > p.dense_frac, key, pair,
-          "pruning must end after it starts (c_e > c_s)");
-  require(p.prune_end_frac <= 1.0, key, pair,
-          "dense and pruning fractions must sum to at most 1 (c_e <= 1)");
+  require_config_value(p.dense_frac >= 0.0 && p.dense_frac <= 1.0, key, pair,
+                       "dense fraction c_s must be in [0, 1]");
+  require_config_value(p.prune_end_frac > p.dense_frac, key, pair,
+                       "pruning must end after it starts (c_e > c_s)");
+  require_config_value(p.prune_end_frac <= 1.0, key, pair,
+                       "dense and pruning fractions must sum to at most 1 (c_e <= 1)");
   return p;
 }
 
 }  // namespace
 
 void check_sparsity(const std::string& key, double sparsity, const std::string& text) {
-  require(sparsity >= 0.0 && sparsity < 1.0, key, text, "sparsity must be in [0, 1)");
+  require_config_value(sparsity >= 0.0 && sparsity < 1.0, key, text, "sparsity must be in [0, 1)");
 }
 
 ModelSize parse_model_size(const std::string& key, const std::string& text) {
@@ -52,14 +45,14 @@ ModelSize parse_model_size(const std::string& key, const std::string& text) {
   char x1 = 0, x2 = 0;
   std::istringstream in(text);
   in >> size.d_model >> x1 >> size.n_layers >> x2 >> size.n_heads;
-  require(in && in.peek() == EOF && x1 == 'x' && x2 == 'x', key, text,
-          "each size must be DxLxH (d_model x layers x heads), e.g. 256x4x4");
+  require_config_value(in && in.peek() == EOF && x1 == 'x' && x2 == 'x', key, text,
+                       "each size must be DxLxH (d_model x layers x heads), e.g. 256x4x4");
   const int64_t d = size.d_model, l = size.n_layers, h = size.n_heads;
-  require(d > 0 && l > 0 && h > 0 && d % h == 0 && (d / h) % 2 == 0, key, text,
-          "needs positive values, heads dividing d_model and an even head size");
-  require(d <= kMaxWidth && l <= kMaxLayers, key, text,
-          "d_model must be at most " + std::to_string(kMaxWidth) + " and layers at most " +
-              std::to_string(kMaxLayers));
+  require_config_value(d > 0 && l > 0 && h > 0 && d % h == 0 && (d / h) % 2 == 0, key, text,
+                       "needs positive values, heads dividing d_model and an even head size");
+  require_config_value(d <= kMaxWidth && l <= kMaxLayers, key, text,
+                       "d_model must be at most " + std::to_string(kMaxWidth) +
+                           " and layers at most " + std::to_string(kMaxLayers));
   return size;
 }
 
@@ -78,7 +71,7 @@ SweepAxes parse_sweep_axes(const SweepConfig& s) {
   }
   for (const std::string& text : split_list(s.tokens_per_param)) {
     const double tpp = parse_double("sweep.tokens_per_param", text);
-    require(tpp > 0.0, "sweep.tokens_per_param", text, "must be positive");
+    require_config_value(tpp > 0.0, "sweep.tokens_per_param", text, "must be positive");
     axes.tokens_per_param.push_back(tpp);
   }
   for (const std::string& text : split_list(s.schedules)) {
@@ -86,8 +79,8 @@ SweepAxes parse_sweep_axes(const SweepConfig& s) {
   }
   for (const std::string& text : split_list(s.seeds)) {
     const double seed = parse_double("sweep.seeds", text);
-    require(seed >= 0 && seed == static_cast<int64_t>(seed), "sweep.seeds", text,
-            "must be a non-negative integer");
+    require_config_value(seed >= 0 && seed == static_cast<int64_t>(seed), "sweep.seeds", text,
+                         "must be a non-negative integer");
     axes.seeds.push_back(static_cast<int64_t>(seed));
   }
   return axes;
