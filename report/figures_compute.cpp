@@ -56,7 +56,7 @@ std::optional<Figure> equal_compute_figure(const SweepData& data, const PlotStyl
         "with lines lw 1.5 lc rgb '#000000' dt " + std::to_string(style.dash_type(duration));
     left += ", \\\n  $" + name + " using 1:2 " + line_style + " notitle";
     const std::string title = "dense runs, " + duration_label(duration);
-    legend += ", \\\n  NaN " + line_style + " title \"" + title + "\"";
+    legend += ", \\\n  NaN " + line_style + " title " + gnuplot_quote(title);
     ++entries;
     longest = std::max(longest, title.size());
   }

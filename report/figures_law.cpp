@@ -112,11 +112,12 @@ std::optional<Figure> collapse_figure(const SweepData& data, const PlotStyle& st
       clauses += ", \\\n  $" + prefix + "law using 1:2 with lines lw 1.5 lc rgb '#888888' notitle";
     }
     clauses += style.scatter(s, prefix, cells, panel.n_of, eval_loss);
-    s << "set xlabel \"" << panel.axis << "\"\n"
-      << "set title \""
-      << (law != nullptr ? "fitted law N=" + std::string(panel.variable) + ": " + mae_text(*law)
-                         : std::string("no fitted law"))
-      << "\"\n"
+    s << "set xlabel " << gnuplot_quote(panel.axis) << "\n"
+      << "set title "
+      << gnuplot_quote(law != nullptr
+                           ? "fitted law N=" + std::string(panel.variable) + ": " + mae_text(*law)
+                           : std::string("no fitted law"))
+      << "\n"
       << clauses << "\n";
   }
   if (any_law) {
@@ -183,7 +184,8 @@ std::optional<Figure> predicted_figure(const SweepData& data, const PlotStyle& s
     std::string clauses = "plot x with lines lc rgb '#888888' dt 2 notitle";
     s << key.panel(index - 1, static_cast<int>(laws.size()));
     clauses += style.scatter(s, prefix, cells, eval_loss, predict);
-    s << "set title \"" << gnuplot_text(law->label()) << ": " << mae_text(*law) << "\"\n"
+    s << "set title " << gnuplot_quote(enhanced_literal(law->label()) + ": " + mae_text(*law))
+      << "\n"
       << clauses << "\n";
   }
   s << key.strip("NaN with lines lc rgb '#888888' dt 2 title 'predicted = actual', \\\n  " +

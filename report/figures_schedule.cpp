@@ -92,9 +92,12 @@ std::optional<Figure> schedule_grid_figure(const std::vector<GridPanel>& panels)
                  y1 = *std::max_element(ys.begin(), ys.end()) + hy;
     s << "set xrange [" << data_number(x0) << ":" << data_number(x1) << "]\n"
       << "set yrange [" << data_number(y0) << ":" << data_number(y1) << "]\n"
-      << "set title \"" << gnuplot_text(panel.size) << " " << panel.schedule << " "
-      << sparsity_label(panel.sparsity) << ", " << duration_label(panel.tokens_per_param) << "\\n"
-      << reference_gap_text(panel) << "\" font ',10'\n"
+      << "set title "
+      << gnuplot_lines({enhanced_literal(panel.size + " " + panel.schedule) + " " +
+                            sparsity_label(panel.sparsity) + ", " +
+                            duration_label(panel.tokens_per_param),
+                        reference_gap_text(panel)})
+      << " font ',10'\n"
       << clauses << "\n";
   }
   s << "unset multiplot\n";

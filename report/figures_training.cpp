@@ -144,7 +144,7 @@ std::optional<Figure> journey_figure(const SweepData& data, const PlotStyle& sty
   size_t longest = 0;
   for (const Curve& curve : curves) {
     legend += (legend.empty() ? "" : ", \\\n  ") + std::string("NaN ") + line_style(curve) +
-              " title \"" + gnuplot_text(curve.label) + "\"";
+              " title " + gnuplot_quote(enhanced_literal(curve.label));
     longest = std::max(longest, curve.label.size());
   }
   Figure figure;
@@ -152,9 +152,10 @@ std::optional<Figure> journey_figure(const SweepData& data, const PlotStyle& sty
   figure.height = 500;
   const SharedKey key(static_cast<int>(curves.size()), static_cast<int>(longest), figure.width,
                       figure.height);
-  s << "set multiplot title \"The journey: fraction of prunable weights kept, size "
-    << gnuplot_text(best->size) << ", " << duration_label(best->tokens_per_param)
-    << "\" font ',14'\n"
+  s << "set multiplot title "
+    << gnuplot_quote("The journey: fraction of prunable weights kept, size " +
+                     enhanced_literal(best->size) + ", " + duration_label(best->tokens_per_param))
+    << " font ',14'\n"
     << "set grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n"
     << "set yrange [0:1.05]\nset ylabel 'density N_t / N_{initial}'\n"
     << "set xlabel 'cumulative training compute C = {/Symbol S} 6 N_t tokens (" << scale.unit
@@ -205,8 +206,9 @@ std::optional<Figure> loss_curves_figure(const SweepData& data, const PlotStyle&
   };
   std::string legend;
   for (const auto& [duration, sparsity] : kinds) {
-    legend += "NaN " + line_style(sparsity, duration) + " title \"" + sparsity_label(sparsity) +
-              ", " + duration_label(duration) + "\", \\\n  ";
+    legend += "NaN " + line_style(sparsity, duration) + " title " +
+              gnuplot_quote(sparsity_label(sparsity) + ", " + duration_label(duration)) +
+              ", \\\n  ";
   }
   legend += "NaN with points pt 7 ps 1.4 lc rgb '#555555' title 'eval loss'";
   if (any_open) {
@@ -275,8 +277,8 @@ std::optional<Figure> loss_curves_figure(const SweepData& data, const PlotStyle&
     const double pad = 0.03 * (y_hi - y_lo) + 1e-3;
     s << key.panel(panel++, static_cast<int>(sizes.size()), cols)
       << "set xrange [1:" << data_number(x_max * 1.05) << "]\nset yrange ["
-      << data_number(y_lo - pad) << ":" << data_number(y_hi + pad) << "]\nset title \"size "
-      << gnuplot_text(size) << "\"\n"
+      << data_number(y_lo - pad) << ":" << data_number(y_hi + pad) << "]\nset title "
+      << gnuplot_quote("size " + enhanced_literal(size)) << "\n"
       << clauses << "\n";
   }
   s << key.strip(legend) << "unset multiplot\n";

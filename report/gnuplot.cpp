@@ -73,6 +73,7 @@ int run_gnuplot(const fs::path& dir, const std::string& script, const fs::path& 
 std::string gnuplot_quote(const std::string& text) {
   std::string quoted = "'";
   for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) continue;
     quoted += c;
     if (c == '\'') quoted += '\'';
   }

@@ -39,7 +39,9 @@ RenderedFigure render_figure(const Figure& figure, const std::string& work_dir,
 // ids made unique as above.
 std::string scope_svg_ids(const std::string& svg, const std::string& prefix);
 
-// A gnuplot string literal: single-quoted, with ' doubled.
+// A gnuplot string literal: single-quoted, so that gnuplot substitutes nothing inside it
+// (no backquoted commands, no macros), with ' doubled and control characters (a newline
+// would end the command) dropped.
 std::string gnuplot_quote(const std::string& text);
 
 }  // namespace journey

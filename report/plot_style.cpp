@@ -1,5 +1,7 @@
 #include "report/plot_style.h"
 
+#include "report/gnuplot.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -76,8 +78,8 @@ std::string PlotStyle::sparsity_legend() const {
   std::string clauses;
   for (double s : sparsities_) {
     if (!clauses.empty()) clauses += ", ";
-    clauses +=
-        "NaN with points pt 7 ps 1.3 lc rgb '" + color(s) + "' title \"" + sparsity_label(s) + "\"";
+    clauses += "NaN with points pt 7 ps 1.3 lc rgb '" + color(s) + "' title " +
+               gnuplot_quote(sparsity_label(s));
   }
   return clauses;
 }
@@ -87,7 +89,7 @@ std::string PlotStyle::size_legend() const {
   for (const std::string& size : sizes_) {
     if (!clauses.empty()) clauses += ", ";
     clauses += "NaN with points pt " + std::to_string(point_type(size)) +
-               " ps 1.3 lc rgb '#555555' title \"" + gnuplot_text(size) + "\"";
+               " ps 1.3 lc rgb '#555555' title " + gnuplot_quote(enhanced_literal(size));
   }
   return clauses;
 }
@@ -186,17 +188,21 @@ std::string datablock(const std::string& name, const std::string& rows) {
   return "$" + name + " << EOD\n" + rows + "EOD\n";
 }
 
-std::string gnuplot_text(const std::string& text) {
+std::string enhanced_literal(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    } else if (c == '_' || c == '^' || c == '@' || c == '&' || c == '{' || c == '}' || c == '~') {
-      out += "\\\\";
-    }
+    if (std::string("_^@&{}~\\").find(c) != std::string::npos) out += '\\';
     out += c;
   }
   return out;
+}
+
+std::string gnuplot_lines(const std::vector<std::string>& markup_lines) {
+  std::string out;
+  for (const std::string& line : markup_lines) {
+    out += (out.empty() ? "" : ".\"\\n\".") + gnuplot_quote(line);
+  }
+  return out.empty() ? "''" : out;
 }
 
 AxisScale axis_scale(double max, const std::string& unit) {

@@ -81,9 +81,17 @@ std::string data_number(double x);
 // "$name << EOD\n" + rows + "EOD\n": gnuplot's inline data.
 std::string datablock(const std::string& name, const std::string& rows);
 
-// Text safe inside a gnuplot double-quoted enhanced-text string ("...", with _ ^ @ & { }
-// escaped so they print as themselves).
-std::string gnuplot_text(const std::string& text);
+// Every string the report gives gnuplot is a single-quoted literal made by gnuplot_quote()
+// (report/gnuplot.h):
+// gnuplot substitutes backquoted commands and macros inside double quotes, never inside
+// single quotes, so text from a sweep directory (cell ids, sizes, fit labels) cannot run
+// anything. Text that must print as itself also goes through enhanced_literal().
+
+// `text` with enhanced-text markup characters (_ ^ @ & { } ~ \) escaped so they print as
+// themselves, for use inside gnuplot_quote().
+std::string enhanced_literal(const std::string& text);
+// Lines as one gnuplot string expression: 'first'."\n".'second'.
+std::string gnuplot_lines(const std::vector<std::string>& markup_lines);
 
 // Scales for a linear axis whose values reach `max`: the power of ten to divide by, as
 // "1e11", and the unit label "10^{11} FLOP" (for `unit` "FLOP").

@@ -1,5 +1,7 @@
 #include "sweep/cell_record.h"
 
+#include <cctype>
+
 #include "common/error.h"
 #include "schedules/grid.h"
 
@@ -44,6 +46,7 @@ CellRecord CellRecord::from_cell(const Cell& cell) {
   r.tokens_per_param = c.train.tokens_per_param;
   r.seed = c.train.seed;
   r.estimated_flops = cell.estimated_flops;
+  r.run.cell_id = cell.id;
   return r;
 }
 
@@ -56,6 +59,58 @@ CellRecord CellRecord::from_cell(const Cell& cell) {
 // clang-format on
 
 namespace {
+
+bool is_digits(const std::string& s, size_t from, size_t to) {
+  if (from >= to) return false;
+  for (size_t i = from; i < to; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+// "DxLxH" or "DxLxHf<ffn>", as schedules/grid.h size_name() writes it.
+bool is_size_name(const std::string& size) {
+  const size_t x1 = size.find('x'), x2 = size.find('x', x1 + 1);
+  if (x1 == std::string::npos || x2 == std::string::npos) return false;
+  const size_t f = size.find('f', x2 + 1);
+  const size_t heads_end = f == std::string::npos ? size.size() : f;
+  return is_digits(size, 0, x1) && is_digits(size, x1 + 1, x2) &&
+         is_digits(size, x2 + 1, heads_end) &&
+         (f == std::string::npos || is_digits(size, f + 1, size.size()));
+}
+
+// Cell ids are made by the grid from sizes, numbers and schedule names: letters, digits,
+// '.', '_' and '-', starting with a letter or digit. They name directories (cells/<id>) and
+// appear in figures, so a ledger edited to hold anything else is refused.
+bool is_cell_id(const std::string& id) {
+  if (id.empty() || id.size() > 255) return false;
+  if (!std::isalnum(static_cast<unsigned char>(id[0]))) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The names a record brings from the file, checked against the grid's grammar.
+void check_names(const CellRecord& r) {
+  if (!is_cell_id(r.id)) {
+    throw DataError("cell id '" + r.id +
+                    "' is not one the grid makes (letters, digits, '.', '_', '-', starting with "
+                    "a letter or digit)");
+  }
+  if (!is_size_name(r.size)) {
+    throw DataError("cell " + r.id + ": size '" + r.size + "' is not DxLxH or DxLxHf<ffn>");
+  }
+  if (r.schedule != "dense" && r.schedule != "geometric" && r.schedule != "cubic") {
+    throw DataError("cell " + r.id + ": schedule '" + r.schedule +
+                    "' is not dense, geometric or cubic");
+  }
+  if (r.run.cell_id != r.id) {
+    throw DataError("cell " + r.id + ": its run summary names cell '" + r.run.cell_id + "'");
+  }
+}
 
 // Version 1 ledgers kept the results flat in the record, the final eval loss as eval_loss.
 RunSummary summary_of_version_1(const nlohmann::json& j, const CellRecord& r) {
@@ -102,6 +157,7 @@ CellRecord CellRecord::from_json(const nlohmann::json& j, int ledger_version) {
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("malformed cell record: ") + e.what());
   }
+  check_names(r);
   return r;
 }
 

@@ -97,7 +97,11 @@ Ledger Ledger::load(const std::string& dir) {
     }
     ledger.identity_ = j.at("identity").get<std::string>();
     for (const auto& cell : j.at("cells")) {
-      ledger.records_.push_back(CellRecord::from_json(cell, version));
+      try {
+        ledger.records_.push_back(CellRecord::from_json(cell, version));
+      } catch (const DataError& e) {
+        throw DataError(path + ": " + e.what());
+      }
     }
   } catch (const nlohmann::json::exception& e) {
     throw DataError(path + " is malformed (" + e.what() + ")");

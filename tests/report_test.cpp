@@ -10,6 +10,7 @@
 // and D with a small deterministic wobble, so the fit has something real to fit.
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -444,6 +445,45 @@ TEST(Report, MissingGnuplotIsExplained) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "gnuplot is not installed")) << r.output;
   EXPECT_FALSE(fs::exists(dir + "/report.html"));
+}
+
+// A ledger edited to carry shell commands in a cell's size or id is refused when it is read,
+// and nothing reaches gnuplot: gnuplot runs backquoted commands inside double quotes.
+TEST(Report, ATamperedLedgerIsRefusedAndRunsNothing) {
+  for (const std::string field : {"size", "id", "schedule"}) {
+    const std::string dir = fresh_dir("tampered-" + field);
+    SweepSpec spec;
+    spec.sizes = "32x2x2";
+    spec.sparsities = "0 0.5";
+    spec.durations = "2";
+    write_synthetic_sweep(dir, spec);
+    const std::string marker = dir + "/ran-" + field;
+    nlohmann::json ledger = nlohmann::json::parse(read_file(dir + "/ledger.json"));
+    ledger["cells"][0][field] = "32x2x2`touch " + marker + "`";
+    std::ofstream(dir + "/ledger.json") << ledger.dump(1);
+    const ReportRun run = run_report(dir);
+    EXPECT_EQ(run.process.exit_code, 1) << run.process.output;
+    EXPECT_TRUE(contains(run.process.output, "ledger.json")) << run.process.output;
+    EXPECT_TRUE(contains(run.process.output, field)) << run.process.output;
+    EXPECT_FALSE(fs::exists(marker)) << "a command from the ledger ran";
+  }
+}
+
+// Whatever a label holds, gnuplot prints it as text and runs nothing.
+TEST(ReportData, HostileLabelsPrintAsThemselves) {
+  const std::string dir = fresh_dir("hostile");
+  const std::string marker = dir + "/ran";
+  const std::string label = "a`touch " + marker + "`'b\"c_d\nx";
+  Figure figure;
+  figure.name = "hostile";
+  figure.script = "set title " + gnuplot_quote(enhanced_literal(label)) + "\nset xlabel " +
+                  gnuplot_lines({enhanced_literal(label), "second line"}) + "\nplot x title " +
+                  gnuplot_quote(enhanced_literal(label)) + "\n";
+  const RenderedFigure rendered = render_figure(figure, dir, dir);
+  EXPECT_FALSE(fs::exists(marker)) << "a command in a label ran";
+  EXPECT_TRUE(contains(rendered.svg, "touch")) << rendered.svg;
+  EXPECT_TRUE(contains(rendered.svg, "c_d")) << "the underscore was taken as markup";
+  EXPECT_TRUE(contains(rendered.svg, "second line"));
 }
 
 TEST(Report, APanelOfRunsThatDivergedAtOnceIsStillDrawn) {
