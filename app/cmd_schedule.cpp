@@ -45,6 +45,7 @@ void print_plan(const RunConfig& config, const RunPlan& plan) {
               plan.compute);
   std::printf("compute fractions achieved: dense %.4f  pruning %.4f  recovery %.4f\n",
               plan.dense_compute_frac, plan.pruning_compute_frac, plan.recovery_compute_frac);
+  for (const std::string& warning : plan.warnings) std::printf("warning: %s\n", warning.c_str());
 }
 
 }  // namespace

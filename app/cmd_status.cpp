@@ -112,10 +112,13 @@ int run_status(const Args& args) {
     return exit_code::kOk;
   }
   const Ledger ledger = Ledger::load(dir);  // DataError (exit 1) when DIR is no sweep.
-  std::printf("sweep %s: %zu cells: %d done, %d running, %d failed, %d pending, %d preempted\n",
-              dir.c_str(), ledger.records().size(), ledger.count(CellStatus::kDone),
-              ledger.count(CellStatus::kRunning), ledger.count(CellStatus::kFailed),
-              ledger.count(CellStatus::kPending), ledger.count(CellStatus::kPreempted));
+  std::printf(
+      "sweep %s: %zu cells: %d done, %d running, %d failed, %d pending, %d preempted, "
+      "%d diverged\n",
+      dir.c_str(), ledger.records().size(), ledger.count(CellStatus::kDone),
+      ledger.count(CellStatus::kRunning), ledger.count(CellStatus::kFailed),
+      ledger.count(CellStatus::kPending), ledger.count(CellStatus::kPreempted),
+      ledger.count(CellStatus::kDiverged));
   if (print_slurm_job(dir) == JobActivity::kEnded && ledger.count(CellStatus::kRunning) > 0) {
     std::printf(
         "  the job has ended, so the cells marked running are not: their sweep process "

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/executables.h"
 #include "common/exit_codes.h"
+#include "data/batch_loader.h"
 #include "data/dataset.h"
 #include "io/atomic_file.h"
 #include "schedules/grid.h"
@@ -43,7 +44,10 @@ std::string read_text_file(const std::string& path, const std::string& what) {
 // config value here (the job would otherwise fail only after waiting in the queue).
 std::string check_dataset(const RunConfig& config) {
   try {
-    return open_dataset(config.data).tokenizer_hash();
+    const Dataset dataset = open_dataset(config.data);
+    check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
+                     config.train.eval_sequences);
+    return dataset.tokenizer_hash();
   } catch (const DataError& e) {
     throw UsageError("config key data.dir = " + config.data.dir + " is not a usable dataset (" +
                      e.what() +

@@ -15,7 +15,9 @@
 #include "coordinator/messages.h"
 #include "coordinator/sweep_coordinator.h"
 #include "coordinator/worker_group.h"
+#include "data/batch_loader.h"
 #include "data/dataset.h"
+#include "io/directory_lock.h"
 #include "mpi/mpi_session.h"
 #include "schedules/grid.h"
 #include "sweep/dry_run.h"
@@ -42,21 +44,26 @@ int workers_on_node(const Communicator& world) {
   return std::max(1, workers);
 }
 
-// Rank 0 checks the dataset and the output directory and tells every rank whether to go on,
-// so bad input stops the whole launch with one clear message instead of hanging the
+// Rank 0 checks the dataset and the output directory, locks the directory for this sweep
+// (`lock`, held until the sweep exits), and tells every rank whether to go on, so bad input
+// or a directory in use stops the whole launch with one clear message instead of hanging the
 // workers. Returns the tokenizer hash; on bad input rank 0 throws (UsageError or DataError)
 // and the others get nothing but the exit code rank 0 will have, so that mpirun, which
 // reports the first non-zero code, reports the right one.
 std::optional<std::string> preflight(const Communicator& world, const RunConfig& config,
-                                     const std::string& out_dir, int* exit_code_if_bad) {
+                                     const std::string& out_dir, std::optional<DirectoryLock>* lock,
+                                     int* exit_code_if_bad) {
   nlohmann::json verdict;
   std::exception_ptr error;
   if (world.rank() == 0) {
     try {
       require_directory_or_absent(out_dir, "--out");
       Dataset dataset = open_dataset(config.data);
+      check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
+                       config.train.eval_sequences);
       Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()));
       std::filesystem::create_directories(out_dir);
+      lock->emplace(DirectoryLock::acquire(out_dir, "journey sweep"));
       verdict = {{"ok", true}, {"tokenizer_hash", dataset.tokenizer_hash()}};
     } catch (const UsageError&) {
       error = std::current_exception();
@@ -137,8 +144,9 @@ int run_sweep(const Args& args) {
   }
 
   int bad_input_code = exit_code::kFailure;
+  std::optional<DirectoryLock> lock;
   const std::optional<std::string> tokenizer_hash =
-      preflight(world, config, out_dir, &bad_input_code);
+      preflight(world, config, out_dir, &lock, &bad_input_code);
   if (!tokenizer_hash) return bad_input_code;
 
   const int group_index = layout->group_of(world.rank());
@@ -153,6 +161,7 @@ int run_sweep(const Args& args) {
   options.out_dir = out_dir;
   options.retry_failed = cmd.flags.count("retry-failed") > 0;
   options.tokenizer_hash = *tokenizer_hash;
+  print_plan_warnings(cells);
   std::printf("sweep: %zu cells on %d group(s) of %d rank(s); output in %s\n", cells.size(),
               layout->num_groups(), k, out_dir.c_str());
   std::fflush(stdout);

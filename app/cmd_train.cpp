@@ -1,5 +1,7 @@
 // `journey train`: one cell on one group of ranks (mpirun -np k journey train ...).
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 
 #include "app/cli.h"
 #include "common/error.h"
@@ -7,6 +9,7 @@
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "data/dataset.h"
+#include "io/directory_lock.h"
 #include "mpi/mpi_collectives.h"
 #include "mpi/mpi_session.h"
 #include "schedules/grid.h"
@@ -49,6 +52,26 @@ int run_train(const Args& args) {
   options.cell_id = size_name(config.model);
   options.resume = cmd.flags.count("fresh") == 0;
   options.stop_requested = stop_requested;
+  // Rank 0 locks the directory for this run; every rank learns whether it could, and exits
+  // with rank 0's code if not (a directory in use is exit 2).
+  std::optional<DirectoryLock> lock;
+  std::exception_ptr refusal;
+  int64_t refused_with = 0;
+  if (world.rank() == 0) {
+    try {
+      std::filesystem::create_directories(options.out_dir);
+      lock.emplace(DirectoryLock::acquire(options.out_dir, "journey train"));
+    } catch (const UsageError&) {
+      refusal = std::current_exception();
+      refused_with = exit_code::kUsage;
+    } catch (const std::exception&) {
+      refusal = std::current_exception();
+      refused_with = exit_code::kFailure;
+    }
+  }
+  group->all_reduce_max(&refused_with, 1, ElementType::kInt64);
+  if (refusal) std::rethrow_exception(refusal);
+  if (refused_with != 0) return static_cast<int>(refused_with);
   Trainer trainer(config, dataset, *group, options);
   const RunSummary result = trainer.run();
   if (world.rank() == 0) {

@@ -5,6 +5,7 @@
 
 #include <boost/program_options.hpp>
 #include <charconv>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 
@@ -179,6 +180,26 @@ po::options_description describe(RunConfig& config) {
   return desc;
 }
 
+// A config is a few kilobytes; anything far larger (or a device such as /dev/zero, which
+// never ends) is a mistake, refused before it is read.
+constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
+
+void check_config_file(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    throw UsageError("config file " + path + ": cannot be read (it does not exist)");
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    throw UsageError("config file " + path + ": not a regular file");
+  }
+  const std::uintmax_t bytes = std::filesystem::file_size(path, ec);
+  if (!ec && bytes > kMaxConfigBytes) {
+    throw UsageError("config file " + path + " is " + std::to_string(bytes) +
+                     " bytes; a config is at most " + std::to_string(kMaxConfigBytes) + " bytes");
+  }
+}
+
 constexpr int64_t kMaxSeqLen = int64_t{1} << 20;
 constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxGroupSize = int64_t{1} << 20;
@@ -248,6 +269,7 @@ RunConfig parse_config(const std::string& config_path, const std::vector<std::st
                      " (config keys are --section.key=value; see `journey config --help`)");
   }
   if (!config_path.empty()) {
+    check_config_file(config_path);
     try {
       po::store(po::parse_config_file<char>(config_path.c_str(), desc, false), vm);
     } catch (const po::reading_file&) {
@@ -391,12 +413,19 @@ std::string result_identity(const RunConfig& config) {
   const RunConfig defaults;
   c.train.threads = defaults.train.threads;
   c.train.log_every = defaults.train.log_every;
+  c.train.eval_every = defaults.train.eval_every;
   c.train.checkpoint_every = defaults.train.checkpoint_every;
   c.train.keep_checkpoints = defaults.train.keep_checkpoints;
   c.data.dir = defaults.data.dir;
   c.data.sources = defaults.data.sources;
   c.sweep.group_size = defaults.sweep.group_size;
   return to_ini(c);
+}
+
+std::string training_identity(const RunConfig& config) {
+  RunConfig c = config;
+  c.train.eval_sequences = RunConfig().train.eval_sequences;
+  return result_identity(c);
 }
 
 std::string config_help() {

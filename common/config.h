@@ -132,10 +132,15 @@ void validate(const RunConfig& config);
 std::string to_ini(const RunConfig& config);
 
 // The config keys that change results, as INI text: to_ini() with the operational keys
-// (threads, logging and checkpoint cadence, dataset location, group size) reset. Two runs
-// with the same identity compute the same thing; checkpoints and sweep directories are
-// refused by a run with another identity.
+// (threads, logging, evaluation and checkpoint cadence, dataset location, group size) reset.
+// Two sweeps with the same identity compute the same thing; a sweep directory is refused by
+// a sweep with another identity.
 std::string result_identity(const RunConfig& config);
+
+// What a checkpoint must agree with to be resumed: result_identity() without
+// train.eval_sequences, which changes what the final evaluation measures but not the
+// training itself.
+std::string training_identity(const RunConfig& config);
 
 // Help text listing every key, its default and its meaning.
 std::string config_help();

@@ -80,7 +80,9 @@ class Coordinator {
       return exit_code::kPreempted;
     }
     run_analysis();
-    return ledger_.count(CellStatus::kFailed) > 0 ? exit_code::kFailure : exit_code::kOk;
+    const bool all_done =
+        ledger_.count(CellStatus::kFailed) + ledger_.count(CellStatus::kDiverged) == 0;
+    return all_done ? exit_code::kOk : exit_code::kFailure;
   }
 
  private:
@@ -154,9 +156,9 @@ class Coordinator {
     CellRecord& r = ledger_.at(summary.cell_id);
     r.status = summary.status == RunStatus::kDone        ? CellStatus::kDone
                : summary.status == RunStatus::kPreempted ? CellStatus::kPreempted
+               : summary.status == RunStatus::kDiverged  ? CellStatus::kDiverged
                                                          : CellStatus::kFailed;
     r.reason = summary.reason;
-    if (summary.status == RunStatus::kDiverged) r.reason = "diverged: " + r.reason;
     r.run = summary;
     r.wall_s += summary.wall_s;
     busy_s_ += summary.wall_s;
@@ -165,7 +167,9 @@ class Coordinator {
     if (r.status == CellStatus::kDone) flops_done_here_ += r.estimated_flops;
     ledger_.save();
     write_results(ledger_);
-    if (r.status == CellStatus::kFailed) log::warn("cell " + r.id + " failed: " + r.reason);
+    if (is_unsuccessful(r.status)) {
+      log::warn("cell " + r.id + " " + cell_status_name(r.status) + ": " + r.reason);
+    }
     // A worker that was signalled directly (srun signals every task) stopped on its own:
     // the whole sweep is being preempted.
     if (r.status == CellStatus::kPreempted && !stopping_) begin_stop("a worker was preempted");
@@ -196,8 +200,8 @@ class Coordinator {
         "[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | "
         "ETA %s\n",
         ledger_.count(CellStatus::kDone), ledger_.records().size(), busy_groups(),
-        ledger_.count(CellStatus::kFailed), tokens_per_s / 1000, duration_text(elapsed).c_str(),
-        duration_text(eta).c_str());
+        ledger_.count(CellStatus::kFailed) + ledger_.count(CellStatus::kDiverged),
+        tokens_per_s / 1000, duration_text(elapsed).c_str(), duration_text(eta).c_str());
     std::fflush(stdout);
   }
 

@@ -69,8 +69,9 @@ double BatchLoader::epochs_after(int64_t steps) const {
          static_cast<double>(windows_);
 }
 
-std::vector<int64_t> validation_sequences(const TokenShard& val, int64_t seq_len, int64_t count) {
-  assert(seq_len > 0 && count > 0);
+namespace {
+
+void check_validation_fits(const TokenShard& val, int64_t seq_len, int64_t count) {
   const int64_t n = windows_in(val.size(), seq_len);
   if (n < count) {
     throw DataError("validation shard " + val.path() + " holds " + std::to_string(val.size()) +
@@ -80,12 +81,26 @@ std::vector<int64_t> validation_sequences(const TokenShard& val, int64_t seq_len
                     " are needed (lower train.eval_sequences, or prepare with a larger "
                     "data.val_fraction)");
   }
+}
+
+}  // namespace
+
+std::vector<int64_t> validation_sequences(const TokenShard& val, int64_t seq_len, int64_t count) {
+  assert(seq_len > 0 && count > 0);
+  check_validation_fits(val, seq_len, count);
+  const int64_t n = windows_in(val.size(), seq_len);
   std::vector<int64_t> out(static_cast<size_t>(count * (seq_len + 1)));
   for (int64_t i = 0; i < count; ++i) {
     const auto window = static_cast<int64_t>(static_cast<unsigned __int128>(i) * n / count);
     copy_window(val, window, seq_len, out.data() + i * (seq_len + 1));
   }
   return out;
+}
+
+void check_shards_fit(const TokenShard& train, const TokenShard& val, int64_t seq_len,
+                      int64_t eval_sequences) {
+  BatchLoader(train, seq_len, 1, 0);  // Throws for a train shard shorter than one window.
+  check_validation_fits(val, seq_len, eval_sequences);
 }
 
 }  // namespace journey

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "common/error.h"
-#include "data/sha256.h"
+#include "io/sha256.h"
 
 namespace fs = std::filesystem;
 

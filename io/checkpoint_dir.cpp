@@ -16,10 +16,15 @@ namespace fs = std::filesystem;
 constexpr char kPrefix[] = "ckpt-";
 constexpr char kSuffix[] = ".h5";
 
-// The first problem that makes `path` invalid, or "" when it is valid.
-std::string first_problem(const std::string& path) {
+// The first problem that makes `path` invalid, or "" when it is valid; `run_id` receives
+// the checkpoint's run_id attribute ("" when it has none).
+std::string first_problem(const std::string& path, std::string* run_id = nullptr) {
   try {
-    std::vector<CheckpointProblem> problems = CheckpointReader::open(path).verify();
+    const CheckpointReader reader = CheckpointReader::open(path);
+    std::vector<CheckpointProblem> problems = reader.verify();
+    if (run_id != nullptr && reader.has_attr(checkpoint::kRunIdAttr)) {
+      *run_id = reader.attr_string(checkpoint::kRunIdAttr);
+    }
     if (problems.empty()) return "";
     return "dataset '" + problems.front().dataset + "': " + problems.front().error +
            (problems.size() > 1 ? " (and " + std::to_string(problems.size() - 1) + " more)" : "");
@@ -78,13 +83,15 @@ std::optional<CheckpointEntry> latest_valid(const std::string& dir) {
   return std::nullopt;
 }
 
-std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n) {
+std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n,
+                                   const std::string& run_id) {
   const int64_t keep = std::max<int64_t>(keep_last_n, 1);
   std::vector<CheckpointEntry> entries = list_checkpoints(dir);
   std::vector<std::string> deleted;
   int64_t valid_seen = 0;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-    if (!first_problem(it->path).empty()) continue;
+    std::string its_run;
+    if (!first_problem(it->path, &its_run).empty() || its_run != run_id) continue;
     if (++valid_seen <= keep) continue;
     std::error_code ec;
     if (!fs::remove(it->path, ec) && ec) {
@@ -93,6 +100,27 @@ std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n) 
     deleted.push_back(it->path);
   }
   return deleted;
+}
+
+std::vector<std::string> remove_stale_temporaries(const std::string& dir) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return removed;
+  fs::directory_iterator it(dir, ec);
+  if (ec) throw DataError("cannot list checkpoint directory " + dir + ": " + ec.message());
+  for (const fs::directory_entry& entry : it) {
+    const std::string name = entry.path().filename().string();
+    const size_t tmp = name.find(".tmp-");
+    if (name.rfind(".", 0) != 0 || tmp == std::string::npos ||
+        !checkpoint_step(name.substr(1, tmp - 1))) {
+      continue;
+    }
+    if (!fs::remove(entry.path(), ec) && ec) {
+      throw DataError("cannot delete " + entry.path().string() + ": " + ec.message());
+    }
+    removed.push_back(entry.path().string());
+  }
+  return removed;
 }
 
 }  // namespace journey

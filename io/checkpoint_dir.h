@@ -36,8 +36,15 @@ std::vector<CheckpointEntry> list_checkpoints(const std::string& dir);
 // log::warn naming it and its first problem.
 std::optional<CheckpointEntry> latest_valid(const std::string& dir);
 
-// Deletes valid checkpoints older than the `keep_last_n` newest valid ones (at least one is
-// always kept) and returns the deleted paths. Invalid files are left alone.
-std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n);
+// Deletes valid checkpoints of run `run_id` (their run_id attribute) older than the
+// `keep_last_n` newest valid ones of that run (at least one is always kept) and returns the
+// deleted paths. Invalid files and other runs' checkpoints are left alone.
+std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n,
+                                   const std::string& run_id);
+
+// Deletes the temporary files that checkpoint writers killed before their commit left in
+// `dir` (".ckpt-<step>.h5.tmp-<pid>-<n>", io/atomic_file.h) and returns their paths. Only for a
+// process that holds the run's directory lock (io/directory_lock.h): no writer is then alive.
+std::vector<std::string> remove_stale_temporaries(const std::string& dir);
 
 }  // namespace journey

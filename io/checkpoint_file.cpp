@@ -2,9 +2,11 @@
 // checkpoint_reader.cpp.
 #include "io/checkpoint_file.h"
 
+#include <cstring>
 #include <stdexcept>
 
 #include "io/checkpoint_hdf5.h"
+#include "io/sha256.h"
 
 namespace journey {
 
@@ -117,6 +119,25 @@ std::string normalize_path(const std::string& path) {
 
 std::string dataset_label(const std::string& path) {
   return "dataset '" + path + "'";
+}
+
+std::string attributes_digest(const std::map<std::string, CheckpointReader::AttrValue>& attrs) {
+  std::string text;
+  for (const auto& [name, value] : attrs) {
+    text += name;
+    text += '\0';
+    if (const int64_t* i = std::get_if<int64_t>(&value)) {
+      text += "i" + std::to_string(*i);
+    } else if (const double* d = std::get_if<double>(&value)) {
+      uint64_t bits = 0;
+      std::memcpy(&bits, d, sizeof bits);
+      text += "d" + std::to_string(bits);
+    } else {
+      text += "s" + std::get<std::string>(value);
+    }
+    text += '\0';
+  }
+  return sha256_hex(text);
 }
 
 }  // namespace checkpoint_hdf5

@@ -40,17 +40,21 @@ std::string shape_text(const std::vector<int64_t>& shape);  // "[3, 4]"
 // Names shared by the writer, the reader and everything that reads checkpoints.
 namespace checkpoint {
 inline constexpr char kFormatName[] = "journey-checkpoint";
-inline constexpr int64_t kFormatVersion = 1;
+// Version 2 adds kAttributesChecksum; version 1 files are still read (their attributes cannot
+// be verified).
+inline constexpr int64_t kFormatVersion = 2;
+inline constexpr int64_t kOldestReadableFormatVersion = 1;
 
 // Root attributes. The writer sets kFormat, kFormatVersion and kCreated itself; the trainer
 // sets the others with set_attr().
 inline constexpr char kFormatAttr[] = "format";
 inline constexpr char kFormatVersionAttr[] = "format_version";
-inline constexpr char kCreatedAttr[] = "created";                  // ISO 8601 UTC
-inline constexpr char kStepAttr[] = "step";                        // int64
-inline constexpr char kTokensSeenAttr[] = "tokens_seen";           // int64
-inline constexpr char kAdamStepsAttr[] = "adam_steps";             // int64: AdamW's t
-inline constexpr char kCellIdAttr[] = "cell_id";                   // string
+inline constexpr char kCreatedAttr[] = "created";         // ISO 8601 UTC
+inline constexpr char kStepAttr[] = "step";               // int64
+inline constexpr char kTokensSeenAttr[] = "tokens_seen";  // int64
+inline constexpr char kAdamStepsAttr[] = "adam_steps";    // int64: AdamW's t
+inline constexpr char kCellIdAttr[] = "cell_id";          // string
+inline constexpr char kRunIdAttr[] = "run_id";  // string: random, fixed when a run starts fresh
 inline constexpr char kTokenizerHashAttr[] = "tokenizer_hash";     // string
 inline constexpr char kConfigAttr[] = "config";                    // string: the effective INI
 inline constexpr char kWrittenByRanksAttr[] = "written_by_ranks";  // int64: group size
@@ -64,6 +68,9 @@ inline constexpr char kHistory[] = "history";
 inline constexpr char kState[] = "state";
 // history/active: N_t, the active (unpruned) prunable parameters at each step.
 inline constexpr char kActiveSeries[] = "history/active";
+// uint8[64]: the hex SHA-256 of every root attribute (name, type and value, in name order),
+// so an attribute edited after writing (a config, a tokenizer hash) is found by verify().
+inline constexpr char kAttributesChecksum[] = "checksums/attributes";
 }  // namespace checkpoint
 
 // How datasets are stored. The defaults were chosen with bench/checkpoint_bench (BENCHMARKS.md,
@@ -211,9 +218,13 @@ class CheckpointReader {
   std::vector<double> read_series_double(const std::string& path) const;
   std::vector<uint8_t> read_blob(const std::string& path) const;
 
-  // Reads every dataset completely so that checksum and decompression errors surface; returns
-  // one problem per failing dataset rather than throwing, so all of them can be reported.
+  // Reads every dataset completely so that checksum and decompression errors surface, and
+  // checks the root attributes against their checksum (verify_attributes()); returns one
+  // problem per failing dataset rather than throwing, so all of them can be reported.
   std::vector<CheckpointProblem> verify() const;
+  // Only the root attributes against kAttributesChecksum (cheap: no tensor is read). Files of
+  // format_version 1 have no such checksum and pass.
+  std::vector<CheckpointProblem> verify_attributes() const;
 
  private:
   struct Impl;

@@ -2,6 +2,7 @@
 // reader and the tests. Element types are stored little-endian whatever the host.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -26,5 +27,9 @@ std::string normalize_path(const std::string& path);
 
 // "dataset 'params/x'", for error sentences.
 std::string dataset_label(const std::string& path);
+
+// The hex SHA-256 of root attributes: each as name, type letter and value (integers in
+// decimal, doubles by their bits, strings as they are), in name order.
+std::string attributes_digest(const std::map<std::string, CheckpointReader::AttrValue>& attrs);
 
 }  // namespace journey::checkpoint_hdf5

@@ -99,6 +99,7 @@ bool has_fletcher32(hid_t dcpl) {
 struct CheckpointReader::Impl {
   std::string path;
   h5::File file;
+  int64_t format_version = 0;
 
   h5::Dataset open_dataset(const std::string& name) const {
     const std::string label = dataset_label(name);
@@ -225,11 +226,13 @@ CheckpointReader CheckpointReader::open(const std::string& path) {
                     std::to_string(checkpoint::kFormatVersion) + ")");
   }
   const int64_t version = reader.attr_int(checkpoint::kFormatVersionAttr);
-  if (version != checkpoint::kFormatVersion) {
+  if (version < checkpoint::kOldestReadableFormatVersion || version > checkpoint::kFormatVersion) {
     throw DataError(path + " is " + expected_format + " format_version " + std::to_string(version) +
                     "; this build reads format_version " +
+                    std::to_string(checkpoint::kOldestReadableFormatVersion) + " to " +
                     std::to_string(checkpoint::kFormatVersion));
   }
+  reader.impl_->format_version = version;
   return reader;
 }
 
@@ -411,8 +414,30 @@ std::vector<uint8_t> CheckpointReader::read_blob(const std::string& path) const 
   return bytes;
 }
 
+std::vector<CheckpointProblem> CheckpointReader::verify_attributes() const {
+  if (impl_->format_version < 2) return {};
+  const char* label = "/";
+  try {
+    if (!contains(checkpoint::kAttributesChecksum)) {
+      return {{label, "has no checksum of its root attributes (" +
+                          std::string(checkpoint::kAttributesChecksum) + ")"}};
+    }
+    const std::vector<uint8_t> stored = read_blob(checkpoint::kAttributesChecksum);
+    std::map<std::string, AttrValue> attrs;
+    for (const std::string& name : attr_names()) attrs[name] = attr(name);
+    if (std::string(stored.begin(), stored.end()) != checkpoint_hdf5::attributes_digest(attrs)) {
+      return {{label,
+               "its root attributes (config, cell_id, tokenizer_hash, step, ...) do not match "
+               "their checksum: they were changed after the checkpoint was written"}};
+    }
+  } catch (const DataError& e) {
+    return {{label, e.what()}};
+  }
+  return {};
+}
+
 std::vector<CheckpointProblem> CheckpointReader::verify() const {
-  std::vector<CheckpointProblem> problems;
+  std::vector<CheckpointProblem> problems = verify_attributes();
   std::vector<std::string> names;
   try {
     names = datasets();

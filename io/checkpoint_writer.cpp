@@ -159,6 +159,7 @@ struct CheckpointWriter::Impl {
   }
 
   CheckpointWriteOptions options;
+  std::map<std::string, CheckpointReader::AttrValue> attrs;  // As written, for the checksum.
   AtomicFile target;
   h5::File file;
   std::map<std::string, Tensor> tensors;  // Declared after `file`: closed before it.
@@ -323,11 +324,13 @@ void CheckpointWriter::set_int_attr(const std::string& name, int64_t value) {
     throw std::invalid_argument("the checkpoint attribute 'format_version' is the writer's own");
   }
   impl_->write_scalar_attr(name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+  impl_->attrs[name] = value;
 }
 
 void CheckpointWriter::set_double_attr(const std::string& name, double value) {
   impl_->require_open();
   impl_->write_scalar_attr(name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+  impl_->attrs[name] = value;
 }
 
 void CheckpointWriter::set_attr(const std::string& name, const std::string& value) {
@@ -341,6 +344,7 @@ void CheckpointWriter::set_attr(const std::string& name, const std::string& valu
   h5::check(H5Tset_cset(type.get(), H5T_CSET_UTF8), file, "", "create a string type");
   const char* text = value.c_str();
   impl_->write_scalar_attr(name, type.get(), type.get(), &text);
+  impl_->attrs[name] = value;
 }
 
 void CheckpointWriter::write_series(const std::string& path, const std::vector<int64_t>& values) {
@@ -357,6 +361,8 @@ void CheckpointWriter::write_blob(const std::string& path, const std::vector<uin
 
 void CheckpointWriter::commit() {
   impl_->require_open();
+  const std::string digest = checkpoint_hdf5::attributes_digest(impl_->attrs);
+  write_blob(checkpoint::kAttributesChecksum, std::vector<uint8_t>(digest.begin(), digest.end()));
   const std::string& file = impl_->file_name();
   for (const auto& [path, t] : impl_->tensors) {
     std::string missing = Impl::missing_rows(t);

@@ -187,8 +187,8 @@ void status_section(Context& c) {
   c.page.section("cells", "Cells");
   std::string counts = std::to_string(data.cells.size()) + " cells: ";
   bool first = true;
-  for (CellStatus s : {CellStatus::kDone, CellStatus::kFailed, CellStatus::kRunning,
-                       CellStatus::kPending, CellStatus::kPreempted}) {
+  for (CellStatus s : {CellStatus::kDone, CellStatus::kFailed, CellStatus::kDiverged,
+                       CellStatus::kRunning, CellStatus::kPending, CellStatus::kPreempted}) {
     counts += (first ? "" : ", ") + std::to_string(data.count(s)) + " " + cell_status_name(s);
     first = false;
   }
@@ -200,7 +200,7 @@ void status_section(Context& c) {
     const CellRecord& r = cell.record;
     not_done.add_row({r.id, cell_status_name(r.status), r.reason.empty() ? "-" : r.reason,
                       steps_text(r), std::to_string(r.attempts)},
-                     r.status == CellStatus::kFailed ? "failed" : "not-done");
+                     is_unsuccessful(r.status) ? "failed" : "not-done");
     c.text << "  not done: " << r.id << " " << cell_status_name(r.status) << " at step "
            << steps_text(r) << (r.reason.empty() ? "" : ": " + r.reason) << "\n";
   }
@@ -427,7 +427,7 @@ void metadata_section(Context& c) {
          short_number(r.run.n_final), cell.done() ? fixed4(r.run.final_eval_loss) : "-",
          format("%.1f", r.wall_s), format("%.0f", r.run.tokens_per_s), std::to_string(r.attempts),
          std::to_string(r.group_size)},
-        cell.done() ? "" : (r.status == CellStatus::kFailed ? "failed" : "not-done"));
+        cell.done() ? "" : (is_unsuccessful(r.status) ? "failed" : "not-done"));
   }
   const std::string totals =
       "Training wall time summed over cells: " + format("%.1f", wall) + " s; " +

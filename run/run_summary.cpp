@@ -1,5 +1,7 @@
 #include "run/run_summary.h"
 
+#include <type_traits>
+
 #include "common/error.h"
 
 namespace journey {
@@ -34,6 +36,22 @@ RunStatus parse_run_status(const std::string& name) {
   throw DataError("unknown run status '" + name + "'");
 }
 
+namespace {
+
+// Numbers that may be NaN travel as null.
+template <class T>
+void read_value(const nlohmann::json& j, T& out) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (j.is_null()) {
+      out = std::nan("");
+      return;
+    }
+  }
+  j.get_to(out);
+}
+
+}  // namespace
+
 nlohmann::json RunSummary::to_json() const {
   nlohmann::json j;
   j["status"] = status_name(status);
@@ -50,7 +68,7 @@ RunSummary RunSummary::from_json(const nlohmann::json& j, const std::string& ori
     s.status = parse_run_status(j.at(key).get<std::string>());
 #define X(field) \
   key = #field;  \
-  j.at(key).get_to(s.field);
+  read_value(j.at(key), s.field);
     JOURNEY_RUN_SUMMARY_FIELDS(X)
 #undef X
   } catch (const nlohmann::json::exception& e) {

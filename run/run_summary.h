@@ -6,6 +6,7 @@
 // RunCosts (where the time and memory went) goes to summary.json only, for benchmarks.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -33,11 +34,14 @@ struct RunSummary {
   double n_avg_predicted = 0;    // N-bar of the whole run as planned (schedules/run_plan.h).
   int64_t embedding_params = 0;  // Token embedding (not prunable).
   double compute = 0;            // C = sum_t 6 N_t B over the steps trained.
-  double final_loss = 0;         // Training loss of the last step.
-  double final_eval_loss = 0;    // Validation loss at the end (the value the law fits).
-  double wall_s = 0;             // Wall time of this attempt (one process's part of the run).
-  double tokens_per_s = 0;       // Mean over this attempt's steps.
-  int64_t group_size = 0;        // Ranks that trained it.
+  // Losses are NaN when there is none: final_loss before any step trained, final_eval_loss
+  // for every run that did not finish (diverged, preempted, failed): a mid-run evaluation is
+  // not the run's result. JSON writes NaN as null.
+  double final_loss = std::nan("");       // Training loss of the last step trained.
+  double final_eval_loss = std::nan("");  // Validation loss at the end (the value the law fits).
+  double wall_s = 0;        // Wall time of this attempt (one process's part of the run).
+  double tokens_per_s = 0;  // Mean over this attempt's steps.
+  int64_t group_size = 0;   // Ranks that trained it.
 
   nlohmann::json to_json() const;
   // Throws DataError naming `origin` and the first missing or mistyped key.

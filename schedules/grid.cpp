@@ -107,7 +107,9 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
               id += "-" + duration + "-seed" + std::to_string(c.train.seed);
               if (!seen.insert(id).second) continue;  // Dense cells collapse schedule axes.
               cell.id = id;
-              cell.estimated_flops = make_plan(c).executed_flops;
+              const RunPlan plan = make_plan(c);
+              cell.estimated_flops = plan.executed_flops;
+              cell.warnings = plan.warnings;
               cells.push_back(std::move(cell));
             }
           }
@@ -127,7 +129,9 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
           matched_dense_model(cells[i].config.model, base.data.vocab_size, sparse_plan.mean_active);
       match.config.prune.sparsity = 0.0;
       match.config.train.tokens = sparse_plan.total_tokens;  // The same tokens.
-      match.estimated_flops = make_plan(match.config).executed_flops;
+      const RunPlan match_plan = make_plan(match.config);
+      match.estimated_flops = match_plan.executed_flops;
+      match.warnings = match_plan.warnings;
       cells.push_back(std::move(match));
     }
   }

@@ -22,8 +22,9 @@ namespace journey {
 
 struct Cell {
   std::string id;
-  RunConfig config;            // The base config with this cell's axis values filled in.
-  double estimated_flops = 0;  // Work actually executed (dense matmuls), for ordering.
+  RunConfig config;                   // The base config with this cell's axis values filled in.
+  double estimated_flops = 0;         // Work actually executed (dense matmuls), for ordering.
+  std::vector<std::string> warnings;  // The plan's (schedules/run_plan.h).
 };
 
 // Throws UsageError for malformed lists (common/sweep_axes.h; validate() reports them first).

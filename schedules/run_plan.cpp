@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "common/error.h"
 #include "schedules/model_spec.h"
@@ -57,6 +58,48 @@ void place_boundaries(const RunConfig& config, int64_t total_steps, ScheduleKind
   *end = s + n * *interval;
 }
 
+// Every prunable matrix must keep a weight at the final sparsity: S = 0.9999999 once ran and
+// reported "done" with every weight pruned.
+void check_sparsity_leaves_weights(const RunConfig& config, const RunPlan& plan) {
+  const double s = config.prune.sparsity;
+  if (s == 0.0) return;
+  const int64_t smallest =
+      *std::min_element(plan.prunable_numels.begin(), plan.prunable_numels.end());
+  if (kept_count(1.0 - s, smallest) < 1) {
+    char limit[64];
+    std::snprintf(limit, sizeof limit, "%.9g", 1.0 - 1.0 / static_cast<double>(smallest));
+    char value[32];
+    std::snprintf(value, sizeof value, "%.9g", s);
+    reject_config_value("prune.sparsity", value,
+                        "it would leave less than one weight in a matrix of " +
+                            std::to_string(smallest) +
+                            " weights, the smallest this model prunes; use at most " + limit);
+  }
+}
+
+// Rounding to whole steps and to the Delta grid moves the phases; the compute fractions that
+// result are what the run tests, so a shift beyond 0.02 is said rather than left silent
+// (it happens at high sparsity, where the last events carry little compute, and in short
+// runs).
+void warn_if_phases_moved(const RunConfig& config, RunPlan* plan) {
+  const PruneConfig& p = config.prune;
+  if (p.sparsity == 0.0 || p.start_step >= 0 || p.phase_units != PhaseUnits::kCompute) return;
+  const double want[3] = {p.dense_frac, p.prune_end_frac - p.dense_frac, 1.0 - p.prune_end_frac};
+  const double got[3] = {plan->dense_compute_frac, plan->pruning_compute_frac,
+                         plan->recovery_compute_frac};
+  double worst = 0;
+  for (int i = 0; i < 3; ++i) worst = std::max(worst, std::fabs(got[i] - want[i]));
+  if (worst <= kPhaseTolerance) return;
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "the phases take %.1f/%.1f/%.1f %% of compute, not the requested "
+                "%.1f/%.1f/%.1f %% (dense/pruning/recovery), after rounding to whole steps and "
+                "to pruning events every %lld steps",
+                100 * got[0], 100 * got[1], 100 * got[2], 100 * want[0], 100 * want[1],
+                100 * want[2], static_cast<long long>(plan->schedule.interval()));
+  plan->warnings.push_back(text);
+}
+
 }  // namespace
 
 int64_t auto_interval(int64_t total_steps) {
@@ -100,6 +143,7 @@ RunPlan make_plan(const RunConfig& config) {
   plan.total_tokens = plan.total_steps * plan.tokens_per_step;
 
   const PruneConfig& p = config.prune;
+  check_sparsity_leaves_weights(config, plan);
   if (p.sparsity == 0.0) {
     plan.schedule = DensitySchedule(plan.total_steps);
   } else {
@@ -139,6 +183,7 @@ RunPlan make_plan(const RunConfig& config) {
   plan.dense_compute_frac = phase_sum[0] / sum;
   plan.pruning_compute_frac = phase_sum[1] / sum;
   plan.recovery_compute_frac = phase_sum[2] / sum;
+  warn_if_phases_moved(config, &plan);
   return plan;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/config.h"
@@ -30,10 +31,17 @@ struct RunPlan {
   double executed_flops = 0;  // Dense matmul work actually done (masks do not skip work)
   // Shares of C spent in each phase, as achieved after rounding to whole steps.
   double dense_compute_frac = 0, pruning_compute_frac = 0, recovery_compute_frac = 0;
+  // What the user should know before spending compute on this plan: the achieved phase
+  // shares differ from the requested ones by more than kPhaseTolerance.
+  std::vector<std::string> warnings;
 };
 
-// Builds the plan; throws UsageError when the config gives no whole step or the explicit
-// boundaries fall outside the run.
+// How far achieved compute shares may drift from the requested ones before the plan warns.
+constexpr double kPhaseTolerance = 0.02;
+
+// Builds the plan; throws UsageError when the config gives no whole step, the explicit
+// boundaries fall outside the run, or the sparsity would leave a prunable matrix with less
+// than one weight.
 RunPlan make_plan(const RunConfig& config);
 
 // Training FLOPs of one step with `active` prunable weights: 6 N B for the matmuls plus the

@@ -19,13 +19,15 @@ const char* cell_status_name(CellStatus status) {
       return "failed";
     case CellStatus::kPreempted:
       return "preempted";
+    case CellStatus::kDiverged:
+      return "diverged";
   }
   return "unknown";
 }
 
 CellStatus parse_cell_status(const std::string& name) {
   for (CellStatus s : {CellStatus::kPending, CellStatus::kRunning, CellStatus::kDone,
-                       CellStatus::kFailed, CellStatus::kPreempted}) {
+                       CellStatus::kFailed, CellStatus::kPreempted, CellStatus::kDiverged}) {
     if (name == cell_status_name(s)) return s;
   }
   throw DataError("unknown cell status '" + name + "'");

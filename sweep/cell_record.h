@@ -14,9 +14,14 @@ namespace journey {
 
 struct Cell;
 
-// pending -> running -> done | failed | preempted (preempted and pending run again on resume;
-// failed only with --retry-failed).
-enum class CellStatus { kPending, kRunning, kDone, kFailed, kPreempted };
+// pending -> running -> done | diverged | failed | preempted (preempted and pending run again
+// on resume, failed only with --retry-failed, from the newest valid checkpoint; diverged is
+// final: the same config diverges the same way again).
+enum class CellStatus { kPending, kRunning, kDone, kFailed, kPreempted, kDiverged };
+// Whether a cell ended without a result (failed or diverged).
+inline bool is_unsuccessful(CellStatus s) {
+  return s == CellStatus::kFailed || s == CellStatus::kDiverged;
+}
 const char* cell_status_name(CellStatus status);
 CellStatus parse_cell_status(const std::string& name);  // Throws DataError if unknown.
 

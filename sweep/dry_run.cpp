@@ -43,6 +43,16 @@ void print_dry_run(const std::vector<Cell>& cells, int num_groups, int group_siz
       "%.0f s wall (matmul %.1f GFLOP/s per rank at an assumed %.0f%% efficiency)\n",
       cells.size(), num_groups, group_size, total, makespan, matmul_flops_per_rank / 1e9,
       100 * kAssumedEfficiency);
+  print_plan_warnings(cells);
+}
+
+void print_plan_warnings(const std::vector<Cell>& cells) {
+  for (const Cell& cell : cells) {
+    for (const std::string& warning : cell.warnings) {
+      std::printf("warning: %s: %s\n", cell.id.c_str(), warning.c_str());
+    }
+  }
+  std::fflush(stdout);
 }
 
 }  // namespace journey

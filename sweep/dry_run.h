@@ -14,6 +14,10 @@ namespace journey {
 void print_dry_run(const std::vector<Cell>& cells, int num_groups, int group_size,
                    double matmul_flops_per_rank);
 
+// One line per warning of each cell's plan (Cell::warnings), for the dry run and the start of
+// a sweep.
+void print_plan_warnings(const std::vector<Cell>& cells);
+
 // The efficiency (achieved / peak matmul FLOP/s) the estimate assumes; BENCHMARKS.md shows
 // what the trainer achieves on the demo sizes.
 constexpr double kAssumedEfficiency = 0.3;

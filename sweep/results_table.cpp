@@ -1,5 +1,6 @@
 #include "sweep/results_table.h"
 
+#include <cmath>
 #include <functional>
 #include <sstream>
 
@@ -33,6 +34,12 @@ struct ColumnSpec {
     name, nullptr, nullptr, [](const CellRecord& r) { return static_cast<int64_t>(expr); } \
   }
 
+// A result only a finished cell has: N-bar and the final losses of a cell that has not
+// finished describe a partial run, so its row leaves them empty (NaN in results.h5).
+double if_done(const CellRecord& r, double value) {
+  return r.status == CellStatus::kDone ? value : std::nan("");
+}
+
 const std::vector<ColumnSpec>& columns() {
   static const std::vector<ColumnSpec> specs = {
       TEXT(id),
@@ -48,14 +55,14 @@ const std::vector<ColumnSpec>& columns() {
       NUMBER("prune_end_frac", r.prune_end_frac),
       NUMBER("tokens_per_param", r.tokens_per_param),
       INTEGER("seed", r.seed),
-      NUMBER("n_avg", r.run.n_avg),
+      NUMBER("n_avg", if_done(r, r.run.n_avg)),
       NUMBER("n_final", r.run.n_final),
       NUMBER("n_initial", r.run.n_initial),
       NUMBER("embedding_params", r.run.embedding_params),
       INTEGER("tokens", r.run.tokens),
       NUMBER("compute", r.run.compute),
-      NUMBER("loss", r.run.final_eval_loss),
-      NUMBER("final_train_loss", r.run.final_loss),
+      NUMBER("loss", if_done(r, r.run.final_eval_loss)),
+      NUMBER("final_train_loss", if_done(r, r.run.final_loss)),
       INTEGER("steps_done", r.run.steps_done),
       INTEGER("total_steps", r.run.total_steps),
       NUMBER("wall_s", r.wall_s),
@@ -95,7 +102,7 @@ void write_results(const Ledger& ledger) {
       const ColumnSpec& col = columns()[c];
       csv << (c ? "," : "");
       if (col.text) csv << csv_field(col.text(r));
-      if (col.number) csv << col.number(r);
+      if (col.number && !std::isnan(col.number(r))) csv << col.number(r);
       if (col.integer) csv << col.integer(r);
     }
     csv << "\n";

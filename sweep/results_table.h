@@ -4,8 +4,9 @@
 // Columns (docs/results-format.md): the cell's axes, status and reason, n_avg (N-bar),
 // n_final, n_initial (prunable parameters), embedding_params, tokens (D), compute (C), loss
 // (the final eval loss, the value the law fits), final_train_loss, steps, wall time and
-// tokens/s. results.h5 holds the same columns under /cells and each cell's metric history
-// (from DIR/cells/<id>/metrics.csv and eval.csv) under /histories/<id>/<series>.
+// tokens/s. n_avg, loss and final_train_loss are empty (NaN in results.h5) in the rows of
+// cells that are not done. results.h5 holds the same columns under /cells and each cell's
+// metric history (from DIR/cells/<id>/metrics.csv and eval.csv) under /histories/<id>/<series>.
 #pragma once
 
 #include <string>

@@ -1,6 +1,9 @@
 // The `journey` binary's interface: help, unknown commands and flags, exit codes, and the
 // schedule command's output.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <fstream>
 #include <future>
@@ -58,6 +61,24 @@ TEST(Cli, MissingConfigFileExits2) {
   auto r = run_process(journey_command("schedule --config /nonexistent.ini"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("/nonexistent.ini"), std::string::npos) << r.output;
+}
+
+// A device that never ends, or a file far too large, is refused before it is read (it once
+// hung reading /dev/zero and ate memory).
+TEST(Cli, ConfigsThatAreNotSmallRegularFilesExit2) {
+  auto r = run_process("timeout 20 " + journey_command("schedule --config /dev/zero"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("/dev/zero: not a regular file"), std::string::npos) << r.output;
+  const std::string big = ::testing::TempDir() + "journey-big-" + std::to_string(getpid()) + ".ini";
+  {
+    std::ofstream out(big);
+    out << "[train]\n";
+    for (int i = 0; i < 100000; ++i) out << "# a comment line that pads the file\n";
+  }
+  r = run_process("timeout 20 " + journey_command("schedule --config " + big));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("a config is at most 1048576 bytes"), std::string::npos) << r.output;
+  std::remove(big.c_str());
 }
 
 // Every validation rule, through the binary: exit code 2 and the key in the message.

@@ -89,8 +89,10 @@ std::vector<float> masked(std::vector<float> values, const std::vector<uint8_t>&
 
 // A small valid checkpoint at `step`: one masked matrix, its moments, a norm, a history.
 void write_small_checkpoint(const std::string& file, int64_t step,
-                            const CheckpointWriteOptions& options = {}) {
+                            const CheckpointWriteOptions& options = {},
+                            const std::string& run_id = "run-a") {
   CheckpointWriter w(file, options);
+  w.set_attr(checkpoint::kRunIdAttr, run_id);
   std::vector<uint8_t> mask = mask_pattern(40 * 16, 1);
   std::vector<float> wq = masked(float_pattern(40 * 16, step), mask);
   w.write_tensor("params/layers.0.attn.wq", DType::kFloat32, {40, 16}, wq.data());
@@ -242,7 +244,8 @@ TEST_F(Checkpoint, RoundTripOfTensorsAttributesSeriesAndBlobs) {
   CheckpointReader r = CheckpointReader::open(file);
   EXPECT_EQ(r.list("params"),
             (std::vector<std::string>{"empty", "final_norm", "layers.0.attn.wq"}));
-  EXPECT_EQ(r.list(""), (std::vector<std::string>{"history", "masks", "params", "state"}));
+  EXPECT_EQ(r.list(""),
+            (std::vector<std::string>{"checksums", "history", "masks", "params", "state"}));
   EXPECT_TRUE(r.list("optim").empty());
   EXPECT_TRUE(r.contains("history/loss"));
   EXPECT_FALSE(r.contains("history/lr"));
@@ -272,7 +275,7 @@ TEST_F(Checkpoint, RoundTripOfTensorsAttributesSeriesAndBlobs) {
   EXPECT_THROW(r.read_series_int("history/loss"), DataError);
 
   EXPECT_EQ(r.attr_string(checkpoint::kFormatAttr), "journey-checkpoint");
-  EXPECT_EQ(r.attr_int(checkpoint::kFormatVersionAttr), 1);
+  EXPECT_EQ(r.attr_int(checkpoint::kFormatVersionAttr), 2);
   EXPECT_EQ(r.attr_int(checkpoint::kStepAttr), 1000);
   EXPECT_EQ(r.attr_int(checkpoint::kTokensSeenAttr), 8192000);
   EXPECT_DOUBLE_EQ(r.attr_double("lr"), 0.002);
@@ -429,7 +432,7 @@ TEST_F(Checkpoint, MisuseIsRejected) {
   bytes[3] = 2;  // Masks are 0 or 1.
   EXPECT_THROW(w.write_rows("masks/x", 0, 4, bytes.data()), std::invalid_argument);
   EXPECT_THROW(w.set_attr(checkpoint::kFormatAttr, "other"), std::invalid_argument);
-  EXPECT_THROW(w.set_attr(checkpoint::kFormatVersionAttr, 2), std::invalid_argument);
+  EXPECT_THROW(w.set_attr(checkpoint::kFormatVersionAttr, 3), std::invalid_argument);
 }
 
 TEST_F(Checkpoint, ReaderChecksTypesAndRowRanges) {
@@ -556,8 +559,8 @@ TEST_F(Checkpoint, MissingNonHdf5AndForeignFilesAreDataErrorsNamingTheFile) {
   expect_error(path("foreign.h5"), "no root attribute 'format'");
   write_foreign_hdf5(path("other.h5"), "other-format");
   expect_error(path("other.h5"), "'other-format'");
-  write_foreign_hdf5(path("future.h5"), "journey-checkpoint", 2);
-  expect_error(path("future.h5"), "format_version 2");
+  write_foreign_hdf5(path("future.h5"), "journey-checkpoint", 3);
+  expect_error(path("future.h5"), "format_version 3");
   expect_error(dir_.string(), "not a regular file");
 }
 
@@ -573,6 +576,51 @@ TEST_F(Checkpoint, DatasetsWithoutAChecksumAreReportedByVerify) {
 
 // ---------------------------------------------------------------------------------------------
 // Checkpoint: consistency of masks and parameters
+
+// Replaces a string root attribute in place, as a hand edit with h5py or h5edit would.
+void edit_string_attr(const std::string& file, const char* name, const std::string& value) {
+  h5::File f(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+  ASSERT_GE(H5Adelete(f.get(), name), 0);
+  h5::Datatype type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  h5::Dataspace scalar(H5Screate(H5S_SCALAR));
+  h5::Attribute a(H5Acreate2(f.get(), name, type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT));
+  const char* text = value.c_str();
+  ASSERT_GE(H5Awrite(a.get(), type.get(), &text), 0);
+}
+
+TEST_F(Checkpoint, EditedAttributesFailVerification) {
+  for (const char* name :
+       {checkpoint::kConfigAttr, checkpoint::kCellIdAttr, checkpoint::kTokenizerHashAttr}) {
+    const std::string file = path(std::string("edited-") + name + ".h5");
+    {
+      CheckpointWriter w(file);
+      w.write_series("history/active", std::vector<int64_t>{3, 2});
+      w.set_attr(checkpoint::kConfigAttr, "[train]\nlr = 0.001\n");
+      w.set_attr(checkpoint::kCellIdAttr, "64x2x2-dense-tpp2-seed0");
+      w.set_attr(checkpoint::kTokenizerHashAttr, "abc123");
+      w.commit();
+    }
+    EXPECT_TRUE(CheckpointReader::open(file).verify().empty()) << name;
+    edit_string_attr(file, name, "edited by hand");
+    const std::vector<CheckpointProblem> problems = CheckpointReader::open(file).verify();
+    ASSERT_EQ(problems.size(), 1u) << name;
+    EXPECT_NE(problems[0].error.find("changed after the checkpoint was written"), std::string::npos)
+        << problems[0].error;
+    EXPECT_EQ(CheckpointReader::open(file).verify_attributes().size(), 1u) << name;
+  }
+  // Without its checksum dataset a version-2 file cannot be trusted either.
+  const std::string file = path("no-attribute-checksum.h5");
+  write_small_checkpoint(file, 10);
+  {
+    h5::File f(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    ASSERT_GE(H5Ldelete(f.get(), checkpoint::kAttributesChecksum, H5P_DEFAULT), 0);
+  }
+  const std::vector<CheckpointProblem> problems = CheckpointReader::open(file).verify();
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems[0].error.find("no checksum of its root attributes"), std::string::npos)
+      << problems[0].error;
+}
 
 TEST_F(Checkpoint, ImpossibleCountersAreInconsistent) {
   auto problems_with = [&](int64_t step, int64_t adam_steps, int64_t tokens_seen) {
@@ -742,14 +790,42 @@ TEST_F(CheckpointDir, LatestValidSkipsCorruptAndTruncatedNewerFilesWithAWarning)
   EXPECT_TRUE(fs::exists(checkpoint_path(dir, 400)));
 }
 
+// A run started afresh beside an older one with more steps must not lose its own newest
+// checkpoints to the older run's higher step numbers.
+TEST_F(CheckpointDir, PruneOnlyTouchesTheCurrentRunsCheckpoints) {
+  const std::string dir = dir_.string();
+  for (int64_t step : {500, 600})
+    write_small_checkpoint(checkpoint_path(dir, step), step, {}, "old");
+  for (int64_t step : {100, 200, 300}) {
+    write_small_checkpoint(checkpoint_path(dir, step), step, {}, "new");
+  }
+  EXPECT_EQ(prune_old(dir, 2, "new"), std::vector<std::string>{checkpoint_path(dir, 100)});
+  std::vector<int64_t> steps;
+  for (const CheckpointEntry& e : list_checkpoints(dir)) steps.push_back(e.step);
+  EXPECT_EQ(steps, (std::vector<int64_t>{200, 300, 500, 600}));
+}
+
+TEST_F(CheckpointDir, TemporariesOfKilledWritesAreRemoved) {
+  const std::string dir = dir_.string();
+  write_small_checkpoint(checkpoint_path(dir, 100), 100);
+  const std::string stale = dir + "/.ckpt-000000200.h5.tmp-4242-7";
+  std::ofstream(stale) << "half a checkpoint";
+  const std::string other = dir + "/.notes.tmp-1";
+  std::ofstream(other) << "not ours";
+  EXPECT_EQ(remove_stale_temporaries(dir), std::vector<std::string>{stale});
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_TRUE(fs::exists(checkpoint_path(dir, 100)));
+}
+
 TEST_F(CheckpointDir, PruneKeepsTheNewestValidOnesAndEveryCorruptFile) {
   const std::string dir = dir_.string();
   for (int64_t step : {100, 200, 300, 400})
     write_small_checkpoint(checkpoint_path(dir, step), step);
   corrupt_chunk(checkpoint_path(dir, 400), "params/norm", 0);
-  EXPECT_EQ(prune_old(dir, 2), std::vector<std::string>{checkpoint_path(dir, 100)});
-  EXPECT_TRUE(prune_old(dir, 2).empty());
-  EXPECT_EQ(prune_old(dir, 0), std::vector<std::string>{checkpoint_path(dir, 200)});
+  EXPECT_EQ(prune_old(dir, 2, "run-a"), std::vector<std::string>{checkpoint_path(dir, 100)});
+  EXPECT_TRUE(prune_old(dir, 2, "run-a").empty());
+  EXPECT_EQ(prune_old(dir, 0, "run-a"), std::vector<std::string>{checkpoint_path(dir, 200)});
   std::vector<int64_t> steps;
   for (const CheckpointEntry& e : list_checkpoints(dir)) steps.push_back(e.step);
   EXPECT_EQ(steps, (std::vector<int64_t>{300, 400}));
@@ -856,6 +932,16 @@ TEST_F(Inspect, CorruptionExits1NamingEachProblem) {
   r = run_process(journey_command("inspect --json " + file));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(nlohmann::json::parse(r.output)["problems"].size(), 2u) << r.output;
+}
+
+TEST_F(Inspect, AnEditedConfigIsNotVerifyOk) {
+  const std::string file = path("edited.h5");
+  write_small_checkpoint(file, 100);
+  edit_string_attr(file, checkpoint::kCreatedAttr, "2000-01-01T00:00:00Z");
+  const auto r = run_process(journey_command("inspect " + file));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("changed after the checkpoint was written"), std::string::npos)
+      << r.output;
 }
 
 TEST_F(Inspect, MaskDisagreementExits1) {

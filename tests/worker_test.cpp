@@ -598,7 +598,11 @@ TEST_F(WorkerTrainRun, CheckpointsWithValidChecksumsButImpossibleContentsAreRefu
             "m = f['masks/head'][...]; w = f['params/head'][...]; "
             "w[m == 0] = 0.5; f['params/head'][...] = w",
             "nonzero weights where the mask is 0"},
-           {"negstep", "f.attrs['step'] = -5", "impossible counters: step -5"},
+           // Attributes are checksummed: an edited step or config is refused as edited (the
+           // counter rules themselves are tested on unchecksummed files in io_test.cpp).
+           {"negstep", "f.attrs['step'] = -5", "changed after the checkpoint was written"},
+           {"config", "f.attrs['config'] = f.attrs['config'].replace('lr = ', 'lr = 9')",
+            "changed after the checkpoint was written"},
        }) {
     const std::string copy = dir_ + "/" + c.name + ".h5";
     fs::copy_file(final_checkpoint(), copy, fs::copy_options::overwrite_existing);

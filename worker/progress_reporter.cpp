@@ -1,5 +1,11 @@
 #include "worker/progress_reporter.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "common/duration_text.h"
 #include "common/error.h"
 
@@ -14,8 +20,21 @@ ProgressReporter::ProgressReporter(std::string cell_id, std::string out_dir,
       total_steps_(total_steps),
       log_every_(log_every) {
   if (print_ && !log_path.empty()) {
-    log_file_.reset(std::fopen(log_path.c_str(), "a"));
-    if (!log_file_) throw DataError("cannot append to " + log_path);
+    // Never through a symbolic link: one planted there would make the run overwrite
+    // whatever it points to.
+    const int fd =
+        open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      throw DataError("cannot append to " + log_path + ": " +
+                      (errno == ELOOP ? std::string("it is a symbolic link, which Journey does not "
+                                                    "write through")
+                                      : std::string(std::strerror(errno))));
+    }
+    log_file_.reset(fdopen(fd, "a"));
+    if (!log_file_) {
+      close(fd);
+      throw DataError("cannot append to " + log_path + ": " + std::strerror(errno));
+    }
   }
 }
 

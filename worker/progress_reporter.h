@@ -16,7 +16,7 @@ namespace journey {
 class ProgressReporter {
  public:
   // `log_path` empty: print to stdout. `print` false: only progress.json is written.
-  // Throws DataError when the log cannot be opened for appending.
+  // Throws DataError when the log cannot be opened for appending or is a symbolic link.
   ProgressReporter(std::string cell_id, std::string out_dir, const std::string& log_path,
                    bool print, int64_t total_steps, int64_t log_every);
 

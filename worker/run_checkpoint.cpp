@@ -76,6 +76,7 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
   writer->set_attr(checkpoint::kStepAttr, meta.step);
   writer->set_attr(checkpoint::kTokensSeenAttr, meta.tokens_seen);
   writer->set_attr(checkpoint::kCellIdAttr, meta.cell_id);
+  writer->set_attr(checkpoint::kRunIdAttr, meta.run_id);
   writer->set_attr(checkpoint::kTokenizerHashAttr, meta.tokenizer_hash);
   writer->set_attr(checkpoint::kConfigAttr, meta.config_ini);
   writer->set_attr(checkpoint::kWrittenByRanksAttr, static_cast<int64_t>(model.group().size()));
@@ -92,18 +93,23 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
                                MetricsHistory* history) {
   c10::AutoGradMode no_grad(false);
   CheckpointReader reader = CheckpointReader::open(path);
+  const std::vector<CheckpointProblem> edited = reader.verify_attributes();
+  if (!edited.empty()) throw DataError("checkpoint " + path + ": " + edited.front().error);
   CheckpointMeta meta;
   meta.config_ini = reader.attr_string(checkpoint::kConfigAttr);
+  if (reader.has_attr(checkpoint::kRunIdAttr)) {
+    meta.run_id = reader.attr_string(checkpoint::kRunIdAttr);
+  }
   meta.tokenizer_hash = reader.attr_string(checkpoint::kTokenizerHashAttr);
   if (meta.tokenizer_hash != tokenizer_hash) {
     throw DataError("checkpoint " + path + " was trained with tokenizer " + meta.tokenizer_hash +
                     " but the dataset's tokenizer is " + tokenizer_hash);
   }
-  // Comparing the result-relevant keys catches a checkpoint of another run that shares
+  // Comparing the keys that shape training catches a checkpoint of another run that shares
   // the directory, and a resume with a changed config.
-  const std::string want = result_identity(expected);
+  const std::string want = training_identity(expected);
   const std::string have =
-      result_identity(parse_config_text(meta.config_ini, "config stored in " + path));
+      training_identity(parse_config_text(meta.config_ini, "config stored in " + path));
   if (want != have) {
     throw DataError("checkpoint " + path +
                     " belongs to another run: " + first_difference(have, want));

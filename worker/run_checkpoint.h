@@ -27,6 +27,7 @@ struct CheckpointMeta {
   int64_t adam_steps = 0;
   double keep = 1.0;  // Keep fraction in force (schedule state, for inspection).
   std::string cell_id;
+  std::string run_id;  // Random per run (not per attempt): whose checkpoints prune_old() prunes.
   std::string tokenizer_hash;
   std::string config_ini;                // The effective config of the run.
   std::vector<uint8_t> tokenizer_model;  // So `journey eval` needs only the checkpoint.
@@ -37,8 +38,9 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
                      const std::string& path);
 
 // Collective: every rank reads its rows into the model. Throws DataError naming the file
-// when the checkpoint belongs to another run: a different model, data or training config
-// (operational keys such as threads or checkpoint cadence may differ), another tokenizer,
+// when its attributes were edited, or when it belongs to another run: a different model,
+// data or training config (common/config.h training_identity: operational and evaluation
+// keys such as threads, checkpoint cadence or eval_sequences may differ), another tokenizer,
 // or tensors of other shapes.
 CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
                                const RunConfig& expected, const std::string& tokenizer_hash,

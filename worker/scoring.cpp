@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include "data/batch_loader.h"
-
 namespace journey {
 namespace {
 
@@ -38,11 +36,10 @@ WindowBatch window_batch(std::vector<int64_t>& tokens, int64_t rows, int64_t len
   return {all.narrow(1, 0, len), all.narrow(1, 1, len)};
 }
 
-double validation_loss(ShardedModel& model, const TokenShard& val, int64_t count) {
+double validation_loss(ShardedModel& model, const std::vector<int64_t>& all, int64_t count) {
   c10::AutoGradMode no_grad(false);
   Collectives& group = model.group();
   const int64_t seq_len = model.config().seq_len;
-  const std::vector<int64_t> all = validation_sequences(val, seq_len, count);
   const RowShare part = row_share(count, group.rank(), group.size());
   std::vector<int64_t> mine(all.begin() + part.first * (seq_len + 1),
                             all.begin() + (part.first + part.count) * (seq_len + 1));

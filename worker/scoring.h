@@ -30,9 +30,10 @@ struct WindowBatch {
 };
 WindowBatch window_batch(std::vector<int64_t>& tokens, int64_t rows, int64_t len);
 
-// Collective over the model's group: the mean loss, in nats per token, of the first `count`
-// validation windows (data/batch_loader.h validation_sequences), each rank scoring its share.
-double validation_loss(ShardedModel& model, const TokenShard& val, int64_t count);
+// Collective over the model's group: the mean loss, in nats per token, of the validation
+// windows (data/batch_loader.h validation_sequences: `count` rows of seq_len + 1 tokens),
+// each rank scoring its share.
+double validation_loss(ShardedModel& model, const std::vector<int64_t>& windows, int64_t count);
 
 // The loss of a whole token stream on one process: windows of seq_len + 1 tokens starting
 // every seq_len tokens, the last one shorter if the stream ends sooner, so every token but the

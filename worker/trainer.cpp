@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <random>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -15,6 +17,7 @@
 #include "io/atomic_file.h"
 #include "io/checkpoint_dir.h"
 #include "io/whole_file.h"
+#include "run/run_files.h"
 #include "schedules/lr_schedule.h"
 #include "schedules/run_plan.h"
 #include "worker/adamw.h"
@@ -35,6 +38,14 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// 128 random bits as hex: names a run across its attempts (CheckpointMeta::run_id).
+std::string new_run_id() {
+  std::random_device random;
+  char text[33];
+  std::snprintf(text, sizeof text, "%08x%08x%08x%08x", random(), random(), random(), random());
+  return text;
+}
+
 // One call of Trainer::run: the model, optimizer, data and records of the run, and the
 // pieces of a step. Every rank holds one; only the leader (group rank 0) writes files.
 class Run {
@@ -53,7 +64,11 @@ class Run {
         pruner_(model_, config.prune.scope == PruneScope::kLayer),
         optimizer_(config.train),
         loader_(dataset.train(), config.model.seq_len, plan_.sequences_per_step,
-                static_cast<uint64_t>(config.train.seed)) {
+                static_cast<uint64_t>(config.train.seed)),
+        // Read now, so that a validation shard too small for train.eval_sequences stops the
+        // run before step 0 rather than after its last step.
+        validation_windows_(validation_sequences(dataset.val(), config.model.seq_len,
+                                                 config.train.eval_sequences)) {
     if (plan_.sequences_per_step < group_.size()) {
       throw UsageError(
           "config key train.batch_tokens = " + std::to_string(config_.train.batch_tokens) +
@@ -64,16 +79,34 @@ class Run {
     }
     share_ = row_share(plan_.sequences_per_step, group_.rank(), group_.size());
     tokens_.resize(static_cast<size_t>(share_.count * (config.model.seq_len + 1)));
-    if (leader_) std::filesystem::create_directories(checkpoint_dir_);
+    if (leader_) {
+      prepare_directory();
+      for (const std::string& w : plan_.warnings) log::warn(options.cell_id + ": " + w);
+    }
   }
 
   const RunPlan& plan() const { return plan_; }
+
+  // The leader's housekeeping before anything is read: a fresh start moves the previous run
+  // aside (it is never deleted), and temporaries of checkpoint writes that were killed are
+  // removed (the caller holds the directory's lock, so no writer is alive).
+  void prepare_directory() {
+    if (!options_.resume) {
+      const std::string aside = set_aside_previous_run(options_.out_dir);
+      if (!aside.empty()) log::info("starting afresh; the previous run is kept in " + aside);
+    }
+    std::filesystem::create_directories(checkpoint_dir_);
+    for (const std::string& path : remove_stale_temporaries(checkpoint_dir_)) {
+      log::info("removed " + path + ", left by a checkpoint write that did not finish");
+    }
+  }
 
   // Restores the newest valid checkpoint (when resuming) or initialises the weights; writes
   // the effective config. Returns the first step to train. Every rank checks the same files,
   // so all decide alike.
   int64_t resume_or_initialize() {
     meta_.cell_id = options_.cell_id;
+    meta_.run_id = new_run_id();
     meta_.tokenizer_hash = dataset_.tokenizer_hash();
     meta_.config_ini = to_ini(config_);
     const std::string tokenizer_model = read_file_or_empty(dataset_.tokenizer_model_path());
@@ -85,6 +118,7 @@ class Run {
       const CheckpointMeta stored =
           load_checkpoint(model_, latest->path, config_, meta_.tokenizer_hash, &history_);
       start_step = stored.step;
+      if (!stored.run_id.empty()) meta_.run_id = stored.run_id;
       if (start_step > plan_.total_steps) {
         throw DataError("checkpoint " + latest->path + " is at step " + std::to_string(start_step) +
                         ", beyond this run's " + std::to_string(plan_.total_steps) + " steps");
@@ -162,7 +196,7 @@ class Run {
 
   void evaluate(int64_t steps_done) {
     history_.evals.push_back(
-        {steps_done, validation_loss(model_, dataset_.val(), config_.train.eval_sequences)});
+        {steps_done, validation_loss(model_, validation_windows_, config_.train.eval_sequences)});
   }
 
   // Checkpoints hold finite weights only: a run whose weights overflowed is diverged, and
@@ -184,7 +218,7 @@ class Run {
     save_checkpoint(model_, meta_, history_, checkpoint_path(checkpoint_dir_, next_step));
     if (leader_) {
       history_.write_csv(options_.out_dir);
-      prune_old(checkpoint_dir_, config_.train.keep_checkpoints);
+      prune_old(checkpoint_dir_, config_.train.keep_checkpoints, meta_.run_id);
     }
   }
 
@@ -204,8 +238,10 @@ class Run {
     s.n_avg_predicted = plan_.mean_active;
     s.embedding_params = plan_.params.embedding;
     for (const StepRecord& r : history_.steps) s.compute += 6.0 * r.active * plan_.tokens_per_step;
-    s.final_loss = history_.steps.empty() ? 0.0 : history_.steps.back().loss;
-    s.final_eval_loss = history_.evals.empty() ? 0.0 : history_.evals.back().loss;
+    if (!history_.steps.empty()) s.final_loss = history_.steps.back().loss;
+    if (status == RunStatus::kDone && !history_.evals.empty()) {
+      s.final_eval_loss = history_.evals.back().loss;
+    }
     s.wall_s = wall_s;
     s.tokens_per_s = tokens_per_s;
     if (tokens_per_s == 0 && !history_.steps.empty()) {  // Resumed at the end: earlier speed.
@@ -235,6 +271,7 @@ class Run {
   Pruner pruner_;
   AdamW optimizer_;
   BatchLoader loader_;
+  const std::vector<int64_t> validation_windows_;
   RowShare share_;
   std::vector<int64_t> tokens_;  // This rank's batch rows.
   CheckpointMeta meta_;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent reader for journey checkpoints (h5py), used by tests/io_test.cpp.
 
-Checks that FILE is a journey-checkpoint of format_version 1 at step STEP and that every
+Checks that FILE is a journey-checkpoint of format_version 2 at step STEP and that every
 dataset named by a --tensor PATH:DTYPE:SHAPE:SEED argument exists with that dtype and shape
 and holds the values of the test pattern below (the same formulas as tests/io_test.cpp's
 writer, computed here with numpy). Also checks that params/ holds exactly the expected
@@ -10,6 +10,8 @@ parameters. Prints every mismatch; exits 0 when all match, 1 otherwise.
   read_checkpoint.py FILE --step 1000 --tensor params/layers.0.attn.wq:float32:8x6:1 ...
 """
 import argparse
+import hashlib
+import struct
 import sys
 
 import h5py
@@ -29,6 +31,21 @@ def pattern(dtype, count, seed):
     raise ValueError("unknown dtype " + dtype)
 
 
+def attributes_digest(attrs):
+    """docs/checkpoint-format.md: name, NUL, type letter and value, NUL, in name order."""
+    text = b""
+    for name in sorted(attrs.keys()):
+        value = attrs[name]
+        if isinstance(value, (bytes, str)):
+            encoded = b"s" + (value if isinstance(value, bytes) else value.encode())
+        elif isinstance(value, (float, np.floating)):
+            encoded = b"d" + str(struct.unpack("<Q", struct.pack("<d", float(value)))[0]).encode()
+        else:
+            encoded = b"i" + str(int(value)).encode()
+        text += name.encode() + b"\0" + encoded + b"\0"
+    return hashlib.sha256(text).hexdigest()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("file")
@@ -41,8 +58,13 @@ def main():
         fmt = f.attrs.get("format")
         if fmt != "journey-checkpoint":
             problems.append("format attribute is %r, expected 'journey-checkpoint'" % (fmt,))
-        if f.attrs.get("format_version") != 1:
+        if f.attrs.get("format_version") != 2:
             problems.append("format_version is %r" % (f.attrs.get("format_version"),))
+        # The attributes' checksum, recomputed here from its documented definition.
+        if "checksums/attributes" not in f:
+            problems.append("checksums/attributes is missing")
+        elif f["checksums/attributes"][()].tobytes().decode() != attributes_digest(f.attrs):
+            problems.append("checksums/attributes does not match the attributes")
         if f.attrs.get("step") != args.step:
             problems.append("step is %r, expected %d" % (f.attrs.get("step"), args.step))
         expected_params = set()

@@ -1,4 +1,4 @@
-#include "data/sha256.h"
+#include "io/sha256.h"
 
 #include <openssl/evp.h>
 

@@ -1,6 +1,7 @@
-// SHA-256 digests (OpenSSL's libcrypto) as lowercase hex, for identifying files by content:
-// a dataset records its tokenizer's digest and checkpoints record it in turn, so a run can
-// tell whether it is resumed against the same tokenizer.
+// SHA-256 digests (OpenSSL's libcrypto) as lowercase hex, for identifying files by content
+// (a dataset records its tokenizer's digest and checkpoints record it in turn, so a run can
+// tell whether it is resumed against the same tokenizer) and for checksumming a checkpoint's
+// attributes.
 #pragma once
 
 #include <string>

@@ -1,0 +1,78 @@
+#include "io/directory_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include "common/error.h"
+
+namespace journey {
+namespace {
+
+std::string holder_description(int fd) {
+  char buffer[512];
+  const ssize_t n = pread(fd, buffer, sizeof buffer - 1, 0);
+  std::string text(buffer, n > 0 ? static_cast<size_t>(n) : 0);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text.empty() ? "another process (it has not said which yet)" : text;
+}
+
+}  // namespace
+
+std::string DirectoryLock::lock_file(const std::string& dir) {
+  return dir + "/.journey.lock";
+}
+
+DirectoryLock DirectoryLock::acquire(const std::string& dir, const std::string& activity) {
+  const std::string path = lock_file(dir);
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    throw DataError("cannot create the lock file " + path + ": " + std::strerror(errno));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    const std::string holder = holder_description(fd);
+    close(fd);
+    if (error == EWOULDBLOCK) {
+      throw UsageError(dir + " is in use by " + holder + " (lock " + path +
+                       "); wait for it to finish or stop it: two processes in one directory "
+                       "would train the same runs twice");
+    }
+    throw DataError("cannot lock " + path + ": " + std::strerror(error));
+  }
+  char host[256] = "unknown-host";
+  gethostname(host, sizeof host - 1);
+  char started[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const std::string who = activity + " on host " + host + ", pid " + std::to_string(getpid()) +
+                          ", since " + started + "\n";
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, who.data(), who.size(), 0) < 0) {
+    // The lock holds without the description; the next process's error is only vaguer.
+  }
+  return DirectoryLock(fd);
+}
+
+DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept : fd_(other.fd_) {
+  other.fd_ = -1;
+}
+
+DirectoryLock& DirectoryLock::operator=(DirectoryLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+DirectoryLock::~DirectoryLock() {
+  if (fd_ >= 0) close(fd_);  // Closing the only descriptor releases the flock.
+}
+
+}  // namespace journey

@@ -1,0 +1,35 @@
+// An exclusive lock on a directory, so that two processes never work in one sweep or run
+// directory at once (two sweeps on one --out would train the same cells twice and lose each
+// other's ledger updates).
+//
+// The lock is flock(2) on DIR/.journey.lock, which holds the holder's host, pid, start time
+// and what it is doing, for the error the next process gets. The kernel releases the lock
+// when the holder exits, however it exits, so a crash never leaves a directory locked; the
+// file itself stays. (On NFS, flock is emulated with byte-range locks, which NFSv4 servers
+// honour across hosts.)
+#pragma once
+
+#include <string>
+
+namespace journey {
+
+class DirectoryLock {
+ public:
+  // Locks `dir` (which must exist) for `activity` ("journey sweep", ...). Throws UsageError
+  // naming the holder when another process holds the lock, DataError when the lock file
+  // cannot be created.
+  static DirectoryLock acquire(const std::string& dir, const std::string& activity);
+  DirectoryLock(DirectoryLock&& other) noexcept;
+  DirectoryLock& operator=(DirectoryLock&& other) noexcept;
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+  ~DirectoryLock();  // Releases the lock.
+
+  static std::string lock_file(const std::string& dir);  // DIR/.journey.lock
+
+ private:
+  explicit DirectoryLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace journey
