@@ -89,7 +89,7 @@ int run_sweep(const Args& args) {
   flags.add_options()("out", po::value<std::string>(),
                       "sweep directory (default runs/<config name>)")(
       "group-size", po::value<int>(), "ranks per worker group (overrides sweep.group_size)")(
-      "retry-failed", "rerun failed cells from scratch (their old directory is kept)")(
+      "retry-failed", "run failed cells again, from their newest valid checkpoints")(
       "dry-run", "print the cells, their schedules, N-bar, D, FLOPs and an estimated wall time")(
       "ranks", po::value<int>(), "for --dry-run without mpirun: the ranks to plan for");
   ParsedCommand cmd = parse_command(args, flags, true);

@@ -98,7 +98,9 @@ class Coordinator {
     for (CellRecord& r : ledger_.records()) {
       if (configs_.count(r.id) == 0) continue;  // Not in this config's grid.
       if (r.status == CellStatus::kFailed && options_.retry_failed) {
-        set_aside_failed_attempt(r);
+        // A failure is often passing (a full disk, a lost node): the retry resumes from the
+        // newest valid checkpoint, and the cell's train.log keeps the failed attempt's lines.
+        log::info("retrying " + r.id + " (failed: " + r.reason + ")");
         r.status = CellStatus::kPending;
         r.reason.clear();
       }
@@ -110,18 +112,6 @@ class Coordinator {
       return a->estimated_flops > b->estimated_flops;
     });
     for (CellRecord* r : todo) queue_.push_back(r->id);
-  }
-
-  // A failed cell reruns from scratch; its old directory stays as evidence.
-  void set_aside_failed_attempt(const CellRecord& r) {
-    const std::string dir = cell_dir(options_.out_dir, r.id);
-    if (!std::filesystem::exists(dir)) return;
-    std::string aside;
-    for (int n = 1; aside.empty() || std::filesystem::exists(aside); ++n) {
-      aside = dir + ".failed-" + std::to_string(n);
-    }
-    std::filesystem::rename(dir, aside);
-    log::info("retrying " + r.id + "; the failed attempt is kept in " + aside);
   }
 
   void assign_next(int group) {

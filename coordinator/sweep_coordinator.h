@@ -3,8 +3,8 @@
 // relays preemption, and at the end runs the scaling-law fit and the report.
 //
 // Resume is the same command on the same directory: finished cells are skipped, unfinished
-// ones resume from their newest checkpoints (on any group size), failed ones rerun from
-// scratch only with retry_failed (their old directory is kept as cells/<id>.failed-<n>).
+// ones resume from their newest checkpoints (on any group size), failed ones too but only
+// with retry_failed; diverged ones never (the same config diverges again).
 //
 // Exit codes (common/exit_codes.h): 0 every cell done; 1 some cell failed; 75 preempted
 // (SIGTERM/SIGUSR2 to the coordinator or to any worker): all groups checkpointed, run the

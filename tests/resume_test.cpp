@@ -16,6 +16,7 @@
 
 #include "io/checkpoint_dir.h"
 #include "io/checkpoint_file.h"
+#include "io/directory_lock.h"
 #include "tests/subprocess.h"
 #include "tests/system_test_helpers.h"
 #include "tests/test_dataset.h"
@@ -142,6 +143,82 @@ void expect_resharded_resume(int written_by, int resumed_on) {
       << "first step after a " << written_by << " -> " << resumed_on << " restore";
   // Afterwards rounding differences grow slowly; the run stays on course.
   EXPECT_NEAR(resumed.back(), uninterrupted.back(), 0.01 * uninterrupted.back());
+}
+
+// A copy of the finished one-rank reference run, to be changed by a test.
+std::string copy_of_reference(const std::string& name) {
+  const std::string dir = fresh_dir(name);
+  fs::remove_all(dir);
+  fs::copy(reference(1), dir, fs::copy_options::recursive);
+  fs::remove(DirectoryLock::lock_file(dir));
+  return dir;
+}
+
+// --fresh once kept the older run's checkpoints beside the new ones, and pruning, which kept
+// the highest steps of any run, then deleted the new run's own.
+TEST(Resume, FreshStartKeepsThePreviousRunAsideAndPrunesOnlyItsOwn) {
+  const std::string dir = copy_of_reference("fresh");
+  const std::vector<CheckpointEntry> old = list_checkpoints(dir + "/checkpoints");
+  ASSERT_FALSE(old.empty());
+  testing::ProcessResult r =
+      run_process(train_command(1, dir) + " --fresh --train.keep_checkpoints=2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("the previous run is kept in " + dir + "/replaced-1"), std::string::npos)
+      << r.output;
+  // The old run, whole, in replaced-1; the new run's two newest checkpoints in checkpoints/.
+  EXPECT_EQ(list_checkpoints(dir + "/replaced-1/checkpoints").size(), old.size());
+  EXPECT_TRUE(fs::exists(dir + "/replaced-1/summary.json"));
+  std::vector<int64_t> steps;
+  for (const CheckpointEntry& e : list_checkpoints(dir + "/checkpoints")) steps.push_back(e.step);
+  EXPECT_EQ(steps, (std::vector<int64_t>{kSteps - 8, kSteps}));
+  EXPECT_EQ(losses(dir), losses(reference(1)));  // The same run again, from scratch.
+}
+
+// Evaluation settings do not shape training, so a run resumes under new ones (it was
+// refused as "another run").
+TEST(Resume, ChangedEvaluationSettingsStillResume) {
+  const std::string dir = copy_of_reference("eval-keys");
+  fs::remove(checkpoint_path(dir + "/checkpoints", kSteps));
+  // A half-written checkpoint a killed writer left behind is cleaned up at the start.
+  const std::string stale = dir + "/checkpoints/.ckpt-000000048.h5.tmp-99999-1";
+  std::ofstream(stale) << "partial";
+  testing::ProcessResult r =
+      run_process(train_command(1, dir) +
+                  " --train.eval_every=16 --train.eval_sequences=8 --train.log_every=2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(stale)) << "the stale temporary was left";
+  EXPECT_TRUE(fs::exists(checkpoint_path(dir + "/checkpoints", kSteps)));
+}
+
+// A validation shard too small for train.eval_sequences was found only after the last
+// step, so the whole run was lost; it is now refused before step 0.
+TEST(Resume, DataRequirementsAreCheckedBeforeTheFirstStep) {
+  const std::string dir = fresh_dir("too-few-val");
+  testing::ProcessResult r = run_process(train_command(1, dir) + " --train.eval_sequences=1000000");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("lower train.eval_sequences"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/metrics.csv"));
+  EXPECT_TRUE(list_checkpoints(dir + "/checkpoints").empty());
+}
+
+// Two runs in one directory would overwrite each other's checkpoints.
+TEST(Resume, ASecondTrainInTheSameDirectoryIsRefused) {
+  const std::string dir = fresh_dir("locked");
+  // Long enough (10^5 steps) to be running whatever the machine's speed; stopped below.
+  const pid_t first = testing::start_process(
+      train_command(1, dir) + " --train.tokens=" + std::to_string(100000 * 384), dir + ".log");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(dir + "/progress.json") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  testing::ProcessResult second = run_process(train_command(1, dir));
+  run_process("pkill -TERM -f '^[^ ]*journey train .*--out " + dir + "( |$)'");
+  EXPECT_EQ(testing::wait_process(first), 75);
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_NE(second.output.find("is in use by journey train on host"), std::string::npos)
+      << second.output;
+  EXPECT_NE(second.output.find("pid"), std::string::npos) << second.output;
 }
 
 TEST(Resume, FourRanksToTwo) {

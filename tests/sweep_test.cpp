@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -96,7 +97,15 @@ TEST(Sweep, SigtermMidSweepThenSameCommandGivesTheSameLosses) {
   EXPECT_EQ(code, 75) << testing::read_file(log);
   auto partial = read_results(dir);
   int done = 0;
-  for (auto& [id, row] : partial) done += row["status"] == "done";
+  for (auto& [id, row] : partial) {
+    done += row["status"] == "done";
+    if (row["status"] != "done") {
+      // Results of unfinished cells are empty, never 0.
+      EXPECT_EQ(row["loss"], "") << id;
+      EXPECT_EQ(row["final_train_loss"], "") << id;
+      EXPECT_EQ(row["n_avg"], "") << id;
+    }
+  }
   EXPECT_LT(done, 6) << "the signal came too late to interrupt anything";
 
   testing::ProcessResult again = run_process(sweep_command(5, 2, dir));
@@ -155,6 +164,55 @@ TEST(Sweep, InjectedFailureIsIsolatedAndRetried) {
   testing::ProcessResult retry = run_process(sweep_command(3, 1, dir, "--retry-failed"));
   EXPECT_EQ(retry.exit_code, 0) << retry.output;
   EXPECT_EQ(read_results(dir)[bad]["status"], "done");
+}
+
+// A failure is often passing (a full disk, a lost node): --retry-failed resumes the cell
+// from its newest valid checkpoint (it once restarted it from scratch in a new directory).
+TEST(Sweep, RetryResumesFailedCellsFromTheirCheckpoints) {
+  const std::string dir = fresh_dir("retry-resumes");
+  const pid_t pid = testing::start_process(sweep_command(5, 2, dir), dir + ".log");
+  ASSERT_TRUE(testing::wait_for_a_cell_checkpoint(dir, std::chrono::seconds(120)));
+  signal_ranks(dir);
+  ASSERT_EQ(testing::wait_process(pid), 75) << testing::read_file(dir + ".log");
+  // Mark the interrupted cells failed, as a full disk would have left them.
+  nlohmann::json ledger = nlohmann::json::parse(testing::read_file(dir + "/ledger.json"));
+  std::vector<std::string> failed;
+  for (auto& cell : ledger["cells"]) {
+    if (cell["status"] != "preempted") continue;
+    const std::string id = cell["id"];
+    if (fs::is_empty(dir + "/cells/" + id + "/checkpoints")) continue;
+    cell["status"] = "failed";
+    cell["reason"] = "No space left on device";
+    failed.push_back(id);
+  }
+  ASSERT_FALSE(failed.empty());
+  std::ofstream(dir + "/ledger.json") << ledger.dump(1);
+
+  testing::ProcessResult retry = run_process(sweep_command(5, 2, dir, "--retry-failed"));
+  ASSERT_EQ(retry.exit_code, 0) << retry.output;
+  auto rows = read_results(dir), reference = read_results(reference_sweep());
+  for (const std::string& id : failed) {
+    EXPECT_NE(retry.output.find("resumed " + id + " from"), std::string::npos) << id;
+    EXPECT_FALSE(fs::exists(dir + "/cells/" + id + ".failed-1")) << id;
+    EXPECT_EQ(rows[id]["status"], "done") << id;
+    EXPECT_EQ(rows[id]["loss"], reference[id]["loss"]) << id;  // Same group size: bitwise.
+  }
+}
+
+// Two sweeps on one directory would train the same cells twice and lose ledger updates.
+TEST(Sweep, ASecondSweepOnTheSameDirectoryIsRefused) {
+  const std::string dir = fresh_dir("locked");
+  const pid_t first = testing::start_process(sweep_command(3, 1, dir), dir + ".log");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(dir + "/ledger.json") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  testing::ProcessResult second = run_process(sweep_command(3, 1, dir));
+  signal_ranks(dir);
+  testing::wait_process(first);
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_NE(second.output.find("is in use by journey sweep on host"), std::string::npos)
+      << second.output;
 }
 
 TEST(Sweep, DryRunListsCellsWithTheirSchedules) {

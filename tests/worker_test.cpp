@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/error.h"
 #include "data/batch_loader.h"
 #include "data/dataset.h"
 #include "io/checkpoint_dir.h"
@@ -423,6 +424,9 @@ TEST_F(WorkerTest, WorkerDivergenceNonFiniteLossStopsTheRunAndWritesNothingAfter
   const nlohmann::json summary = nlohmann::json::parse(read_file(path("summary.json")));
   EXPECT_EQ(summary["status"], "diverged");
   EXPECT_EQ(summary["reason"], result.reason);
+  // A diverged run has no result: no eval loss (it was once reported as 0.0).
+  EXPECT_TRUE(std::isnan(result.final_eval_loss)) << result.final_eval_loss;
+  EXPECT_TRUE(summary["final_eval_loss"].is_null()) << summary.dump();
   // Checkpoints exist up to the last good state only, and hold finite numbers.
   const std::vector<CheckpointEntry> checkpoints = list_checkpoints(path("checkpoints"));
   ASSERT_FALSE(checkpoints.empty());
@@ -436,6 +440,35 @@ TEST_F(WorkerTest, WorkerDivergenceNonFiniteLossStopsTheRunAndWritesNothingAfter
       EXPECT_TRUE(w.isfinite().all().item<bool>()) << tensor << " in " << c.path;
     }
   }
+}
+
+// A train.log planted as a symbolic link would make the run append to whatever it points to.
+TEST_F(WorkerTest, WorkerLogIsNeverWrittenThroughASymbolicLink) {
+  const Dataset dataset = Dataset::open(testing::test_dataset_dir());
+  RunConfig config;
+  config.model.d_model = 32;
+  config.model.n_layers = 1;
+  config.model.n_heads = 2;
+  config.model.seq_len = 32;
+  config.data.vocab_size = testing::kTestVocab;
+  config.train.batch_tokens = 256;
+  config.train.tokens = 4 * 256;
+  config.train.eval_sequences = 8;
+  const std::string victim = path("victim.txt");
+  std::ofstream(victim) << "precious\n";
+  fs::create_symlink(victim, path("train.log"));
+  TrainerOptions options;
+  options.out_dir = dir_.string();
+  options.cell_id = "symlinked";
+  options.log_path = path("train.log");
+  Trainer trainer(config, dataset, *solo_, options);
+  try {
+    trainer.run();
+    FAIL() << "the run wrote through a symbolic link";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("symbolic link"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(victim), "precious\n");
 }
 
 // ---------------------------------------------------------------------------------------
