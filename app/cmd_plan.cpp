@@ -76,6 +76,12 @@ int run_plan(const Args& args) {
       "the dense one\n",
       plan.best.loss, plan.dense.loss, plan.dense.loss - plan.best.loss,
       plan.best.final_params / plan.dense.final_params);
+  const std::vector<std::string> warnings = plan_warnings(plan, request, saved.evidence);
+  for (const std::string& warning : warnings) std::printf("warning: %s\n", warning.c_str());
+  if (warnings.empty()) {
+    std::printf("within the fitted data: budget, N-bar and D no more than %.0fx outside it\n",
+                kTrustedExtrapolation);
+  }
   return exit_code::kOk;
 }
 

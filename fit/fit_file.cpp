@@ -47,6 +47,7 @@ void write_fit_json(const FitReport& report, const std::string& path) {
          {"objective", law.fit.objective},
          {"parameters", law.fit.law.x},
          {"coefficients", coefficients},
+         {"degenerate", law.degenerate},
          {"validation",
           {{"in_sample", prediction(law.validation.in_sample)},
            {"leave_one_size_out", prediction(law.validation.leave_one_size_out)},
@@ -68,7 +69,9 @@ void write_fit_json(const FitReport& report, const std::string& path) {
         {"n_final", range(report.n_final)},
         {"n_initial", range(report.n_initial)},
         {"tokens", range(report.tokens)},
-        {"sparsity", range(report.sparsity)}}},
+        {"sparsity", range(report.sparsity)},
+        {"compute", range(report.compute)}}},
+      {"coverage", {{"sizes", report.sizes}, {"durations_per_size", report.durations_per_size}}},
       {"best_size_variable", size_variable_name(report.laws[report.best].size_variable)},
       {"laws", laws},
       {"notes", report.notes}};
@@ -106,6 +109,35 @@ json read_fit_document(const std::string& path) {
   return doc;
 }
 
+namespace {
+
+Range read_range(const json& pair) {
+  return {pair.at(0).get<double>(), pair.at(1).get<double>()};
+}
+
+// What the plan needs to say when it cannot be trusted; fit.json files written before these
+// fields existed give the compute range from the N-bar and D ranges and no degeneracy.
+void read_evidence(const json& doc, const json& law, FitEvidence* evidence) {
+  const json& ranges = doc.at("data_range");
+  evidence->n_avg = read_range(ranges.at("n_avg"));
+  evidence->tokens = read_range(ranges.at("tokens"));
+  evidence->compute = ranges.contains("compute")
+                          ? read_range(ranges.at("compute"))
+                          : Range{6 * evidence->n_avg.min * evidence->tokens.min,
+                                  6 * evidence->n_avg.max * evidence->tokens.max};
+  const json& in_sample = law.at("validation").at("in_sample").at("mae");
+  evidence->in_sample_mae = in_sample.is_null() ? 0.0 : in_sample.get<double>();
+  if (law.contains("degenerate")) {
+    evidence->degenerate = law.at("degenerate").get<std::vector<std::string>>();
+  }
+  if (doc.contains("coverage")) {
+    evidence->sizes = doc.at("coverage").at("sizes").get<int>();
+    evidence->durations_per_size = doc.at("coverage").at("durations_per_size").get<int>();
+  }
+}
+
+}  // namespace
+
 SavedFit read_fit_json(const std::string& path) {
   const json doc = read_fit_document(path);
   SavedFit saved;
@@ -135,6 +167,7 @@ SavedFit read_fit_json(const std::string& path) {
         }
       }
       saved.law = chinchilla_law(v[0], v[1], v[2], v[3], v[4]);
+      read_evidence(doc, law, &saved.evidence);
       return saved;
     }
   } catch (const json::exception& e) {

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "fit/fit_report.h"
+#include "fit/planner.h"
 
 namespace journey {
 
@@ -35,6 +36,7 @@ struct SavedFit {
   Law law;                  // Chinchilla, N = N-bar.
   double max_sparsity = 0;  // The largest sparsity among the runs fitted.
   std::string source;       // The results the fit came from.
+  FitEvidence evidence;     // How far that law can be trusted (fit/planner.h).
 };
 
 SavedFit read_fit_json(const std::string& path);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "common/error.h"
@@ -74,6 +75,36 @@ std::vector<LawPoint> law_points(const std::vector<RunRecord>& runs, LawForm for
   return points;
 }
 
+std::vector<std::string> degenerate_reasons(const LawReport& law, double min_loss) {
+  std::vector<std::string> reasons;
+  char text[200];
+  for (const CoefficientInterval& c : law.bootstrap.coefficients) {
+    if (c.name == "E") {
+      if (c.estimate < 1e-3 * min_loss) {
+        std::snprintf(text, sizeof text,
+                      "E = %.3g collapsed to zero: the irreducible loss is not identified",
+                      c.estimate);
+        reasons.push_back(text);
+      } else if (c.estimate >= min_loss) {
+        std::snprintf(text, sizeof text,
+                      "E = %.4g is not below the lowest loss fitted (%.4g): the law leaves no "
+                      "room for the size and data terms",
+                      c.estimate, min_loss);
+        reasons.push_back(text);
+      }
+    }
+    if (!std::isfinite(c.se) || c.se > std::fabs(c.estimate)) {
+      std::snprintf(text, sizeof text,
+                    "%s = %.4g has a bootstrap standard error of %.3g, %s: the data do not pin "
+                    "it down",
+                    c.name.c_str(), c.estimate, c.se,
+                    std::isfinite(c.se) ? "larger than the estimate" : "not finite");
+      reasons.push_back(text);
+    }
+  }
+  return reasons;
+}
+
 FitReport make_fit_report(const ResultsTable& table, const FitReportOptions& options) {
   FitReport report;
   report.source = table.path;
@@ -87,6 +118,23 @@ FitReport make_fit_report(const ResultsTable& table, const FitReportOptions& opt
   report.n_initial = range_of(runs, [](const RunRecord& r) { return r.n_initial; });
   report.tokens = range_of(runs, [](const RunRecord& r) { return r.tokens; });
   report.sparsity = range_of(runs, [](const RunRecord& r) { return r.sparsity; });
+  report.compute = range_of(runs, [](const RunRecord& r) { return 6.0 * r.n_avg * r.tokens; });
+  std::map<std::string, std::set<double>> tokens_by_size;
+  for (const RunRecord& run : runs) tokens_by_size[run.size].insert(run.tokens);
+  report.sizes = static_cast<int>(tokens_by_size.size());
+  for (const auto& [size, tokens] : tokens_by_size) {
+    report.durations_per_size =
+        std::max(report.durations_per_size, static_cast<int>(tokens.size()));
+  }
+  if (report.sizes < kMinSizes || report.durations_per_size < kMinDurations) {
+    report.notes.push_back(
+        "the runs cover " + std::to_string(report.sizes) + " model size(s) and at most " +
+        std::to_string(report.durations_per_size) +
+        " duration(s) per size; separating A/N^alpha from B/D^beta needs at least " +
+        std::to_string(kMinSizes) + " sizes and " + std::to_string(kMinDurations) +
+        " durations, so these coefficients describe these runs, not a scaling law");
+  }
+  const double min_loss = range_of(runs, [](const RunRecord& r) { return r.loss; }).min;
 
   std::vector<std::string> size_groups, sparsity_groups;
   std::set<std::string> sparsities;
@@ -105,6 +153,10 @@ FitReport make_fit_report(const ResultsTable& table, const FitReportOptions& opt
     law.fit = fit_law(form, points, starts, options.fit);
     law.bootstrap = bootstrap_fit(points, law.fit, options.fit, options.bootstrap);
     law.validation = validate_law(points, size_groups, sparsity_groups, law.fit, options.fit);
+    law.degenerate = degenerate_reasons(law, min_loss);
+    for (const std::string& reason : law.degenerate) {
+      report.notes.push_back("degenerate fit, " + law.label() + ": " + reason);
+    }
     return law;
   };
 

@@ -40,6 +40,10 @@ struct LawReport {
   FitResult fit;
   BootstrapResult bootstrap;
   Validation validation;
+  // Why its coefficients cannot be trusted, empty when nothing is wrong: E collapsed to 0 or
+  // above the lowest observed loss, or a bootstrap standard error that is not finite or
+  // larger than its estimate (degenerate_reasons()).
+  std::vector<std::string> degenerate;
   std::string label() const;  // e.g. "chinchilla N=avg"
 };
 
@@ -52,11 +56,23 @@ struct FitReport {
   int runs = 0, skipped = 0;
   FitOptions fit;
   BootstrapOptions bootstrap;
-  std::vector<LawReport> laws;  // Chinchilla laws in request order, then the sparse law.
-  int best = -1;                // Index in laws of the best Chinchilla size variable.
-  std::vector<std::string> notes;
+  std::vector<LawReport> laws;     // Chinchilla laws in request order, then the sparse law.
+  int best = -1;                   // Index in laws of the best Chinchilla size variable.
+  std::vector<std::string> notes;  // Data coverage and degenerate laws, for people.
   Range n_avg, n_final, n_initial, tokens, sparsity;  // Of the runs fitted.
+  Range compute;                                      // C = 6 N-bar D of the runs fitted.
+  int sizes = 0;                                      // Distinct model sizes fitted...
+  int durations_per_size = 0;  // ...and the most distinct D any one size has.
 };
+
+// A law needs at least this many sizes and durations per size to separate A/N^alpha from
+// B/D^beta; with fewer, the fit is flagged.
+constexpr int kMinSizes = 3;
+constexpr int kMinDurations = 2;
+
+// Why `law` cannot be trusted, as sentences (see LawReport::degenerate); `min_loss` is the
+// lowest loss fitted.
+std::vector<std::string> degenerate_reasons(const LawReport& law, double min_loss);
 
 struct FitReportOptions {
   std::vector<SizeVariable> size_variables{SizeVariable::kAverage, SizeVariable::kFinal,

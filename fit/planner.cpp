@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "common/error.h"
@@ -81,6 +82,64 @@ Plan plan_compute(const Law& law, const PlanRequest& request) {
     }
   }
   return plan;
+}
+
+namespace {
+
+// How many times `value` lies outside [range.min, range.max]: 1 inside, e.g. 30 when it is
+// 30 times the maximum or a thirtieth of the minimum.
+double times_outside(double value, const Range& range) {
+  if (value > range.max && range.max > 0) return value / range.max;
+  if (value < range.min && value > 0) return range.min / value;
+  return 1.0;
+}
+
+std::string outside_text(const char* what, double value, const Range& range, double times) {
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "%s %.3g is %.0fx %s the fitted runs' range [%.3g, %.3g]: the law is "
+                "extrapolated far beyond its data",
+                what, value, times, value > range.max ? "above" : "below", range.min, range.max);
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::string> plan_warnings(const Plan& plan, const PlanRequest& request,
+                                       const FitEvidence& evidence) {
+  std::vector<std::string> warnings;
+  const struct {
+    const char* what;
+    double value;
+    const Range& range;
+  } checks[] = {{"the budget C", request.flops, evidence.compute},
+                {"the planned N-bar", plan.best.mean_params, evidence.n_avg},
+                {"the planned D", plan.best.tokens, evidence.tokens}};
+  for (const auto& check : checks) {
+    const double times = times_outside(check.value, check.range);
+    if (times > kTrustedExtrapolation) {
+      warnings.push_back(outside_text(check.what, check.value, check.range, times));
+    }
+  }
+  for (const std::string& reason : evidence.degenerate) {
+    warnings.push_back("the N-bar law is degenerate (" + reason + "): do not plan with it");
+  }
+  if (evidence.sizes < kMinSizes || evidence.durations_per_size < kMinDurations) {
+    warnings.push_back("the law was fitted on " + std::to_string(evidence.sizes) +
+                       " size(s) with at most " + std::to_string(evidence.durations_per_size) +
+                       " duration(s) each, too few to separate the size and data terms");
+  }
+  const double gap = std::fabs(plan.dense.loss - plan.best.loss);
+  if (plan.best.sparsity > 0 && gap <= evidence.in_sample_mae) {
+    char text[320];
+    std::snprintf(text, sizeof text,
+                  "sparse and dense tie: their predicted losses differ by %.2g, within the "
+                  "law's in-sample error (MAE %.2g), so the law does not choose between them; "
+                  "sparsity %.3g is recommended only because it ends with a smaller model",
+                  gap, evidence.in_sample_mae, plan.best.sparsity);
+    warnings.push_back(text);
+  }
+  return warnings;
 }
 
 }  // namespace journey

@@ -24,6 +24,10 @@
 
 #include <limits>
 
+#include <string>
+#include <vector>
+
+#include "fit/fit_report.h"
 #include "fit/law.h"
 #include "schedules/density_schedule.h"
 
@@ -55,5 +59,21 @@ struct Plan {
 };
 
 Plan plan_compute(const Law& law, const PlanRequest& request);
+
+// What the fitted data support, from fit.json (fit/fit_file.h).
+struct FitEvidence {
+  Range n_avg, tokens, compute;         // Of the runs fitted.
+  double in_sample_mae = 0;             // Of the N-bar law.
+  std::vector<std::string> degenerate;  // Its degenerate_reasons() (fit/fit_report.h).
+  int sizes = kMinSizes, durations_per_size = kMinDurations;  // Coverage of the runs.
+};
+
+// How far a plan extrapolates beyond the data, as sentences for the plan's output: a budget,
+// N-bar or D more than kTrustedExtrapolation times outside the fitted range, a degenerate
+// law or too few sizes or durations, and a tie between the best sparse run and the best dense
+// run (their predicted losses differ by less than the law's in-sample error).
+std::vector<std::string> plan_warnings(const Plan& plan, const PlanRequest& request,
+                                       const FitEvidence& evidence);
+constexpr double kTrustedExtrapolation = 10.0;
 
 }  // namespace journey

@@ -8,10 +8,12 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "common/error.h"
 #include "common/ini_entries.h"
+#include "fit/fit_file.h"
 #include "fit/planner.h"
 #include "io/atomic_file.h"
 #include "report/equal_compute.h"
@@ -121,6 +123,8 @@ class ReportPage {
   static constexpr const char* kStyle =
       "body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 0 auto; max-width: 1260px;"
       " padding: 0 16px 40px; color: #222; line-height: 1.45; }\n"
+      ".warning { border-left: 4px solid #D55E00; background: #fff4e5; padding: 8px 12px;"
+      " font-weight: bold; }\n"
       "h1 { margin-bottom: 4px; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 4px;"
       " margin-top: 36px; }\n"
       ".subtitle { color: #555; margin-top: 0; }\n"
@@ -182,9 +186,48 @@ void add_figure(Context& c, const std::optional<Figure>& figure, const std::stri
   c.result.png_paths.push_back(rendered.png_path);
 }
 
+// What a sweep of this size can show, said first: a handful of short runs checks the
+// pipeline but cannot support a five-parameter law. Thresholds: fewer than 24 finished runs
+// or none past 3 tokens per parameter is a smoke test; under 10 tokens per parameter (the
+// paper trains at 20 and more) is a small-scale study whose exponents may not transfer.
+std::string scale_verdict(const SweepData& data) {
+  int runs = 0;
+  double lo = INFINITY, hi = 0;
+  for (const SweepCell& cell : data.cells) {
+    if (!cell.done()) continue;
+    ++runs;
+    lo = std::min(lo, cell.record.tokens_per_param);
+    hi = std::max(hi, cell.record.tokens_per_param);
+  }
+  if (runs == 0) return "";
+  const std::string scale = std::to_string(runs) + " finished run" + (runs == 1 ? "" : "s") +
+                            " at " + short_number(lo, 3) +
+                            (hi > lo ? "-" + short_number(hi, 3) : std::string()) +
+                            " tokens per parameter";
+  if (runs < 24 || hi < 3) {
+    return "This sweep is a smoke test, not a study: " + scale +
+           " show that every part of Journey works end to end, and are not enough for a "
+           "scaling-law fit to mean anything (its coefficients and plan below are "
+           "illustrations). For a study, run the CPU replication (configs/cpu-replication.ini, "
+           "scripts/replicate.sh; RESULTS.md) or the paper's settings on GPUs "
+           "(configs/paper.ini).";
+  }
+  if (hi < 10) {
+    return "A small-scale study: " + scale +
+           ", below the 20 and more of the paper; the fitted exponents describe this regime "
+           "and may not transfer to larger runs.";
+  }
+  return "";
+}
+
 void status_section(Context& c) {
   const SweepData& data = c.data;
   c.page.section("cells", "Cells");
+  const std::string verdict = scale_verdict(data);
+  if (!verdict.empty()) {
+    c.page.paragraph(verdict, "warning");
+    c.text << verdict << "\n";
+  }
   std::string counts = std::to_string(data.cells.size()) + " cells: ";
   bool first = true;
   for (CellStatus s : {CellStatus::kDone, CellStatus::kFailed, CellStatus::kDiverged,
@@ -374,11 +417,26 @@ void fit_section(Context& c) {
       "sparsity; ties go to the smallest final model.");
   HtmlTable plan({"budget C (FLOP)", "P", "S", "schedule", "N-bar", "N_final", "D (tokens)",
                   "predicted loss", "dense P", "dense D", "dense loss", "N_final / dense N"});
+  std::optional<FitEvidence> evidence;
+  try {
+    evidence = read_fit_json(fit.path).evidence;
+  } catch (const DataError& e) {
+    c.page.note(std::string("The plan's limits are unknown: ") + e.what());
+  }
+  std::vector<std::string> warnings;
   for (double multiple : {1.0, 10.0, 100.0}) {
     PlanRequest request;
     request.flops = max_compute * multiple;
     request.max_sparsity = fit.max_sparsity;
     const Plan p = plan_compute(law->law, request);
+    if (evidence) {
+      for (const std::string& w : plan_warnings(p, request, *evidence)) {
+        const std::string line = "budget " + short_number(request.flops) + ": " + w;
+        if (std::find(warnings.begin(), warnings.end(), line) == warnings.end()) {
+          warnings.push_back(line);
+        }
+      }
+    }
     plan.add_row({short_number(request.flops), short_number(p.best.dense_params),
                   short_number(p.best.sparsity, 3), schedule_name(p.best.schedule),
                   short_number(p.best.mean_params), short_number(p.best.final_params),
@@ -392,6 +450,10 @@ void fit_section(Context& c) {
            << " (dense " << fixed4(p.dense.loss) << ")\n";
   }
   c.page.raw(plan.html());
+  for (const std::string& w : warnings) {
+    c.page.note("Plan warning: " + w);
+    c.text << "  plan warning: " << w << "\n";
+  }
 }
 
 void metadata_section(Context& c) {

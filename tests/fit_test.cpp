@@ -404,6 +404,56 @@ TEST(FitValidation, DenseOnlyDataSkipsTheSparseLawWithANote) {
   EXPECT_NE(report.notes.back().find("not identifiable"), std::string::npos);
 }
 
+// Too few sizes or durations cannot separate the size and data terms: the report says so
+// (it once reported such fits like any other).
+TEST(FitValidation, TwoSizesAndOneDurationAreFlaggedInTheNotes) {
+  ResultsTable table;
+  table.path = "narrow";
+  for (const RunRecord& r : synthetic_runs(0.01, 3)) {
+    if ((r.n_initial == 1e7 || r.n_initial == 3e7) && r.tokens == 20 * r.n_initial) {
+      table.runs.push_back(r);
+    }
+  }
+  FitReportOptions options;
+  options.size_variables = {SizeVariable::kAverage};
+  options.bootstrap.resamples = 20;
+  const FitReport report = make_fit_report(table, options);
+  EXPECT_EQ(report.sizes, 2);
+  EXPECT_EQ(report.durations_per_size, 1);
+  bool flagged = false;
+  for (const std::string& note : report.notes) {
+    flagged = flagged || note.find("not a scaling law") != std::string::npos;
+  }
+  EXPECT_TRUE(flagged);
+  // The full grid is not flagged for coverage.
+  table.runs = synthetic_runs(0.01, 3);
+  const FitReport full = make_fit_report(table, options);
+  for (const std::string& note : full.notes)
+    EXPECT_EQ(note.find("not a scaling law"), std::string::npos) << note;
+}
+
+TEST(FitValidation, DegenerateCoefficientsAreNamed) {
+  LawReport law;
+  law.bootstrap.coefficients = {{"A", 400, 20, 0, 0},
+                                {"B", 2000, 5000, 0, 0},  // SE larger than the estimate
+                                {"E", 1e-9, 0.1, 0, 0},   // collapsed
+                                {"alpha", 0.3, INFINITY, 0, 0},
+                                {"beta", 0.3, 0.01, 0, 0}};
+  const std::vector<std::string> reasons = degenerate_reasons(law, 3.0);
+  ASSERT_EQ(reasons.size(), 4u);
+  EXPECT_NE(reasons[0].find("B = 2000"), std::string::npos) << reasons[0];
+  EXPECT_NE(reasons[1].find("E = 1e-09 collapsed to zero"), std::string::npos) << reasons[1];
+  EXPECT_NE(reasons[2].find("E = 1e-09 has a bootstrap standard error"), std::string::npos)
+      << reasons[2];
+  EXPECT_NE(reasons[3].find("not finite"), std::string::npos) << reasons[3];
+  law.bootstrap.coefficients = {{"E", 3.5, 0.1, 0, 0}};
+  const std::vector<std::string> high = degenerate_reasons(law, 3.0);
+  ASSERT_EQ(high.size(), 1u);
+  EXPECT_NE(high[0].find("not below the lowest loss"), std::string::npos) << high[0];
+  law.bootstrap.coefficients = {{"E", 1.8, 0.1, 0, 0}, {"alpha", 0.34, 0.02, 0, 0}};
+  EXPECT_TRUE(degenerate_reasons(law, 3.0).empty());
+}
+
 // --- the results reader -----------------------------------------------------------------
 
 std::string write_text(const std::string& dir, const std::string& name, const std::string& text) {
@@ -562,6 +612,39 @@ TEST(PlanCompute, AFinalSizeCapMakesSparsityWin) {
   EXPECT_NEAR(6 * plan.best.mean_params * plan.best.tokens / request.flops, 1, 1e-12);
 }
 
+TEST(PlanCompute, WarnsBeyondTheDataAndOnATie) {
+  FitEvidence evidence;
+  evidence.n_avg = {1e7, 1e9};
+  evidence.tokens = {1e8, 1e11};
+  evidence.compute = {1e16, 1e20};
+  evidence.in_sample_mae = 0.01;
+  PlanRequest request;
+  request.flops = 1e20;
+  request.max_sparsity = 0.8;
+  const Plan inside = plan_compute(kPlanLaw, request);
+  std::vector<std::string> warnings = plan_warnings(inside, request, evidence);
+  // Uncapped, every sparsity predicts the dense loss: a tie, said as such.
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("sparse and dense tie"), std::string::npos) << warnings[0];
+
+  request.flops = 1e23;  // 1000x the largest run fitted.
+  const Plan beyond = plan_compute(kPlanLaw, request);
+  warnings = plan_warnings(beyond, request, evidence);
+  ASSERT_GE(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("the budget C 1e+23 is 1000x above"), std::string::npos)
+      << warnings[0];
+
+  evidence.degenerate = {"E = 1e-09 collapsed to zero"};
+  evidence.sizes = 2;
+  request.flops = 1e20;
+  request.max_final_params = 1e8;  // Sparsity wins: no tie.
+  const Plan capped = plan_compute(kPlanLaw, request);
+  warnings = plan_warnings(capped, request, evidence);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("degenerate"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("fitted on 2 size(s)"), std::string::npos) << warnings[1];
+}
+
 TEST(PlanCompute, RejectsBadRequests) {
   PlanRequest request;
   request.flops = -1;
@@ -620,6 +703,12 @@ TEST(FitCli, FitWritesFilesThatPlanReads) {
 
   r = run_process(journey_command("plan --fit " + out + " --flops 1e20 --max-final-params 1e8"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("within the fitted data"), std::string::npos) << r.output;
+  r = run_process(journey_command("plan --fit " + out + " --flops 1e26"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: the budget C 1e+26 is"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("warning: sparse and dense tie"), std::string::npos) << r.output;
+  r = run_process(journey_command("plan --fit " + out + " --flops 1e20 --max-final-params 1e8"));
   EXPECT_NE(r.output.find("best"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("dense"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("geometric"), std::string::npos) << r.output;

@@ -322,6 +322,17 @@ TEST(Report, SweepWithAFailedCellGivesAReportThatMarksIt) {
   EXPECT_TRUE(contains(s.run.html, "<th>95% CI low</th>"));
   EXPECT_EQ(count_of(s.run.html, "<td>chinchilla N=avg</td><td>alpha</td>"), 1);
   EXPECT_TRUE(contains(s.run.html, "<th>budget C (FLOP)</th>"));
+  // 17 short runs are said to be a smoke test, first thing, with the way to a real study.
+  EXPECT_TRUE(contains(s.run.html,
+                       "<p class=\"warning\">This sweep is a smoke test, not a study: "
+                       "17 finished runs at 2-4 tokens per parameter"))
+      << s.run.html.substr(0, 3000);
+  EXPECT_TRUE(contains(s.run.html, "configs/cpu-replication.ini"));
+  EXPECT_TRUE(contains(s.run.process.output, "smoke test"));
+  // The plan says where it leaves the data (100x the largest run) and that the law ties.
+  EXPECT_TRUE(contains(s.run.html, "Plan warning: budget")) << s.run.html;
+  EXPECT_TRUE(contains(s.run.html, "above the fitted runs"));
+  EXPECT_TRUE(contains(s.run.html, "sparse and dense tie"));
 }
 
 TEST(Report, ExistingCurrentFitIsReusedAndOutputsGoWhereAsked) {
