@@ -728,6 +728,27 @@ TEST(FitCli, FitWritesFilesThatPlanReads) {
   }
 }
 
+// fit.json is written through io/atomic_file.h (random temporary names, O_EXCL) and replaced,
+// never written through: symbolic links planted at its name or at the temporary name the
+// fit once used (fit.json.tmp-<pid>, here the pid the shell execs into) stay pointing at an
+// untouched file.
+TEST(FitCli, PlantedSymlinksAreNeverWrittenThrough) {
+  const std::string dir = temp_dir("symlink");
+  write_csv(dir + "/results.csv", synthetic_runs(0.01, 12));
+  const std::string victim = dir + "/victim.txt";
+  std::ofstream(victim) << "precious\n";
+  fs::create_symlink(victim, dir + "/fit.json");
+  auto r = run_process("sh -c 'ln -s " + victim + " " + dir + "/fit.json.tmp-$$ && ln -s " +
+                       victim + " " + dir + "/fit.csv.tmp-$$ && exec " +
+                       journey_command("fit " + dir + " --bootstrap 20") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(victim);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "precious\n");
+  EXPECT_FALSE(fs::is_symlink(dir + "/fit.json"));
+  EXPECT_NO_THROW(read_fit_json(dir + "/fit.json"));
+}
+
 TEST(FitCli, MalformedResultsExit1NamingTheProblem) {
   const std::string dir = temp_dir("cli-bad");
   const std::string missing =

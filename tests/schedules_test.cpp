@@ -1,6 +1,7 @@
 // The schedule mathematics against the paper's numbers and its own definitions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -191,6 +192,44 @@ TEST(RunPlan, IntervalWiderThanThePruningSpanIsAUsageError) {
     EXPECT_NE(std::string(e.what()).find("at most the pruning span"), std::string::npos)
         << e.what();
   }
+}
+
+// S = 0.9999999 once trained to the end and reported "done" with every weight pruned.
+TEST(RunPlan, ASparsityThatEmptiesAMatrixIsAUsageError) {
+  const RunPlan plan = make_plan(paper_run(0.8, 1000, 0));
+  const int64_t smallest =
+      *std::min_element(plan.prunable_numels.begin(), plan.prunable_numels.end());
+  EXPECT_NO_THROW(make_plan(paper_run(1.0 - 1.0 / smallest, 1000, 0)));
+  for (double s : {0.9999999, 1.0 - 0.5 / smallest}) {
+    try {
+      make_plan(paper_run(s, 1000, 0));
+      FAIL() << "no error for sparsity " << s;
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("prune.sparsity"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("less than one weight"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Rounding moves the phases most at high sparsity in short runs: beyond 0.02 of compute the
+// plan says so (S >= 0.95 once changed the 25/50/25 split silently).
+TEST(RunPlan, PhasesThatMoveBeyondTwoPercentOfComputeAreWarnedAbout) {
+  const RunPlan usual = make_plan(paper_run(0.8, 100000, 100));
+  EXPECT_TRUE(usual.warnings.empty());
+  bool warned = false;
+  for (double s : {0.95, 0.97, 0.99}) {
+    const RunPlan plan = make_plan(paper_run(s, 800, 8));
+    const double worst = std::max({std::fabs(plan.dense_compute_frac - 0.25),
+                                   std::fabs(plan.pruning_compute_frac - 0.5),
+                                   std::fabs(plan.recovery_compute_frac - 0.25)});
+    EXPECT_EQ(!plan.warnings.empty(), worst > kPhaseTolerance) << s;
+    if (!plan.warnings.empty()) {
+      warned = true;
+      EXPECT_NE(plan.warnings[0].find("not the requested 25.0/50.0/25.0 %"), std::string::npos)
+          << plan.warnings[0];
+    }
+  }
+  EXPECT_TRUE(warned) << "no short high-sparsity run drifted: the test needs another example";
 }
 
 TEST(RunPlan, DenseRunHasNoEvents) {
