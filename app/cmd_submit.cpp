@@ -7,7 +7,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <vector>
+
+extern char** environ;
 
 #include "app/cli.h"
 #include "common/error.h"
@@ -65,17 +69,62 @@ int choose_threads(const po::variables_map& flags, const RunConfig& config,
   return cpus > 0 ? std::max(1, cpus / std::max(1, ranks_per_node)) : 1;
 }
 
+// The newest job submitted for `out_dir`, when Slurm says it is still pending or running.
+std::optional<SlurmJob> active_job(const std::string& out_dir) {
+  const std::vector<std::string> jobs = submitted_job_ids(out_dir);
+  if (jobs.empty()) return std::nullopt;
+  std::optional<SlurmJob> job = query_slurm_job(jobs.back());
+  if (job && is_job_active(job->state)) return job;
+  return std::nullopt;
+}
+
 // A second job on the same directory would run the same cells twice at once.
 void refuse_if_a_job_is_active(const std::string& out_dir) {
-  const std::vector<std::string> jobs = submitted_job_ids(out_dir);
-  if (jobs.empty()) return;
-  if (std::optional<SlurmJob> job = query_slurm_job(jobs.back())) {
-    if (is_job_active(job->state)) {
-      throw UsageError("job " + job->id + " (" + job->state + ") already runs the sweep in " +
-                       out_dir + "; wait for it (journey status " + out_dir +
-                       ") or cancel it (scancel " + job->id + ") before submitting again");
-    }
+  if (const std::optional<SlurmJob> job = active_job(out_dir)) {
+    throw UsageError("job " + job->id + " (" + job->state + ") already runs the sweep in " +
+                     out_dir + "; wait for it (journey status " + out_dir +
+                     ") or cancel it (scancel " + job->id + ") before submitting again");
   }
+}
+
+// A sweep whose cells have all ended (done, failed or diverged) has nothing left to train: a
+// job would only refit. Returns the sentence saying so, or "" when some cell is unfinished.
+std::string nothing_to_do(const std::string& out_dir, const std::vector<Cell>& cells) {
+  if (!fs::exists(out_dir + "/ledger.json")) return "";
+  const Ledger ledger = Ledger::load(out_dir);
+  int done = 0, unsuccessful = 0;
+  for (const Cell& cell : cells) {
+    bool ended = false;
+    for (const CellRecord& r : ledger.records()) {
+      if (r.id != cell.id) continue;
+      ended = r.status == CellStatus::kDone || is_unsuccessful(r.status);
+      done += r.status == CellStatus::kDone;
+      unsuccessful += is_unsuccessful(r.status);
+    }
+    if (!ended) return "";
+  }
+  return "nothing to do: all " + std::to_string(cells.size()) + " cells of " + out_dir +
+         " have ended (" + std::to_string(done) + " done, " + std::to_string(unsuccessful) +
+         " failed or diverged); `journey fit " + out_dir + "` and `journey report " + out_dir +
+         "` refit here, `journey sweep --retry-failed` reruns failed cells, and --refit submits "
+         "a job anyway";
+}
+
+// The partition's nodes from sinfo; a larger --nodes would pend forever.
+void check_partition_size(int nodes, const std::string& partition) {
+  const int available = nodes_in_partition(partition);
+  if (available > 0 && nodes > available) {
+    throw UsageError("--nodes " + std::to_string(nodes) + " is more than the " +
+                     std::to_string(available) + " node(s) of partition " +
+                     (partition.empty() ? std::string("(the default)") : partition) +
+                     ": the job would wait forever");
+  }
+}
+
+std::vector<std::string> this_environment() {
+  std::vector<std::string> entries;
+  for (char** e = environ; *e != nullptr; ++e) entries.push_back(*e);
+  return entries;
 }
 
 }  // namespace
@@ -84,7 +133,13 @@ int run_submit(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("nodes", po::value<int>()->default_value(1), "nodes (-N)")(
       "ranks-per-node", po::value<int>(),
-      "MPI ranks per node; nodes x ranks must be 1 + G*k (coordinator + G groups of k)")(
+      "MPI ranks per node (CPU jobs); nodes x ranks must be 1 + G*k (coordinator + G groups "
+      "of k)")("gpus-per-node", po::value<int>(),
+               "GPUs per node (GPU jobs): one rank per GPU plus the coordinator on the first "
+               "node; groups of k must divide nodes x GPUs")(
+      "sbatch-arg", po::value<std::vector<std::string>>()->composing(),
+      "another sbatch option, passed as it is, e.g. --sbatch-arg=--qos=high (repeatable)")(
+      "refit", "submit even when every cell has ended (the job then only refits)")(
       "group-size", po::value<int>(), "ranks per worker group (overrides sweep.group_size)")(
       "time", po::value<std::string>(), "time limit of each attempt, e.g. 2:00:00 or 1-12")(
       "partition", po::value<std::string>(), "Slurm partition (default: the cluster's)")(
@@ -119,8 +174,15 @@ int run_submit(const Args& args) {
   if (f.count("group-size")) config.sweep.group_size = f["group-size"].as<int>();
   validate(config);
   const std::vector<Cell> cells = expand_grid(config);
-  if (!f.count("ranks-per-node")) {
-    throw UsageError("missing --ranks-per-node R (MPI ranks per node; nodes x R must be 1 + G*k)");
+  if (f.count("ranks-per-node") && f.count("gpus-per-node")) {
+    throw UsageError(
+        "--ranks-per-node and --gpus-per-node exclude each other: a GPU job has one rank per "
+        "GPU plus the coordinator");
+  }
+  if (!f.count("ranks-per-node") && !f.count("gpus-per-node")) {
+    throw UsageError(
+        "missing --ranks-per-node R (MPI ranks per node; nodes x R must be 1 + G*k), or "
+        "--gpus-per-node N for a GPU job");
   }
   if (!f.count("time")) throw UsageError("missing --time T (the job's time limit, e.g. 2:00:00)");
 
@@ -132,7 +194,18 @@ int run_submit(const Args& args) {
 
   JobRequest request;
   request.nodes = f["nodes"].as<int>();
-  request.ranks_per_node = f["ranks-per-node"].as<int>();
+  if (f.count("ranks-per-node")) request.ranks_per_node = f["ranks-per-node"].as<int>();
+  if (f.count("gpus-per-node")) {
+    request.gpus_per_node = f["gpus-per-node"].as<int>();
+    if (request.gpus_per_node < 1) {
+      throw UsageError("--gpus-per-node must be at least 1, not " +
+                       std::to_string(request.gpus_per_node));
+    }
+    request.ranks_per_node = request.gpus_per_node + 1;  // At most, on the first node.
+  }
+  if (f.count("sbatch-arg")) {
+    request.extra_sbatch_options = f["sbatch-arg"].as<std::vector<std::string>>();
+  }
   request.group_size = static_cast<int>(config.sweep.group_size);
   request.time = f["time"].as<std::string>();
   request.warn_before_s = f["warn-before"].as<int>();
@@ -147,9 +220,11 @@ int run_submit(const Args& args) {
                          ? f["job-name"].as<std::string>()
                          : sanitize_job_name("journey-" + fs::path(out_dir).filename().string());
   // Layout first: choosing threads asks sinfo, which is pointless for a layout that cannot run.
-  const int groups = worker_groups(request.nodes, request.ranks_per_node, request.group_size);
+  const int groups = worker_groups(request);
   request.threads_per_rank = choose_threads(f, config, request.partition, request.ranks_per_node);
   validate_job_request(request);
+  const std::vector<std::string> environment_notes =
+      describe_sbatch_environment(this_environment());
 
   const std::string tokenizer_hash = check_dataset(config);
   Ledger::check_identity(out_dir, sweep_identity(config, tokenizer_hash));
@@ -160,14 +235,40 @@ int run_submit(const Args& args) {
                                         : builtin_job_template();
   const std::string script = render_job_script(template_text, template_origin, request);
 
-  char summary[256];
-  std::snprintf(summary, sizeof summary,
-                "%zu cells on %d group(s) of %d rank(s): %d node(s) x %d ranks, %d thread(s) "
-                "per rank, time limit %s",
-                cells.size(), groups, request.group_size, request.nodes, request.ranks_per_node,
-                request.threads_per_rank, request.time.c_str());
+  char summary[320];
+  if (request.gpus_per_node > 0) {
+    std::snprintf(summary, sizeof summary,
+                  "%zu cells on %d group(s) of %d rank(s): %d node(s) x %d GPU(s), one rank per "
+                  "GPU plus the coordinator, %d thread(s) per rank, time limit %s",
+                  cells.size(), groups, request.group_size, request.nodes, request.gpus_per_node,
+                  request.threads_per_rank, request.time.c_str());
+  } else {
+    std::snprintf(summary, sizeof summary,
+                  "%zu cells on %d group(s) of %d rank(s): %d node(s) x %d ranks, %d thread(s) "
+                  "per rank, time limit %s",
+                  cells.size(), groups, request.group_size, request.nodes, request.ranks_per_node,
+                  request.threads_per_rank, request.time.c_str());
+  }
+  const std::string finished = nothing_to_do(out_dir, cells);
+  if (!finished.empty() && !f.count("refit")) {
+    std::printf("journey submit: %s\n", finished.c_str());
+    return exit_code::kOk;
+  }
+  for (const std::string& note : environment_notes) {
+    std::fprintf(stderr, "journey submit: note: %s\n", note.c_str());
+  }
   if (f.count("dry-run")) {
     std::fputs(script.c_str(), stdout);
+    std::string command = "sbatch --parsable";
+    for (const std::string& option : sbatch_options(request)) command += " " + shell_quote(option);
+    std::fprintf(stderr, "journey submit: would run: %s %s/job.sbatch\n", command.c_str(),
+                 out_dir.c_str());
+    if (const std::optional<SlurmJob> job = active_job(out_dir)) {
+      std::fprintf(stderr,
+                   "journey submit: job %s (%s) already runs the sweep in %s: a real submit "
+                   "would be refused until it ends\n",
+                   job->id.c_str(), job->state.c_str(), out_dir.c_str());
+    }
     std::fprintf(stderr, "journey submit: dry run, nothing submitted: %s\n", summary);
     return exit_code::kOk;
   }
@@ -177,6 +278,7 @@ int run_submit(const Args& args) {
         "(a login node of the cluster); --dry-run prints the job script without them");
   }
   refuse_if_a_job_is_active(out_dir);
+  check_partition_size(request.nodes, request.partition);
 
   // The job's own config: the effective one, with the dataset as an absolute path (the job
   // runs in DIR) and the layout's threads and group size, so that the job never depends on
@@ -189,7 +291,10 @@ int run_submit(const Args& args) {
   const std::string script_path = out_dir + "/job.sbatch";
   write_file_atomically(script_path, script);
 
-  const ProgramOutput sbatch = run_program({"sbatch", "--parsable", script_path});
+  std::vector<std::string> sbatch_argv = {"sbatch", "--parsable"};
+  for (const std::string& option : sbatch_options(request)) sbatch_argv.push_back(option);
+  sbatch_argv.push_back(script_path);
+  const ProgramOutput sbatch = run_program(sbatch_argv);
   const std::string job_id = parse_sbatch_job_id(sbatch.out);
   if (sbatch.exit_code != 0 || job_id.empty()) {
     throw std::runtime_error("sbatch did not accept " + script_path + " (exit " +

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <vector>
 
+#include <optional>
+
 #include "common/error.h"
 #include "slurm/job_template_text.h"  // Generated from slurm/sweep.sbatch.in.
 #include "sweep/sweep_layout.h"
@@ -14,6 +16,7 @@ namespace {
 // Slurm may send the --signal warning up to this much earlier than asked (sbatch(1)).
 constexpr int64_t kSignalEarlyS = 60;
 constexpr int kMaxSignalTime = 65535;  // sbatch's limit for --signal's @time.
+constexpr int kMaxGpusPerNode = 64;
 
 bool all_digits(const std::string& s) {
   if (s.empty() || s.size() > 9) return false;
@@ -148,8 +151,152 @@ int worker_groups(int nodes, int ranks_per_node, int group_size) {
   throw UsageError(message);
 }
 
+int worker_groups(const JobRequest& request) {
+  if (request.gpus_per_node <= 0) {
+    return worker_groups(request.nodes, request.ranks_per_node, request.group_size);
+  }
+  if (request.nodes < 1) {
+    throw UsageError("--nodes must be at least 1, not " + std::to_string(request.nodes));
+  }
+  if (request.gpus_per_node > kMaxGpusPerNode) {
+    throw UsageError("--gpus-per-node " + std::to_string(request.gpus_per_node) +
+                     " is more than any node has (at most " + std::to_string(kMaxGpusPerNode) +
+                     ")");
+  }
+  const int workers = request.nodes * request.gpus_per_node;
+  if (const std::optional<SweepLayout> layout =
+          SweepLayout::of(request.total_ranks(), request.group_size)) {
+    return layout->num_groups();
+  }
+  throw UsageError("--nodes " + std::to_string(request.nodes) + " x --gpus-per-node " +
+                   std::to_string(request.gpus_per_node) + " = " + std::to_string(workers) +
+                   " GPU ranks (one per GPU, beside the coordinator) cannot form worker groups "
+                   "of --group-size " +
+                   std::to_string(request.group_size) + ": the group size must divide " +
+                   std::to_string(workers) + " (e.g. " + std::to_string(request.gpus_per_node) +
+                   ", a node's GPUs)");
+}
+
+void check_sbatch_pass_through(const std::string& option) {
+  const size_t eq = option.find('=');
+  const std::string name = option.substr(0, eq);
+  bool well_formed = name.size() > 2 && name.compare(0, 2, "--") == 0 &&
+                     (eq == std::string::npos || eq + 1 < option.size());
+  for (size_t i = 2; well_formed && i < name.size(); ++i) {
+    const char c = name[i];
+    well_formed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  }
+  for (char c : option) {
+    well_formed = well_formed && static_cast<unsigned char>(c) > 0x20 && c != 0x7f && c != '#';
+  }
+  if (!well_formed) {
+    throw UsageError("--sbatch-arg '" + option +
+                     "' is not one sbatch option in long form without spaces, e.g. "
+                     "--qos=high, --constraint=a100 or --exclusive");
+  }
+  static const std::map<std::string, std::string> kOwn = {
+      {"--job-name", "--job-name"},
+      {"--nodes", "--nodes"},
+      {"--ntasks", "--ranks-per-node"},
+      {"--ntasks-per-node", "--ranks-per-node"},
+      {"--cpus-per-task", "--threads-per-rank"},
+      {"--time", "--time"},
+      {"--chdir", "--out"},
+      {"--output", "--out"},
+      {"--error", "--out"},
+      {"--open-mode", "--out"},
+      {"--requeue", "--max-requeues"},
+      {"--no-requeue", "--max-requeues"},
+      {"--signal", "--warn-before"},
+      {"--partition", "--partition"},
+      {"--account", "--account"},
+      {"--gpus-per-node", "--gpus-per-node"},
+      {"--gpu-bind", "--gpus-per-node"},
+      {"--gpus", "--gpus-per-node"},
+      {"--wrap", "the job script"},
+      {"--parsable", "journey submit itself"},
+      {"--array", "journey submit itself"},
+      {"--wait", "journey submit itself"},
+      {"--export", "journey submit itself (the ranks need the submitting environment)"},
+  };
+  const auto own = kOwn.find(name);
+  if (own != kOwn.end()) {
+    throw UsageError("--sbatch-arg '" + option + "': journey submit sets " + name +
+                     " itself; use " + own->second);
+  }
+}
+
+std::vector<std::string> sbatch_options(const JobRequest& r) {
+  std::vector<std::string> options = {"--job-name=" + r.job_name,
+                                      "--nodes=" + std::to_string(r.nodes)};
+  // --ntasks is the total and --ntasks-per-node the most on one node; both are given so that
+  // no SBATCH_NTASKS* variable can change the layout.
+  options.push_back("--ntasks=" + std::to_string(r.total_ranks()));
+  if (r.gpus_per_node > 0) {
+    options.push_back("--ntasks-per-node=" + std::to_string(r.gpus_per_node + 1));
+    options.push_back("--gpus-per-node=" + std::to_string(r.gpus_per_node));
+    // Every rank sees every GPU of its node and takes its own by its local index among the
+    // node's workers (the coordinator takes none).
+    options.push_back("--gpu-bind=none");
+  } else {
+    options.push_back("--ntasks-per-node=" + std::to_string(r.ranks_per_node));
+  }
+  options.push_back("--cpus-per-task=" + std::to_string(r.threads_per_rank));
+  options.push_back("--time=" + r.time);
+  options.push_back("--chdir=" + r.out_dir);
+  options.push_back("--output=" + r.out_dir + "/logs/job-%j.out");
+  options.push_back("--error=" + r.out_dir + "/logs/job-%j.out");
+  options.push_back("--open-mode=append");
+  options.push_back("--requeue");
+  options.push_back("--signal=USR2@" + std::to_string(r.warn_before_s));
+  if (!r.partition.empty()) options.push_back("--partition=" + r.partition);
+  if (!r.account.empty()) options.push_back("--account=" + r.account);
+  options.insert(options.end(), r.extra_sbatch_options.begin(), r.extra_sbatch_options.end());
+  return options;
+}
+
+std::vector<std::string> describe_sbatch_environment(const std::vector<std::string>& environment) {
+  // The variables sbatch(1) reads in place of options this job sets on its command line.
+  static const std::map<std::string, std::string> kOverridden = {
+      {"SBATCH_TIMELIMIT", "--time"},
+      {"SBATCH_SIGNAL", "--signal"},
+      {"SBATCH_REQUEUE", "--requeue"},
+      {"SBATCH_NO_REQUEUE", "--requeue"},
+      {"SBATCH_OUTPUT", "--output"},
+      {"SBATCH_ERROR", "--error"},
+      {"SBATCH_OPEN_MODE", "--open-mode"},
+      {"SBATCH_JOB_NAME", "--job-name"},
+      {"SBATCH_NTASKS", "--ntasks"},
+      {"SBATCH_NTASKS_PER_NODE", "--ntasks-per-node"},
+      {"SBATCH_CPUS_PER_TASK", "--cpus-per-task"},
+      {"SBATCH_CHDIR", "--chdir"},
+      {"SBATCH_NODES", "--nodes"},
+      {"SBATCH_GPUS_PER_NODE", "--gpus-per-node"},
+      {"SBATCH_GPU_BIND", "--gpu-bind"},
+  };
+  std::vector<std::string> sentences;
+  for (const std::string& entry : environment) {
+    if (entry.rfind("SBATCH_", 0) != 0) continue;
+    const std::string name = entry.substr(0, entry.find('='));
+    if (name == "SBATCH_WAIT" || name == "SBATCH_ARRAY_INX") {
+      throw UsageError(
+          "the environment sets " + entry + ", which would make sbatch " +
+          (name == "SBATCH_WAIT" ? "wait for the whole sweep" : "submit the sweep as a job array") +
+          "; unset " + name + " for journey submit");
+    }
+    const auto it = kOverridden.find(name);
+    sentences.push_back(it != kOverridden.end()
+                            ? entry + " in the environment is overridden by the job's " + it->second
+                            : entry + " in the environment applies to the job");
+  }
+  return sentences;
+}
+
 void validate_job_request(const JobRequest& request) {
-  worker_groups(request.nodes, request.ranks_per_node, request.group_size);
+  worker_groups(request);
+  for (const std::string& option : request.extra_sbatch_options) {
+    check_sbatch_pass_through(option);
+  }
   if (request.threads_per_rank < 1) {
     throw UsageError("--threads-per-rank must be at least 1, not " +
                      std::to_string(request.threads_per_rank));
@@ -193,11 +340,38 @@ const std::string& builtin_job_template() {
 
 std::string render_job_script(const std::string& template_text, const std::string& template_origin,
                               const JobRequest& request) {
+  std::vector<std::string> site_lines;
+  if (!request.partition.empty()) site_lines.push_back("--partition=" + request.partition);
+  if (!request.account.empty()) site_lines.push_back("--account=" + request.account);
+  for (const std::string& option : request.extra_sbatch_options) site_lines.push_back(option);
   std::string site_options;
-  if (!request.partition.empty()) site_options += "#SBATCH --partition=" + request.partition;
-  if (!request.account.empty()) {
-    site_options +=
-        (site_options.empty() ? "" : "\n") + std::string("#SBATCH --account=") + request.account;
+  for (const std::string& line : site_lines) {
+    site_options += (site_options.empty() ? "" : "\n") + std::string("#SBATCH ") + line;
+  }
+  std::string task_layout, rank_placement, srun_options;
+  if (request.gpus_per_node > 0) {
+    const std::string g = std::to_string(request.gpus_per_node);
+    task_layout = "#SBATCH --ntasks=" + std::to_string(request.total_ranks()) +
+                  "\n#SBATCH --ntasks-per-node=" + std::to_string(request.gpus_per_node + 1) +
+                  "\n#SBATCH --gpus-per-node=" + g + "\n#SBATCH --gpu-bind=none";
+    rank_placement =
+        "# One rank per GPU, and the coordinator (rank 0, no GPU) on the first node: a host file\n"
+        "# listing the first node " +
+        g + " + 1 times and every other node " + g +
+        " times.\n"
+        "export SLURM_HOSTFILE=" +
+        shell_quote(request.out_dir) +
+        "/logs/hosts-$SLURM_JOB_ID\n"
+        "first=1\n"
+        "for host in $(scontrol show hostnames \"$SLURM_JOB_NODELIST\"); do\n"
+        "  [ \"$first\" = 1 ] && echo \"$host\" && first=0\n"
+        "  for _ in $(seq " +
+        g +
+        "); do echo \"$host\"; done\n"
+        "done > \"$SLURM_HOSTFILE\"";
+    srun_options = "--distribution=arbitrary ";
+  } else {
+    task_layout = "#SBATCH --ntasks-per-node=" + std::to_string(request.ranks_per_node);
   }
   const std::map<std::string, std::string> values = {
       {"JOB_NAME", request.job_name},
@@ -208,6 +382,10 @@ std::string render_job_script(const std::string& template_text, const std::strin
       {"WARN_BEFORE", std::to_string(request.warn_before_s)},
       {"MAX_REQUEUES", std::to_string(request.max_requeues)},
       {"SITE_OPTIONS", site_options},
+      {"TASK_LAYOUT", task_layout},
+      {"RANK_PLACEMENT", rank_placement},
+      {"SRUN_OPTIONS", srun_options},
+      {"GPUS_PER_NODE", std::to_string(request.gpus_per_node)},
       {"OUT_DIR", request.out_dir},
       {"OUT_DIR_ARG", shell_quote(request.out_dir)},
       {"CONFIG", shell_quote(request.config_path)},

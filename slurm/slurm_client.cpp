@@ -145,6 +145,8 @@ std::optional<SlurmJob> parse_scontrol_job(const std::string& line) {
       job.run_time = v;
     } else if (k == "TimeLimit") {
       job.time_limit = v;
+    } else if (k == "Requeue") {
+      job.requeue = std::atoi(v.c_str());
     }
   };
   while (words >> word) {
@@ -209,6 +211,28 @@ int cpus_per_node(const std::string& partition) {
   if (find_program("sinfo").empty()) return 0;
   const ProgramOutput r = run_program({"sinfo", "-h", "-o", "%P %c"});
   return r.exit_code == 0 ? parse_sinfo_cpus(r.out, partition) : 0;
+}
+
+int parse_sinfo_nodes(const std::string& output, const std::string& partition) {
+  std::istringstream lines(output);
+  std::string line;
+  int nodes = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string name, count;
+    if (!(fields >> name >> count)) continue;
+    const bool is_default = !name.empty() && name.back() == '*';
+    if (is_default) name.pop_back();
+    if (partition.empty() ? !is_default : name != partition) continue;
+    nodes += std::max(0, std::atoi(count.c_str()));
+  }
+  return nodes;
+}
+
+int nodes_in_partition(const std::string& partition) {
+  if (find_program("sinfo").empty()) return 0;
+  const ProgramOutput r = run_program({"sinfo", "-h", "-o", "%P %D"});
+  return r.exit_code == 0 ? parse_sinfo_nodes(r.out, partition) : 0;
 }
 
 }  // namespace journey

@@ -35,6 +35,7 @@ struct SlurmJob {
   std::string reason;  // Why it waits, or None.
   int restarts = 0;    // Times it was requeued (Restarts).
   std::string run_time, time_limit;
+  int requeue = -1;  // Requeue=0|1: whether Slurm may requeue it; -1 when not shown.
 };
 
 // Parses one line of `scontrol show job -o`; nullopt if it holds no JobId and JobState.
@@ -55,5 +56,11 @@ int parse_sinfo_cpus(const std::string& output, const std::string& partition);
 
 // parse_sinfo_cpus() of what sinfo says now; 0 when sinfo is missing or fails.
 int cpus_per_node(const std::string& partition);
+
+// The nodes of `partition` (the default one when empty) from `sinfo -h -o "%P %D"` output
+// such as "debug* 4\nbig 16" (lines of one partition are summed); 0 when it says nothing.
+int parse_sinfo_nodes(const std::string& output, const std::string& partition);
+// parse_sinfo_nodes() of what sinfo says now; 0 when sinfo is missing or fails.
+int nodes_in_partition(const std::string& partition);
 
 }  // namespace journey

@@ -183,6 +183,27 @@ TEST(Slurm, BadOptionsFailBeforeSbatchAndSubmitNothing) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// Site-wide SBATCH_* variables override #SBATCH lines; they once gave the job a one-minute
+// limit and no requeue behind journey submit's back. Held, so it never runs.
+TEST(Slurm, SbatchVariablesInTheEnvironmentDoNotChangeTheJob) {
+  REQUIRE_CLUSTER();
+  const std::string out = fresh_dir("environment");
+  const testing::ProcessResult r = run_process(
+      "SBATCH_TIMELIMIT=1 SBATCH_NO_REQUEUE=1 SBATCH_SIGNAL=USR1@5 PATH=" + kWrapperDir +
+      ":$PATH " +
+      journey_command("submit --config " + sweep_config() + " --out " + out +
+                      " --ranks-per-node 5 --group-size 2 --time 10 --sbatch-arg=--hold"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string id = job_id_of(r);
+  ASSERT_FALSE(id.empty()) << r.output;
+  const std::string limit = job_field(id, "TimeLimit"), requeue = job_field(id, "Requeue");
+  run_process("scancel " + id);
+  EXPECT_EQ(limit, "00:10:00");
+  EXPECT_EQ(requeue, "1");
+  EXPECT_NE(r.output.find("SBATCH_TIMELIMIT=1 in the environment is overridden"), std::string::npos)
+      << r.output;
+}
+
 TEST(Slurm, TinySweepSubmittedWithSbatchCompletes) {
   REQUIRE_CLUSTER();
   const std::string& dir = complete_sweep();

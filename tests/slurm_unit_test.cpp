@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "data/dataset.h"
 #include "run/run_progress.h"
 #include "schedules/grid.h"
 #include "slurm/job_script.h"
@@ -20,12 +21,14 @@
 #include "sweep/ledger.h"
 #include "tests/subprocess.h"
 #include "tests/test_dataset.h"
+#include "tests/test_files.h"
 
 namespace journey {
 namespace {
 
 namespace fs = std::filesystem;
 using testing::journey_command;
+using testing::read_file;
 using testing::run_process;
 
 std::string fresh_dir(const std::string& name) {
@@ -357,7 +360,15 @@ TEST(SubmitCli, SubmitWritesTheJobAndRecordsItsId) {
   EXPECT_EQ(submitted_job_ids(out), std::vector<std::string>{"4242"});
   std::ifstream in(calls);
   std::string args((std::istreambuf_iterator<char>(in)), {});
-  EXPECT_EQ(args, "--parsable " + out + "/job.sbatch\n");
+  // Everything that shapes the job is on sbatch's command line, where SBATCH_* variables
+  // cannot override it.
+  EXPECT_EQ(args, "--parsable --job-name=journey-" + fs::path(out).filename().string() +
+                      " --nodes=1 --ntasks=3 --ntasks-per-node=3 --cpus-per-task=1 "
+                      "--time=1:00:00 --chdir=" +
+                      out + " --output=" + out + "/logs/job-%j.out --error=" + out +
+                      "/logs/job-%j.out --open-mode=append --requeue --signal=USR2@300 "
+                      "--partition=debug " +
+                      out + "/job.sbatch\n");
   std::ifstream script_file(out + "/job.sbatch");
   std::string script((std::istreambuf_iterator<char>(script_file)), {});
   EXPECT_TRUE(contains(script, "#SBATCH --partition=debug\n")) << script;
@@ -419,6 +430,158 @@ TEST(SubmitCli, DryRunPrintsTheScriptAndWritesNothing) {
   const testing::ProcessResult typo = run_process(journey_command(flags));
   EXPECT_EQ(typo.exit_code, 2) << typo.output;
   EXPECT_TRUE(contains(typo.output, "{{NODE_COUNT}}")) << typo.output;
+}
+
+// Site-wide SBATCH_* variables once changed the time limit, requeue and signal the job ran
+// with, silently; the command line now sets them, and the output says what was overridden.
+TEST(SubmitCli, SbatchEnvironmentVariablesCannotChangeTheJob) {
+  const std::string calls = fresh_file("calls-env.txt");
+  const std::string bin = fake_slurm_dir(calls);
+  const std::string out = fresh_dir("env-out");
+  const testing::ProcessResult r = run_process(
+      "SBATCH_TIMELIMIT=1 SBATCH_NO_REQUEUE=1 SBATCH_SIGNAL=USR1@5 SBATCH_QOS=low PATH=" + bin +
+      ":$PATH " +
+      journey_command("submit --config " + tiny_config() + " --out " + out +
+                      " --ranks-per-node 3 --time 2:00:00"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string args = read_file(calls);
+  EXPECT_TRUE(contains(args, "--time=2:00:00 ")) << args;
+  EXPECT_TRUE(contains(args, "--requeue ")) << args;
+  EXPECT_TRUE(contains(args, "--signal=USR2@300 ")) << args;
+  EXPECT_TRUE(contains(r.output,
+                       "SBATCH_TIMELIMIT=1 in the environment is overridden by the "
+                       "job's --time"))
+      << r.output;
+  EXPECT_TRUE(contains(r.output, "SBATCH_NO_REQUEUE=1 in the environment is overridden"));
+  EXPECT_TRUE(contains(r.output, "SBATCH_QOS=low in the environment applies to the job"));
+  // One that would break submission itself is refused.
+  const testing::ProcessResult wait =
+      run_process("SBATCH_WAIT=1 PATH=" + bin + ":$PATH " +
+                  journey_command("submit --config " + tiny_config() + " --out " +
+                                  fresh_dir("env-wait") + " --ranks-per-node 3 --time 2:00:00"));
+  EXPECT_EQ(wait.exit_code, 2) << wait.output;
+  EXPECT_TRUE(contains(wait.output, "unset SBATCH_WAIT")) << wait.output;
+}
+
+TEST(SubmitCli, OtherSbatchOptionsPassThroughWhenSafe) {
+  const std::string calls = fresh_file("calls-pass.txt");
+  const std::string bin = fake_slurm_dir(calls);
+  const std::string out = fresh_dir("pass-out");
+  const std::string base =
+      "--config " + tiny_config() + " --ranks-per-node 3 --time 30 --out " + out + " ";
+  const testing::ProcessResult r = submit(
+      bin,
+      base + "--sbatch-arg=--qos=high --sbatch-arg=--exclusive '--sbatch-arg=--constraint=a&b'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(read_file(calls), "--qos=high --exclusive --constraint=a&b "))
+      << read_file(calls);
+  EXPECT_TRUE(
+      contains(read_file(out + "/job.sbatch"), "#SBATCH --qos=high\n#SBATCH --exclusive\n"));
+  for (const auto& [flag, words] : std::vector<std::pair<std::string, std::string>>{
+           {"--sbatch-arg=--time=5", "use --time"},
+           {"--sbatch-arg=--signal=USR1@60", "use --warn-before"},
+           {"--sbatch-arg=-q", "long form"},
+           {"'--sbatch-arg=--comment=a b'", "without spaces"},
+           {"$'--sbatch-arg=--mem=4G\n#SBATCH --time=1'", "without spaces"},
+           {"--sbatch-arg=--export=NONE", "submitting environment"}}) {
+    const std::string other = fresh_dir("pass-bad");
+    const testing::ProcessResult bad =
+        run_process("bash -c \"PATH=" + bin + ":$PATH " +
+                    journey_command("submit --config " + tiny_config() +
+                                    " --ranks-per-node 3 --time 30 --out " + other + " ") +
+                    flag + "\"");
+    EXPECT_EQ(bad.exit_code, 2) << flag << "\n" << bad.output;
+    EXPECT_TRUE(contains(bad.output, words)) << flag << "\n" << bad.output;
+    EXPECT_FALSE(fs::exists(other)) << flag;
+  }
+}
+
+TEST(SubmitCli, GpuJobsHaveOneRankPerGpuAndAHostFile) {
+  const std::string out = fresh_dir("gpu-out");
+  const std::string flags = "submit --config " + tiny_config() + " --out " + out +
+                            " --nodes 2 --gpus-per-node 4 --group-size 4 --time 30 --dry-run";
+  const testing::ProcessResult r = run_process("PATH=/nonexistent " + journey_command(flags));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output,
+                       "#SBATCH --ntasks=9\n#SBATCH --ntasks-per-node=5\n"
+                       "#SBATCH --gpus-per-node=4\n#SBATCH --gpu-bind=none\n"))
+      << r.output;
+  EXPECT_TRUE(contains(r.output, "srun --mpi=pmix --kill-on-bad-exit=0 --distribution=arbitrary"));
+  EXPECT_TRUE(contains(r.output, "2 node(s) x 4 GPU(s), one rank per GPU plus the coordinator"));
+  // The host file the script writes: the first node 5 times, the second 4 times.
+  const size_t begin = r.output.find("export SLURM_HOSTFILE=");
+  const size_t end = r.output.find("done > \"$SLURM_HOSTFILE\"");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  const std::string dir = fresh_dir("gpu-hosts");
+  fs::create_directories(dir);
+  write_program(dir + "/scontrol", "printf 'n1\\nn2\\n'\n");
+  std::ofstream(dir + "/placement.sh")
+      << r.output.substr(begin, end - begin) << "done > \"$SLURM_HOSTFILE\"\n";
+  fs::create_directories(out + "/logs");
+  const testing::ProcessResult placed =
+      run_process("SLURM_JOB_ID=7 SLURM_JOB_NODELIST=n[1-2] PATH=" + dir + ":$PATH bash " + dir +
+                  "/placement.sh");
+  ASSERT_EQ(placed.exit_code, 0) << placed.output;
+  EXPECT_EQ(read_file(out + "/logs/hosts-7"), "n1\nn1\nn1\nn1\nn1\nn2\nn2\nn2\nn2\n");
+  // Groups must divide the GPU ranks; a rank count cannot be given with GPUs.
+  const testing::ProcessResult bad = run_process(
+      journey_command("submit --config " + tiny_config() + " --out " + out +
+                      " --nodes 2 --gpus-per-node 4 --group-size 3 --time 30 --dry-run"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "the group size must divide 8")) << bad.output;
+  const testing::ProcessResult both =
+      run_process(journey_command("submit --config " + tiny_config() + " --out " + out +
+                                  " --gpus-per-node 4 --ranks-per-node 5 --time 30 --dry-run"));
+  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_TRUE(contains(both.output, "exclude each other")) << both.output;
+}
+
+TEST(SubmitCli, AFinishedSweepHasNothingToSubmitUnlessAskedToRefit) {
+  const std::string calls = fresh_file("calls-finished.txt");
+  const std::string bin = fake_slurm_dir(calls);
+  const std::string out = fresh_dir("finished-out");
+  fs::create_directories(out);
+  const RunConfig config = parse_config(tiny_config(), {});
+  const Dataset dataset = Dataset::open(testing::test_dataset_dir());
+  Ledger ledger = Ledger::open_or_create(out, sweep_identity(config, dataset.tokenizer_hash()),
+                                         expand_grid(config));
+  for (CellRecord& r : ledger.records()) r.status = CellStatus::kDone;
+  ledger.records().back().status = CellStatus::kDiverged;
+  ledger.save();
+  const std::string flags =
+      "--config " + tiny_config() + " --out " + out + " --ranks-per-node 3 --time 30";
+  const testing::ProcessResult r = submit(bin, flags);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "nothing to do: all 2 cells")) << r.output;
+  EXPECT_TRUE(contains(r.output, "1 done, 1 failed or diverged")) << r.output;
+  EXPECT_FALSE(fs::exists(calls)) << "sbatch was called";
+  const testing::ProcessResult refit = submit(bin, flags + " --refit");
+  EXPECT_EQ(refit.exit_code, 0) << refit.output;
+  EXPECT_TRUE(fs::exists(calls));
+}
+
+TEST(SubmitCli, MoreNodesThanThePartitionHasIsRefused) {
+  const std::string calls = fresh_file("calls-nodes.txt");
+  const std::string bin = fake_slurm_dir(calls);  // sinfo: 12 nodes in debug.
+  const std::string out = fresh_dir("nodes-out");
+  const testing::ProcessResult r = submit(bin, "--config " + tiny_config() + " --out " + out +
+                                                   " --nodes 13 --ranks-per-node 1 --time 30");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "--nodes 13 is more than the 12 node(s)")) << r.output;
+  EXPECT_FALSE(fs::exists(calls));
+}
+
+TEST(SubmitCli, DryRunReportsAJobAlreadyRunningTheDirectory) {
+  const std::string bin = fake_slurm_dir(fresh_file("calls-active.txt"));
+  write_program(bin + "/scontrol", "echo 'JobId=77 JobName=j JobState=PENDING Reason=Priority'\n");
+  const std::string out = fresh_dir("active-out");
+  fs::create_directories(out);
+  record_submitted_job(out, "77", "earlier");
+  const testing::ProcessResult r = submit(bin, "--config " + tiny_config() + " --out " + out +
+                                                   " --ranks-per-node 3 --time 30 --dry-run");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "job 77 (PENDING) already runs the sweep in " + out)) << r.output;
 }
 
 TEST(SubmitCli, MissingSbatchIsExplained) {
