@@ -154,6 +154,8 @@ const std::vector<Key>& keys() {
       JOURNEY_KEY(int64_t, prune, end_step, "explicit t_e; -1 means unset"),
       JOURNEY_KEY(int64_t, prune, interval, "Delta: steps between pruning events; 0 means auto"),
       JOURNEY_KEY(PruneScope, prune, scope, "global (one threshold) or layer"),
+      JOURNEY_KEY(std::string, prune, exclude,
+                  "matrices never pruned: name patterns such as '*.wq head' (global scope)"),
       JOURNEY_KEY(std::string, data, dir, "dataset directory made by `journey prepare`"),
       JOURNEY_KEY(std::string, data, sources, "prepare input: default, or files and dirs"),
       JOURNEY_KEY(int64_t, data, vocab_size, "tokenizer vocabulary size"),
@@ -377,6 +379,8 @@ void validate(const RunConfig& c) {
   }
   require_config_value(p.interval >= 0, "prune.interval", show(p.interval),
                        "must be >= 0 (0 means auto)");
+  require_config_value(p.exclude.empty() || p.scope == PruneScope::kGlobal, "prune.exclude",
+                       p.exclude, "needs prune.scope = global (one threshold over the rest)");
 
   const DataConfig& d = c.data;
   require_config_value(!d.dir.empty(), "data.dir", "''", "must name a dataset directory");

@@ -86,6 +86,10 @@ struct PruneConfig {
   int64_t end_step = -1;
   int64_t interval = 0;  // Delta: steps between pruning events; 0 means auto.
   PruneScope scope = PruneScope::kGlobal;
+  // Prunable matrices never pruned: glob patterns over parameter names (schedules/
+  // model_spec.h), e.g. "*.wq" or "layers.0.* head". They count as kept toward the sparsity,
+  // so N_t is unchanged and the other matrices give up all of the pruned weights.
+  std::string exclude;
 };
 
 // [data]: where tokens come from (data/ and io/token_shard.h).

@@ -1,5 +1,7 @@
 #include "schedules/model_spec.h"
 
+#include <fnmatch.h>
+
 #include <cmath>
 
 namespace journey {
@@ -49,6 +51,34 @@ ModelSpec make_model_spec(const ModelConfig& m, int64_t vocab) {
   spec.params.push_back({"final_norm", {d}, last, false, 0.0});
   spec.params.push_back({"head", {vocab, d}, last, true, linear_d});
   return spec;
+}
+
+bool matches_any_pattern(const std::string& name, const std::vector<std::string>& patterns) {
+  for (const std::string& pattern : patterns) {
+    if (fnmatch(pattern.c_str(), name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+std::vector<bool> excluded_params(const ModelSpec& spec, const std::string& exclude) {
+  const std::vector<std::string> patterns = split_list(exclude);
+  std::vector<bool> excluded(spec.params.size(), false);
+  for (const std::string& pattern : patterns) {
+    bool matched = false;
+    for (size_t i = 0; i < spec.params.size(); ++i) {
+      if (!spec.params[i].prunable || fnmatch(pattern.c_str(), spec.params[i].name.c_str(), 0)) {
+        continue;
+      }
+      excluded[i] = matched = true;
+    }
+    if (!matched) {
+      reject_config_value("prune.exclude", exclude,
+                          "the pattern '" + pattern +
+                              "' matches no prunable matrix (their names are layers.<i>.wq, wk, "
+                              "wv, wo, w_gate, w_up, w_down and head)");
+    }
+  }
+  return excluded;
 }
 
 }  // namespace journey

@@ -49,4 +49,12 @@ struct ModelSpec {
 
 ModelSpec make_model_spec(const ModelConfig& model, int64_t vocab_size);
 
+// Whether `name` matches one of the glob patterns (fnmatch(3): *, ?, [...]), e.g. "*.wq".
+bool matches_any_pattern(const std::string& name, const std::vector<std::string>& patterns);
+
+// The prunable parameters excluded from pruning by prune.exclude (common/config.h), as a flag
+// per entry of spec.params. Throws UsageError naming prune.exclude when a pattern matches no
+// prunable parameter (a typo would otherwise exclude nothing, silently).
+std::vector<bool> excluded_params(const ModelSpec& spec, const std::string& exclude);
+
 }  // namespace journey

@@ -115,8 +115,13 @@ RunPlan make_plan(const RunConfig& config) {
   RunPlan plan;
   const ModelConfig& m = config.model;
   plan.params = count_params(m, config.data.vocab_size);
-  for (const ParamSpec& p : make_model_spec(m, config.data.vocab_size).params) {
-    if (p.prunable) plan.prunable_numels.push_back(p.numel());
+  const ModelSpec spec = make_model_spec(m, config.data.vocab_size);
+  const std::vector<bool> excluded = excluded_params(spec, config.prune.exclude);
+  int64_t excluded_numel = 0;
+  for (size_t i = 0; i < spec.params.size(); ++i) {
+    if (!spec.params[i].prunable) continue;
+    plan.prunable_numels.push_back(spec.params[i].numel());
+    if (excluded[i]) excluded_numel += spec.params[i].numel();
   }
   plan.tokens_per_step = config.train.batch_tokens;
   plan.sequences_per_step = config.train.batch_tokens / m.seq_len;
@@ -144,6 +149,13 @@ RunPlan make_plan(const RunConfig& config) {
 
   const PruneConfig& p = config.prune;
   check_sparsity_leaves_weights(config, plan);
+  if (excluded_numel > kept_count(1.0 - p.sparsity, plan.params.prunable)) {
+    reject_config_value("prune.exclude", p.exclude,
+                        "the excluded matrices hold " + std::to_string(excluded_numel) +
+                            " weights, more than the " +
+                            std::to_string(kept_count(1.0 - p.sparsity, plan.params.prunable)) +
+                            " that sparsity " + std::to_string(p.sparsity) + " keeps");
+  }
   if (p.sparsity == 0.0) {
     plan.schedule = DensitySchedule(plan.total_steps);
   } else {

@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ini_entries.h"
+#include "schedules/run_plan.h"
 #include "tests/bad_config_values.h"
 
 namespace journey {
@@ -145,6 +146,34 @@ TEST(Config, IniEntriesListKeysAsWrittenInFileOrder) {
   const Entries entries = ini_entries(to_ini(c));
   EXPECT_NE(std::find(entries.begin(), entries.end(), Entries::value_type{"model.d_model", "48"}),
             entries.end());
+}
+
+TEST(Config, PruneExcludeIsCheckedAgainstScopeModelAndSparsity) {
+  RunConfig c = parse_config("", {"--prune.exclude=*.wq", "--prune.scope=layer"});
+  try {
+    validate(c);
+    FAIL() << "prune.exclude with layer scope was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("prune.exclude"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("global"), std::string::npos) << e.what();
+  }
+  c = parse_config("", {"--prune.exclude=*.wq head", "--prune.sparsity=0.5"});
+  validate(c);
+  EXPECT_NO_THROW(make_plan(c));
+  for (const auto& [exclude, words] : std::vector<std::pair<std::string, std::string>>{
+           {"*.wqq", "matches no prunable matrix"},  // A typo.
+           {"embed", "matches no prunable matrix"},  // Not prunable in the first place.
+           {"*", "more than the"}}) {                // Nothing left to prune.
+    c.prune.exclude = exclude;
+    try {
+      make_plan(c);
+      FAIL() << exclude;
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("prune.exclude = " + exclude), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

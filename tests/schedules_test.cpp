@@ -232,6 +232,31 @@ TEST(RunPlan, PhasesThatMoveBeyondTwoPercentOfComputeAreWarnedAbout) {
   EXPECT_TRUE(warned) << "no short high-sparsity run drifted: the test needs another example";
 }
 
+// configs/paper.ini reproduces the schedules of the authors' released sparse runs, as their
+// model cards list them (huggingface.co/tjingrant/sparsellm-1b-{20p,60p-small-dense,80p}:
+// "Training Steps", "Pruning Start Step", "Pruning End Step"; pruning every 100 steps, both
+// ends included, as in the authors' MaxText train.py).
+TEST(RunPlan, PaperPresetMatchesTheReleasedRunsModelCards) {
+  struct Card {
+    double sparsity;
+    int64_t steps, start, end;
+  };
+  for (const Card& card : {Card{0.2, 11200, 2500, 8100}, Card{0.6, 16375, 2500, 10100},
+                           Card{0.8, 25050, 2500, 12600}}) {
+    RunConfig c = parse_config(JOURNEY_SOURCE_DIR "/configs/paper.ini", {});
+    c.train.tokens = card.steps * c.train.batch_tokens;
+    c.prune.sparsity = card.sparsity;
+    const RunPlan plan = make_plan(c);
+    EXPECT_EQ(plan.total_steps, card.steps);
+    EXPECT_EQ(plan.schedule.interval(), 100);
+    EXPECT_EQ(plan.schedule.start_step(), card.start) << "S=" << card.sparsity;
+    EXPECT_EQ(plan.schedule.end_step(), card.end) << "S=" << card.sparsity;
+    EXPECT_EQ(static_cast<int64_t>(plan.schedule.events().size()),
+              (card.end - card.start) / 100 + 1);
+    EXPECT_NEAR(plan.schedule.events().back().keep, 1 - card.sparsity, 1e-12);
+  }
+}
+
 TEST(RunPlan, DenseRunHasNoEvents) {
   RunPlan plan = make_plan(paper_run(0.0, 50, 0));
   EXPECT_TRUE(plan.schedule.events().empty());

@@ -388,6 +388,35 @@ TEST_F(WorkerTest, WorkerPruningLayerScopeKeepsTheCountInEveryMatrix) {
   }
 }
 
+// prune.exclude: the named matrices keep every weight and still count as kept, so the total
+// alive is the schedule's and the other matrices give up all of the removals.
+TEST_F(WorkerTest, WorkerPruningExcludedMatricesKeepEveryWeight) {
+  RunConfig config = tiny_config();
+  ShardedModel model(config.model, config.data.vocab_size, *solo_);
+  model.initialize(6);
+  Pruner pruner(model, false, "*.wq");
+  int64_t all = 0;
+  for (const ParamSpec& p : model.spec().params) all += p.prunable ? p.numel() : 0;
+  for (double keep : {0.8, 0.5, 0.3}) {
+    EXPECT_EQ(pruner.prune(keep), kept_count(keep, all)) << keep;
+    const std::vector<int64_t> alive = pruner.active_per_param();
+    size_t i = 0;
+    int64_t rest_alive = 0, rest = 0;
+    for (const ParamSpec& p : model.spec().params) {
+      if (!p.prunable) continue;
+      if (p.name.size() > 3 && p.name.compare(p.name.size() - 3, 3, ".wq") == 0) {
+        EXPECT_EQ(alive[i], p.numel()) << p.name << " was pruned";
+      } else {
+        rest_alive += alive[i];
+        rest += p.numel();
+      }
+      ++i;
+    }
+    EXPECT_LT(rest_alive, kept_count(keep, rest)) << "the others did not give up the wq share";
+  }
+  EXPECT_THROW(Pruner(model, false, "*.wqq"), UsageError);  // Matches nothing: a typo.
+}
+
 // ---------------------------------------------------------------------------------------
 // Divergence.
 

@@ -3,8 +3,10 @@
 #include <c10/core/GradMode.h>
 
 #include <cstring>
+#include <stdexcept>
 
 #include "schedules/density_schedule.h"
+#include "schedules/model_spec.h"
 
 namespace journey {
 
@@ -18,14 +20,19 @@ uint32_t magnitude_bits(float w) {
 
 }  // namespace
 
-Pruner::Pruner(ShardedModel& model, bool per_layer) : model_(model), per_layer_(per_layer) {
+Pruner::Pruner(ShardedModel& model, bool per_layer, const std::string& exclude)
+    : model_(model), per_layer_(per_layer) {
+  if (per_layer && !exclude.empty()) {
+    throw std::invalid_argument("prune.exclude needs prune.scope = global");
+  }
+  const std::vector<bool> excluded = excluded_params(model_.spec(), exclude);
   int prunable_index = 0;
   for (auto& unit : model_.units()) {
     for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
       const ShardedUnit::Slot& slot = unit->slots()[s];
       if (!slot.prunable) continue;
-      targets_.push_back(
-          {unit.get(), s, per_layer_ ? prunable_index : 0, slot.rows * slot.row_numel});
+      const int group = excluded[slot.param] ? -1 : per_layer_ ? prunable_index : 0;
+      targets_.push_back({unit.get(), s, group, slot.rows * slot.row_numel});
       ++prunable_index;
     }
   }
@@ -41,6 +48,7 @@ std::vector<uint64_t> Pruner::select_thresholds(const std::vector<int64_t>& to_p
   for (int shift = 24; shift >= 0; shift -= 8) {
     std::fill(hist.begin(), hist.end(), 0);
     for (const Target& t : targets_) {
+      if (t.group < 0) continue;
       at::Tensor w = t.unit->local_rows_of(t.unit->weights(), t.slot);
       const float* data = w.data_ptr<float>();
       const int64_t n = w.numel();
@@ -65,10 +73,14 @@ std::vector<uint64_t> Pruner::select_thresholds(const std::vector<int64_t>& to_p
 int64_t Pruner::prune(double keep) {
   c10::AutoGradMode no_grad(false);
   std::vector<int64_t> group_numel(num_groups_, 0);
-  for (const Target& t : targets_) group_numel[t.group] += t.numel;
+  int64_t excluded_numel = 0;
+  for (const Target& t : targets_) (t.group < 0 ? excluded_numel : group_numel[t.group]) += t.numel;
   std::vector<int64_t> to_prune(num_groups_);
   for (int g = 0; g < num_groups_; ++g) {
-    to_prune[g] = group_numel[g] - kept_count(keep, group_numel[g]);
+    // Excluded matrices (global scope) keep their weights; the rest gives up every removal
+    // that floor(keep * all prunable weights) asks for.
+    const int64_t all = group_numel[g] + excluded_numel;
+    to_prune[g] = all - kept_count(keep, all);
   }
   std::vector<uint64_t> threshold = select_thresholds(to_prune);
   for (int g = 0; g < num_groups_; ++g) {
@@ -76,6 +88,7 @@ int64_t Pruner::prune(double keep) {
     if (to_prune[g] == group_numel[g]) threshold[g] = 1ULL << 32;  // Keep nothing.
   }
   for (const Target& t : targets_) {
+    if (t.group < 0) continue;
     ShardedUnit& unit = *t.unit;
     at::Tensor w = unit.local_rows_of(unit.weights(), t.slot);
     at::Tensor mask = unit.local_rows_of(unit.mask(), t.slot);

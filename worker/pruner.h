@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "worker/sharded_model.h"
@@ -24,8 +25,10 @@ namespace journey {
 
 class Pruner {
  public:
-  // per_layer: one threshold per prunable matrix instead of one for all.
-  Pruner(ShardedModel& model, bool per_layer);
+  // per_layer: one threshold per prunable matrix instead of one for all. `exclude`
+  // (prune.exclude, global scope only) names matrices that are never pruned: they count as
+  // kept, so an event keeping floor(q P) weights takes every removal from the other matrices.
+  Pruner(ShardedModel& model, bool per_layer, const std::string& exclude = "");
 
   // Applies one event. Returns the number of prunable weights alive afterwards (group-wide).
   int64_t prune(double keep);
@@ -40,7 +43,7 @@ class Pruner {
   struct Target {
     ShardedUnit* unit;
     int slot;
-    int group;
+    int group;      // -1: excluded, never pruned.
     int64_t numel;  // Logical elements of the whole parameter.
   };
   std::vector<uint64_t> select_thresholds(const std::vector<int64_t>& to_prune);

@@ -61,7 +61,7 @@ class Run {
         lr_schedule_(config.train, plan_.total_steps),
         checkpoint_dir_(options.out_dir + "/checkpoints"),
         model_(config.model, config.data.vocab_size, group),
-        pruner_(model_, config.prune.scope == PruneScope::kLayer),
+        pruner_(model_, config.prune.scope == PruneScope::kLayer, config.prune.exclude),
         optimizer_(config.train),
         loader_(dataset.train(), config.model.seq_len, plan_.sequences_per_step,
                 static_cast<uint64_t>(config.train.seed)),
