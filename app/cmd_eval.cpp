@@ -35,7 +35,7 @@ namespace journey {
 namespace {
 
 constexpr char kUsage[] = "journey eval --checkpoint CKPT --text FILE";
-constexpr char kTokenizerBlob[] = "state/tokenizer_model";
+constexpr const char* kTokenizerBlob = checkpoint::kTokenizerModelBlob;
 
 // A fresh directory under the system's temporary directory, removed with its contents when
 // this goes out of scope.

@@ -38,6 +38,7 @@ int run_fit(const Args& args);
 int run_plan(const Args& args);
 // -- io --
 int run_inspect(const Args& args);
+int run_export(const Args& args);
 // -- worker --
 int run_train(const Args& args);
 int run_eval(const Args& args);         // torch-free half of `journey eval`

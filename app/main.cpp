@@ -19,6 +19,8 @@ const std::vector<Command> kCommands = {
     // -- io --
     {"inspect", "show a checkpoint's step, sparsity and N-bar, and verify its checksums",
      run_inspect},
+    {"export", "write a checkpoint's model as a Hugging Face Llama folder or safetensors",
+     run_export},
     // -- worker --
     {"train", "train one cell (one model, schedule and dataset) on this launch's ranks", nullptr},
     {"eval", "a checkpoint's loss (nats/token, bits/byte) on any text file", run_eval},

@@ -166,6 +166,11 @@ const std::vector<Key>& keys() {
       JOURNEY_KEY(std::string, sweep, tokens_per_param, "durations, e.g. '10 20'"),
       JOURNEY_KEY(std::string, sweep, schedules, "geometric and/or cubic"),
       JOURNEY_KEY(std::string, sweep, seeds, "seeds, e.g. '0 1'"),
+      JOURNEY_KEY(std::string, sweep, lr,
+                  "per-size peak lr, '48x2x2:3e-3 96x2x4:2e-3', or a rule in the dense "
+                  "prunable parameters N, '0.3*N^-0.35'"),
+      JOURNEY_KEY(std::string, sweep, batch_tokens,
+                  "per-size global batch in tokens, '48x2x2:2048 96x2x4:4096'"),
       JOURNEY_KEY(int64_t, sweep, group_size, "ranks per worker group"),
       JOURNEY_KEY(bool, sweep, matched_dense,
                   "add, per sparse cell, a dense cell of its N-bar on the same tokens"),
@@ -392,7 +397,11 @@ void validate(const RunConfig& c) {
                        show(d.val_fraction), "must be in (0, 0.5)");
 
   const SweepConfig& s = c.sweep;
-  parse_sweep_axes(s);  // Throws UsageError naming the list and its bad entry.
+  const SweepAxes axes = parse_sweep_axes(s);  // Throws UsageError naming the bad entry.
+  for (const auto& [size, batch] : axes.batch_tokens_by_size) {
+    require_config_value(batch % m.seq_len == 0, "sweep.batch_tokens", size + ":" + show(batch),
+                         "must be a multiple of model.seq_len = " + show(m.seq_len));
+  }
   require_config_value(s.group_size >= 1 && s.group_size <= kMaxGroupSize, "sweep.group_size",
                        show(s.group_size), "must be in [1, " + show(kMaxGroupSize) + "]");
 }

@@ -109,8 +109,13 @@ struct SweepConfig {
   std::string tokens_per_param;  // Durations, e.g. "10 20".
   std::string schedules;         // geometric and/or cubic.
   std::string seeds;             // e.g. "0 1 2".
-  int64_t group_size = 1;        // Ranks per worker group (FSDP shards).
-  bool matched_dense = false;    // Add a dense cell matching each sparse cell's N-bar.
+  // Per-size learning rates, "48x2x2:3e-3 96x2x4:2e-3" (every size listed), or a power law
+  // in the dense model's prunable parameters N, "0.3*N^-0.35"; empty: train.lr for all.
+  std::string lr;
+  // Per-size global batches in tokens, "48x2x2:2048 96x2x4:4096"; empty: train.batch_tokens.
+  std::string batch_tokens;
+  int64_t group_size = 1;      // Ranks per worker group (FSDP shards).
+  bool matched_dense = false;  // Add a dense cell matching each sparse cell's N-bar.
 };
 
 struct RunConfig {

@@ -33,7 +33,47 @@ PhaseSplit parse_phase(const std::string& key, const std::string& pair) {
   return p;
 }
 
+// "SIZE:VALUE" pairs for every size of the sweep, and no other size.
+template <class T, class Parse>
+std::map<std::string, T> per_size(const std::string& key, const std::string& list,
+                                  const std::vector<ModelSize>& sizes, Parse parse) {
+  std::map<std::string, T> values;
+  for (const std::string& entry : split_list(list)) {
+    const auto colon = entry.find(':');
+    require_config_value(colon != std::string::npos, key, entry,
+                         "each entry must be SIZE:VALUE, e.g. 48x2x2:3e-3");
+    const ModelSize size = parse_model_size(key, entry.substr(0, colon));
+    bool in_sweep = false;
+    for (const ModelSize& s : sizes) in_sweep = in_sweep || s.text == size.text;
+    require_config_value(in_sweep, key, entry, "size " + size.text + " is not one of sweep.sizes");
+    require_config_value(values.count(size.text) == 0, key, entry,
+                         "size " + size.text + " is listed twice");
+    values[size.text] = parse(entry.substr(colon + 1), entry);
+  }
+  if (!values.empty()) {
+    for (const ModelSize& s : sizes) {
+      require_config_value(values.count(s.text) > 0, key, list,
+                           "every size of sweep.sizes needs a value, and " + s.text + " has none");
+    }
+  }
+  return values;
+}
+
+// "C*N^A".
+std::optional<LrRule> parse_lr_rule(const std::string& key, const std::string& text) {
+  const auto star = text.find("*N^");
+  if (star == std::string::npos) return std::nullopt;
+  LrRule rule{parse_double(key, text.substr(0, star)), parse_double(key, text.substr(star + 3))};
+  require_config_value(rule.coefficient > 0, key, text, "the coefficient must be positive");
+  require_config_value(std::fabs(rule.exponent) <= 2, key, text, "the exponent must be in [-2, 2]");
+  return rule;
+}
+
 }  // namespace
+
+double LrRule::at(double n) const {
+  return coefficient * std::pow(n, exponent);
+}
 
 void check_sparsity(const std::string& key, double sparsity, const std::string& text) {
   require_config_value(sparsity >= 0.0 && sparsity < 1.0, key, text, "sparsity must be in [0, 1)");
@@ -82,6 +122,29 @@ SweepAxes parse_sweep_axes(const SweepConfig& s) {
     require_config_value(seed >= 0 && seed == static_cast<int64_t>(seed), "sweep.seeds", text,
                          "must be a non-negative integer");
     axes.seeds.push_back(static_cast<int64_t>(seed));
+  }
+  axes.lr_rule = parse_lr_rule("sweep.lr", s.lr);
+  if (!axes.lr_rule && !s.lr.empty()) {
+    require_config_value(!axes.sizes.empty(), "sweep.lr", s.lr,
+                         "per-size values need sweep.sizes (or use a rule C*N^A)");
+    axes.lr_by_size = per_size<double>(
+        "sweep.lr", s.lr, axes.sizes, [](const std::string& text, const std::string& entry) {
+          const double lr = parse_double("sweep.lr", text);
+          require_config_value(lr > 0 && lr < 10, "sweep.lr", entry, "lr must be in (0, 10)");
+          return lr;
+        });
+  }
+  if (!s.batch_tokens.empty()) {
+    require_config_value(!axes.sizes.empty(), "sweep.batch_tokens", s.batch_tokens,
+                         "per-size values need sweep.sizes");
+    axes.batch_tokens_by_size = per_size<int64_t>(
+        "sweep.batch_tokens", s.batch_tokens, axes.sizes,
+        [](const std::string& text, const std::string& entry) {
+          const double v = parse_double("sweep.batch_tokens", text);
+          require_config_value(v >= 1 && v <= 1e12 && v == static_cast<int64_t>(v),
+                               "sweep.batch_tokens", entry, "must be a positive integer");
+          return static_cast<int64_t>(v);
+        });
   }
   return axes;
 }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,12 @@ struct PhaseSplit {
   double dense_frac = 0, prune_end_frac = 0;
 };
 
+// lr = coefficient * N^exponent, N the dense model's prunable parameters.
+struct LrRule {
+  double coefficient = 0, exponent = 0;
+  double at(double n) const;
+};
+
 struct SweepAxes {
   std::vector<ModelSize> sizes;
   std::vector<double> sparsities;
@@ -31,6 +39,10 @@ struct SweepAxes {
   std::vector<double> tokens_per_param;
   std::vector<ScheduleKind> schedules;
   std::vector<int64_t> seeds;
+  // Per-size settings, by size text ("48x2x2"); empty maps mean the [train] value.
+  std::map<std::string, double> lr_by_size;
+  std::optional<LrRule> lr_rule;
+  std::map<std::string, int64_t> batch_tokens_by_size;
 };
 
 // Parses every list of `sweep`; throws UsageError naming the key, the bad entry and the rule.

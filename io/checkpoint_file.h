@@ -71,6 +71,8 @@ inline constexpr char kActiveSeries[] = "history/active";
 // uint8[64]: the hex SHA-256 of every root attribute (name, type and value, in name order),
 // so an attribute edited after writing (a config, a tokenizer hash) is found by verify().
 inline constexpr char kAttributesChecksum[] = "checksums/attributes";
+// uint8: the SentencePiece model the token ids refer to, so a checkpoint is self-contained.
+inline constexpr char kTokenizerModelBlob[] = "state/tokenizer_model";
 }  // namespace checkpoint
 
 // How datasets are stored. The defaults were chosen with bench/checkpoint_bench (BENCHMARKS.md,

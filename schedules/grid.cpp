@@ -83,6 +83,14 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
                 c.model.d_model = size->d_model;
                 c.model.n_layers = size->n_layers;
                 c.model.n_heads = size->n_heads;
+                if (axes.lr_by_size.count(size->text)) c.train.lr = axes.lr_by_size.at(size->text);
+                if (axes.batch_tokens_by_size.count(size->text)) {
+                  c.train.batch_tokens = axes.batch_tokens_by_size.at(size->text);
+                }
+              }
+              if (axes.lr_rule) {
+                c.train.lr = axes.lr_rule->at(
+                    static_cast<double>(count_params(c.model, c.data.vocab_size).prunable));
               }
               if (sweep_durations) {
                 c.train.tokens = 0;
@@ -129,6 +137,11 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
           matched_dense_model(cells[i].config.model, base.data.vocab_size, sparse_plan.mean_active);
       match.config.prune.sparsity = 0.0;
       match.config.train.tokens = sparse_plan.total_tokens;  // The same tokens.
+      // The same lr and batch as the sparse run, unless a rule gives the lr of its own size.
+      if (axes.lr_rule) {
+        match.config.train.lr = axes.lr_rule->at(
+            static_cast<double>(count_params(match.config.model, base.data.vocab_size).prunable));
+      }
       const RunPlan match_plan = make_plan(match.config);
       match.estimated_flops = match_plan.executed_flops;
       match.warnings = match_plan.warnings;

@@ -6,10 +6,14 @@
 // depend only on the axis values, so the same config names the same cells on any machine:
 //   128x2x4-sp0.8-geometric-p25-75-tpp20-seed0     128x2x4-dense-tpp20-seed0
 //
+// Per-size settings (sweep.lr, sweep.batch_tokens, common/sweep_axes.h) set each cell's
+// train.lr and train.batch_tokens; they are functions of the size, so ids leave them out.
+//
 // With sweep.matched_dense, every sparse cell also gets a matched dense cell, id
 // "match-<sparse id>": a dense model with as many prunable parameters as the sparse run's
 // N-bar (same layers and heads, the width whose f = 4d model comes closest, then the SwiGLU
-// width that closes the gap), trained on the same tokens D. The paper's claim is that the two
+// width that closes the gap), trained on the same tokens D with the sparse run's lr and batch
+// (or, with an lr rule, the rule's lr at its own size). The paper's claim is that the two
 // reach the same loss.
 #pragma once
 

@@ -18,7 +18,7 @@ packages=(
   # Slurm for submission and the local test cluster
   slurm-wlm munge
   # reference implementations and interop tests (Debian's own Python)
-  python3-torch python3-h5py python3-numpy python3-scipy
+  python3-torch python3-h5py python3-numpy python3-scipy python3-sentencepiece
   # reports: plots and the headless browser check
   gnuplot-nox chromium
   ca-certificates

@@ -47,6 +47,8 @@ CellRecord CellRecord::from_cell(const Cell& cell) {
   r.prune_end_frac = c.prune.prune_end_frac;
   r.tokens_per_param = c.train.tokens_per_param;
   r.seed = c.train.seed;
+  r.lr = c.train.lr;
+  r.batch_tokens = c.train.batch_tokens;
   r.estimated_flops = cell.estimated_flops;
   r.run.cell_id = cell.id;
   return r;
@@ -143,6 +145,8 @@ nlohmann::json CellRecord::to_json() const {
   JOURNEY_FIELDS(X)
 #undef X
   j["status"] = cell_status_name(status);
+  j["lr"] = lr;
+  j["batch_tokens"] = batch_tokens;
   j["run"] = run.to_json();
   return j;
 }
@@ -156,6 +160,11 @@ CellRecord CellRecord::from_json(const nlohmann::json& j, int ledger_version) {
     r.status = parse_cell_status(j.at("status").get<std::string>());
     r.run = ledger_version == 1 ? summary_of_version_1(j, r)
                                 : RunSummary::from_json(j.at("run"), "cell " + r.id);
+    // Version 1 ledgers did not record them (0: not recorded).
+    if (ledger_version >= 2) {
+      j.at("lr").get_to(r.lr);
+      j.at("batch_tokens").get_to(r.batch_tokens);
+    }
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("malformed cell record: ") + e.what());
   }

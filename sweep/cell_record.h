@@ -35,6 +35,8 @@ struct CellRecord {
   double dense_frac = 0, prune_end_frac = 0;
   double tokens_per_param = 0;
   int64_t seed = 0;
+  double lr = 0;             // Peak learning rate (sweep.lr may set it per size).
+  int64_t batch_tokens = 0;  // Global batch (sweep.batch_tokens may set it per size).
   double estimated_flops = 0;
 
   // Sweep state.

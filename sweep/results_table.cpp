@@ -55,6 +55,8 @@ const std::vector<ColumnSpec>& columns() {
       NUMBER("prune_end_frac", r.prune_end_frac),
       NUMBER("tokens_per_param", r.tokens_per_param),
       INTEGER("seed", r.seed),
+      NUMBER("lr", r.lr),
+      INTEGER("batch_tokens", r.batch_tokens),
       NUMBER("n_avg", if_done(r, r.run.n_avg)),
       NUMBER("n_final", r.run.n_final),
       NUMBER("n_initial", r.run.n_initial),

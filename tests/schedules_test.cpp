@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -377,6 +378,45 @@ TEST(Grid, MatchedDenseCellsHaveTheSparseRunsNbarAndTokens) {
   }
   EXPECT_EQ(matched, 2 * 2);  // 2 sparsities x 2 durations.
   EXPECT_EQ(cells.size(), 2u * 3u + 4u);
+}
+
+// One lr and one batch for every size confounds the size and data exponents; sweep.lr and
+// sweep.batch_tokens set them per size, or the lr as a power law in N.
+TEST(Grid, PerSizeLearningRatesAndBatches) {
+  RunConfig c = parse_config("", {"--sweep.sizes=64x2x2 128x2x4", "--sweep.sparsities=0 0.5",
+                                  "--sweep.lr=64x2x2:3e-3 128x2x4:1.5e-3",
+                                  "--sweep.batch_tokens=64x2x2:4096 128x2x4:8192"});
+  validate(c);
+  for (const Cell& cell : expand_grid(c)) {
+    const bool small = cell.config.model.d_model == 64;
+    EXPECT_DOUBLE_EQ(cell.config.train.lr, small ? 3e-3 : 1.5e-3) << cell.id;
+    EXPECT_EQ(cell.config.train.batch_tokens, small ? 4096 : 8192) << cell.id;
+  }
+  c.sweep.lr = "0.5*N^-0.35";
+  c.sweep.batch_tokens = "";
+  validate(c);
+  for (const Cell& cell : expand_grid(c)) {
+    const double n = static_cast<double>(count_params(cell.config.model, 2048).prunable);
+    EXPECT_NEAR(cell.config.train.lr, 0.5 * std::pow(n, -0.35), 1e-15) << cell.id;
+  }
+  for (const auto& [key, value, words] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"lr", "64x2x2:3e-3", "128x2x4 has none"},
+           {"lr", "64x2x2:3e-3 128x2x4:1e-3 256x2x4:1e-3", "not one of sweep.sizes"},
+           {"lr", "64x2x2=3e-3", "SIZE:VALUE"},
+           {"lr", "64x2x2:-1 128x2x4:1e-3", "(0, 10)"},
+           {"lr", "-0.5*N^-0.3", "coefficient must be positive"},
+           {"batch_tokens", "64x2x2:1000 128x2x4:2048", "multiple of model.seq_len"}}) {
+    RunConfig bad =
+        parse_config("", {"--sweep.sizes=64x2x2 128x2x4", "--sweep." + key + "=" + value});
+    try {
+      validate(bad);
+      FAIL() << key << " = " << value;
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("sweep." + key), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Grid, SizeNameShowsANonStandardFfnWidth) {

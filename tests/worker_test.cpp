@@ -679,6 +679,61 @@ TEST_F(WorkerTrainRun, CheckpointsWithValidChecksumsButImpossibleContentsAreRefu
   }
 }
 
+// The Hugging Face export, read by an independent Llama forward pass (standard HF semantics:
+// logits scaled by d_head^-1/2, rotate_half RoPE) with the exported tokenizer, gives the loss
+// `journey eval` gives; its tensors and CSR masks match the checkpoint's.
+TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
+  const std::string text = dir_ + "/export-text.txt";
+  const std::string emma = read_file(JOURNEY_SOURCE_DIR "/tests/data/austen-emma.txt");
+  std::ofstream(text, std::ios::binary) << emma.substr(100000, 6000);
+  const std::string out = dir_ + "/hf";
+  testing::ProcessResult r =
+      run_process(testing::journey_command("export " + final_checkpoint() + " --out " + out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* file : {"config.json", "model.safetensors", "masks.safetensors",
+                           "tokenizer.model", "tokenizer_config.json", "journey.json"}) {
+    EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
+  }
+  const testing::ProcessResult python =
+      run_process("/usr/bin/python3 " JOURNEY_SOURCE_DIR "/tests/python/hf_llama_forward.py " +
+                  out + " " + text + " --checkpoint " + final_checkpoint());
+  ASSERT_EQ(python.exit_code, 0) << python.output;
+  EXPECT_NE(python.output.find("export matches checkpoint"), std::string::npos) << python.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(python.output, m, std::regex("loss (\\S+)"))) << python.output;
+  const double hf_loss = std::stod(m[1]);
+  const testing::ProcessResult eval = run_process(
+      testing::journey_command("eval --checkpoint " + final_checkpoint() + " --text " + text));
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  const std::optional<EvalOutput> e = parse_eval(eval.output);
+  ASSERT_TRUE(e) << eval.output;
+  std::printf("journey eval %.7f, exported model in the Hugging Face forward %.7f\n", e->loss,
+              hf_loss);
+  EXPECT_NEAR(hf_loss, e->loss, 1e-4 * e->loss);
+  ASSERT_TRUE(std::regex_search(python.output, m, std::regex("tokens (\\d+)")));
+  EXPECT_EQ(std::stoll(m[1]), e->tokens);
+
+  // Journey's own names, unscaled; refusals for a used directory and a corrupt checkpoint.
+  r = run_process(testing::journey_command("export " + final_checkpoint() + " --out " + dir_ +
+                                           "/st --format safetensors"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir_ + "/st/model.safetensors"));
+  EXPECT_FALSE(fs::exists(dir_ + "/st/config.json"));
+  r = run_process(testing::journey_command("export " + final_checkpoint() + " --out " + out));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("not empty"), std::string::npos) << r.output;
+  const std::string broken = dir_ + "/broken.h5";
+  fs::copy_file(final_checkpoint(), broken, fs::copy_options::overwrite_existing);
+  testing::ProcessResult edit =
+      run_process("/usr/bin/python3 -c \"import h5py; f = h5py.File('" + broken +
+                  "', 'r+'); f.attrs['cell_id'] = 'other'; f.close()\"");
+  ASSERT_EQ(edit.exit_code, 0) << edit.output;
+  r = run_process(testing::journey_command("export " + broken + " --out " + dir_ + "/bad"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("is not valid, so it is not exported"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ + "/bad/model.safetensors"));
+}
+
 TEST_F(WorkerTrainRun, EvalCommandRefusesMissingOrCorruptCheckpointsAndEmptyTexts) {
   const std::string text = dir_ + "/short.txt";
   std::ofstream(text) << "Emma Woodhouse, handsome, clever, and rich.\n";

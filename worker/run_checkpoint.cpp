@@ -83,7 +83,7 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
   writer->set_attr(checkpoint::kAdamStepsAttr, meta.adam_steps);
   writer->set_attr("keep", meta.keep);
   writer->set_attr("prunable_params", spec.prunable_count());
-  writer->write_blob("state/tokenizer_model", meta.tokenizer_model);
+  writer->write_blob(checkpoint::kTokenizerModelBlob, meta.tokenizer_model);
   history.save(*writer);
   writer->commit();
 }
