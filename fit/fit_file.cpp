@@ -25,6 +25,18 @@ json range(const Range& r) {
   return json::array({r.min, r.max});
 }
 
+// The resamples' coefficients, for uncertainty bands; a degenerate resample's non-finite
+// coefficients would not survive JSON, and a band leaves it out anyway.
+json finite_draws(const std::vector<std::vector<double>>& draws) {
+  json out = json::array();
+  for (const std::vector<double>& draw : draws) {
+    bool finite = true;
+    for (double v : draw) finite = finite && std::isfinite(v);
+    if (finite) out.push_back(draw);
+  }
+  return out;
+}
+
 json prediction(const PredictionError& e) {
   return {
       {"mae", number(e.mae)}, {"max", number(e.max)}, {"points", e.points}, {"groups", e.groups}};
@@ -48,6 +60,7 @@ void write_fit_json(const FitReport& report, const std::string& path) {
          {"parameters", law.fit.law.x},
          {"coefficients", coefficients},
          {"degenerate", law.degenerate},
+         {"bootstrap_draws", finite_draws(law.bootstrap.draws)},
          {"validation",
           {{"in_sample", prediction(law.validation.in_sample)},
            {"leave_one_size_out", prediction(law.validation.leave_one_size_out)},

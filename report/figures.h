@@ -12,6 +12,10 @@
 //   5 schedule grid   heat maps of final loss over (dense_frac, prune_end_frac)
 //   6 equal compute   loss against compute, and sparse - dense at equal compute against
 //                     the final-size ratio
+//   7 matched pairs   a sparse run and the dense run of its N-bar, overlaid training curves
+//   8 residuals       the best law's residuals against sparsity and against size
+//   9 frontier        the law's compute-optimal loss with its bootstrap band, and the runs
+//  10 matrix sparsity the density of every prunable matrix over training
 //
 // Cells that are not done are drawn where they have data (partial curves end in a hollow
 // marker and carry their status in the key) and are left out of the law figures. No
@@ -41,5 +45,11 @@ std::optional<Figure> schedule_grid_figure(const std::vector<GridPanel>& panels)
 std::optional<Figure> equal_compute_figure(const SweepData& data, const PlotStyle& style,
                                            const std::vector<EqualComputeRow>& rows,
                                            const FitSummary* fit);
+std::optional<Figure> matched_pairs_figure(const SweepData& data, const PlotStyle& style);
+std::optional<Figure> residuals_figure(const SweepData& data, const PlotStyle& style,
+                                       const FitSummary* fit);
+std::optional<Figure> frontier_figure(const SweepData& data, const PlotStyle& style,
+                                      const FitSummary* fit);
+std::optional<Figure> matrix_sparsity_figure(const SweepData& data, const PlotStyle& style);
 
 }  // namespace journey

@@ -50,15 +50,20 @@ std::optional<Figure> schedule_grid_figure(const std::vector<GridPanel>& panels)
     }
     const double hx = half_gap(xs), hy = half_gap(ys);
     const std::string prefix = "g" + std::to_string(index++) + "_";
-    std::ostringstream done, open, best, reference;
+    std::ostringstream done, open, best, reference, noise;
     for (size_t i = 0; i < panel.points.size(); ++i) {
       const GridPoint& p = panel.points[i];
       if (std::isnan(p.loss)) {
         open << box(p) << " \"" << p.status << "\"\n";
       } else {
-        done << box(p) << ' ' << data_number(p.loss) << '\n';
+        // The seeds' spread, -1 when there is a single seed.
+        done << box(p) << ' ' << data_number(p.loss) << ' '
+             << data_number(std::isnan(p.seed_sd) ? -1.0 : p.seed_sd) << '\n';
       }
       if (static_cast<int>(i) == panel.best) best << box(p) << '\n';
+      if (static_cast<int>(i) != panel.best && panel.within_noise_of_best(p)) {
+        noise << box(p) << '\n';
+      }
       if (static_cast<int>(i) == panel.reference) reference << box(p) << '\n';
     }
     const std::string half = "(" + data_number(hx) + "):(" + data_number(hy) + ")";
@@ -73,8 +78,8 @@ std::optional<Figure> schedule_grid_figure(const std::vector<GridPanel>& panels)
             ":3 with boxxyerror fc palette fs solid 1.0 border lc rgb "
             "'#ffffff' notitle, $" +
             prefix +
-            "done using 1:2:(sprintf('%.4f', $3)) with labels "
-            "boxed font ',9' notitle");
+            "done using 1:2:($4 >= 0 ? sprintf(\"%.4f\\n{/=7 ±%.2g}\", $3, $4) : "
+            "sprintf(\"%.4f\", $3)) with labels boxed font ',9' notitle");
     add("open", open.str(),
         " using 1:2:" + half +
             " with boxxyerror fs pattern 4 lc rgb '#999999' title 'not done',"
@@ -82,6 +87,10 @@ std::optional<Figure> schedule_grid_figure(const std::vector<GridPanel>& panels)
             prefix + "open using 1:2:3 with labels boxed font ',9' notitle");
     add("best", best.str(),
         " using 1:2:" + half + " with boxxyerror fs empty lw 3 lc rgb '#000000' title 'best'");
+    add("noise", noise.str(),
+        " using 1:2:" + half +
+            " with boxxyerror fs empty lw 2 dt 3 lc rgb '#000000' "
+            "title 'within seed noise of the best'");
     add("ref", reference.str(),
         " using 1:2:" + half +
             " with boxxyerror fs empty lw 2 dt 2 lc rgb '#d62728' "
@@ -111,7 +120,7 @@ std::optional<Figure> schedule_grid_figure(const std::vector<GridPanel>& panels)
       "final eval loss (mean over seeds). The best pair is outlined in black; the paper's "
       "25/50/25 split is dashed in red and its gap to the best is in the panel title. Hatched "
       "boxes are cells that did not finish.";
-  figure.width = cols * 490 + 40;
+  figure.width = std::max(cols * 490 + 40, 900);  // Room for the title over a single panel.
   figure.height = rows * 420 + 40;
   figure.script = s.str();
   return figure;

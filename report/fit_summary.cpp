@@ -56,6 +56,9 @@ FittedLaw read_law(const json& j, const std::string& path) {
   law.in_sample = read_error(v.at("in_sample"));
   law.leave_one_size_out = read_error(v.at("leave_one_size_out"));
   law.leave_one_sparsity_out = read_error(v.at("leave_one_sparsity_out"));
+  if (j.contains("bootstrap_draws")) {
+    law.draws = j.at("bootstrap_draws").get<std::vector<std::vector<double>>>();
+  }
   return law;
 }
 

@@ -40,6 +40,9 @@ struct FittedLaw {
   Law law;                    // From the fitted parameters.
   std::vector<FitCoefficient> coefficients;
   FitError in_sample, leave_one_size_out, leave_one_sparsity_out;
+  // The bootstrap resamples' coefficients (coefficient order), for uncertainty bands; empty
+  // in fit.json files written before they were kept.
+  std::vector<std::vector<double>> draws;
   std::string label() const;  // e.g. "chinchilla N=avg"
 };
 

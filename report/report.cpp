@@ -346,8 +346,27 @@ void equal_compute_section(Context& c) {
   c.text << "\n";
 }
 
+// Figures 7-10: matched pairs, residuals, the compute frontier, per-matrix sparsity.
+void detail_sections(Context& c) {
+  const FitSummary* fit = c.fit.fit ? &*c.fit.fit : nullptr;
+  c.page.section("matched", "7. Matched pairs");
+  add_figure(c, matched_pairs_figure(c.data, c.style),
+             "Not a matched-pairs sweep: with sweep.matched_dense every sparse cell gets a dense "
+             "twin of its N-bar on the same tokens (configs/cpu-replication-matched.ini).");
+  c.page.section("residuals", "8. Residuals");
+  add_figure(c, residuals_figure(c.data, c.style, fit),
+             fit ? "No cell is done yet." : c.fit.note + ".");
+  c.page.section("frontier", "9. The compute frontier");
+  add_figure(c, frontier_figure(c.data, c.style, fit),
+             fit ? "Needs done cells and the N-bar law." : c.fit.note + ".");
+  c.page.section("matrix-sparsity", "10. Sparsity of each matrix");
+  add_figure(c, matrix_sparsity_figure(c.data, c.style),
+             "No cell has recorded per-matrix sparsity (cells/<id>/sparsity.csv, written by "
+             "pruned runs).");
+}
+
 void fit_section(Context& c) {
-  c.page.section("fit", "7. The fit");
+  c.page.section("fit", "11. The fit");
   if (!c.fit.fit) {
     c.page.note(c.fit.note + ". Run `journey report` again when more cells are done.");
     c.text << "fit: " << c.fit.note << "\n";
@@ -457,7 +476,7 @@ void fit_section(Context& c) {
 }
 
 void metadata_section(Context& c) {
-  c.page.section("metadata", "8. Run metadata");
+  c.page.section("metadata", "12. Run metadata");
   const MachineInfo machine = this_machine();
   std::time_t now = std::time(nullptr);
   char stamp[64];
@@ -580,6 +599,7 @@ ReportResult write_report(const ReportOptions& given) {
     law_sections(c);
     schedule_section(c, schedule_grid(data));
     equal_compute_section(c);
+    detail_sections(c);
     fit_section(c);
     metadata_section(c);
   } catch (const DataError& e) {

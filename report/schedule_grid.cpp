@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <tuple>
 
 namespace journey {
@@ -56,25 +57,35 @@ std::vector<GridPanel> schedule_grid(const SweepData& data) {
     point->cells.push_back(&cell);
   }
 
+  std::map<const GridPanel*, double> pooled_squares;
+  std::map<const GridPanel*, int> pooled_dof;
   for (GridPanel& panel : panels) {
     std::sort(panel.points.begin(), panel.points.end(), [](const GridPoint& a, const GridPoint& b) {
       return std::tie(a.dense_frac, a.prune_end_frac) < std::tie(b.dense_frac, b.prune_end_frac);
     });
     for (size_t i = 0; i < panel.points.size(); ++i) {
       GridPoint& point = panel.points[i];
-      double sum = 0;
-      int done = 0;
+      std::vector<double> losses;
       for (const SweepCell* cell : point.cells) {
         if (cell->done()) {
-          sum += cell->record.run.final_eval_loss;
-          ++done;
+          losses.push_back(cell->record.run.final_eval_loss);
         } else {
           point.status = cell_status_name(cell->record.status);
         }
       }
+      const int done = static_cast<int>(losses.size());
       if (done > 0) {
+        double sum = 0;
+        for (double l : losses) sum += l;
         point.loss = sum / done;
         if (point.status.empty()) point.status = "done";
+      }
+      if (done > 1) {
+        double squares = 0;
+        for (double l : losses) squares += (l - point.loss) * (l - point.loss);
+        point.seed_sd = std::sqrt(squares / (done - 1));
+        pooled_squares[&panel] += squares;
+        pooled_dof[&panel] += done - 1;
       }
       if (done > 0 && (panel.best < 0 || point.loss < panel.points[panel.best].loss)) {
         panel.best = static_cast<int>(i);
@@ -86,17 +97,35 @@ std::vector<GridPanel> schedule_grid(const SweepData& data) {
     if (panel.best >= 0 && panel.reference >= 0) {
       panel.reference_gap = panel.points[panel.reference].loss - panel.points[panel.best].loss;
     }
+    if (pooled_dof[&panel] > 0) {
+      panel.seed_noise = std::sqrt(pooled_squares[&panel] / pooled_dof[&panel]);
+    }
   }
   return panels;
+}
+
+bool GridPanel::within_noise_of_best(const GridPoint& p) const {
+  if (best < 0 || std::isnan(seed_noise) || std::isnan(p.loss)) return false;
+  return p.loss - points[best].loss <= seed_noise;
 }
 
 std::string reference_gap_text(const GridPanel& panel) {
   if (panel.reference < 0) return "25/50/25 not in grid";
   if (std::isnan(panel.reference_gap)) return "25/50/25 not done";
-  if (panel.reference == panel.best) return "25/50/25 is the best";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "25/50/25 is %+.4f above the best", panel.reference_gap);
-  return buf;
+  char buf[96];
+  std::string text = "25/50/25 is the best";
+  if (panel.reference != panel.best) {
+    std::snprintf(buf, sizeof buf, "25/50/25 is %+.4f above the best", panel.reference_gap);
+    text = buf;
+  }
+  if (!std::isnan(panel.seed_noise)) {
+    std::snprintf(buf, sizeof buf, " (seed noise %.4f%s)", panel.seed_noise,
+                  panel.reference == panel.best                               ? ""
+                  : panel.within_noise_of_best(panel.points[panel.reference]) ? ": within it"
+                                                                              : ": beyond it");
+    text += buf;
+  }
+  return text;
 }
 
 }  // namespace journey

@@ -29,6 +29,7 @@ CellHistory parse_cell_history(const std::string& metrics_csv, const std::string
     h.loss.push_back(r.loss);
     h.density.push_back(r.density);
     h.compute.push_back(compute);
+    h.tokens.push_back(static_cast<double>(r.tokens));
   }
   for (const EvalRecord& e : recorded.evals) {
     h.eval_steps.push_back(e.step);
@@ -53,6 +54,11 @@ SweepData load_sweep(const std::string& dir) {
                                         cell_dir.string());
     } catch (const DataError& e) {
       data.warnings.push_back(std::string("history left out: ") + e.what());
+    }
+    try {
+      cell.sparsity = read_sparsity_csv(cell_dir.string());
+    } catch (const DataError& e) {
+      data.warnings.push_back(std::string("per-matrix sparsity left out: ") + e.what());
     }
     if (cell.history.empty() && record.status == CellStatus::kDone) {
       data.warnings.push_back("cell " + record.id + " is done but " + cell_dir.string() +

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "run/metrics_history.h"
 #include "sweep/cell_record.h"
 
 namespace journey {
@@ -26,6 +27,7 @@ struct CellHistory {
   std::vector<double> loss;     // Training loss of that step, nats per token.
   std::vector<double> density;  // N_t / P: fraction of prunable weights alive.
   std::vector<double> compute;  // Cumulative C = sum of 6 N_t tokens over the steps so far.
+  std::vector<double> tokens;   // Tokens seen after each recorded step.
   std::vector<int64_t> eval_steps;
   std::vector<double> eval_loss;
 
@@ -35,7 +37,8 @@ struct CellHistory {
 struct SweepCell {
   CellRecord record;
   CellHistory history;
-  std::string config_ini;  // cells/<id>/config.ini; empty when absent.
+  MatrixDensities sparsity;  // cells/<id>/sparsity.csv: per-matrix density at each event.
+  std::string config_ini;    // cells/<id>/config.ini; empty when absent.
 
   bool done() const { return record.status == CellStatus::kDone; }
 };

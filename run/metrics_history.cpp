@@ -95,6 +95,17 @@ void MetricsHistory::save(CheckpointWriter& w) const {
   }
   w.write_series(std::string(kPrefix) + "eval_step", eval_step);
   w.write_series(std::string(kPrefix) + "eval_loss", eval_loss);
+  if (prunes.empty()) return;
+  std::vector<int64_t> prune_step, alive;
+  for (const PruneRecord& p : prunes) {
+    prune_step.push_back(p.step);
+    alive.insert(alive.end(), p.alive.begin(), p.alive.end());
+  }
+  w.write_series(std::string(kPrefix) + "prune_step", prune_step);
+  w.write_tensor(
+      std::string(kPrefix) + "matrix_active", DType::kInt64,
+      {static_cast<int64_t>(prunes.size()), static_cast<int64_t>(prunes.front().alive.size())},
+      alive.data());
 }
 
 MetricsHistory MetricsHistory::load(const CheckpointReader& r) {
@@ -122,6 +133,24 @@ MetricsHistory MetricsHistory::load(const CheckpointReader& r) {
     throw DataError("history series eval_step and eval_loss differ in length");
   }
   for (size_t i = 0; i < eval_step.size(); ++i) h.evals.push_back({eval_step[i], eval_loss[i]});
+  // Checkpoints written before per-matrix counts were recorded have none.
+  const std::string prune_step_path = std::string(kPrefix) + "prune_step";
+  if (r.contains(prune_step_path)) {
+    const std::vector<int64_t> prune_step = r.read_series_int(prune_step_path);
+    const std::string matrix_path = std::string(kPrefix) + "matrix_active";
+    const TensorInfo info = r.info(matrix_path);
+    if (info.dtype != DType::kInt64 || info.shape.size() != 2 ||
+        info.shape[0] != static_cast<int64_t>(prune_step.size())) {
+      throw DataError("history series " + matrix_path + " does not match " + prune_step_path);
+    }
+    std::vector<int64_t> alive(static_cast<size_t>(info.elements()));
+    r.read_tensor(matrix_path, alive.data());
+    const size_t matrices = static_cast<size_t>(info.shape[1]);
+    for (size_t e = 0; e < prune_step.size(); ++e) {
+      h.prunes.push_back({prune_step[e], std::vector<int64_t>(alive.begin() + e * matrices,
+                                                              alive.begin() + (e + 1) * matrices)});
+    }
+  }
   return h;
 }
 
@@ -148,6 +177,20 @@ void MetricsHistory::write_csv(const std::string& dir) const {
   e << "step,eval_loss\n";
   for (const EvalRecord& r : evals) e << r.step << ',' << r.loss << '\n';
   write_file_atomically(dir + "/eval.csv", e.str());
+  if (prunes.empty() || matrix_names.empty()) return;
+  std::ostringstream sp;
+  sp.precision(9);
+  sp << "step";
+  for (const std::string& name : matrix_names) sp << ',' << name;
+  sp << '\n';
+  for (const PruneRecord& p : prunes) {
+    sp << p.step;
+    for (size_t i = 0; i < p.alive.size() && i < matrix_sizes.size(); ++i) {
+      sp << ',' << static_cast<double>(p.alive[i]) / matrix_sizes[i];
+    }
+    sp << '\n';
+  }
+  write_file_atomically(dir + "/sparsity.csv", sp.str());
 }
 
 MetricsHistory parse_metrics_csv(const std::string& metrics_csv, const std::string& eval_csv,
@@ -185,6 +228,37 @@ MetricsHistory parse_metrics_csv(const std::string& metrics_csv, const std::stri
 MetricsHistory read_metrics_csv(const std::string& dir) {
   return parse_metrics_csv(read_file_or_empty(dir + "/metrics.csv"),
                            read_file_or_empty(dir + "/eval.csv"), dir);
+}
+
+MatrixDensities read_sparsity_csv(const std::string& dir) {
+  const std::string path = dir + "/sparsity.csv";
+  MatrixDensities d;
+  std::istringstream in(read_file_or_empty(path));
+  std::string line;
+  if (!std::getline(in, line)) return d;
+  std::vector<std::string> header = split(line, ',');
+  if (header.empty() || header[0] != "step") throw DataError(path + " does not start with 'step'");
+  d.names.assign(header.begin() + 1, header.end());
+  int line_number = 1;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    const std::vector<std::string> fields = split(line, ',');
+    if (fields.size() != header.size()) {
+      throw DataError(path + " line " + std::to_string(line_number) + ": " +
+                      std::to_string(fields.size()) + " fields, expected " +
+                      std::to_string(header.size()));
+    }
+    try {
+      d.steps.push_back(std::stoll(fields[0]));
+      std::vector<double> row;
+      for (size_t i = 1; i < fields.size(); ++i) row.push_back(std::stod(fields[i]));
+      d.density.push_back(row);
+    } catch (const std::exception&) {
+      throw DataError(path + " line " + std::to_string(line_number) + ": not a number");
+    }
+  }
+  return d;
 }
 
 }  // namespace journey

@@ -44,17 +44,40 @@ struct EvalRecord {
   double loss = 0;
 };
 
+// The alive weights of every prunable matrix after one pruning event: under one global
+// threshold matrices lose weights at very different rates (some reach 99 % sparsity), which
+// only these counts show.
+struct PruneRecord {
+  int64_t step = 0;            // The event's step.
+  std::vector<int64_t> alive;  // Per prunable matrix, in ModelSpec order.
+};
+
 struct MetricsHistory {
   std::vector<StepRecord> steps;
   std::vector<EvalRecord> evals;
+  std::vector<PruneRecord> prunes;
+  // The prunable matrices' names and sizes, for sparsity.csv; set by the trainer (they follow
+  // from the model, so checkpoints do not store them).
+  std::vector<std::string> matrix_names;
+  std::vector<int64_t> matrix_sizes;
 
   // Mean of N_t over the recorded steps (N-bar so far).
   double mean_active() const;
   void save(CheckpointWriter& writer) const;
   static MetricsHistory load(const CheckpointReader& reader);
-  // Writes dir/metrics.csv and dir/eval.csv, each atomically.
+  // Writes dir/metrics.csv, dir/eval.csv and, when the run pruned and the matrices are
+  // named, dir/sparsity.csv (step, then each matrix's density after the event), atomically.
   void write_csv(const std::string& dir) const;
 };
+
+// dir/sparsity.csv: per-matrix density after each pruning event.
+struct MatrixDensities {
+  std::vector<std::string> names;
+  std::vector<int64_t> steps;
+  std::vector<std::vector<double>> density;  // [event][matrix]
+};
+// Empty when the file does not exist; DataError naming the file and line when malformed.
+MatrixDensities read_sparsity_csv(const std::string& dir);
 
 // A history from the text of metrics.csv and eval.csv (either may be empty). Columns are
 // found by name; metrics.csv needs at least step, loss, active, density and tokens (the

@@ -160,11 +160,9 @@ CellRecord CellRecord::from_json(const nlohmann::json& j, int ledger_version) {
     r.status = parse_cell_status(j.at("status").get<std::string>());
     r.run = ledger_version == 1 ? summary_of_version_1(j, r)
                                 : RunSummary::from_json(j.at("run"), "cell " + r.id);
-    // Version 1 ledgers did not record them (0: not recorded).
-    if (ledger_version >= 2) {
-      j.at("lr").get_to(r.lr);
-      j.at("batch_tokens").get_to(r.batch_tokens);
-    }
+    // Ledgers written before lr and batch were recorded per cell lack them (0: unknown).
+    r.lr = j.value("lr", 0.0);
+    r.batch_tokens = j.value("batch_tokens", int64_t{0});
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("malformed cell record: ") + e.what());
   }

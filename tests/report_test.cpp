@@ -120,7 +120,9 @@ struct SweepSpec {
   std::string sparsities = "0 0.5 0.8";
   std::string phases = "0.25:0.75";
   std::string durations = "2 4";
-  std::string failed_cell;  // Left failed half-way, with a reason.
+  std::string failed_cell;     // Left failed half-way, with a reason.
+  bool matched_dense = false;  // Add a dense twin of each sparse cell's N-bar.
+  std::string seeds = "0";
   // The final loss follows N-bar and D; with `dense_size_loss`, the dense size and D instead,
   // so that `phase_penalty`, a function of (dense_frac, prune_end_frac), alone separates the
   // schedules of a grid.
@@ -133,7 +135,9 @@ RunConfig synthetic_config(const SweepSpec& spec) {
   std::ostringstream ini;
   ini << "[model]\nseq_len = 64\n[train]\nbatch_tokens = 2048\n[data]\nvocab_size = 1024\n"
       << "[sweep]\nsizes = " << spec.sizes << "\nsparsities = " << spec.sparsities
-      << "\nphases = " << spec.phases << "\ntokens_per_param = " << spec.durations << "\n";
+      << "\nphases = " << spec.phases << "\ntokens_per_param = " << spec.durations
+      << "\nmatched_dense = " << (spec.matched_dense ? "true" : "false")
+      << "\nseeds = " << spec.seeds << "\n";
   RunConfig config = parse_config_text(ini.str(), "synthetic sweep");
   validate(config);
   return config;
@@ -197,6 +201,17 @@ std::vector<std::string> write_synthetic_sweep(const std::string& dir, const Swe
     if (!failed) {
       std::ofstream(cell_dir + "/eval.csv") << "step,eval_loss\n"
                                             << plan.total_steps << ',' << final_loss << '\n';
+    }
+    // Per-matrix densities after each event, as the trainer writes them: the query matrix
+    // loses weights fastest, the head slowest.
+    if (!plan.schedule.events().empty()) {
+      std::ofstream sparsity(cell_dir + "/sparsity.csv");
+      sparsity << "step,layers.0.wq,layers.0.w_up,layers.1.wq,layers.1.w_up,head\n";
+      for (const PruneEvent& e : plan.schedule.events()) {
+        const double q = e.keep;
+        sparsity << e.step << ',' << q * q * q << ',' << q << ',' << q * q << ',' << q * 0.9 << ','
+                 << std::min(1.0, q * 1.3) << '\n';
+      }
     }
 
     CellRecord& r = ledger.at(cell.id);
@@ -270,8 +285,9 @@ void expect_figures(const std::string& dir, const std::string& html,
   }
 }
 
-const std::vector<std::string> kPlainSweepFigures = {"fig1-journey", "fig2-losses", "fig3-collapse",
-                                                     "fig4-predicted", "fig6-equal-compute"};
+const std::vector<std::string> kPlainSweepFigures = {
+    "fig1-journey",       "fig2-losses",    "fig3-collapse", "fig4-predicted",
+    "fig6-equal-compute", "fig8-residuals", "fig9-frontier", "fig10-matrix-sparsity"};
 
 // The plain sweep (3 sizes x 3 sparsities x 2 durations) with one failed cell, reported once
 // per test process: the Report tests below read it.
@@ -318,7 +334,7 @@ TEST(Report, SweepWithAFailedCellGivesAReportThatMarksIt) {
   EXPECT_TRUE(contains(s.run.process.output, "computed now"));
   // Not a schedule sweep: the section says so instead of drawing a grid.
   EXPECT_TRUE(contains(s.run.html, "Not a schedule sweep"));
-  // Section 7 holds the coefficient table with intervals and a plan for three budgets.
+  // Section 11 holds the coefficient table with intervals and a plan for three budgets.
   EXPECT_TRUE(contains(s.run.html, "<th>95% CI low</th>"));
   EXPECT_EQ(count_of(s.run.html, "<td>chinchilla N=avg</td><td>alpha</td>"), 1);
   EXPECT_TRUE(contains(s.run.html, "<th>budget C (FLOP)</th>"));
@@ -346,7 +362,7 @@ TEST(Report, ExistingCurrentFitIsReusedAndOutputsGoWhereAsked) {
   EXPECT_FALSE(contains(r.output, "computed now")) << r.output;
   EXPECT_EQ(fs::last_write_time(s.dir + "/fit.json"), fit_time);
   const std::string html = read_file(out + "/page.html");
-  EXPECT_EQ(count_of(html, "<svg"), 5);
+  EXPECT_EQ(count_of(html, "<svg"), static_cast<int>(kPlainSweepFigures.size()));
   EXPECT_TRUE(png_size(out + "/png/fig3-collapse.png").valid);
   EXPECT_TRUE(contains(html, "href=\"png/fig3-collapse.png\""));
 }
@@ -375,9 +391,13 @@ TEST(Report, OpensInHeadlessChromiumWithEveryFigureAndNoConsoleErrors) {
       run_process(browser + "--dump-dom " + page + " 2>" + tmp + "/dom.log");
   ASSERT_EQ(dom.exit_code, 0) << dom.output;
   // The page's check counted every figure laid out with a non-zero size and drawing in it.
-  EXPECT_TRUE(contains(dom.output, "data-figures=\"5\"")) << dom.output.substr(0, 600);
-  EXPECT_TRUE(contains(dom.output, "data-figures-ok=\"5\"")) << dom.output.substr(0, 600);
-  EXPECT_EQ(count_of(dom.output, "<figure class=\"plot\""), 5);
+  const std::string figures = std::to_string(kPlainSweepFigures.size());
+  EXPECT_TRUE(contains(dom.output, "data-figures=\"" + figures + "\""))
+      << dom.output.substr(0, 600);
+  EXPECT_TRUE(contains(dom.output, "data-figures-ok=\"" + figures + "\""))
+      << dom.output.substr(0, 600);
+  EXPECT_EQ(count_of(dom.output, "<figure class=\"plot\""),
+            static_cast<int>(kPlainSweepFigures.size()));
   // Chromium logs console messages and script errors as "CONSOLE" lines.
   for (const std::string& log : {shot.output, read_file(tmp + "/dom.log")}) {
     EXPECT_FALSE(contains(log, "CONSOLE")) << log;
@@ -401,9 +421,10 @@ TEST(Report, ScheduleGridGetsHeatMapsWithTheBestCellAndThe255025Gap) {
   ASSERT_EQ(std::count(ids.begin(), ids.end(), spec.failed_cell), 1);
   const ReportRun run = run_report(dir);
   ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
-  expect_figures(dir, run.html,
-                 {"fig1-journey", "fig2-losses", "fig3-collapse", "fig4-predicted",
-                  "fig5-schedule-grid", "fig6-equal-compute"});
+  expect_figures(
+      dir, run.html,
+      {"fig1-journey", "fig2-losses", "fig3-collapse", "fig4-predicted", "fig5-schedule-grid",
+       "fig6-equal-compute", "fig8-residuals", "fig9-frontier", "fig10-matrix-sparsity"});
   // The failed cell's box is hatched and explained in the heat maps' key.
   const size_t grid_at = run.html.find("id=\"fig5-schedule-grid\"");
   ASSERT_NE(grid_at, std::string::npos);
@@ -429,10 +450,55 @@ TEST(Report, TooFewDoneCellsSkipTheLawWithANote) {
   const ReportRun run = run_report(dir);
   ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
   expect_figures(dir, run.html,
-                 {"fig1-journey", "fig2-losses", "fig3-collapse", "fig6-equal-compute"});
+                 {"fig1-journey", "fig2-losses", "fig3-collapse", "fig6-equal-compute",
+                  "fig10-matrix-sparsity"});
   EXPECT_TRUE(contains(run.html, "no fit: 4 cells are done; the scaling-law fit needs at least 6"))
       << run.html.substr(0, 3000);
   EXPECT_FALSE(fs::exists(dir + "/fit.json"));
+}
+
+// With several seeds the grid shows each point's spread and outlines the points within the
+// seed noise of the best: differences inside that band are not findings.
+TEST(Report, ScheduleGridShowsSeedNoise) {
+  const std::string dir = fresh_dir("grid-seeds");
+  SweepSpec spec;
+  spec.sizes = "32x2x2";
+  spec.sparsities = "0 0.8";
+  spec.durations = "2";
+  spec.phases = "0.25:0.75 0.5:0.75 0:0.5 0.5:1";
+  spec.seeds = "0 1 2";
+  spec.dense_size_loss = true;
+  // The best phases are 50/25/25, the default a little behind: within the seeds' noise.
+  spec.phase_penalty = [](double cs, double ce) {
+    return 0.0004 * std::fabs(cs - 0.5) + 0.0004 * std::fabs(ce - 0.75);
+  };
+  write_synthetic_sweep(dir, spec);
+  const std::vector<GridPanel> panels = schedule_grid(load_sweep(dir));
+  ASSERT_EQ(panels.size(), 1u);
+  EXPECT_FALSE(std::isnan(panels[0].seed_noise));
+  EXPECT_FALSE(std::isnan(panels[0].points[0].seed_sd));
+  const ReportRun run = run_report(dir);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
+  EXPECT_TRUE(contains(run.html, "within seed noise of the best")) << run.process.output;
+  EXPECT_TRUE(contains(run.html, "±")) << "no seed spread in the labels";
+  EXPECT_TRUE(contains(run.process.output, "(seed noise ")) << run.process.output;
+}
+
+// A matched-pairs sweep gets figure 7: each sparse run over its dense twin of equal N-bar.
+TEST(Report, MatchedPairsAreOverlaid) {
+  const std::string dir = fresh_dir("matched");
+  SweepSpec spec;
+  spec.sizes = "48x2x2 64x2x4";
+  spec.sparsities = "0.5 0.8";
+  spec.durations = "2 4";
+  spec.matched_dense = true;
+  write_synthetic_sweep(dir, spec);
+  const ReportRun run = run_report(dir);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
+  ASSERT_TRUE(contains(run.html, "<figure class=\"plot\" id=\"fig7-matched-pairs\">"))
+      << run.process.output;
+  EXPECT_TRUE(png_size(dir + "/figures/fig7-matched-pairs.png").valid);
+  EXPECT_TRUE(contains(run.html, "dense twin 36x2x2f175")) << "a twin's size is named";
 }
 
 TEST(Report, BadInvocationsExitWithTheirCodes) {

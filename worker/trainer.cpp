@@ -129,6 +129,11 @@ class Run {
       model_.initialize(static_cast<uint64_t>(config_.train.seed));
     }
     if (leader_) write_file_atomically(options_.out_dir + "/config.ini", meta_.config_ini);
+    for (const ParamSpec& p : model_.spec().params) {
+      if (!p.prunable) continue;
+      history_.matrix_names.push_back(p.name);
+      history_.matrix_sizes.push_back(p.numel());
+    }
     active_ = pruner_.active_count();
     return start_step;
   }
@@ -152,6 +157,7 @@ class Run {
     if (event == nullptr) return 0.0;
     const Clock::time_point start = Clock::now();
     active_ = pruner_.prune(event->keep);
+    history_.prunes.push_back({step, pruner_.active_per_param()});
     return seconds_since(start);
   }
 
