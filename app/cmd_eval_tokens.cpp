@@ -21,8 +21,8 @@
 #include "common/exit_codes.h"
 #include "io/checkpoint_file.h"
 #include "io/token_shard.h"
-#include "mpi/mpi_collectives.h"
 #include "mpi/mpi_session.h"
+#include "worker/device.h"
 #include "worker/run_checkpoint.h"
 #include "worker/scoring.h"
 #include "worker/sharded_model.h"
@@ -77,8 +77,10 @@ int run_eval_tokens(const Args& args) {
   TrainConfig all_cores;
   all_cores.threads = 0;
   configure_threads(all_cores, 1);
-  std::unique_ptr<Collectives> solo = make_mpi_collectives(world);
-  ShardedModel model(config.model, config.data.vocab_size, *solo);
+  // A GPU when there is one, whatever device the checkpoint was trained on.
+  const at::Device device = choose_device(DeviceKind::kAuto, 0);
+  std::unique_ptr<Collectives> solo = make_device_collectives(world, device);
+  ShardedModel model(config.model, config.data.vocab_size, *solo, device, config.train.precision);
   load_checkpoint(model, checkpoint, config, tokenizer_hash, nullptr);
 
   const StreamLoss loss = stream_loss(model, shard);

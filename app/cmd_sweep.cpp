@@ -23,6 +23,7 @@
 #include "sweep/dry_run.h"
 #include "sweep/ledger.h"
 #include "sweep/sweep_layout.h"
+#include "worker/device.h"
 #include "worker/matmul_peak.h"
 #include "worker/threads.h"
 
@@ -31,17 +32,22 @@ namespace po = boost::program_options;
 namespace journey {
 namespace {
 
-// Worker ranks (all but the coordinator) sharing this rank's node.
-int workers_on_node(const Communicator& world) {
+// The worker ranks (all but the coordinator) sharing this rank's node, and this rank's index
+// among them (which GPU it takes). Collective over the world.
+struct NodeWorkers {
+  int count = 1, index = 0;
+};
+NodeWorkers node_workers(const Communicator& world) {
   MPI_Comm node;
   check_mpi(
       MPI_Comm_split_type(world.handle(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
       "MPI_Comm_split_type");
-  int size = 1, is_worker = world.rank() != 0, workers = 0;
-  MPI_Comm_size(node, &size);
+  int is_worker = world.rank() != 0, workers = 0, before = 0, node_rank = 0;
+  MPI_Comm_rank(node, &node_rank);
   MPI_Allreduce(&is_worker, &workers, 1, MPI_INT, MPI_SUM, node);
+  MPI_Exscan(&is_worker, &before, 1, MPI_INT, MPI_SUM, node);
   MPI_Comm_free(&node);
-  return std::max(1, workers);
+  return {std::max(1, workers), node_rank == 0 ? 0 : before};
 }
 
 // Rank 0 checks the dataset and the output directory, locks the directory for this sweep
@@ -58,6 +64,7 @@ std::optional<std::string> preflight(const Communicator& world, const RunConfig&
   if (world.rank() == 0) {
     try {
       require_directory_or_absent(out_dir, "--out");
+      choose_device(config.train.device, 0);  // A cuda request this build cannot serve.
       Dataset dataset = open_dataset(config.data);
       check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
                        config.train.eval_sequences);
@@ -152,11 +159,12 @@ int run_sweep(const Args& args) {
   const int group_index = layout->group_of(world.rank());
   Communicator group = world.split(world.rank() == 0 ? MPI_UNDEFINED : group_index, world.rank());
   if (world.rank() != 0) {
-    configure_threads(config.train, workers_on_node(world));
-    run_worker_group(world, group);
+    const NodeWorkers workers = node_workers(world);
+    configure_threads(config.train, workers.count);
+    run_worker_group(world, group, workers.index);
     return exit_code::kOk;
   }
-  workers_on_node(world);  // Collective: rank 0 joins the count the workers make.
+  node_workers(world);  // Collective: rank 0 joins the count the workers make.
   SweepOptions options;
   options.out_dir = out_dir;
   options.retry_failed = cmd.flags.count("retry-failed") > 0;

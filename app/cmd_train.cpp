@@ -10,9 +10,9 @@
 #include "common/stop_signal.h"
 #include "data/dataset.h"
 #include "io/directory_lock.h"
-#include "mpi/mpi_collectives.h"
 #include "mpi/mpi_session.h"
 #include "schedules/grid.h"
+#include "worker/device.h"
 #include "worker/threads.h"
 #include "worker/trainer.h"
 
@@ -43,7 +43,8 @@ int run_train(const Args& args) {
   Communicator world = Communicator::world();
   log::set_rank(world.size() > 1 ? world.rank() : -1);
   configure_threads(config.train, world.ranks_on_node());
-  std::unique_ptr<Collectives> group = make_mpi_collectives(world);
+  const at::Device device = choose_device(config.train.device, world.rank_on_node());
+  std::unique_ptr<Collectives> group = make_device_collectives(world, device);
 
   Dataset dataset = open_dataset(config.data);
   TrainerOptions options;
@@ -52,6 +53,7 @@ int run_train(const Args& args) {
   options.cell_id = size_name(config.model);
   options.resume = cmd.flags.count("fresh") == 0;
   options.stop_requested = stop_requested;
+  options.device = device;
   // Rank 0 locks the directory for this run; every rank learns whether it could, and exits
   // with rank 0's code if not (a directory in use is exit 2).
   std::optional<DirectoryLock> lock;

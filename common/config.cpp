@@ -23,6 +23,19 @@ PhaseUnits parse_phase_units(const std::string& key, const std::string& text) {
   reject_config_value(key, text, "must be compute or steps");
 }
 
+DeviceKind parse_device(const std::string& key, const std::string& text) {
+  if (text == "auto") return DeviceKind::kAuto;
+  if (text == "cpu") return DeviceKind::kCpu;
+  if (text == "cuda") return DeviceKind::kCuda;
+  reject_config_value(key, text, "must be auto, cpu or cuda");
+}
+
+Precision parse_precision(const std::string& key, const std::string& text) {
+  if (text == "fp32") return Precision::kFp32;
+  if (text == "bf16") return Precision::kBf16;
+  reject_config_value(key, text, "must be fp32 or bf16");
+}
+
 PruneScope parse_scope(const std::string& key, const std::string& text) {
   if (text == "global") return PruneScope::kGlobal;
   if (text == "layer") return PruneScope::kLayer;
@@ -56,6 +69,12 @@ std::string format_value(PhaseUnits v) {
 std::string format_value(PruneScope v) {
   return scope_name(v);
 }
+std::string format_value(DeviceKind v) {
+  return device_name(v);
+}
+std::string format_value(Precision v) {
+  return precision_name(v);
+}
 std::string format_value(double v) {
   // Shortest text that parses back to the same double, so to_ini() round-trips exactly.
   char buf[32];
@@ -77,6 +96,14 @@ PhaseUnits parse_enum(const std::string& key, const std::string& text) {
 template <>
 PruneScope parse_enum(const std::string& key, const std::string& text) {
   return parse_scope(key, text);
+}
+template <>
+DeviceKind parse_enum(const std::string& key, const std::string& text) {
+  return parse_device(key, text);
+}
+template <>
+Precision parse_enum(const std::string& key, const std::string& text) {
+  return parse_precision(key, text);
 }
 
 template <class T, class Get>
@@ -145,6 +172,9 @@ const std::vector<Key>& keys() {
       JOURNEY_KEY(int64_t, train, keep_checkpoints, "checkpoints kept per run"),
       JOURNEY_KEY(int64_t, train, log_every, "steps between progress lines"),
       JOURNEY_KEY(int64_t, train, threads, "threads per rank; 0 means cores/ranks"),
+      JOURNEY_KEY(DeviceKind, train, device, "auto (a GPU when there is one), cpu or cuda"),
+      JOURNEY_KEY(Precision, train, precision,
+                  "fp32, or bf16 matmuls under autocast (fp32 weights, optimizer, loss)"),
       JOURNEY_KEY(ScheduleKind, prune, schedule, "geometric or cubic"),
       JOURNEY_KEY(double, prune, sparsity, "final sparsity S in [0, 1)"),
       JOURNEY_KEY(double, prune, dense_frac, "c_s: dense phase, fraction of compute or steps"),
@@ -236,6 +266,14 @@ const char* phase_units_name(PhaseUnits units) {
 
 const char* scope_name(PruneScope scope) {
   return scope == PruneScope::kLayer ? "layer" : "global";
+}
+
+const char* device_name(DeviceKind device) {
+  return device == DeviceKind::kCpu ? "cpu" : device == DeviceKind::kCuda ? "cuda" : "auto";
+}
+
+const char* precision_name(Precision precision) {
+  return precision == Precision::kBf16 ? "bf16" : "fp32";
 }
 
 ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text) {
@@ -425,6 +463,7 @@ std::string result_identity(const RunConfig& config) {
   RunConfig c = config;
   const RunConfig defaults;
   c.train.threads = defaults.train.threads;
+  c.train.device = defaults.train.device;  // Where is operational; precision is not.
   c.train.log_every = defaults.train.log_every;
   c.train.eval_every = defaults.train.eval_every;
   c.train.checkpoint_every = defaults.train.checkpoint_every;

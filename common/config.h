@@ -24,12 +24,19 @@ enum class ScheduleKind { kDense, kGeometric, kCubic };
 enum class PhaseUnits { kCompute, kSteps };
 // One pruning threshold over every prunable matrix, or the same keep fraction in each.
 enum class PruneScope { kGlobal, kLayer };
+// Where a worker trains: a GPU when there is one (auto), or as told.
+enum class DeviceKind { kAuto, kCpu, kCuda };
+// Matmuls in float32, or in bfloat16 under autocast (master weights, optimizer state, the
+// loss and every pruning decision stay float32).
+enum class Precision { kFp32, kBf16 };
 
 // Names as written in configs: "dense", "geometric", "cubic"; "compute", "steps"; "global",
 // "layer".
 const char* schedule_name(ScheduleKind kind);
 const char* phase_units_name(PhaseUnits units);
 const char* scope_name(PruneScope scope);
+const char* device_name(DeviceKind device);       // "auto", "cpu", "cuda"
+const char* precision_name(Precision precision);  // "fp32", "bf16"
 // "geometric" or "cubic" (a config never names "dense"): throws UsageError naming `key`.
 ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text);
 
@@ -73,6 +80,8 @@ struct TrainConfig {
   int64_t keep_checkpoints = 2;
   int64_t log_every = 10;
   int64_t threads = 0;  // Intra-op threads per rank; 0 means cores / ranks on this node.
+  DeviceKind device = DeviceKind::kAuto;  // cuda: GPU (local worker index % GPUs) per rank.
+  Precision precision = Precision::kFp32;
 };
 
 // [prune]: gradual magnitude pruning (schedules/density_schedule.h).

@@ -10,7 +10,7 @@
 #include "common/stop_signal.h"
 #include "coordinator/messages.h"
 #include "data/dataset.h"
-#include "mpi/mpi_collectives.h"
+#include "worker/device.h"
 #include "worker/trainer.h"
 
 namespace journey {
@@ -18,8 +18,8 @@ namespace {
 
 class GroupWorker {
  public:
-  GroupWorker(const Communicator& world, const Communicator& group)
-      : world_(world), group_(group), collectives_(make_mpi_collectives(group)) {}
+  GroupWorker(const Communicator& world, const Communicator& group, int local_worker_index)
+      : world_(world), group_(group), local_worker_index_(local_worker_index) {}
 
   void run() {
     const bool leader = group_.rank() == 0;
@@ -38,6 +38,16 @@ class GroupWorker {
   }
 
  private:
+  // The device and its collectives, chosen with the first cell's config (train.device is the
+  // same in every cell: it is not a sweep axis).
+  Collectives& collectives(const RunConfig& config) {
+    if (!collectives_) {
+      device_ = choose_device(config.train.device, local_worker_index_);
+      collectives_ = make_device_collectives(group_, device_);
+    }
+    return *collectives_;
+  }
+
   const Dataset& dataset(const std::string& dir) {
     auto it = datasets_.find(dir);
     if (it == datasets_.end()) {
@@ -74,7 +84,9 @@ class GroupWorker {
         send_message(world_.handle(), 0, kTagProgress, to_json(p));
       };
       stop_ = false;
-      Trainer trainer(config, dataset(config.data.dir), *collectives_, options);
+      Collectives& group = collectives(config);
+      options.device = device_;
+      Trainer trainer(config, dataset(config.data.dir), group, options);
       return trainer.run().to_json();
     } catch (const std::exception& e) {
       log::warn("cell " + cell_id + " failed: " + e.what());
@@ -89,6 +101,8 @@ class GroupWorker {
 
   const Communicator& world_;
   const Communicator& group_;
+  const int local_worker_index_;
+  at::Device device_ = at::kCPU;
   std::unique_ptr<Collectives> collectives_;
   std::map<std::string, std::unique_ptr<Dataset>> datasets_;
   bool stop_ = false;
@@ -96,8 +110,9 @@ class GroupWorker {
 
 }  // namespace
 
-void run_worker_group(const Communicator& world, const Communicator& group) {
-  GroupWorker(world, group).run();
+void run_worker_group(const Communicator& world, const Communicator& group,
+                      int local_worker_index) {
+  GroupWorker(world, group, local_worker_index).run();
 }
 
 }  // namespace journey

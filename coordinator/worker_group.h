@@ -12,7 +12,9 @@
 
 namespace journey {
 
-// `world` holds the coordinator at rank 0; `group` is this rank's worker group.
-void run_worker_group(const Communicator& world, const Communicator& group);
+// `world` holds the coordinator at rank 0; `group` is this rank's worker group;
+// `local_worker_index` is this rank's index among the workers on its node (its GPU, with
+// train.device = cuda, worker/device.h).
+void run_worker_group(const Communicator& world, const Communicator& group, int local_worker_index);
 
 }  // namespace journey

@@ -75,13 +75,22 @@ Communicator Communicator::split(int color, int key) const {
 }
 
 int Communicator::ranks_on_node() const {
+  return node_layout().second;
+}
+
+int Communicator::rank_on_node() const {
+  return node_layout().first;
+}
+
+std::pair<int, int> Communicator::node_layout() const {
   MPI_Comm node = MPI_COMM_NULL;
   check_mpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
             "MPI_Comm_split_type");
-  int n = 1;
+  int rank = 0, n = 1;
+  MPI_Comm_rank(node, &rank);
   MPI_Comm_size(node, &n);
   MPI_Comm_free(&node);
-  return n;
+  return {rank, n};
 }
 
 }  // namespace journey

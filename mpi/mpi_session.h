@@ -10,6 +10,7 @@
 #include <mpi.h>
 
 #include <string>
+#include <utility>
 
 namespace journey {
 
@@ -35,14 +36,17 @@ class Communicator {
   int size() const { return size_; }
   MPI_Comm handle() const { return comm_; }
 
-  // How many ranks of this communicator share this node (MPI_COMM_TYPE_SHARED).
+  // How many ranks of this communicator share this node (MPI_COMM_TYPE_SHARED), and this
+  // rank's index among them (collective, both).
   int ranks_on_node() const;
+  int rank_on_node() const;
   // MPI_Comm_split: ranks with the same color form a communicator, ordered by key. A rank
   // with color MPI_UNDEFINED gets an empty communicator (size 0).
   Communicator split(int color, int key) const;
 
  private:
   Communicator(MPI_Comm comm, bool owned);
+  std::pair<int, int> node_layout() const;  // (rank on node, ranks on node)
   MPI_Comm comm_ = MPI_COMM_NULL;
   bool owned_ = false;
   int rank_ = 0, size_ = 1;

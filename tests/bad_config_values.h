@@ -56,6 +56,8 @@ inline constexpr BadValue kBadValues[] = {
     {"--prune.end_step=10", "prune.end_step", "together"},
     {"--prune.interval=-1", "prune.interval", ">= 0"},
     {"--prune.scope=block", "prune.scope", "global or layer"},
+    {"--train.device=tpu", "train.device", "auto, cpu or cuda"},
+    {"--train.precision=fp16", "train.precision", "fp32 or bf16"},
     {"--data.vocab_size=100", "data.vocab_size", "[320, 65535]"},
     {"--data.val_fraction=0", "data.val_fraction", "(0, 0.5)"},
     {"--sweep.sizes=128x2", "sweep.sizes", "DxLxH"},

@@ -10,6 +10,7 @@
 #include "mpi/mpi_session.h"
 #include "schedules/density_schedule.h"
 #include "worker/adamw.h"
+#include "worker/kernels.h"
 #include "worker/pruner.h"
 #include "worker/sharded_model.h"
 
@@ -127,6 +128,75 @@ TEST_F(GroupFsdp, GatheredCopiesAreFreedAfterUse) {
   EXPECT_EQ(ShardedUnit::live_full_bytes(), before);  // Everything released after backward.
   EXPECT_LE(ShardedUnit::peak_full_bytes() - before, largest_unit);  // One unit at a time.
   EXPECT_GT(ShardedUnit::peak_full_bytes() - before, 0);
+}
+
+// The device-agnostic kernels (what a GPU runs: ATen batched products, scatter for the loss
+// gradient, bincount histograms and tensor copies for FSDP buffers) against the hand-written
+// CPU ones, on this machine: the same masks, the same losses to rounding, on any group size.
+TEST_F(GroupFsdp, GenericKernelsMatchTheCpuKernels) {
+  TrainConfig train;
+  train.lr = 1e-2;
+  ShardedModel cpu(tiny_model(), kVocab, *group_), generic(tiny_model(), kVocab, *group_);
+  cpu.initialize(11);
+  generic.initialize(11);
+  Pruner cpu_pruner(cpu, false), generic_pruner(generic, false);
+  AdamW cpu_opt(train), generic_opt(train);
+  const DensitySchedule schedule(ScheduleKind::kGeometric, 0.7, 2, 10, 2, 14);
+  const Part part = my_part(group_->rank(), group_->size());
+  auto step = [&](ShardedModel& model, Pruner& pruner, AdamW& opt, int64_t t, bool force) {
+    force_generic_kernels(force);
+    int64_t active = -1;
+    if (const PruneEvent* event = schedule.event_at(t)) active = pruner.prune(event->keep);
+    at::Tensor tokens = batch_tokens(t);
+    const double local =
+        model.forward_backward(tokens.narrow(1, 0, 16).narrow(0, part.first, part.count),
+                               tokens.narrow(1, 1, 16).narrow(0, part.first, part.count),
+                               static_cast<double>(part.count) / kBatch);
+    opt.step(model, train.lr);
+    force_generic_kernels(false);
+    return std::make_pair(local, active);
+  };
+  for (int64_t t = 0; t < schedule.total_steps(); ++t) {
+    const auto [cpu_loss, cpu_active] = step(cpu, cpu_pruner, cpu_opt, t, false);
+    const auto [generic_loss, generic_active] = step(generic, generic_pruner, generic_opt, t, true);
+    EXPECT_EQ(cpu_active, generic_active) << "step " << t;
+    EXPECT_NEAR(cpu_loss, generic_loss, 1e-5 * std::abs(cpu_loss)) << "step " << t;
+  }
+  for (size_t u = 0; u < cpu.units().size(); ++u) {
+    EXPECT_TRUE(at::equal(cpu.units()[u]->mask(), generic.units()[u]->mask())) << "unit " << u;
+  }
+}
+
+// train.precision = bf16: the forward's matmuls in bfloat16 under autocast (here CPU
+// autocast), the loss, gradients, master weights and optimizer state in float32.
+TEST_F(GroupFsdp, Bfloat16AutocastTrainsCloseToFloat32) {
+  TrainConfig train;
+  train.lr = 1e-2;
+  ShardedModel fp32(tiny_model(), kVocab, *group_, at::kCPU, Precision::kFp32);
+  ShardedModel bf16(tiny_model(), kVocab, *group_, at::kCPU, Precision::kBf16);
+  fp32.initialize(13);
+  bf16.initialize(13);
+  AdamW fp32_opt(train), bf16_opt(train);
+  const Part part = my_part(group_->rank(), group_->size());
+  for (int64_t t = 0; t < 12; ++t) {
+    at::Tensor tokens = batch_tokens(t);
+    const at::Tensor inputs = tokens.narrow(1, 0, 16).narrow(0, part.first, part.count);
+    const at::Tensor targets = tokens.narrow(1, 1, 16).narrow(0, part.first, part.count);
+    const double weight = static_cast<double>(part.count) / kBatch;
+    double losses[2] = {fp32.forward_backward(inputs, targets, weight) * weight,
+                        bf16.forward_backward(inputs, targets, weight) * weight};
+    group_->all_reduce_sum(losses, 2, ElementType::kFloat64);  // Over the global batch.
+    if (t == 0) EXPECT_NE(losses[0], losses[1]) << "the bf16 model computed in float32";
+    EXPECT_NEAR(losses[1], losses[0], 2e-2 * losses[0]) << "step " << t;
+    fp32_opt.step(fp32, train.lr);
+    bf16_opt.step(bf16, train.lr);
+  }
+  for (auto& unit : bf16.units()) {
+    EXPECT_EQ(unit->weights().scalar_type(), at::kFloat);
+    EXPECT_EQ(unit->grads().scalar_type(), at::kFloat);
+    EXPECT_EQ(unit->exp_avg().scalar_type(), at::kFloat);
+    EXPECT_TRUE(unit->weights().isfinite().all().item<bool>());
+  }
 }
 
 }  // namespace

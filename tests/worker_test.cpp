@@ -734,6 +734,18 @@ TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
   EXPECT_FALSE(fs::exists(dir_ + "/bad/model.safetensors"));
 }
 
+// train.device = cuda on a build or machine without a GPU stops before anything starts, with
+// exit 2 and the key named; auto quietly trains on the CPU (the run above).
+TEST_F(WorkerTrainRun, CudaWithoutAGpuIsAClearUsageError) {
+  const testing::ProcessResult r = run_process(testing::journey_command(
+      "train --config " + dir_ + "/run.ini --out " + dir_ + "/cuda --train.device=cuda"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("config key train.device = cuda is invalid"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir_ + "/cuda/checkpoints"));
+  EXPECT_NE(read_file(dir_ + "/out/config.ini").find("device = auto"), std::string::npos);
+}
+
 TEST_F(WorkerTrainRun, EvalCommandRefusesMissingOrCorruptCheckpointsAndEmptyTexts) {
   const std::string text = dir_ + "/short.txt";
   std::ofstream(text) << "Emma Woodhouse, handsome, clever, and rich.\n";

@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "worker/kernels.h"
+
 #include <cmath>
 #include <limits>
 
@@ -32,17 +34,22 @@ at::Tensor rotate_halves(const at::Tensor& x, const at::Tensor& cos, const at::T
 
 // RoPE as one autograd node. A rotation's gradient is the opposite rotation, so backward is
 // as cheap as forward, and neither builds the products and concatenation autograd would
-// record for the formula.
+// record for the formula. It rotates in float32 (bfloat16 projections under
+// train.precision = bf16 come out float32, as attention wants them) and hands the gradient
+// back in the input's dtype.
 struct RopeFunction : public torch::autograd::Function<RopeFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos,
                             const at::Tensor& sin) {
     ctx->saved_data["cos"] = cos;
     ctx->saved_data["sin"] = sin;
-    return rotate_halves(x, cos, sin, 1.0);
+    ctx->saved_data["dtype"] = static_cast<int64_t>(x.scalar_type());
+    return rotate_halves(x.to(at::kFloat), cos, sin, 1.0);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    return {rotate_halves(grads[0], ctx->saved_data["cos"].toTensor(),
-                          ctx->saved_data["sin"].toTensor(), -1.0),
+    const auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
+    return {rotate_halves(grads[0].to(at::kFloat), ctx->saved_data["cos"].toTensor(),
+                          ctx->saved_data["sin"].toTensor(), -1.0)
+                .to(dtype),
             at::Tensor(), at::Tensor()};
   }
 };
@@ -55,6 +62,10 @@ struct RopeFunction : public torch::autograd::Function<RopeFunction> {
 // one core. (On 32x2x2, seq 64, one thread: 5% of a step against bmm split over threads.)
 at::Tensor batched_matmul(const at::Tensor& a, bool transpose_a, const at::Tensor& b,
                           bool transpose_b) {
+  if (!use_cpu_kernel(a) || !use_cpu_kernel(b)) {
+    // GPUs (and bfloat16 on any device): ATen's batched product, one kernel for the batch.
+    return at::bmm(transpose_a ? a.transpose(1, 2) : a, transpose_b ? b.transpose(1, 2) : b);
+  }
   const int m = static_cast<int>(transpose_a ? a.size(2) : a.size(1));
   const int k = static_cast<int>(transpose_a ? a.size(1) : a.size(2));
   const int n = static_cast<int>(transpose_b ? b.size(1) : b.size(2));
@@ -85,25 +96,30 @@ at::Tensor batched_matmul(const at::Tensor& a, bool transpose_a, const at::Tenso
 struct CausalAttentionFunction : public torch::autograd::Function<CausalAttentionFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k,
                             const at::Tensor& v, const at::Tensor& mask) {
+    // In float32 whatever the projections' dtype (train.precision = bf16): the softmax and
+    // its gradient need the range, and the CPU path's BLAS takes floats.
     const int64_t pairs = q.size(0) * q.size(1), s = q.size(2), dh = q.size(3);
-    at::Tensor q3 = q.reshape({pairs, s, dh}).contiguous();
-    at::Tensor k3 = k.reshape({pairs, s, dh}).contiguous();
-    at::Tensor v3 = v.reshape({pairs, s, dh}).contiguous();
+    at::Tensor q3 = q.reshape({pairs, s, dh}).to(at::kFloat).contiguous();
+    at::Tensor k3 = k.reshape({pairs, s, dh}).to(at::kFloat).contiguous();
+    at::Tensor v3 = v.reshape({pairs, s, dh}).to(at::kFloat).contiguous();
     at::Tensor probs = at::softmax(batched_matmul(q3, false, k3, true).add_(mask), -1);
     ctx->save_for_backward({q3, k3, v3, probs});
-    return batched_matmul(probs, false, v3, false).view(q.sizes());
+    ctx->saved_data["dtype"] = static_cast<int64_t>(q.scalar_type());
+    return batched_matmul(probs, false, v3, false).view(q.sizes()).to(q.scalar_type());
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     variable_list saved = ctx->get_saved_variables();
     const at::Tensor &q3 = saved[0], &k3 = saved[1], &v3 = saved[2], &probs = saved[3];
-    at::Tensor d_out = grads[0].reshape(q3.sizes()).contiguous();
+    const auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
+    at::Tensor d_out = grads[0].reshape(q3.sizes()).to(at::kFloat).contiguous();
     at::Tensor d_v = batched_matmul(probs, true, d_out, false);
     at::Tensor d_probs = batched_matmul(d_out, false, v3, true);
     at::Tensor d_scores = at::_softmax_backward_data(d_probs, probs, -1, at::kFloat);
     at::Tensor d_q = batched_matmul(d_scores, false, k3, false);
     at::Tensor d_k = batched_matmul(d_scores, true, q3, false);
     const at::IntArrayRef shape = grads[0].sizes();
-    return {d_q.view(shape), d_k.view(shape), d_v.view(shape), at::Tensor()};
+    return {d_q.view(shape).to(dtype), d_k.view(shape).to(dtype), d_v.view(shape).to(dtype),
+            at::Tensor()};
   }
 };
 
@@ -128,9 +144,14 @@ struct CrossEntropyFunction : public torch::autograd::Function<CrossEntropyFunct
     at::Tensor grad = saved[0];  // The softmax, consumed in place: backward runs once.
     const at::Tensor& targets = saved[1];
     const int64_t n = grad.size(0), vocab = grad.size(1);
-    float* g = grad.data_ptr<float>();
-    const int64_t* t = targets.data_ptr<int64_t>();
-    for (int64_t i = 0; i < n; ++i) g[i * vocab + t[i]] -= 1.0f;
+    if (use_cpu_kernel(grad)) {
+      float* g = grad.data_ptr<float>();
+      const int64_t* t = targets.data_ptr<int64_t>();
+      for (int64_t i = 0; i < n; ++i) g[i * vocab + t[i]] -= 1.0f;
+    } else {
+      at::Tensor column = targets.unsqueeze(1);
+      grad.scatter_add_(1, column, at::full(column.sizes(), -1.0f, grad.options()));
+    }
     grad.mul_(grads[0] / static_cast<double>(n));
     return {grad, at::Tensor()};
   }
@@ -162,17 +183,18 @@ struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
 
 }  // namespace
 
-Rope::Rope(const ModelConfig& model) {
+Rope::Rope(const ModelConfig& model, at::Device device) {
   const int64_t half = model.head_dim() / 2;
   at::Tensor i = at::arange(half, at::kDouble);
   at::Tensor inv_freq = at::pow(model.rope_base, -2.0 * i / model.head_dim());
   at::Tensor pos = at::arange(model.seq_len, at::kDouble);
   at::Tensor angle = at::outer(pos, inv_freq);  // [s, half]
-  cos_ = at::cos(angle).to(at::kFloat);
-  sin_ = at::sin(angle).to(at::kFloat);
+  cos_ = at::cos(angle).to(device, at::kFloat);
+  sin_ = at::sin(angle).to(device, at::kFloat);
   causal_mask_ =
       at::full({model.seq_len, model.seq_len}, -std::numeric_limits<float>::infinity(), at::kFloat)
-          .triu(1);
+          .triu(1)
+          .to(device);
 }
 
 at::Tensor Rope::apply(const at::Tensor& x) const {
@@ -210,7 +232,8 @@ at::Tensor block_forward(const std::vector<at::Tensor>& p, const at::Tensor& x,
 
 at::Tensor head_loss(const at::Tensor& final_norm, const at::Tensor& head, const at::Tensor& x,
                      const at::Tensor& targets, double eps) {
-  at::Tensor logits = at::linear(rms_norm(x, final_norm, eps), head);
+  // The loss in float32 even when the head's matmul ran in bfloat16 (train.precision).
+  at::Tensor logits = at::linear(rms_norm(x, final_norm, eps), head).to(at::kFloat);
   return CrossEntropyFunction::apply(logits.view({-1, logits.size(-1)}),
                                      targets.reshape({-1}).contiguous());
 }

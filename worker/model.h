@@ -27,7 +27,7 @@ namespace journey {
 // Precomputed RoPE tables and the causal mask for one sequence length.
 class Rope {
  public:
-  Rope(const ModelConfig& model);
+  Rope(const ModelConfig& model, at::Device device = at::kCPU);
   // x: [b, heads, s, d_head] with s <= seq_len.
   at::Tensor apply(const at::Tensor& x) const;
   // [s, s] additive mask: 0 on and below the diagonal, -inf above.

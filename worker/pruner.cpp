@@ -7,6 +7,7 @@
 
 #include "schedules/density_schedule.h"
 #include "schedules/model_spec.h"
+#include "worker/kernels.h"
 
 namespace journey {
 
@@ -16,6 +17,11 @@ uint32_t magnitude_bits(float w) {
   uint32_t bits;
   std::memcpy(&bits, &w, sizeof bits);
   return bits & 0x7fffffffu;  // |w|: clear the sign bit.
+}
+
+// magnitude_bits() of every element, as int64, for devices the CPU loops cannot reach.
+at::Tensor magnitude_bits(const at::Tensor& w) {
+  return w.contiguous().view(at::kInt).to(at::kLong).bitwise_and(0x7fffffff);
 }
 
 }  // namespace
@@ -50,10 +56,18 @@ std::vector<uint64_t> Pruner::select_thresholds(const std::vector<int64_t>& to_p
     for (const Target& t : targets_) {
       if (t.group < 0) continue;
       at::Tensor w = t.unit->local_rows_of(t.unit->weights(), t.slot);
-      const float* data = w.data_ptr<float>();
-      const int64_t n = w.numel();
       int64_t* h = hist.data() + static_cast<size_t>(t.group) * 256;
       const uint64_t want = prefix[t.group];
+      if (!use_cpu_kernel(w)) {
+        const at::Tensor bits = magnitude_bits(w);
+        const at::Tensor match = bits.__rshift__(shift + 8).eq(static_cast<int64_t>(want));
+        const at::Tensor bins = bits.__rshift__(shift).bitwise_and(0xff).masked_select(match);
+        const at::Tensor counts = at::bincount(bins, {}, 256).cpu();
+        for (int b = 0; b < 256; ++b) h[b] += counts[b].item<int64_t>();
+        continue;
+      }
+      const float* data = w.data_ptr<float>();
+      const int64_t n = w.numel();
       for (int64_t i = 0; i < n; ++i) {
         const uint64_t bits = magnitude_bits(data[i]);
         if ((bits >> (shift + 8)) == want) ++h[(bits >> shift) & 0xff];
@@ -92,10 +106,14 @@ int64_t Pruner::prune(double keep) {
     ShardedUnit& unit = *t.unit;
     at::Tensor w = unit.local_rows_of(unit.weights(), t.slot);
     at::Tensor mask = unit.local_rows_of(unit.mask(), t.slot);
-    const float* wd = w.data_ptr<float>();
-    bool* md = mask.data_ptr<bool>();
     const uint64_t tau = threshold[t.group];
-    for (int64_t i = 0; i < w.numel(); ++i) md[i] = md[i] && magnitude_bits(wd[i]) >= tau;
+    if (use_cpu_kernel(w)) {
+      const float* wd = w.data_ptr<float>();
+      bool* md = mask.data_ptr<bool>();
+      for (int64_t i = 0; i < w.numel(); ++i) md[i] = md[i] && magnitude_bits(wd[i]) >= tau;
+    } else {
+      mask.logical_and_(magnitude_bits(w).ge(static_cast<int64_t>(tau)).view(mask.sizes()));
+    }
     at::Tensor dead = mask.logical_not();
     w.masked_fill_(dead, 0.0f);
     unit.local_rows_of(unit.exp_avg(), t.slot).masked_fill_(dead, 0.0f);

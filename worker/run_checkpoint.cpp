@@ -42,11 +42,13 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
     // buffer. No rank but the leader holds more than its shard.
     const int64_t n = unit->shard_numel();
     auto write_state = [&](const char* group_path, const at::Tensor& local, DType dtype) {
-      at::Tensor shards = leader ? at::empty({group.size() * n}, at::kFloat) : at::Tensor();
+      // On the model's device (the collectives' memory), then to the host for writing.
       at::Tensor mine = local.to(at::kFloat).contiguous();
+      at::Tensor shards = leader ? at::empty({group.size() * n}, mine.options()) : at::Tensor();
       group.gather(mine.data_ptr<float>(), leader ? shards.data_ptr<float>() : nullptr, n,
                    ElementType::kFloat32, 0);
       if (!leader) return;
+      shards = shards.cpu();
       if (dtype == DType::kUInt8) shards = shards.to(at::kByte);
       for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
         const ShardedUnit::Slot& slot = unit->slots()[s];
@@ -141,15 +143,19 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
                           shape_text(info.shape) + ", the model expects " +
                           shape_text(param.shape));
         }
-        at::Tensor rows = unit->local_rows_of(flat, s);
+        at::Tensor rows = unit->local_rows_of(flat, s);  // On the model's device.
         if (flat.scalar_type() == at::kBool) {
           at::Tensor bytes = at::empty(rows.sizes(), at::kByte);
           reader.read_rows(name, unit->row_begin(s), unit->local_rows(s),
                            bytes.data_ptr<uint8_t>());
           problems[0] += bytes.gt(1).sum().item<int64_t>();
           rows.copy_(bytes.to(at::kBool));
-        } else {
+        } else if (rows.is_cpu()) {
           reader.read_rows(name, unit->row_begin(s), unit->local_rows(s), rows.data_ptr<float>());
+        } else {
+          at::Tensor host = at::empty(rows.sizes(), at::kFloat);
+          reader.read_rows(name, unit->row_begin(s), unit->local_rows(s), host.data_ptr<float>());
+          rows.copy_(host);
         }
       };
       read_into(checkpoint::kParams, unit->weights());

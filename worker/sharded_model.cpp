@@ -1,15 +1,60 @@
 #include "worker/sharded_model.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/core/Generator.h>
 #include <c10/core/GradMode.h>
 
-namespace journey {
+#include <optional>
 
-ShardedModel::ShardedModel(const ModelConfig& model, int64_t vocab_size, Collectives& group)
-    : model_(model), spec_(make_model_spec(model, vocab_size)), group_(group), rope_(model) {
+namespace journey {
+namespace {
+
+// bfloat16 autocast on the model's device type while a forward pass runs (the C++ side of
+// torch.autocast); nothing when `on` is false.
+class AutocastScope {
+ public:
+  AutocastScope(bool on, at::Device device) : on_(on), cpu_(device.is_cpu()) {
+    if (!on_) return;
+    if (cpu_) {
+      was_enabled_ = at::autocast::is_cpu_enabled();
+      at::autocast::set_cpu_enabled(true);
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    } else {
+      was_enabled_ = at::autocast::is_enabled();
+      at::autocast::set_enabled(true);
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    }
+    at::autocast::increment_nesting();
+  }
+  ~AutocastScope() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    if (cpu_) {
+      at::autocast::set_cpu_enabled(was_enabled_);
+    } else {
+      at::autocast::set_enabled(was_enabled_);
+    }
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool on_, cpu_, was_enabled_ = false;
+};
+
+}  // namespace
+
+ShardedModel::ShardedModel(const ModelConfig& model, int64_t vocab_size, Collectives& group,
+                           at::Device device, Precision precision)
+    : model_(model),
+      spec_(make_model_spec(model, vocab_size)),
+      group_(group),
+      device_(device),
+      precision_(precision),
+      rope_(model, device) {
   for (int u = 0; u < spec_.num_units; ++u) {
-    units_.push_back(std::make_unique<ShardedUnit>(spec_, u, group_));
+    units_.push_back(std::make_unique<ShardedUnit>(spec_, u, group_, device_));
   }
 }
 
@@ -44,10 +89,13 @@ at::Tensor ShardedModel::unit_forward(int u, const std::vector<at::Tensor>& para
   return block_forward(params, x, model_, rope_);
 }
 
-double ShardedModel::forward_backward(const at::Tensor& inputs, const at::Tensor& targets,
+double ShardedModel::forward_backward(const at::Tensor& host_inputs, const at::Tensor& host_targets,
                                       double loss_weight) {
   const int last = spec_.num_units - 1;
+  const at::Tensor inputs = host_inputs.to(device_), targets = host_targets.to(device_);
   at::Tensor x;
+  std::optional<AutocastScope> autocast;
+  autocast.emplace(precision_ == Precision::kBf16, device_);
   for (int u = 0; u <= last; ++u) {
     ShardedUnit& unit = *units_[u];
     unit.gather();
@@ -60,13 +108,16 @@ double ShardedModel::forward_backward(const at::Tensor& inputs, const at::Tensor
       unit.release();
     }
   }
+  autocast.reset();  // Backward replays the forward's dtypes by itself.
   const double local_loss = x.item<double>();
   (x * loss_weight).backward();
   return local_loss;
 }
 
-double ShardedModel::loss_sum(const at::Tensor& inputs, const at::Tensor& targets) {
+double ShardedModel::loss_sum(const at::Tensor& host_inputs, const at::Tensor& host_targets) {
   c10::AutoGradMode no_grad(false);
+  const at::Tensor inputs = host_inputs.to(device_), targets = host_targets.to(device_);
+  const AutocastScope autocast(precision_ == Precision::kBf16, device_);
   const int last = spec_.num_units - 1;
   at::Tensor x;
   double sum = 0.0;

@@ -25,7 +25,12 @@ namespace journey {
 
 class ShardedModel {
  public:
-  ShardedModel(const ModelConfig& model, int64_t vocab_size, Collectives& group);
+  // Parameters, state and activations live on `device` (worker/device.h); inputs may come
+  // from the host. With Precision::kBf16 the forward passes run under bfloat16 autocast: the
+  // matmuls take bfloat16 copies of the float32 parameters, and attention, the loss and every
+  // gradient handed to the optimizer stay float32.
+  ShardedModel(const ModelConfig& model, int64_t vocab_size, Collectives& group,
+               at::Device device = at::kCPU, Precision precision = Precision::kFp32);
 
   // Draws every parameter from its own generator seeded by (seed, parameter index), so the
   // initial weights are identical for any group size.
@@ -43,6 +48,7 @@ class ShardedModel {
   const ModelSpec& spec() const { return spec_; }
   std::vector<std::unique_ptr<ShardedUnit>>& units() { return units_; }
   Collectives& group() { return group_; }
+  at::Device device() const { return device_; }
 
  private:
   at::Tensor unit_forward(int u, const std::vector<at::Tensor>& params, const at::Tensor& x,
@@ -51,6 +57,8 @@ class ShardedModel {
   ModelConfig model_;
   ModelSpec spec_;
   Collectives& group_;
+  at::Device device_;
+  Precision precision_;
   Rope rope_;
   std::vector<std::unique_ptr<ShardedUnit>> units_;
 };

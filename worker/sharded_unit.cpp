@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "worker/kernels.h"
+
 namespace journey {
 namespace {
 
@@ -39,9 +41,36 @@ struct UnitParamsFunction : public torch::autograd::Function<UnitParamsFunction>
   }
 };
 
+// Gives `t`'s storage `bytes` bytes (0 frees it), keeping the storage object, so tensors that
+// share it (saved for backward) see the refill. CPU through ATen's own resize; other devices
+// swap in an allocation from the storage's allocator.
+void resize_storage(at::Tensor& t, int64_t bytes) {
+  c10::StorageImpl* storage = t.storage().unsafeGetStorageImpl();
+  if (use_cpu_kernel(t)) {
+    at::native::resize_bytes_cpu(storage, bytes);
+    return;
+  }
+  storage->set_data_ptr_noswap(storage->allocator()->allocate(static_cast<size_t>(bytes)));
+  storage->set_nbytes(static_cast<size_t>(bytes));
+}
+
+// dst[dst_at, dst_at + n) = src[src_at, src_at + n) for flat float tensors: memcpy on the host
+// (the gathers copy many small pieces, where a tensor op's bookkeeping would dominate), a
+// device copy elsewhere.
+void copy_elements(at::Tensor& dst, int64_t dst_at, const at::Tensor& src, int64_t src_at,
+                   int64_t n) {
+  if (n <= 0) return;
+  if (use_cpu_kernel(dst)) {
+    std::memcpy(dst.data_ptr<float>() + dst_at, src.data_ptr<float>() + src_at,
+                static_cast<size_t>(n) * sizeof(float));
+  } else {
+    dst.narrow(0, dst_at, n).copy_(src.narrow(0, src_at, n));
+  }
+}
+
 }  // namespace
 
-ShardedUnit::ShardedUnit(const ModelSpec& spec, int unit, Collectives& group)
+ShardedUnit::ShardedUnit(const ModelSpec& spec, int unit, Collectives& group, at::Device device)
     : unit_(unit), group_(group), k_(group.size()), rank_(group.rank()) {
   for (int p : spec.unit_params(unit)) {
     const ParamSpec& param = spec.params[p];
@@ -56,12 +85,12 @@ ShardedUnit::ShardedUnit(const ModelSpec& spec, int unit, Collectives& group)
     shard_numel_ += s.chunk_numel();
     slots_.push_back(s);
   }
-  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  const auto f32 = at::TensorOptions().dtype(at::kFloat).device(device);
   weights_ = at::zeros({shard_numel_}, f32);
   grads_ = at::zeros({shard_numel_}, f32);
   exp_avg_ = at::zeros({shard_numel_}, f32);
   exp_avg_sq_ = at::zeros({shard_numel_}, f32);
-  mask_ = at::zeros({shard_numel_}, at::TensorOptions().dtype(at::kBool));
+  mask_ = at::zeros({shard_numel_}, at::TensorOptions().dtype(at::kBool).device(device));
   for (int s = 0; s < static_cast<int>(slots_.size()); ++s) local_rows_of(mask_, s).fill_(true);
   anchor_ = at::zeros({}, f32).requires_grad_(true);
   if (k_ == 1) {
@@ -69,7 +98,7 @@ ShardedUnit::ShardedUnit(const ModelSpec& spec, int unit, Collectives& group)
     gathered_ = true;
   } else {
     full_ = at::empty({k_ * shard_numel_}, f32);
-    at::native::resize_bytes_cpu(full_.storage().unsafeGetStorageImpl(), 0);
+    resize_storage(full_, 0);
   }
 }
 
@@ -99,19 +128,17 @@ void ShardedUnit::gather() {
   if (gathered_) return;
   c10::AutoGradMode no_grad(false);
   const int64_t full_bytes = k_ * shard_numel_ * static_cast<int64_t>(sizeof(float));
-  at::native::resize_bytes_cpu(full_.storage().unsafeGetStorageImpl(), full_bytes);
+  resize_storage(full_, full_bytes);
   add_live(full_bytes);
   // All-gather lands rank-major (rank r's whole shard at r * shard_numel); the full buffer
   // is parameter-major (each parameter's chunks consecutive), hence one copy.
   at::Tensor staging = at::empty({k_ * shard_numel_}, weights_.options());
   group_.all_gather(weights_.data_ptr<float>(), staging.data_ptr<float>(), shard_numel_,
                     ElementType::kFloat32);
-  const float* src = staging.data_ptr<float>();
-  float* dst = full_.data_ptr<float>();
   for (int r = 0; r < k_; ++r) {
     for (const Slot& slot : slots_) {
-      std::memcpy(dst + k_ * slot.offset + r * slot.chunk_numel(),
-                  src + r * shard_numel_ + slot.offset, slot.chunk_numel() * sizeof(float));
+      copy_elements(full_, k_ * slot.offset + r * slot.chunk_numel(), staging,
+                    r * shard_numel_ + slot.offset, slot.chunk_numel());
     }
   }
   gathered_ = true;
@@ -119,7 +146,7 @@ void ShardedUnit::gather() {
 
 void ShardedUnit::release() {
   if (k_ == 1 || !gathered_) return;
-  at::native::resize_bytes_cpu(full_.storage().unsafeGetStorageImpl(), 0);
+  resize_storage(full_, 0);
   add_live(-k_ * shard_numel_ * static_cast<int64_t>(sizeof(float)));
   gathered_ = false;
 }
@@ -148,16 +175,15 @@ void ShardedUnit::reduce_scatter(const std::vector<at::Tensor>& full_grads) {
   c10::AutoGradMode no_grad(false);
   // Rank-major send buffer: block r holds chunk r of every parameter's gradient, padded.
   at::Tensor send = k_ == 1 ? grads_ : at::zeros({k_ * shard_numel_}, grads_.options());
-  float* out = send.data_ptr<float>();
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& slot = slots_[i];
-    at::Tensor g = full_grads[i].contiguous();
-    const float* src = g.data_ptr<float>();
+    // Float32 whatever the autocast dtype of the forward: gradients are summed in fp32.
+    at::Tensor g = full_grads[i].to(at::kFloat).contiguous().view({-1});
     for (int r = 0; r < k_; ++r) {
       const int64_t begin = std::min(slot.rows, r * slot.chunk_rows);
       const int64_t end = std::min(slot.rows, (r + 1) * slot.chunk_rows);
-      std::memcpy(out + r * shard_numel_ + slot.offset, src + begin * slot.row_numel,
-                  (end - begin) * slot.row_numel * sizeof(float));
+      copy_elements(send, r * shard_numel_ + slot.offset, g, begin * slot.row_numel,
+                    (end - begin) * slot.row_numel);
     }
   }
   if (k_ > 1) {

@@ -40,7 +40,8 @@ class ShardedUnit {
     int64_t chunk_numel() const { return chunk_rows * row_numel; }
   };
 
-  ShardedUnit(const ModelSpec& spec, int unit, Collectives& group);
+  // Every tensor of the unit lives on `device` (the collectives must take that memory).
+  ShardedUnit(const ModelSpec& spec, int unit, Collectives& group, at::Device device = at::kCPU);
 
   int index() const { return unit_; }
   const std::vector<Slot>& slots() const { return slots_; }

@@ -60,7 +60,7 @@ class Run {
         plan_(make_plan(config)),
         lr_schedule_(config.train, plan_.total_steps),
         checkpoint_dir_(options.out_dir + "/checkpoints"),
-        model_(config.model, config.data.vocab_size, group),
+        model_(config.model, config.data.vocab_size, group, options.device, config.train.precision),
         pruner_(model_, config.prune.scope == PruneScope::kLayer, config.prune.exclude),
         optimizer_(config.train),
         loader_(dataset.train(), config.model.seq_len, plan_.sequences_per_step,

@@ -18,6 +18,8 @@
 // checkpoints/ckpt-<step>.h5.
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -46,6 +48,8 @@ struct TrainerOptions {
   std::function<void(const RunProgress&)> on_progress;
   // Polled on every rank at each step boundary; the group stops if any rank says so.
   std::function<bool()> stop_requested;
+  // Where the model trains (worker/device.h); the group's collectives must reach it.
+  at::Device device = at::kCPU;
 };
 
 class Trainer {

@@ -1,0 +1,185 @@
+#include "mpi/nccl_collectives.h"
+
+#include <cuda_runtime.h>
+#include <nccl.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace journey {
+namespace {
+
+void check_cuda(cudaError_t code, const char* what) {
+  if (code != cudaSuccess) {
+    throw std::runtime_error(std::string(what) + " failed: " + cudaGetErrorString(code));
+  }
+}
+
+void check_nccl(ncclResult_t code, const char* what) {
+  if (code != ncclSuccess) {
+    throw std::runtime_error(std::string(what) + " failed: " + ncclGetErrorString(code));
+  }
+}
+
+ncclDataType_t nccl_type(ElementType dtype) {
+  switch (dtype) {
+    case ElementType::kFloat32:
+      return ncclFloat32;
+    case ElementType::kFloat64:
+      return ncclFloat64;
+    case ElementType::kInt64:
+      return ncclInt64;
+  }
+  return ncclFloat32;
+}
+
+size_t element_size(ElementType dtype) {
+  return dtype == ElementType::kFloat32 ? 4 : 8;
+}
+
+bool on_device(const void* p) {
+  if (p == nullptr) return true;
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, p) != cudaSuccess) {
+    cudaGetLastError();  // Older runtimes report plain host memory as an error.
+    return false;
+  }
+  return attributes.type == cudaMemoryTypeDevice || attributes.type == cudaMemoryTypeManaged;
+}
+
+class NcclCollectives : public Collectives {
+ public:
+  NcclCollectives(const Communicator& comm, int device) : rank_(comm.rank()), size_(comm.size()) {
+    check_cuda(cudaSetDevice(device), "cudaSetDevice");
+    ncclUniqueId id{};
+    if (rank_ == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
+    check_mpi(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, comm.handle()), "MPI_Bcast");
+    check_nccl(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
+  }
+  ~NcclCollectives() override {
+    if (scratch_ != nullptr) cudaFree(scratch_);
+    ncclCommDestroy(comm_);
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  void all_gather(const void* send, void* recv, size_t count, ElementType dtype) override {
+    const size_t bytes = count * element_size(dtype);
+    run(send, bytes, recv, bytes * size_, [&](const void* s, void* r) {
+      check_nccl(ncclAllGather(s, r, count, nccl_type(dtype), comm_, kStream), "ncclAllGather");
+    });
+  }
+
+  void gather(const void* send, void* recv, size_t count, ElementType dtype, int root) override {
+    // NCCL has no gather: the root receives every rank's part point to point.
+    const size_t bytes = count * element_size(dtype);
+    run(send, bytes, rank_ == root ? recv : nullptr, rank_ == root ? bytes * size_ : 0,
+        [&](const void* s, void* r) {
+          check_nccl(ncclGroupStart(), "ncclGroupStart");
+          if (rank_ == root) {
+            for (int peer = 0; peer < size_; ++peer) {
+              char* slot = static_cast<char*>(r) + peer * bytes;
+              if (peer == root) {
+                check_cuda(cudaMemcpyAsync(slot, s, bytes, cudaMemcpyDeviceToDevice, kStream),
+                           "cudaMemcpyAsync");
+              } else {
+                check_nccl(ncclRecv(slot, count, nccl_type(dtype), peer, comm_, kStream),
+                           "ncclRecv");
+              }
+            }
+          } else {
+            check_nccl(ncclSend(s, count, nccl_type(dtype), root, comm_, kStream), "ncclSend");
+          }
+          check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+        });
+  }
+
+  void reduce_scatter_sum(const void* send, void* recv, size_t count, ElementType dtype) override {
+    const size_t bytes = count * element_size(dtype);
+    run(send, bytes * size_, recv, bytes, [&](const void* s, void* r) {
+      check_nccl(ncclReduceScatter(s, r, count, nccl_type(dtype), ncclSum, comm_, kStream),
+                 "ncclReduceScatter");
+    });
+  }
+
+  void all_reduce_sum(void* data, size_t count, ElementType dtype) override {
+    all_reduce(data, count, dtype, ncclSum);
+  }
+  void all_reduce_max(void* data, size_t count, ElementType dtype) override {
+    all_reduce(data, count, dtype, ncclMax);
+  }
+
+  Stats stats() const override { return stats_; }
+
+ private:
+  // The legacy default stream: ATen's kernels run on it in a program that chooses no other,
+  // so collectives are ordered after the work that produced their inputs.
+  static constexpr cudaStream_t kStream = 0;
+
+  void all_reduce(void* data, size_t count, ElementType dtype, ncclRedOp_t op) {
+    const size_t bytes = count * element_size(dtype);
+    run(data, bytes, data, bytes, [&](const void* s, void* r) {
+      check_nccl(ncclAllReduce(s, r, count, nccl_type(dtype), op, comm_, kStream), "ncclAllReduce");
+    });
+  }
+
+  // Runs `op` on device buffers: host buffers are copied into the scratch buffer (send at its
+  // start, recv after it) and the result copied back. Waits for the stream, then counts.
+  template <class Op>
+  void run(const void* send, size_t send_bytes, void* recv, size_t recv_bytes, Op op) {
+    const auto start = std::chrono::steady_clock::now();
+    const bool in_place = send == recv;
+    const bool stage = !on_device(send) || !on_device(recv);
+    if (!stage) {
+      op(send, recv);
+    } else {
+      reserve(send_bytes + (in_place ? 0 : recv_bytes));
+      char* s = static_cast<char*>(scratch_);
+      char* r = in_place ? s : s + send_bytes;
+      if (send_bytes > 0) {
+        check_cuda(cudaMemcpyAsync(s, send, send_bytes, cudaMemcpyDefault, kStream),
+                   "cudaMemcpyAsync");
+      }
+      op(s, r);
+      if (recv != nullptr && recv_bytes > 0) {
+        check_cuda(cudaMemcpyAsync(recv, r, recv_bytes, cudaMemcpyDefault, kStream),
+                   "cudaMemcpyAsync");
+      }
+    }
+    check_cuda(cudaStreamSynchronize(kStream), "cudaStreamSynchronize");
+    stats_.bytes += send_bytes + recv_bytes;
+    stats_.calls += 1;
+    stats_.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  void reserve(size_t bytes) {
+    if (bytes <= scratch_bytes_) return;
+    if (scratch_ != nullptr) check_cuda(cudaFree(scratch_), "cudaFree");
+    scratch_ = nullptr;
+    check_cuda(cudaMalloc(&scratch_, bytes), "cudaMalloc");
+    scratch_bytes_ = bytes;
+  }
+
+  int rank_, size_;
+  ncclComm_t comm_ = nullptr;
+  void* scratch_ = nullptr;
+  size_t scratch_bytes_ = 0;
+  Stats stats_;
+};
+
+}  // namespace
+
+std::unique_ptr<Collectives> make_nccl_collectives(const Communicator& comm, int cuda_device) {
+  int devices = 0;
+  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+    cudaGetLastError();
+    throw std::runtime_error("the NCCL backend needs a CUDA GPU, and this process sees none");
+  }
+  return std::make_unique<NcclCollectives>(comm, cuda_device);
+}
+
+}  // namespace journey

@@ -1,0 +1,67 @@
+// The NCCL backend (mpi/nccl_collectives.h), built where the CUDA toolkit with NCCL is. On a
+// machine without a GPU it must refuse with a clear error; with one (scripts/gpu-check.sh),
+// every collective on one rank, on device and host buffers, must give the MPI backend's
+// results. One process under MPI (1 rank: a single GPU is enough).
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "mpi/mpi_collectives.h"
+#include "mpi/mpi_session.h"
+#include "mpi/nccl_collectives.h"
+
+namespace journey {
+namespace {
+
+bool have_gpu() {
+  int n = 0;
+  const bool ok = cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+  cudaGetLastError();
+  return ok;
+}
+
+TEST(Nccl, WithoutAGpuTheBackendRefusesClearly) {
+  if (have_gpu()) GTEST_SKIP() << "this machine has a GPU";
+  const Communicator world = Communicator::world();
+  try {
+    make_nccl_collectives(world, 0);
+    FAIL() << "an NCCL backend was made without a GPU";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs a CUDA GPU"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Nccl, OneRankCollectivesMatchTheMpiBackend) {
+  if (!have_gpu()) GTEST_SKIP() << "no GPU on this machine";
+  const Communicator world = Communicator::world();
+  std::unique_ptr<Collectives> nccl = make_nccl_collectives(world, 0);
+  ASSERT_EQ(nccl->size(), 1);
+  const std::vector<float> host = {1.5f, -2.0f, 3.25f, 4.0f};
+  float* device = nullptr;
+  ASSERT_EQ(cudaMalloc(&device, host.size() * sizeof(float)), cudaSuccess);
+  ASSERT_EQ(cudaMemcpy(device, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice),
+            cudaSuccess);
+  nccl->all_reduce_sum(device, host.size(), ElementType::kFloat32);  // Device memory.
+  std::vector<float> back(host.size());
+  ASSERT_EQ(cudaMemcpy(back.data(), device, back.size() * sizeof(float), cudaMemcpyDeviceToHost),
+            cudaSuccess);
+  EXPECT_EQ(back, host);
+  double scalar = 2.5;  // Host memory goes through the scratch buffer.
+  nccl->all_reduce_max(&scalar, 1, ElementType::kFloat64);
+  EXPECT_EQ(scalar, 2.5);
+  std::vector<float> gathered(host.size());
+  nccl->all_gather(host.data(), gathered.data(), host.size(), ElementType::kFloat32);
+  EXPECT_EQ(gathered, host);
+  nccl->gather(host.data(), gathered.data(), host.size(), ElementType::kFloat32, 0);
+  EXPECT_EQ(gathered, host);
+  std::vector<float> scattered(host.size());
+  nccl->reduce_scatter_sum(host.data(), scattered.data(), host.size(), ElementType::kFloat32);
+  EXPECT_EQ(scattered, host);
+  EXPECT_EQ(nccl->stats().calls, 5);
+  cudaFree(device);
+}
+
+}  // namespace
+}  // namespace journey

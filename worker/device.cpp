@@ -1,0 +1,42 @@
+#include "worker/device.h"
+
+#include <ATen/detail/CUDAHooksInterface.h>
+
+#include "common/error.h"
+#include "mpi/mpi_collectives.h"
+#ifdef JOURNEY_HAVE_NCCL
+#include "mpi/nccl_collectives.h"
+#endif
+
+namespace journey {
+
+at::Device choose_device(DeviceKind kind, int local_worker_index) {
+  const bool cuda_build = at::globalContext().hasCUDA();
+  const int gpus = cuda_build ? at::detail::getCUDAHooks().getNumGPUs() : 0;
+  if (kind == DeviceKind::kCpu || (kind == DeviceKind::kAuto && gpus == 0)) return at::kCPU;
+  if (!cuda_build) {
+    reject_config_value("train.device", device_name(kind),
+                        "this build uses a LibTorch without CUDA; build Journey against a CUDA "
+                        "LibTorch (cmake -DTorch_DIR=..., scripts/gpu-check.sh) or use "
+                        "train.device = cpu");
+  }
+  if (gpus == 0) {
+    reject_config_value("train.device", device_name(kind),
+                        "no GPU is visible to this process (check CUDA_VISIBLE_DEVICES and the "
+                        "job's --gpus-per-node)");
+  }
+  return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(local_worker_index % gpus));
+}
+
+std::unique_ptr<Collectives> make_device_collectives(const Communicator& comm, at::Device device) {
+  if (device.is_cpu()) return make_mpi_collectives(comm);
+#ifdef JOURNEY_HAVE_NCCL
+  return make_nccl_collectives(comm, device.index());
+#else
+  throw UsageError(
+      "config key train.device = cuda is invalid: this build has no NCCL backend (the CUDA "
+      "toolkit with NCCL was not found when it was configured; JOURNEY_NCCL)");
+#endif
+}
+
+}  // namespace journey
