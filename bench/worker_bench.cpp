@@ -4,7 +4,10 @@
 // Python reference; this program is for profiling the C++ side.
 //
 //   worker_bench --size DxLxH [--seq-len 64] [--vocab 1024] [--batch-tokens 2048]
-//                [--steps 20] [--threads 2] [--trace FILE]
+//                [--steps 20] [--threads 2] [--device cpu|cuda] [--precision fp32|bf16]
+//                [--trace FILE]
+// MFU is against the measured matmul peak of the device in the precision's dtype
+// (worker/matmul_peak.h); scripts/gpu-check.sh runs the paper's 58M model on a GPU.
 // --trace writes LibTorch's profile of the timed steps (Chrome trace JSON: every ATen op).
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -20,6 +23,7 @@
 #include "mpi/mpi_session.h"
 #include "schedules/run_plan.h"
 #include "worker/adamw.h"
+#include "worker/device.h"
 #include "worker/matmul_peak.h"
 #include "worker/sharded_model.h"
 
@@ -59,7 +63,8 @@ int main(int argc, char** argv) {
   if (std::sscanf(size.c_str(), "%ldx%ldx%ld", &m.d_model, &m.n_layers, &m.n_heads) != 3) {
     std::fprintf(stderr,
                  "usage: worker_bench --size DxLxH [--seq-len S] [--vocab V] "
-                 "[--batch-tokens B] [--steps T] [--threads K] [--trace FILE]\n");
+                 "[--batch-tokens B] [--steps T] [--threads K] [--device cpu|cuda] "
+                 "[--precision fp32|bf16] [--trace FILE]\n");
     return 2;
   }
   m.seq_len = std::stol(arg(argc, argv, "seq-len", "64"));
@@ -69,9 +74,14 @@ int main(int argc, char** argv) {
   at::set_num_threads(std::stoi(arg(argc, argv, "threads", "2")));
   const std::string trace = arg(argc, argv, "trace", "");
 
+  const DeviceKind device_kind =
+      arg(argc, argv, "device", "cpu") == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu;
+  const Precision precision =
+      arg(argc, argv, "precision", "fp32") == "bf16" ? Precision::kBf16 : Precision::kFp32;
   Communicator world = Communicator::world();
-  std::unique_ptr<Collectives> group = make_mpi_collectives(world);
-  ShardedModel model(m, vocab, *group);
+  const at::Device device = choose_device(device_kind, world.rank_on_node());
+  std::unique_ptr<Collectives> group = make_device_collectives(world, device);
+  ShardedModel model(m, vocab, *group, device, precision);
   model.initialize(0);
   TrainConfig train;
   AdamW optimizer(train);
@@ -85,6 +95,7 @@ int main(int argc, char** argv) {
     model.forward_backward(batch.narrow(1, 0, m.seq_len), batch.narrow(1, 1, m.seq_len), 1.0);
     const Clocks t1 = Clocks::now();
     optimizer.step(model, 1e-3);
+    if (!device.is_cpu()) model.units()[0]->weights()[0].item<float>();  // Wait for the GPU.
     *pass += t1 - t0;
     *update += Clocks::now() - t1;
   };
@@ -98,11 +109,14 @@ int main(int argc, char** argv) {
   }
   const double flops = step_flops(m, model.spec().prunable_count(), batch_tokens);
   const double step_s = (pass.wall + update.wall) / steps;
+  const double peak = matmul_peak_flops(
+      device, precision == Precision::kBf16 ? c10::ScalarType::BFloat16 : c10::ScalarType::Float);
   std::printf(
-      "%s seq %ld, %ld tokens/step, %d threads: step %.2f ms (forward+backward %.2f, "
-      "optimizer %.2f; CPU %.2f ms), %.0f tokens/s, MFU %.1f%%\n",
-      size.c_str(), m.seq_len, batch_tokens, at::get_num_threads(), 1e3 * step_s,
-      1e3 * pass.wall / steps, 1e3 * update.wall / steps, 1e3 * (pass.cpu + update.cpu) / steps,
-      batch_tokens / step_s, 100 * flops / step_s / matmul_peak_flops());
+      "%s seq %ld, %ld tokens/step, %s %s, %d threads: step %.2f ms (forward+backward %.2f, "
+      "optimizer %.2f; CPU %.2f ms), %.0f tokens/s, MFU %.1f%% of a measured %.1f TFLOP/s\n",
+      size.c_str(), m.seq_len, batch_tokens, device.str().c_str(), precision_name(precision),
+      at::get_num_threads(), 1e3 * step_s, 1e3 * pass.wall / steps, 1e3 * update.wall / steps,
+      1e3 * (pass.cpu + update.cpu) / steps, batch_tokens / step_s, 100 * flops / step_s / peak,
+      peak / 1e12);
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <ATen/ATen.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
@@ -44,6 +45,7 @@
 #include "tests/test_dataset.h"
 #include "tests/test_files.h"
 #include "worker/adamw.h"
+#include "worker/device.h"
 #include "worker/pruner.h"
 #include "worker/run_checkpoint.h"
 #include "worker/sharded_model.h"
@@ -138,6 +140,36 @@ std::map<std::string, at::Tensor> full_tensors(ShardedModel& model,
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// A GPU against the CPU (scripts/gpu-check.sh runs this where there is one): the same model,
+// initialisation and batch give the same loss and gradients in float32.
+
+TEST_F(WorkerTest, WorkerGpuMatchesTheCpuOnOneBatch) {
+  if (!at::globalContext().hasCUDA() || at::detail::getCUDAHooks().getNumGPUs() == 0) {
+    GTEST_SKIP() << "no CUDA GPU in this build or on this machine";
+  }
+  const RunConfig c = tiny_config();
+  const at::Device gpu = choose_device(DeviceKind::kCuda, 0);
+  std::unique_ptr<Collectives> gpu_group = make_device_collectives(self_, gpu);
+  ShardedModel on_cpu(c.model, c.data.vocab_size, *solo_);
+  ShardedModel on_gpu(c.model, c.data.vocab_size, *gpu_group, gpu);
+  on_cpu.initialize(21);
+  on_gpu.initialize(21);
+  at::Generator gen = at::detail::createCPUGenerator(5);
+  const at::Tensor tokens =
+      at::randint(c.data.vocab_size, {4, c.model.seq_len + 1}, gen, at::kLong);
+  const at::Tensor inputs = tokens.narrow(1, 0, c.model.seq_len);
+  const at::Tensor targets = tokens.narrow(1, 1, c.model.seq_len);
+  const double cpu_loss = on_cpu.forward_backward(inputs, targets, 1.0);
+  const double gpu_loss = on_gpu.forward_backward(inputs, targets, 1.0);
+  std::printf("loss on the CPU %.9f, on the GPU %.9f\n", cpu_loss, gpu_loss);
+  EXPECT_NEAR(gpu_loss, cpu_loss, 1e-4 * cpu_loss);
+  for (size_t u = 0; u < on_cpu.units().size(); ++u) {
+    const at::Tensor a = on_cpu.units()[u]->grads(), b = on_gpu.units()[u]->grads().cpu();
+    EXPECT_LE((a - b).norm().item<double>(), 1e-4 * a.norm().item<double>()) << "unit " << u;
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -283,7 +283,12 @@ class Run {
   CheckpointMeta meta_;
   MetricsHistory history_;
   int64_t active_ = 0;  // N_t in force.
-  const double peak_flops_ = matmul_peak_flops() * group_.size();
+  // MFU's denominator: the measured matmul peak of the device in the dtype the matmuls use.
+  const double peak_flops_ =
+      matmul_peak_flops(options_.device, config_.train.precision == Precision::kBf16
+                                             ? c10::ScalarType::BFloat16
+                                             : c10::ScalarType::Float) *
+      group_.size();
 };
 
 }  // namespace
