@@ -129,6 +129,19 @@ RunConfig tiny_config() {
   return c;
 }
 
+// A one-block model on the test dataset, `steps` steps of 256 tokens.
+RunConfig one_layer_config(int64_t steps) {
+  RunConfig c;
+  c.model.d_model = 32;
+  c.model.n_layers = 1;
+  c.model.n_heads = 2;
+  c.model.seq_len = 32;
+  c.data.vocab_size = testing::kTestVocab;
+  c.train.batch_tokens = 256;
+  c.train.tokens = steps * 256;
+  return c;
+}
+
 // Every parameter's full tensor of a flat per-unit state (weights, grads, masks...), by name.
 std::map<std::string, at::Tensor> full_tensors(ShardedModel& model,
                                                at::Tensor& (ShardedUnit::*state)()) {
@@ -454,14 +467,7 @@ TEST_F(WorkerTest, WorkerPruningExcludedMatricesKeepEveryWeight) {
 
 TEST_F(WorkerTest, WorkerDivergenceNonFiniteLossStopsTheRunAndWritesNothingAfter) {
   const Dataset dataset = Dataset::open(testing::test_dataset_dir());
-  RunConfig config;
-  config.model.d_model = 32;
-  config.model.n_layers = 1;
-  config.model.n_heads = 2;
-  config.model.seq_len = 32;
-  config.data.vocab_size = testing::kTestVocab;
-  config.train.batch_tokens = 256;
-  config.train.tokens = 20 * 256;
+  RunConfig config = one_layer_config(/*steps=*/20);
   config.train.lr = 1e30;  // Legal, and the weights blow up within a few steps.
   config.train.eval_sequences = 8;
   config.train.checkpoint_every = 1;
@@ -506,14 +512,7 @@ TEST_F(WorkerTest, WorkerDivergenceNonFiniteLossStopsTheRunAndWritesNothingAfter
 // A train.log planted as a symbolic link would make the run append to whatever it points to.
 TEST_F(WorkerTest, WorkerLogIsNeverWrittenThroughASymbolicLink) {
   const Dataset dataset = Dataset::open(testing::test_dataset_dir());
-  RunConfig config;
-  config.model.d_model = 32;
-  config.model.n_layers = 1;
-  config.model.n_heads = 2;
-  config.model.seq_len = 32;
-  config.data.vocab_size = testing::kTestVocab;
-  config.train.batch_tokens = 256;
-  config.train.tokens = 4 * 256;
+  RunConfig config = one_layer_config(/*steps=*/4);
   config.train.eval_sequences = 8;
   const std::string victim = path("victim.txt");
   std::ofstream(victim) << "precious\n";
