@@ -52,7 +52,6 @@ sweep lr-scan-2.4e-2 configs/cpu-replication.ini "${scan[@]}" --train.lr=2.4e-2 
 sweep law-tuned-lr configs/cpu-replication-tuned-lr.ini --sweep.sizes='48x2x2 96x2x4' \
   --sweep.lr='48x2x2:1.2e-2 96x2x4:6e-3'
 
-/usr/bin/python3 scripts/replication_summary.py "$runs" "$results"
 for ablation in global:exclude-global no-wq-pruning:exclude-wq; do
   mkdir -p "$results/exclude/${ablation%%:*}"
   cp "$runs/${ablation#*:}/results.csv" "$results/exclude/${ablation%%:*}/"
@@ -68,4 +67,4 @@ law_settings=(--fill lr=0.003 --fill batch_tokens=2048)
 /usr/bin/python3 scripts/merge_results.py "$runs/law-tuned-lr/results.csv" \
   "$results/law/results.csv" "${law_settings[@]}" > "$results/tuned-lr/results.csv"
 build/journey fit "$results/tuned-lr" --threads "$groups" > "$results/tuned-lr/fit.txt"
-echo "replicate: experiment 5's fit in $results/tuned-lr/fit.txt"
+/usr/bin/python3 scripts/replication_summary.py "$runs" "$results"

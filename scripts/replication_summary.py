@@ -5,7 +5,8 @@
     scripts/replication_summary.py --check RESULTS_DIR RESULTS.md
 
 RUNS_DIR holds the four sweep directories of scripts/replicate.sh (schedules, noise, matched,
-law). The first form copies what the study needs (results.csv, results.h5 with the per-step
+law); RESULTS_DIR/tuned-lr (experiment 5's lr scan and fit) is written by replicate.sh before.
+The first form copies what the study needs (results.csv, results.h5 with the per-step
 histories, fit.json, the report's PNGs) into RESULTS_DIR/<experiment>/ and writes
 RESULTS_DIR/headline.json and RESULTS_DIR/tables.md. The second form (run by ctest) recomputes
 the headline numbers and tables from the committed files in RESULTS_DIR and checks that the
@@ -109,6 +110,13 @@ def law_fit(fit):
     return laws, fit["best_size_variable"]
 
 
+def lr_scan(rows):
+    """The dense lr scan of experiment 5: final loss per (size, lr), sizes by width."""
+    return sorted(({"size": r["size"], "d_model": int(r["d_model"]), "lr": float(r["lr"]),
+                    "loss": float(r["loss"])} for r in rows),
+                  key=lambda r: (r["d_model"], r["lr"]))
+
+
 def headline(results_dir):
     """The numbers RESULTS.md states, recomputed from the committed results."""
     load = lambda e: read_rows(os.path.join(results_dir, e, "results.csv"))
@@ -116,6 +124,10 @@ def headline(results_dir):
     pairs = matched_pairs(load("matched"))
     with open(os.path.join(results_dir, "law", "fit.json")) as f:
         laws, best = law_fit(json.load(f))
+    scan = lr_scan(read_rows(os.path.join(results_dir, "tuned-lr", "lr-scan.csv")))
+    with open(os.path.join(results_dir, "tuned-lr", "fit.json")) as f:
+        tuned_laws, tuned_best = law_fit(json.load(f))
+    tuned = {l["law"]: l for l in tuned_laws}["chinchilla N=avg"]
     gaps = [r["gap"] for r in grid if r["gap"] is not None]
     law = {l["law"]: l for l in laws}
     avg = law["chinchilla N=avg"]
@@ -138,7 +150,15 @@ def headline(results_dir):
         "law_mae_sparse_form": law["sparse"]["in_sample_mae"],
         "best_size_variable": best,
         "law_points": len(load("law")),
-    }, grid, pairs, laws
+        "tuned_lr_law_mae_avg": tuned["in_sample_mae"],
+        "tuned_lr_law_loso_avg": tuned["loso_mae"],
+        "tuned_lr_law_lospo_avg": tuned["lospo_mae"],
+        "tuned_lr_alpha_avg": tuned["coefficients"]["alpha"]["estimate"],
+        "tuned_lr_beta_avg": tuned["coefficients"]["beta"]["estimate"],
+        "tuned_lr_best_size_variable": tuned_best,
+        "law_alpha_avg": avg["coefficients"]["alpha"]["estimate"],
+        "law_beta_avg": avg["coefficients"]["beta"]["estimate"],
+    }, grid, pairs, laws, scan, tuned_laws
 
 
 def fmt(value):
@@ -147,7 +167,24 @@ def fmt(value):
     return str(value)
 
 
-def tables(grid, sigma, pairs, laws):
+def law_tables(title, laws):
+    out = ["\n### %s: fits and their errors (loss, nats per token)\n" % title,
+           "| law | in-sample MAE | max error | leave-one-size-out MAE | "
+           "leave-one-sparsity-out MAE |", "| --- | --- | --- | --- | --- |"]
+    for l in laws:
+        out.append("| %s | %.4f | %.4f | %s | %s |" % (
+            l["law"], l["in_sample_mae"], l["in_sample_max"], fmt(l["loso_mae"]),
+            fmt(l["lospo_mae"])))
+    out += ["\n### %s: coefficients with bootstrap standard errors and 95 %% intervals\n" % title,
+            "| law | coefficient | estimate | se | 95 % interval |", "| --- | --- | --- | --- | --- |"]
+    for l in laws:
+        for name, c in l["coefficients"].items():
+            out.append("| %s | %s | %.4g | %s | [%.4g, %.4g] |" % (
+                l["law"], name, c["estimate"], general(c["se"]), c["ci95"][0], c["ci95"][1]))
+    return out
+
+
+def tables(grid, sigma, pairs, laws, scan, tuned_laws):
     out = ["### Schedule grid (64x2x4): best (dense/pruning/recovery) split per sparsity and "
            "duration\n",
            "| sparsity | tokens/param | best split | best loss | 25/50/25 loss | gap | rank of 25/50/25 |",
@@ -164,19 +201,14 @@ def tables(grid, sigma, pairs, laws):
         out.append("| %s | %.0f | %s | %.0f | %d | %.4f | %.4f | %+.4f |" % (
             p["sparse"], p["n_avg_sparse"], p["dense_size"], p["n_dense"], p["tokens"],
             p["loss_sparse"], p["loss_dense"], p["difference"]))
-    out += ["\n### Law grid: fits and their errors (loss, nats per token)\n",
-            "| law | in-sample MAE | max error | leave-one-size-out MAE | "
-            "leave-one-sparsity-out MAE |", "| --- | --- | --- | --- | --- |"]
-    for l in laws:
-        out.append("| %s | %.4f | %.4f | %s | %s |" % (
-            l["law"], l["in_sample_mae"], l["in_sample_max"], fmt(l["loso_mae"]),
-            fmt(l["lospo_mae"])))
-    out += ["\n### Law grid: coefficients with bootstrap standard errors and 95 % intervals\n",
-            "| law | coefficient | estimate | se | 95 % interval |", "| --- | --- | --- | --- | --- |"]
-    for l in laws:
-        for name, c in l["coefficients"].items():
-            out.append("| %s | %s | %.4g | %s | [%.4g, %.4g] |" % (
-                l["law"], name, c["estimate"], general(c["se"]), c["ci95"][0], c["ci95"][1]))
+    out += law_tables("Law grid", laws)
+    out += ["\n### Learning-rate scan: dense runs at 3 tokens per parameter\n",
+            "| size | lr | final eval loss | best for its size |", "| --- | --- | --- | --- |"]
+    for r in scan:
+        best = min(x["loss"] for x in scan if x["size"] == r["size"])
+        out.append("| %s | %g | %.4f | %s |" % (r["size"], r["lr"], r["loss"],
+                                                "yes" if r["loss"] == best else ""))
+    out += law_tables("Law grid with lr tuned per size", tuned_laws)
     return "\n".join(out) + "\n"
 
 
@@ -200,20 +232,21 @@ def collect(runs_dir, results_dir):
         if os.path.isdir(figures):
             for png in sorted(os.listdir(figures)):
                 shutil.copy2(os.path.join(figures, png), os.path.join(dst, "figures", png))
-    numbers, grid, pairs, laws = headline(results_dir)
+    numbers, grid, pairs, laws, scan, tuned_laws = headline(results_dir)
     with open(os.path.join(results_dir, "headline.json"), "w") as f:
         json.dump(numbers, f, indent=1)
     with open(os.path.join(results_dir, "tables.md"), "w") as f:
-        f.write(tables(grid, numbers["seed_sigma"], pairs, laws))
+        f.write(tables(grid, numbers["seed_sigma"], pairs, laws, scan, tuned_laws))
     print(headline_block(numbers))
 
 
 def check(results_dir, results_md):
-    numbers, grid, pairs, laws = headline(results_dir)
+    numbers, grid, pairs, laws, scan, tuned_laws = headline(results_dir)
     with open(results_md) as f:
         text = f.read()
     lines = set(text.splitlines())
-    missing = [l for l in tables(grid, numbers["seed_sigma"], pairs, laws).splitlines()
+    missing = [l for l in tables(grid, numbers["seed_sigma"], pairs, laws, scan,
+                                 tuned_laws).splitlines()
                if l.startswith("|") and l not in lines]
     if missing:
         sys.exit("%s: %d table rows differ from the results in %s, first:\n%s" % (
