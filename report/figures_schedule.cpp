@@ -38,8 +38,8 @@ std::optional<Figure> schedule_grid_figure(const std::vector<GridPanel>& panels)
     << "set style textbox opaque noborder fc rgb '#ffffff'\n"
     << "set xlabel 'dense fraction c_s (pruning starts)'\n"
     << "set ylabel 'prune end fraction c_e'\n"
-    << "set cblabel 'loss (nats/token)'\nset cbtics font ',9'\n"
-    << "set key below font ',9' horizontal\n"
+    << "set cblabel 'loss (nats/token)'\nset cbtics font ',11'\n"
+    << "set key below font ',11' horizontal\n"
     << "set grid front lc rgb '#cccccc'\n";
   int index = 0;
   for (const GridPanel& panel : panels) {

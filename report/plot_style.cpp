@@ -124,12 +124,13 @@ constexpr double kTitleTop = 0.93;  // Room above the panels for the figure's ti
 }  // namespace
 
 SharedKey::SharedKey(int entries, int longest_title, int width, int height) {
-  // Key font 10: about 6.5 px a character and 16 px a row; a column holds the longest title
-  // and its sample.
-  const double column = (longest_title + 8) * 6.5;
+  // Key font 12, the report's text size (smaller keys were hard to read at the report's
+  // width): about 7.5 px a character and 19 px a row; a column holds the longest title and
+  // its sample.
+  const double column = (longest_title + 8) * 7.5;
   const int per_row = std::max(1, static_cast<int>(0.95 * width / column));
   const int rows = (std::max(entries, 1) + per_row - 1) / per_row;
-  strip_ = std::min(0.5, (rows * 16.0 + 18.0) / height);
+  strip_ = std::min(0.5, (rows * 19.0 + 20.0) / height);
 }
 
 std::string SharedKey::panel(int index, int count, int columns) const {
@@ -150,9 +151,17 @@ std::string SharedKey::strip(const std::string& legend) const {
          "\n"
          "set xrange [0:1]\nset yrange [0:1]\n"
          "set lmargin 0\nset rmargin 0\nset tmargin 0\nset bmargin 0\n"
-         "set key center center horizontal box opaque font ',10' samplen 2.5 width 1\n"
+         "set key center center horizontal box opaque font ',12' samplen 2.5 width 1\n"
          "plot " +
          legend + "\n";
+}
+
+double round_tick_step(double step) {
+  const double power = std::pow(10.0, std::floor(std::log10(step)));
+  for (const double mantissa : {1.0, 2.0, 5.0}) {
+    if (mantissa * power >= step * (1 - 1e-12)) return mantissa * power;
+  }
+  return 10 * power;
 }
 
 std::string sparsity_label(double sparsity) {

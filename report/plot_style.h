@@ -67,6 +67,10 @@ class SharedKey {
   double strip_ = 0.1;  // Height of the strip, as a fraction of the figure.
 };
 
+// The smallest 1, 2 or 5 times a power of ten that is at least `step` (> 0): a tick spacing
+// people read at a glance.
+double round_tick_step(double step);
+
 // "dense" or "S=0.8".
 std::string sparsity_label(double sparsity);
 // "4 tok/param".

@@ -563,6 +563,15 @@ TEST(ReportData, HostileLabelsPrintAsThemselves) {
   EXPECT_TRUE(contains(rendered.svg, "second line"));
 }
 
+TEST(ReportData, TickStepsRoundUpToOneTwoOrFive) {
+  EXPECT_DOUBLE_EQ(round_tick_step(1), 1);
+  EXPECT_DOUBLE_EQ(round_tick_step(1.2), 2);
+  EXPECT_DOUBLE_EQ(round_tick_step(3), 5);
+  EXPECT_DOUBLE_EQ(round_tick_step(7), 10);
+  EXPECT_DOUBLE_EQ(round_tick_step(49152), 50000);
+  EXPECT_DOUBLE_EQ(round_tick_step(0.013), 0.02);
+}
+
 TEST(Report, APanelOfRunsThatDivergedAtOnceIsStillDrawn) {
   SweepData data;
   SweepCell cell;
