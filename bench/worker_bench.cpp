@@ -5,9 +5,11 @@
 //
 //   worker_bench --size DxLxH [--seq-len 64] [--vocab 1024] [--batch-tokens 2048]
 //                [--steps 20] [--threads 2] [--device cpu|cuda] [--precision fp32|bf16]
-//                [--trace FILE]
+//                [--kernels cpu|generic] [--trace FILE]
 // MFU is against the measured matmul peak of the device in the precision's dtype
 // (worker/matmul_peak.h); scripts/gpu-check.sh runs the paper's 58M model on a GPU.
+// --kernels generic runs the device-agnostic ATen kernels on the CPU instead of the CPU fast
+// paths (worker/kernels.h), to measure what the fast paths are worth (BENCHMARKS.md).
 // --trace writes LibTorch's profile of the timed steps (Chrome trace JSON: every ATen op).
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -24,6 +26,7 @@
 #include "schedules/run_plan.h"
 #include "worker/adamw.h"
 #include "worker/device.h"
+#include "worker/kernels.h"
 #include "worker/matmul_peak.h"
 #include "worker/sharded_model.h"
 
@@ -64,7 +67,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: worker_bench --size DxLxH [--seq-len S] [--vocab V] "
                  "[--batch-tokens B] [--steps T] [--threads K] [--device cpu|cuda] "
-                 "[--precision fp32|bf16] [--trace FILE]\n");
+                 "[--precision fp32|bf16] [--kernels cpu|generic] [--trace FILE]\n");
     return 2;
   }
   m.seq_len = std::stol(arg(argc, argv, "seq-len", "64"));
@@ -73,11 +76,21 @@ int main(int argc, char** argv) {
   const int steps = std::stoi(arg(argc, argv, "steps", "20"));
   at::set_num_threads(std::stoi(arg(argc, argv, "threads", "2")));
   const std::string trace = arg(argc, argv, "trace", "");
+  const std::string kernels = arg(argc, argv, "kernels", "cpu");
+  const std::string device_name = arg(argc, argv, "device", "cpu");
+  const std::string precision_flag = arg(argc, argv, "precision", "fp32");
+  if ((kernels != "cpu" && kernels != "generic") ||
+      (device_name != "cpu" && device_name != "cuda") ||
+      (precision_flag != "fp32" && precision_flag != "bf16")) {
+    std::fprintf(stderr,
+                 "worker_bench: --kernels must be cpu or generic, --device cpu or cuda, "
+                 "--precision fp32 or bf16\n");
+    return 2;
+  }
+  force_generic_kernels(kernels == "generic");
 
-  const DeviceKind device_kind =
-      arg(argc, argv, "device", "cpu") == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu;
-  const Precision precision =
-      arg(argc, argv, "precision", "fp32") == "bf16" ? Precision::kBf16 : Precision::kFp32;
+  const DeviceKind device_kind = device_name == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu;
+  const Precision precision = precision_flag == "bf16" ? Precision::kBf16 : Precision::kFp32;
   Communicator world = Communicator::world();
   const at::Device device = choose_device(device_kind, world.rank_on_node());
   std::unique_ptr<Collectives> group = make_device_collectives(world, device);
@@ -112,11 +125,12 @@ int main(int argc, char** argv) {
   const double peak = matmul_peak_flops(
       device, precision == Precision::kBf16 ? c10::ScalarType::BFloat16 : c10::ScalarType::Float);
   std::printf(
-      "%s seq %ld, %ld tokens/step, %s %s, %d threads: step %.2f ms (forward+backward %.2f, "
+      "%s seq %ld, %ld tokens/step, %s %s, %s kernels, %d threads: step %.2f ms (forward+backward "
+      "%.2f, "
       "optimizer %.2f; CPU %.2f ms), %.0f tokens/s, MFU %.1f%% of a measured %.1f TFLOP/s\n",
       size.c_str(), m.seq_len, batch_tokens, device.str().c_str(), precision_name(precision),
-      at::get_num_threads(), 1e3 * step_s, 1e3 * pass.wall / steps, 1e3 * update.wall / steps,
-      1e3 * (pass.cpu + update.cpu) / steps, batch_tokens / step_s, 100 * flops / step_s / peak,
-      peak / 1e12);
+      kernels.c_str(), at::get_num_threads(), 1e3 * step_s, 1e3 * pass.wall / steps,
+      1e3 * update.wall / steps, 1e3 * (pass.cpu + update.cpu) / steps, batch_tokens / step_s,
+      100 * flops / step_s / peak, peak / 1e12);
   return 0;
 }
