@@ -142,18 +142,32 @@ class ReportPage {
       ".note { background: #fff8dc; border-left: 4px solid #e6b800; padding: 6px 10px; }\n"
       ".warning { background: #fde2e2; border-left: 4px solid #c0392b; padding: 6px 10px; }\n"
       "pre { background: #f7f7f7; padding: 8px; overflow-x: auto; font-size: 0.85em; }\n";
-  // Counts the figures the browser laid out with a non-zero size and some drawing in them.
+  // Counts the figures the browser laid out with a non-zero size and some drawing in them,
+  // and finds the smallest legend text as displayed (font size times the figure's scale to
+  // the page width; gnuplot gives each titled plot a <title> holding the key entry's text),
+  // so that a browser test can check the legends are readable at the report's width.
   static constexpr const char* kCheck =
       "(function () {\n"
-      "  var ok = 0;\n"
+      "  var ok = 0, smallest = Infinity;\n"
       "  document.querySelectorAll('figure.plot').forEach(function (f) {\n"
       "    var svg = f.querySelector('svg');\n"
       "    if (!svg) return;\n"
       "    var box = svg.getBoundingClientRect();\n"
       "    if (box.width > 0 && box.height > 0 &&\n"
       "        svg.querySelectorAll('path, polyline, polygon, rect, use').length > 0) ok++;\n"
+      "    var view = svg.viewBox.baseVal;\n"
+      "    var scale = view && view.width > 0 ? box.width / view.width : 1;\n"
+      "    svg.querySelectorAll('g > title').forEach(function (t) {\n"
+      "      t.parentNode.querySelectorAll('text').forEach(function (text) {\n"
+      "        if (text.textContent !== t.textContent) return;  // Not the key entry.\n"
+      "        var px = parseFloat(getComputedStyle(text).fontSize) * scale;\n"
+      "        if (px < smallest) smallest = px;\n"
+      "      });\n"
+      "    });\n"
       "  });\n"
       "  document.body.setAttribute('data-figures-ok', String(ok));\n"
+      "  document.body.setAttribute('data-smallest-legend-px',\n"
+      "                             isFinite(smallest) ? smallest.toFixed(1) : 'none');\n"
       "})();\n";
 
   std::string nav_, body_;

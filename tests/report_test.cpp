@@ -387,8 +387,8 @@ TEST(Report, OpensInHeadlessChromiumWithEveryFigureAndNoConsoleErrors) {
   EXPECT_EQ(png.height, 4000u);
   EXPECT_GT(fs::file_size(tmp + "/shot.png"), 100000u);  // Figures, not a blank page.
 
-  const testing::ProcessResult dom =
-      run_process(browser + "--dump-dom " + page + " 2>" + tmp + "/dom.log");
+  const testing::ProcessResult dom = run_process(browser + "--window-size=1280,4000 --dump-dom " +
+                                                 page + " 2>" + tmp + "/dom.log");
   ASSERT_EQ(dom.exit_code, 0) << dom.output;
   // The page's check counted every figure laid out with a non-zero size and drawing in it.
   const std::string figures = std::to_string(kPlainSweepFigures.size());
@@ -398,6 +398,12 @@ TEST(Report, OpensInHeadlessChromiumWithEveryFigureAndNoConsoleErrors) {
       << dom.output.substr(0, 600);
   EXPECT_EQ(count_of(dom.output, "<figure class=\"plot\""),
             static_cast<int>(kPlainSweepFigures.size()));
+  // Legends readable at the report's width: no key entry displayed below 11 px.
+  std::smatch legend;
+  ASSERT_TRUE(
+      std::regex_search(dom.output, legend, std::regex("data-smallest-legend-px=\"([0-9.]+)\"")))
+      << dom.output.substr(0, 600);
+  EXPECT_GE(std::stod(legend[1].str()), 11.0) << "the smallest legend text, in pixels";
   // Chromium logs console messages and script errors as "CONSOLE" lines.
   for (const std::string& log : {shot.output, read_file(tmp + "/dom.log")}) {
     EXPECT_FALSE(contains(log, "CONSOLE")) << log;
