@@ -41,7 +41,7 @@ run() {  # ranks threads
   mpirun -np "$1" --oversubscribe --bind-to none "$build/journey" train --config "$work/model.ini" \
     --out "$work/k$1t$2" --fresh --train.threads="$2" > "$work/k$1t$2.log" 2>&1
 }
-for round in 1 2; do run 1 2; run 2 1; done  # interleaved: the machine is shared
+for _ in 1 2; do run 1 2; run 2 1; done  # interleaved: the machine is shared
 run 3 1
 run 4 1
 /usr/bin/python3 - "$work" "$steps" <<'PY'
