@@ -125,9 +125,9 @@ int main(int argc, char** argv) {
   const double peak = matmul_peak_flops(
       device, precision == Precision::kBf16 ? c10::ScalarType::BFloat16 : c10::ScalarType::Float);
   std::printf(
-      "%s seq %ld, %ld tokens/step, %s %s, %s kernels, %d threads: step %.2f ms (forward+backward "
-      "%.2f, "
-      "optimizer %.2f; CPU %.2f ms), %.0f tokens/s, MFU %.1f%% of a measured %.1f TFLOP/s\n",
+      "%s seq %ld, %ld tokens/step, %s %s, %s kernels, %d threads: step %.2f ms "
+      "(forward+backward %.2f, optimizer %.2f; CPU %.2f ms), %.0f tokens/s, "
+      "MFU %.1f%% of a measured %.1f TFLOP/s\n",
       size.c_str(), m.seq_len, batch_tokens, device.str().c_str(), precision_name(precision),
       kernels.c_str(), at::get_num_threads(), 1e3 * step_s, 1e3 * pass.wall / steps,
       1e3 * update.wall / steps, 1e3 * (pass.cpu + update.cpu) / steps, batch_tokens / step_s,

@@ -96,8 +96,6 @@ std::optional<Figure> equal_compute_figure(const SweepData& data, const PlotStyl
   s << "set xlabel 'N_{final} / N of the dense run of equal compute'\n"
     << "set ylabel 'loss difference, sparse - dense (nats/token)'\n"
     << "set title 'below 0: sparse reaches a lower loss for the same compute'\n";
-  // The y range always holds 0 ([*<0:0<*]: autoscaled, but the minimum at most 0 and the
-  // maximum at least 0): an arrow at y = 0 outside the range would be drawn outside the panel.
   s << key.panel(1, 2)
     << "set arrow 1 from graph 0, first 0 to graph 1, first 0 nohead dt 2 "
        "lc rgb '#888888'\n";
@@ -107,6 +105,8 @@ std::optional<Figure> equal_compute_figure(const SweepData& data, const PlotStyl
       << "set label 1 \"no sparse cell lies within the dense runs' compute range\" at graph "
          "0.5, 0.5 center\n";
   } else {
+    // Autoscaled, but always holding 0 (minimum at most 0, maximum at least 0): an arrow at
+    // y = 0 outside the range would be drawn outside the panel.
     s << "set yrange [*<0:0<*]\n";
     right += style.scatter(
         s, "r", compared, [&](const CellRecord& r) { return row_of.at(r.id)->final_size_ratio; },

@@ -73,7 +73,7 @@ std::optional<Figure> frontier_figure(const SweepData& data, const PlotStyle& st
     << "set logscale x\nset format x '10^{%L}'\n"
     << "set xlabel 'training compute C = 6 N-bar D (FLOP)'\n"
     << "set ylabel 'final eval loss (nats/token)'\n"
-    << "set key outside right top box opaque font ',12'\n"
+    << "set key outside right top box opaque " << kKeyFont << "\n"
     << "set arrow 1 from " << data_number(c_hi) << ", graph 0 to " << data_number(c_hi)
     << ", graph 1 nohead dt 3 lc rgb '#999999'\n"
     << "set label 1 'largest run' at " << data_number(c_hi)

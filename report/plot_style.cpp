@@ -124,9 +124,8 @@ constexpr double kTitleTop = 0.93;  // Room above the panels for the figure's ti
 }  // namespace
 
 SharedKey::SharedKey(int entries, int longest_title, int width, int height) {
-  // Key font 12, the report's text size (smaller keys were hard to read at the report's
-  // width): about 7.5 px a character and 19 px a row; a column holds the longest title and
-  // its sample.
+  // kKeyFont (12 points): about 7.5 px a character and 19 px a row; a column holds the longest
+  // title and its sample.
   const double column = (longest_title + 8) * 7.5;
   const int per_row = std::max(1, static_cast<int>(0.95 * width / column));
   const int rows = (std::max(entries, 1) + per_row - 1) / per_row;
@@ -151,9 +150,8 @@ std::string SharedKey::strip(const std::string& legend) const {
          "\n"
          "set xrange [0:1]\nset yrange [0:1]\n"
          "set lmargin 0\nset rmargin 0\nset tmargin 0\nset bmargin 0\n"
-         "set key center center horizontal box opaque font ',12' samplen 2.5 width 1\n"
-         "plot " +
-         legend + "\n";
+         "set key center center horizontal box opaque " +
+         kKeyFont + " samplen 2.5 width 1\nplot " + legend + "\n";
 }
 
 double round_tick_step(double step) {

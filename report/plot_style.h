@@ -50,6 +50,10 @@ class PlotStyle {
   std::vector<double> durations_;
 };
 
+// gnuplot's font clause for every key: the report's 12-point text (smaller keys were hard to
+// read at the report's width; the Chromium test checks the displayed size).
+inline constexpr const char* kKeyFont = "font ',12'";
+
 // The key of a figure whose side-by-side panels share it, in a strip along the bottom, so
 // it never hides data and every panel keeps the same size (gnuplot's own key is bounded by
 // one panel's width). The strip is as high as the entries need, estimated from their count

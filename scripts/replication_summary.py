@@ -15,6 +15,7 @@ every table row is in RESULTS.md.
 
 Standard library only (Debian's /usr/bin/python3).
 """
+import collections
 import csv
 import json
 import math
@@ -117,8 +118,12 @@ def lr_scan(rows):
                   key=lambda r: (r["d_model"], r["lr"]))
 
 
+# What RESULTS.md states: the headline numbers and the rows of its tables.
+Summary = collections.namedtuple("Summary", "numbers grid pairs laws scan tuned_laws")
+
+
 def headline(results_dir):
-    """The numbers RESULTS.md states, recomputed from the committed results."""
+    """The numbers RESULTS.md states, recomputed from the committed results: a Summary."""
     load = lambda e: read_rows(os.path.join(results_dir, e, "results.csv"))
     grid, sigma, sigma_cells = schedule_grid(load("schedules"), load("noise"))
     pairs = matched_pairs(load("matched"))
@@ -131,7 +136,7 @@ def headline(results_dir):
     gaps = [r["gap"] for r in grid if r["gap"] is not None]
     law = {l["law"]: l for l in laws}
     avg = law["chinchilla N=avg"]
-    return {
+    numbers = {
         "schedule_cells": sum(r["pairs"] for r in grid),
         "seed_sigma": sigma,
         "seed_sigma_cells": sigma_cells,
@@ -158,7 +163,8 @@ def headline(results_dir):
         "tuned_lr_best_size_variable": tuned_best,
         "law_alpha_avg": avg["coefficients"]["alpha"]["estimate"],
         "law_beta_avg": avg["coefficients"]["beta"]["estimate"],
-    }, grid, pairs, laws, scan, tuned_laws
+    }
+    return Summary(numbers, grid, pairs, laws, scan, tuned_laws)
 
 
 def fmt(value):
@@ -184,7 +190,9 @@ def law_tables(title, laws):
     return out
 
 
-def tables(grid, sigma, pairs, laws, scan, tuned_laws):
+def tables(summary):
+    grid, pairs, scan = summary.grid, summary.pairs, summary.scan
+    sigma = summary.numbers["seed_sigma"]
     out = ["### Schedule grid (64x2x4): best (dense/pruning/recovery) split per sparsity and "
            "duration\n",
            "| sparsity | tokens/param | best split | best loss | 25/50/25 loss | gap | rank of 25/50/25 |",
@@ -201,14 +209,16 @@ def tables(grid, sigma, pairs, laws, scan, tuned_laws):
         out.append("| %s | %.0f | %s | %.0f | %d | %.4f | %.4f | %+.4f |" % (
             p["sparse"], p["n_avg_sparse"], p["dense_size"], p["n_dense"], p["tokens"],
             p["loss_sparse"], p["loss_dense"], p["difference"]))
-    out += law_tables("Law grid", laws)
+    out += law_tables("Law grid", summary.laws)
     out += ["\n### Learning-rate scan: dense runs at 3 tokens per parameter\n",
             "| size | lr | final eval loss | best for its size |", "| --- | --- | --- | --- |"]
+    best = {}
     for r in scan:
-        best = min(x["loss"] for x in scan if x["size"] == r["size"])
+        best[r["size"]] = min(best.get(r["size"], math.inf), r["loss"])
+    for r in scan:
         out.append("| %s | %g | %.4f | %s |" % (r["size"], r["lr"], r["loss"],
-                                                "yes" if r["loss"] == best else ""))
-    out += law_tables("Law grid with lr tuned per size", tuned_laws)
+                                                "yes" if r["loss"] == best[r["size"]] else ""))
+    out += law_tables("Law grid with lr tuned per size", summary.tuned_laws)
     return "\n".join(out) + "\n"
 
 
@@ -232,22 +242,20 @@ def collect(runs_dir, results_dir):
         if os.path.isdir(figures):
             for png in sorted(os.listdir(figures)):
                 shutil.copy2(os.path.join(figures, png), os.path.join(dst, "figures", png))
-    numbers, grid, pairs, laws, scan, tuned_laws = headline(results_dir)
+    summary = headline(results_dir)
     with open(os.path.join(results_dir, "headline.json"), "w") as f:
-        json.dump(numbers, f, indent=1)
+        json.dump(summary.numbers, f, indent=1)
     with open(os.path.join(results_dir, "tables.md"), "w") as f:
-        f.write(tables(grid, numbers["seed_sigma"], pairs, laws, scan, tuned_laws))
-    print(headline_block(numbers))
+        f.write(tables(summary))
+    print(headline_block(summary.numbers))
 
 
 def check(results_dir, results_md):
-    numbers, grid, pairs, laws, scan, tuned_laws = headline(results_dir)
+    summary = headline(results_dir)
     with open(results_md) as f:
         text = f.read()
     lines = set(text.splitlines())
-    missing = [l for l in tables(grid, numbers["seed_sigma"], pairs, laws, scan,
-                                 tuned_laws).splitlines()
-               if l.startswith("|") and l not in lines]
+    missing = [l for l in tables(summary).splitlines() if l.startswith("|") and l not in lines]
     if missing:
         sys.exit("%s: %d table rows differ from the results in %s, first:\n%s" % (
             results_md, len(missing), results_dir, missing[0]))
@@ -255,7 +263,7 @@ def check(results_dir, results_md):
     if text.count(marker) != 2:
         sys.exit("%s: expected the headline block between two '%s' lines" % (results_md, marker))
     stated = text.split(marker)[1].strip().strip("`").strip()
-    expected = headline_block(numbers)
+    expected = headline_block(summary.numbers)
     if stated != expected:
         sys.exit("%s states:\n%s\nbut the results give:\n%s" % (results_md, stated, expected))
     print("RESULTS.md headline numbers and tables match %s" % results_dir)
