@@ -11,6 +11,7 @@
 # Prints both outputs, the machine and the speed-up.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+python=${JOURNEY_PYTHON:-$root/.venv/bin/python}
 build=${1:-$root/build}
 scipy_starts=${2:-4500}
 scipy_resamples=${3:-1000}
@@ -20,12 +21,12 @@ echo "== C++ (fit_bench, 2 threads)"
 cpp=$("$build/bench/fit_bench" --threads 2 --resamples 1000)
 echo "$cpp"
 echo "== SciPy (fit_scipy_baseline.py, 2 processes, $scipy_starts starts, $scipy_resamples resamples)"
-py=$(/usr/bin/python3 "$root/bench/fit_scipy_baseline.py" --processes 2 \
+py=$("$python" "$root/bench/fit_scipy_baseline.py" --processes 2 \
        --starts "$scipy_starts" --resamples "$scipy_resamples")
 echo "$py"
 
 value() { awk -v k="$1" '$1 == k {print $2}' <<<"$2"; }
-/usr/bin/python3 - "$(value grid_s "$cpp")" "$(value bootstrap_s "$cpp")" \
+"$python" - "$(value grid_s "$cpp")" "$(value bootstrap_s "$cpp")" \
     "$(value grid_cpu_s "$cpp")" "$(value bootstrap_cpu_s "$cpp")" \
     "$(value starts "$py")" "$(value resamples "$py")" \
     "$(value grid_s "$py")" "$(value bootstrap_s "$py")" \

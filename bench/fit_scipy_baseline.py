@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """SciPy baseline for bench/fit_bench.cpp: the same Chinchilla Approach 3 pipeline in Python.
 
 Same data (the 240 Chinchilla points), objective (Huber, delta 1e-3, on log-loss residuals,

@@ -7,6 +7,7 @@
 #   bench/fsdp_bench.sh [build dir] [model DxLxH] [steps]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+python=${JOURNEY_PYTHON:-$root/.venv/bin/python}
 build=${1:-$root/build}
 size=${2:-128x4x4}
 steps=${3:-80}
@@ -44,7 +45,7 @@ run() {  # ranks threads
 for _ in 1 2; do run 1 2; run 2 1; done  # interleaved: the machine is shared
 run 3 1
 run 4 1
-/usr/bin/python3 - "$work" "$steps" <<'PY'
+"$python" - "$work" "$steps" <<'PY'
 import json, sys
 work, steps = sys.argv[1], int(sys.argv[2])
 rows = []

@@ -9,6 +9,8 @@
 # Prints, per size and thread count, the best and median step time of each kernel set over
 # the repeats and their ratio (generic / cpu: above 1, the CPU kernels are faster).
 set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+python=${JOURNEY_PYTHON:-$root/.venv/bin/python}
 build=${1:-build}
 repeats=${2:-5}
 # size:seq_len:steps: the demo sizes (configs/demo.ini) and one larger model.
@@ -31,7 +33,7 @@ for threads in 1 2; do
   done
 done
 echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/python3 - "$results" <<'PY'
+"$python" - "$results" <<'PY'
 import statistics, sys
 times = {}
 for line in open(sys.argv[1]):

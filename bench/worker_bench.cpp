@@ -5,12 +5,14 @@
 //
 //   worker_bench --size DxLxH [--seq-len 64] [--vocab 1024] [--batch-tokens 2048]
 //                [--steps 20] [--threads 2] [--device cpu|cuda] [--precision fp32|bf16]
-//                [--kernels cpu|generic] [--trace FILE]
+//                [--kernels cpu|generic] [--micro-batch-tokens N] [--activation-checkpointing]
+//                [--trace FILE]
 // MFU is against the measured matmul peak of the device in the precision's dtype
 // (worker/matmul_peak.h); scripts/gpu-check.sh runs the paper's 58M model on a GPU.
 // --kernels generic runs the device-agnostic ATen kernels on the CPU instead of the CPU fast
 // paths (worker/kernels.h), to measure what the fast paths are worth (BENCHMARKS.md).
 // --trace writes LibTorch's profile of the timed steps (Chrome trace JSON: every ATen op).
+#include <ATen/DeviceAccelerator.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
@@ -67,7 +69,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: worker_bench --size DxLxH [--seq-len S] [--vocab V] "
                  "[--batch-tokens B] [--steps T] [--threads K] [--device cpu|cuda] "
-                 "[--precision fp32|bf16] [--kernels cpu|generic] [--trace FILE]\n");
+                 "[--precision fp32|bf16] [--kernels cpu|generic] [--micro-batch-tokens N] "
+                 "[--activation-checkpointing] [--trace FILE]\n");
     return 2;
   }
   m.seq_len = std::stol(arg(argc, argv, "seq-len", "64"));
@@ -79,12 +82,16 @@ int main(int argc, char** argv) {
   const std::string kernels = arg(argc, argv, "kernels", "cpu");
   const std::string device_name = arg(argc, argv, "device", "cpu");
   const std::string precision_flag = arg(argc, argv, "precision", "fp32");
+  const int64_t micro_tokens = std::stol(arg(argc, argv, "micro-batch-tokens", "0"));
+  bool recompute = false;
+  for (int i = 1; i < argc; ++i) recompute |= std::string(argv[i]) == "--activation-checkpointing";
   if ((kernels != "cpu" && kernels != "generic") ||
       (device_name != "cpu" && device_name != "cuda") ||
-      (precision_flag != "fp32" && precision_flag != "bf16")) {
+      (precision_flag != "fp32" && precision_flag != "bf16") || micro_tokens < 0 ||
+      micro_tokens % m.seq_len != 0) {
     std::fprintf(stderr,
                  "worker_bench: --kernels must be cpu or generic, --device cpu or cuda, "
-                 "--precision fp32 or bf16\n");
+                 "--precision fp32 or bf16, --micro-batch-tokens a multiple of --seq-len\n");
     return 2;
   }
   force_generic_kernels(kernels == "generic");
@@ -96,25 +103,31 @@ int main(int argc, char** argv) {
   std::unique_ptr<Collectives> group = make_device_collectives(world, device);
   ShardedModel model(m, vocab, *group, device, precision);
   model.initialize(0);
+  model.set_activation_checkpointing(recompute);
   TrainConfig train;
   AdamW optimizer(train);
   const int64_t rows = batch_tokens / m.seq_len;
+  const int64_t micro_rows = micro_tokens > 0 ? micro_tokens / m.seq_len : rows;
+  const int64_t micro_batches = (rows + micro_rows - 1) / micro_rows;
   at::Generator gen = at::detail::createCPUGenerator(1);
   at::Tensor tokens = at::randint(vocab, {steps + 3, rows, m.seq_len + 1}, gen, at::kLong);
 
+  // Both parts end by reading a scalar of their result (the loss, the gradient norm), so each
+  // timer stops after the device has finished that part's work.
   auto run = [&](int step, Clocks* pass, Clocks* update) {
     at::Tensor batch = tokens[step];
     const Clocks t0 = Clocks::now();
-    model.forward_backward(batch.narrow(1, 0, m.seq_len), batch.narrow(1, 1, m.seq_len), 1.0);
+    model.forward_backward(batch.narrow(1, 0, m.seq_len), batch.narrow(1, 1, m.seq_len), 1.0,
+                           micro_batches);
     const Clocks t1 = Clocks::now();
     optimizer.step(model, 1e-3);
-    if (!device.is_cpu()) model.units()[0]->weights()[0].item<float>();  // Wait for the GPU.
     *pass += t1 - t0;
     *update += Clocks::now() - t1;
   };
   Clocks pass, update;
   for (int step = 0; step < 3; ++step) run(step, &pass, &update);  // Warm-up.
   pass = update = Clocks{};
+  if (!device.is_cpu()) at::accelerator::resetPeakStats(device.index());
   {
     std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
     if (!trace.empty()) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
@@ -124,13 +137,24 @@ int main(int argc, char** argv) {
   const double step_s = (pass.wall + update.wall) / steps;
   const double peak = matmul_peak_flops(
       device, precision == Precision::kBf16 ? c10::ScalarType::BFloat16 : c10::ScalarType::Float);
+  // The device's peak of allocated memory over the timed steps (0 on the host).
+  double peak_gib = 0;
+  if (!device.is_cpu()) {
+    const auto stats = at::accelerator::getDeviceStats(device.index());
+    peak_gib = static_cast<double>(
+                   stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)]
+                       .peak) /
+               (1 << 30);
+  }
   std::printf(
-      "%s seq %ld, %ld tokens/step, %s %s, %s kernels, %d threads: step %.2f ms "
+      "%s seq %ld, %ld tokens/step (%ld micro-batches%s), %s %s, %s kernels, %d threads: "
+      "step %.2f ms "
       "(forward+backward %.2f, optimizer %.2f; CPU %.2f ms), %.0f tokens/s, "
-      "MFU %.1f%% of a measured %.1f TFLOP/s\n",
-      size.c_str(), m.seq_len, batch_tokens, device.str().c_str(), precision_name(precision),
+      "MFU %.1f%% of a measured %.1f TFLOP/s, peak memory %.2f GiB\n",
+      size.c_str(), m.seq_len, batch_tokens, micro_batches, recompute ? ", recomputed" : "",
+      device.str().c_str(), precision_name(precision),
       kernels.c_str(), at::get_num_threads(), 1e3 * step_s, 1e3 * pass.wall / steps,
       1e3 * update.wall / steps, 1e3 * (pass.cpu + update.cpu) / steps, batch_tokens / step_s,
-      100 * flops / step_s / peak, peak / 1e12);
+      100 * flops / step_s / peak, peak / 1e12, peak_gib);
   return 0;
 }

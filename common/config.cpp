@@ -175,6 +175,10 @@ const std::vector<Key>& keys() {
       JOURNEY_KEY(DeviceKind, train, device, "auto (a GPU when there is one), cpu or cuda"),
       JOURNEY_KEY(Precision, train, precision,
                   "fp32, or bf16 matmuls under autocast (fp32 weights, optimizer, loss)"),
+      JOURNEY_KEY(int64_t, train, micro_batch_tokens,
+                  "tokens per forward/backward on a rank, gradients accumulated; 0 = all"),
+      JOURNEY_KEY(bool, train, activation_checkpointing,
+                  "recompute each block's activations in backward (less memory)"),
       JOURNEY_KEY(ScheduleKind, prune, schedule, "geometric or cubic"),
       JOURNEY_KEY(double, prune, sparsity, "final sparsity S in [0, 1)"),
       JOURNEY_KEY(double, prune, dense_frac, "c_s: dense phase, fraction of compute or steps"),
@@ -376,6 +380,10 @@ void validate(const RunConfig& c) {
                        "must be positive");
   require_config_value(t.batch_tokens % m.seq_len == 0, "train.batch_tokens", show(t.batch_tokens),
                        "must be a multiple of model.seq_len = " + show(m.seq_len));
+  require_config_value(t.micro_batch_tokens >= 0 && t.micro_batch_tokens % m.seq_len == 0,
+                       "train.micro_batch_tokens", show(t.micro_batch_tokens),
+                       "must be 0 (the whole batch at once) or a positive multiple of "
+                       "model.seq_len = " + show(m.seq_len));
   require_config_value(t.lr > 0.0, "train.lr", show(t.lr), "must be positive");
   require_config_value(t.warmup_frac >= 0.0 && t.warmup_frac < 1.0, "train.warmup_frac",
                        show(t.warmup_frac), "must be in [0, 1)");
@@ -464,6 +472,8 @@ std::string result_identity(const RunConfig& config) {
   const RunConfig defaults;
   c.train.threads = defaults.train.threads;
   c.train.device = defaults.train.device;  // Where is operational; precision is not.
+  c.train.micro_batch_tokens = defaults.train.micro_batch_tokens;  // Memory only.
+  c.train.activation_checkpointing = defaults.train.activation_checkpointing;
   c.train.log_every = defaults.train.log_every;
   c.train.eval_every = defaults.train.eval_every;
   c.train.checkpoint_every = defaults.train.checkpoint_every;

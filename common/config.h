@@ -82,6 +82,11 @@ struct TrainConfig {
   int64_t threads = 0;  // Intra-op threads per rank; 0 means cores / ranks on this node.
   DeviceKind device = DeviceKind::kAuto;  // cuda: GPU (local worker index % GPUs) per rank.
   Precision precision = Precision::kFp32;
+  // Memory, not results: each rank runs its share of the batch in micro-batches of at most
+  // this many tokens, accumulating gradients (0: the whole share at once), and recomputes
+  // each block's activations in backward instead of keeping them.
+  int64_t micro_batch_tokens = 0;
+  bool activation_checkpointing = false;
 };
 
 // [prune]: gradual magnitude pruning (schedules/density_schedule.h).

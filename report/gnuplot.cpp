@@ -4,7 +4,11 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -54,11 +58,7 @@ int run_gnuplot(const fs::path& dir, const std::string& script, const fs::path& 
   pid_t pid = 0;
   const int error = posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (error == ENOENT) {
-    throw DataError(
-        "gnuplot is not installed: journey report draws its figures with it (Debian package "
-        "gnuplot-nox; scripts/setup.sh installs it)");
-  }
+  if (error == ENOENT) throw DataError(kGnuplotMissing);
   if (error != 0) throw DataError(std::string("cannot start gnuplot: ") + std::strerror(error));
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
@@ -115,6 +115,24 @@ std::string scope_svg_ids(const std::string& svg, const std::string& prefix) {
   }
   out.append(last, body.cend());
   return out;
+}
+
+const char* const kGnuplotMissing =
+    "gnuplot is not installed, so the figures were not drawn (every table is in the page); "
+    "install gnuplot (Debian and Ubuntu package gnuplot-nox) and run `journey report DIR` "
+    "again to add them";
+
+bool gnuplot_installed() {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "";
+  size_t begin = 0;
+  while (begin <= dirs.size()) {
+    const size_t end = std::min(dirs.find(':', begin), dirs.size());
+    const std::string dir = end > begin ? dirs.substr(begin, end - begin) : ".";
+    if (access((dir + "/gnuplot").c_str(), X_OK) == 0) return true;
+    begin = end + 1;
+  }
+  return false;
 }
 
 RenderedFigure render_figure(const Figure& figure, const std::string& work_dir,

@@ -32,6 +32,13 @@ struct RenderedFigure {
   std::string png_path;  // png_dir/<name>.png
 };
 
+// Whether a `gnuplot` executable is on PATH. Without one the report still writes every
+// table and says which figures it could not draw (report.h).
+bool gnuplot_installed();
+
+// How to get the figures when gnuplot is missing, for messages.
+extern const char* const kGnuplotMissing;
+
 RenderedFigure render_figure(const Figure& figure, const std::string& work_dir,
                              const std::string& png_dir);
 

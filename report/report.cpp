@@ -184,11 +184,17 @@ struct Context {
   ReportPage& page;
   ReportResult& result;
   std::ostringstream& text;
+  bool gnuplot;  // Whether figures can be drawn here.
 };
 
 void add_figure(Context& c, const std::optional<Figure>& figure, const std::string& missing) {
   if (!figure) {
     c.page.note(missing);
+    return;
+  }
+  if (!c.gnuplot) {
+    c.page.note("Figure not drawn (gnuplot is not installed): " + figure->title + ".");
+    c.result.undrawn.push_back(figure->name);
     return;
   }
   RenderedFigure rendered = render_figure(*figure, c.work.path(), c.options.png_dir);
@@ -606,7 +612,8 @@ ReportResult write_report(const ReportOptions& given) {
   WorkDir work;
   std::ostringstream text;
   text << "journey report: " << options.dir << "\n";
-  Context c{options, data, style, fit, work, page, result, text};
+  Context c{options, data, style, fit, work, page, result, text, gnuplot_installed()};
+  if (!c.gnuplot) page.note(std::string("This page has no figures: ") + kGnuplotMissing + ".");
   try {
     status_section(c);
     training_sections(c);
@@ -625,6 +632,11 @@ ReportResult write_report(const ReportOptions& given) {
                         page.html("Journey sweep report: " + sweep_name(options.dir), options.dir));
   text << result.figures.size() << " figures; wrote " << options.html_path << " and "
        << result.png_paths.size() << " PNGs in " << options.png_dir << "\n";
+  if (!result.undrawn.empty()) {
+    text << result.undrawn.size() << " figures not drawn (";
+    for (size_t i = 0; i < result.undrawn.size(); ++i) text << (i ? ", " : "") << result.undrawn[i];
+    text << "): " << kGnuplotMissing << "\n";
+  }
   result.summary = text.str();
   return result;
 }

@@ -42,6 +42,8 @@ struct ReportResult {
   std::string html_path;
   std::vector<std::string> figures;    // Figure names, in page order.
   std::vector<std::string> png_paths;  // One per figure.
+  // Figures that could be drawn but were not because gnuplot is not installed.
+  std::vector<std::string> undrawn;
   std::string summary;                 // The plain-text summary.
 };
 

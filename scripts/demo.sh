@@ -3,6 +3,8 @@
 # demo sweep on this machine: a coordinator and one single-rank worker group per core.
 # Results, fit and report land in runs/demo. Running it again resumes or reports.
 set -euo pipefail
+# One node, no remote shell needed: Open MPI must not look for ssh/rsh (README).
+export OMPI_MCA_plm_rsh_agent=${OMPI_MCA_plm_rsh_agent-}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"

@@ -1,11 +1,11 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Per-matrix final density of every finished cell of a sweep, from its cells' summary.json.
 
     scripts/matrix_density.py SWEEP_DIR > matrix_density.csv
 
 One row per cell and prunable matrix: cell, matrix, type (wq, wk, ..., head), layer (-1 for
 the head), density (the fraction of the matrix kept at the end). RESULTS.md's exclusion
-ablation is built from these. Standard library only (Debian's /usr/bin/python3).
+ablation is built from these. Standard library only (any Python 3).
 """
 import csv
 import glob

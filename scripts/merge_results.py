@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Rows of several results.csv files as one, for fitting or tabulating cells of several sweeps.
 
     scripts/merge_results.py [--all] [--where COLUMN=VALUE]... [--fill COLUMN=VALUE]...
@@ -9,7 +9,7 @@ a later file fills in sizes, it never replaces a cell (RESULTS.md's experiment 5
 tuned-lr sweep's two smaller sizes with the law grid's largest this way). --all keeps every
 row of every file; --where keeps rows whose COLUMN equals VALUE (as numbers when both are).
 Columns follow FIRST's header; a column an older file lacks is filled with --fill's value
-for it, or left empty (and said on stderr). Standard library only (Debian's /usr/bin/python3).
+for it, or left empty (and said on stderr). Standard library only (any Python 3).
 """
 import argparse
 import csv

@@ -55,16 +55,16 @@ sweep law-tuned-lr configs/cpu-replication-tuned-lr.ini --sweep.sizes='48x2x2 96
 for ablation in global:exclude-global no-wq-pruning:exclude-wq; do
   mkdir -p "$results/exclude/${ablation%%:*}"
   cp "$runs/${ablation#*:}/results.csv" "$results/exclude/${ablation%%:*}/"
-  /usr/bin/python3 scripts/matrix_density.py "$runs/${ablation#*:}" \
+  python3 scripts/matrix_density.py "$runs/${ablation#*:}" \
     > "$results/exclude/${ablation%%:*}/matrix_density.csv"
 done
 mkdir -p "$results/tuned-lr"
 # The law grid's settings, for results written before results.csv had these columns.
 law_settings=(--fill lr=0.003 --fill batch_tokens=2048)
-/usr/bin/python3 scripts/merge_results.py "$runs"/lr-scan-*/results.csv \
+python3 scripts/merge_results.py "$runs"/lr-scan-*/results.csv \
   "$results/law/results.csv" --all --where sparsity=0 --where tokens_per_param=3 "${law_settings[@]}" \
   > "$results/tuned-lr/lr-scan.csv"
-/usr/bin/python3 scripts/merge_results.py "$runs/law-tuned-lr/results.csv" \
+python3 scripts/merge_results.py "$runs/law-tuned-lr/results.csv" \
   "$results/law/results.csv" "${law_settings[@]}" > "$results/tuned-lr/results.csv"
 build/journey fit "$results/tuned-lr" --threads "$groups" > "$results/tuned-lr/fit.txt"
-/usr/bin/python3 scripts/replication_summary.py "$runs" "$results"
+python3 scripts/replication_summary.py "$runs" "$results"

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The headline numbers of the CPU replication study (RESULTS.md), from the sweeps' results.
 
     scripts/replication_summary.py RUNS_DIR RESULTS_DIR   collect and summarise
@@ -13,7 +13,7 @@ the headline numbers and tables from the committed files in RESULTS_DIR and chec
 block between "<!-- headline -->" markers in RESULTS.md states exactly those numbers and that
 every table row is in RESULTS.md.
 
-Standard library only (Debian's /usr/bin/python3).
+Standard library only (any Python 3).
 """
 import collections
 import csv

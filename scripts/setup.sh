@@ -2,23 +2,25 @@
 # Everything a fresh Debian 12 machine needs, then configure and build. Idempotent: with
 # nothing changed a second run takes seconds (a dpkg query, a file check, a no-op ninja).
 #
-#   scripts/setup.sh            packages + corpus + build
+#   scripts/setup.sh            packages + Python venv (LibTorch) + corpus + build
 #   JOURNEY_BUILD_DIR=...       build somewhere other than ./build
+#
+# LibTorch comes from the PyTorch wheel, as for every PyTorch user: a virtual environment in
+# .venv (ignored by git) holds torch 2.13.0 (CPU build) and the Python side's packages
+# (scripts/requirements.txt), and CMake finds Torch through that torch's cmake prefix.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${JOURNEY_BUILD_DIR:-$root/build}
 
 packages=(
   # toolchain
-  g++ cmake ninja-build lld pkg-config clang-format
-  # the design's libraries
-  libtorch-dev libopenblas0-openmp libblas-dev libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
+  g++ cmake ninja-build lld pkg-config clang-format python3-venv
+  # the design's libraries (LibTorch comes from the torch wheel in .venv)
+  libopenblas0-openmp libblas-dev libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
   libboost-program-options-dev libgtest-dev libgmock-dev libsentencepiece-dev sentencepiece
   zlib1g-dev libssl-dev libeigen3-dev liblbfgspp-dev nlohmann-json3-dev
   # Slurm for submission and the local test cluster
   slurm-wlm munge
-  # reference implementations and interop tests (Debian's own Python)
-  python3-torch python3-h5py python3-numpy python3-scipy python3-sentencepiece
   # reports: plots and the headless browser check
   gnuplot-nox chromium
   ca-certificates
@@ -46,8 +48,11 @@ if ! command -v npm >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends npm
 fi
 "$root/scripts/fetch-corpus.sh"
+"$root/scripts/venv.sh" "$root/.venv" "$root/scripts/requirements.txt"
 
 if [ ! -f "$build_dir/build.ninja" ]; then
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  torch_prefix=$("$root/.venv/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_PREFIX_PATH="$torch_prefix" -DJOURNEY_PYTHON="$root/.venv/bin/python"
 fi
 ninja -C "$build_dir"

@@ -96,6 +96,38 @@ TEST_F(GroupFsdp, MatchesSingleRankLossesAndMasks) {
   EXPECT_EQ(grouped_pruner.active_count(), kept_count(0.4, grouped.spec().prunable_count()));
 }
 
+// train.micro_batch_tokens and train.activation_checkpointing change memory, not results: the
+// loss and every gradient of one step equal those of the whole batch at once, on every group
+// size (micro-batches: up to float rounding; recomputation: the same operations again). Three
+// micro-batches on a rank with one row also exercise the weight-0 filler parts.
+TEST_F(GroupFsdp, MicroBatchesAndRecomputationGiveTheWholeBatchGradients) {
+  const Part part = my_part(group_->rank(), group_->size());
+  at::Tensor tokens = batch_tokens(0);
+  at::Tensor inputs = tokens.narrow(1, 0, tiny_model().seq_len).narrow(0, part.first, part.count);
+  at::Tensor targets = tokens.narrow(1, 1, tiny_model().seq_len).narrow(0, part.first, part.count);
+  const double weight = static_cast<double>(part.count) / kBatch;
+  auto step = [&](int64_t micro_batches, bool recompute, std::vector<at::Tensor>* grads) {
+    ShardedModel model(tiny_model(), kVocab, *group_);
+    model.initialize(11);
+    model.set_activation_checkpointing(recompute);
+    const double loss = model.forward_backward(inputs, targets, weight, micro_batches);
+    for (auto& unit : model.units()) grads->push_back(unit->grads().clone());
+    return loss;
+  };
+  std::vector<at::Tensor> whole, micro, recomputed;
+  const double whole_loss = step(1, false, &whole);
+  const double micro_loss = step(3, false, &micro);
+  const double recomputed_loss = step(1, true, &recomputed);
+  EXPECT_NEAR(micro_loss, whole_loss, 1e-6 * std::abs(whole_loss));
+  EXPECT_NEAR(recomputed_loss, whole_loss, 1e-7 * std::abs(whole_loss));
+  for (size_t u = 0; u < whole.size(); ++u) {
+    const double norm = whole[u].norm().item<double>();
+    ASSERT_GT(norm, 0.0) << "unit " << u;
+    EXPECT_LE((micro[u] - whole[u]).norm().item<double>(), 1e-5 * norm) << "unit " << u;
+    EXPECT_LE((recomputed[u] - whole[u]).norm().item<double>(), 1e-6 * norm) << "unit " << u;
+  }
+}
+
 TEST_F(GroupFsdp, EachRankHoldsAboutOneKthOfParametersAndState) {
   ShardedModel model(tiny_model(), kVocab, *group_);
   int64_t shard = 0, total = 0;

@@ -721,7 +721,7 @@ TEST_F(Checkpoint, H5pyReadsEveryTensorByName) {
       w.set_attr(checkpoint::kStepAttr, 1234);
       w.commit();
     }
-    const std::string script = std::string("/usr/bin/python3 ") + JOURNEY_SOURCE_DIR +
+    const std::string script = std::string(JOURNEY_PYTHON " ") + JOURNEY_SOURCE_DIR +
                                "/tests/python/read_checkpoint.py " + file + " --step 1234";
     const std::string tensors =
         " --tensor params/layers.0.attn.wq:float32:8x6:1 --tensor params/embed:float32:5x3x2:2"

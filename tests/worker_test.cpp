@@ -57,7 +57,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run_process;
 
-const std::string kPython = "/usr/bin/python3";
+const std::string kPython = JOURNEY_PYTHON;
 const std::string kReference = std::string(JOURNEY_SOURCE_DIR) + "/tests/python/reference_model.py";
 
 // ||a - b|| / ||b||, in double.
@@ -546,7 +546,7 @@ class WorkerTrainRun : public ::testing::Test {
                                         "[train]\nbatch_tokens = 1024\ntokens = 61440\n"
                                         "lr = 1e-2\neval_sequences = 32\ncheckpoint_every = 20\n"
                                         "threads = 1\nlog_every = 100\n"
-                                        "[prune]\nsparsity = 0.5\n"
+                                        "[prune]\nsparsity = 0.8\n"
                                         "[data]\nvocab_size = 512\ndir = " +
                                             dataset + "\n";
     run_ = new testing::ProcessResult(run_process(
@@ -699,7 +699,7 @@ TEST_F(WorkerTrainRun, CheckpointsWithValidChecksumsButImpossibleContentsAreRefu
        }) {
     const std::string copy = dir_ + "/" + c.name + ".h5";
     fs::copy_file(final_checkpoint(), copy, fs::copy_options::overwrite_existing);
-    testing::ProcessResult edit = run_process("/usr/bin/python3 -c \"import h5py; f = h5py.File('" +
+    testing::ProcessResult edit = run_process(JOURNEY_PYTHON " -c \"import h5py; f = h5py.File('" +
                                               copy + "', 'r+'); " + c.edit + "; f.close()\"");
     ASSERT_EQ(edit.exit_code, 0) << edit.output;
     testing::ProcessResult r =
@@ -726,7 +726,7 @@ TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
     EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
   }
   const testing::ProcessResult python =
-      run_process("/usr/bin/python3 " JOURNEY_SOURCE_DIR "/tests/python/hf_llama_forward.py " +
+      run_process(JOURNEY_PYTHON " " JOURNEY_SOURCE_DIR "/tests/python/hf_llama_forward.py " +
                   out + " " + text + " --checkpoint " + final_checkpoint());
   ASSERT_EQ(python.exit_code, 0) << python.output;
   EXPECT_NE(python.output.find("export matches checkpoint"), std::string::npos) << python.output;
@@ -744,6 +744,16 @@ TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
   ASSERT_TRUE(std::regex_search(python.output, m, std::regex("tokens (\\d+)")));
   EXPECT_EQ(std::stoll(m[1]), e->tokens);
 
+  // The same folder loaded by transformers itself (LlamaForCausalLM.from_pretrained) gives
+  // that loss too, on this 80 %-sparse checkpoint.
+  const testing::ProcessResult hf = run_process(JOURNEY_PYTHON " " JOURNEY_SOURCE_DIR
+                                                "/tests/python/hf_llama_forward.py " +
+                                                out + " " + text + " --transformers");
+  ASSERT_EQ(hf.exit_code, 0) << hf.output;
+  ASSERT_TRUE(std::regex_search(hf.output, m, std::regex("loss (\\S+)"))) << hf.output;
+  std::printf("exported model in transformers' LlamaForCausalLM %.7f\n", std::stod(m[1]));
+  EXPECT_NEAR(std::stod(m[1]), e->loss, 1e-4 * e->loss);
+
   // Journey's own names, unscaled; refusals for a used directory and a corrupt checkpoint.
   r = run_process(testing::journey_command("export " + final_checkpoint() + " --out " + dir_ +
                                            "/st --format safetensors"));
@@ -756,7 +766,7 @@ TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
   const std::string broken = dir_ + "/broken.h5";
   fs::copy_file(final_checkpoint(), broken, fs::copy_options::overwrite_existing);
   testing::ProcessResult edit =
-      run_process("/usr/bin/python3 -c \"import h5py; f = h5py.File('" + broken +
+      run_process(JOURNEY_PYTHON " -c \"import h5py; f = h5py.File('" + broken +
                   "', 'r+'); f.attrs['cell_id'] = 'other'; f.close()\"");
   ASSERT_EQ(edit.exit_code, 0) << edit.output;
   r = run_process(testing::journey_command("export " + broken + " --out " + dir_ + "/bad"));

@@ -1,17 +1,14 @@
 #include "worker/model.h"
 
-#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <c10/core/GradMode.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "worker/autocast_scope.h"
 #include "worker/kernels.h"
 
-#include <cmath>
-#include <limits>
-
-// The Fortran BLAS that LibTorch itself calls (Debian: OpenBLAS behind libblas.so.3).
-extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n,
-                       const int* k, const float* alpha, const float* a, const int* lda,
-                       const float* b, const int* ldb, const float* beta, float* c, const int* ldc);
+#include <algorithm>
 
 namespace journey {
 namespace {
@@ -34,126 +31,94 @@ at::Tensor rotate_halves(const at::Tensor& x, const at::Tensor& cos, const at::T
 
 // RoPE as one autograd node. A rotation's gradient is the opposite rotation, so backward is
 // as cheap as forward, and neither builds the products and concatenation autograd would
-// record for the formula. It rotates in float32 (bfloat16 projections under
-// train.precision = bf16 come out float32, as attention wants them) and hands the gradient
-// back in the input's dtype.
+// record for the formula. It rotates in the input's dtype (bfloat16 projections under
+// train.precision = bf16 stay bfloat16, as attention takes them): `cos` and `sin` come in
+// that dtype.
 struct RopeFunction : public torch::autograd::Function<RopeFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos,
                             const at::Tensor& sin) {
     ctx->saved_data["cos"] = cos;
     ctx->saved_data["sin"] = sin;
-    ctx->saved_data["dtype"] = static_cast<int64_t>(x.scalar_type());
-    return rotate_halves(x.to(at::kFloat), cos, sin, 1.0);
+    return rotate_halves(x, cos, sin, 1.0);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
-    return {rotate_halves(grads[0].to(at::kFloat), ctx->saved_data["cos"].toTensor(),
-                          ctx->saved_data["sin"].toTensor(), -1.0)
-                .to(dtype),
+    return {rotate_halves(grads[0], ctx->saved_data["cos"].toTensor(),
+                          ctx->saved_data["sin"].toTensor(), -1.0),
             at::Tensor(), at::Tensor()};
   }
 };
 
-// out[i] = op(a[i]) op(b[i]) for contiguous [n, rows, cols] float tensors a and b, op being
-// the identity or the transpose: one BLAS call per i, the n calls split over the intra-op
-// threads. ATen's CPU bmm makes the same BLAS calls one after another, each wrapped in a few
-// microseconds of tensor bookkeeping (selects, conjugation checks), and one (sequence, head)
-// product of a small model is too small for BLAS to use a second thread, so attention ran on
-// one core. (On 32x2x2, seq 64, one thread: 5% of a step against bmm split over threads.)
-at::Tensor batched_matmul(const at::Tensor& a, bool transpose_a, const at::Tensor& b,
-                          bool transpose_b) {
-  if (!use_cpu_kernel(a) || !use_cpu_kernel(b)) {
-    // GPUs (and bfloat16 on any device): ATen's batched product, one kernel for the batch.
-    return at::bmm(transpose_a ? a.transpose(1, 2) : a, transpose_b ? b.transpose(1, 2) : b);
-  }
-  const int m = static_cast<int>(transpose_a ? a.size(2) : a.size(1));
-  const int k = static_cast<int>(transpose_a ? a.size(1) : a.size(2));
-  const int n = static_cast<int>(transpose_b ? b.size(1) : b.size(2));
-  at::Tensor out = at::empty({a.size(0), m, n}, a.options());
-  // BLAS is column-major, where a row-major matrix reads as its transpose: the row-major
-  // product C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T.
-  const char op_a = transpose_a ? 'T' : 'N', op_b = transpose_b ? 'T' : 'N';
-  const int lda = transpose_a ? m : k, ldb = transpose_b ? k : n;
-  const float one = 1.0f, zero = 0.0f;
-  const float* pa = a.data_ptr<float>();
-  const float* pb = b.data_ptr<float>();
-  float* pc = out.data_ptr<float>();
-  const int64_t a_step = a.size(1) * a.size(2), b_step = b.size(1) * b.size(2),
-                c_step = int64_t{m} * n;
-  at::parallel_for(0, a.size(0), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      sgemm_(&op_b, &op_a, &n, &m, &k, &one, pb + i * b_step, &ldb, pa + i * a_step, &lda, &zero,
-             pc + i * c_step, &n);
-    }
-  });
-  return out;
-}
+// The LM head and the mean cross-entropy as one autograd node, over chunks of rows, so that
+// the logits never exist for the whole batch (65,536 tokens x 32,000 pieces is 8 GiB in
+// float32). Because the loss is the graph's last node, its gradients are known in forward:
+// per chunk of rows h_c,
+//   logits = h_c W^T (in the autocast dtype),  p = softmax(float32(logits)),
+//   loss  += sum_i (max_j x_ij - x_{i,t_i}) - log(max_j p_ij)      [= lse_i - x_{i,t_i}]
+//   dlogits = (p - onehot(t)) / n,   dh_c = dlogits W,   dW += dlogits^T h_c,
+// and backward only scales dh and dW by the incoming gradient (a scalar). The log-sum-exp
+// comes from the softmax itself (max_j p_ij = 1 / sum_j exp(x_ij - max x_i) >= 1 / V), which
+// halves the exponentials. Under no-grad (evaluation) only the loss is computed.
+struct LinearCrossEntropyFunction : public torch::autograd::Function<LinearCrossEntropyFunction> {
+  // Rows per chunk: about 2^26 logits (256 MiB in float32) at a time.
+  static int64_t chunk_rows(int64_t vocab) { return std::max<int64_t>(1, (int64_t{1} << 26) / vocab); }
 
-// Causal attention without a logit scale, out = softmax(q k^T + mask) v for q, k, v
-// [b, heads, s, d_head], as one autograd node so that its six batched products (two forward,
-// four backward) all use batched_matmul. With P = softmax(...) and dO the output gradient:
-//   dV = P^T dO,  dP = dO V^T,  dS = P * (dP - rowsum(dP * P)),  dQ = dS K,  dK = dS^T Q.
-struct CausalAttentionFunction : public torch::autograd::Function<CausalAttentionFunction> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k,
-                            const at::Tensor& v, const at::Tensor& mask) {
-    // In float32 whatever the projections' dtype (train.precision = bf16): the softmax and
-    // its gradient need the range, and the CPU path's BLAS takes floats.
-    const int64_t pairs = q.size(0) * q.size(1), s = q.size(2), dh = q.size(3);
-    at::Tensor q3 = q.reshape({pairs, s, dh}).to(at::kFloat).contiguous();
-    at::Tensor k3 = k.reshape({pairs, s, dh}).to(at::kFloat).contiguous();
-    at::Tensor v3 = v.reshape({pairs, s, dh}).to(at::kFloat).contiguous();
-    at::Tensor probs = at::softmax(batched_matmul(q3, false, k3, true).add_(mask), -1);
-    ctx->save_for_backward({q3, k3, v3, probs});
-    ctx->saved_data["dtype"] = static_cast<int64_t>(q.scalar_type());
-    return batched_matmul(probs, false, v3, false).view(q.sizes()).to(q.scalar_type());
-  }
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    variable_list saved = ctx->get_saved_variables();
-    const at::Tensor &q3 = saved[0], &k3 = saved[1], &v3 = saved[2], &probs = saved[3];
-    const auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
-    at::Tensor d_out = grads[0].reshape(q3.sizes()).to(at::kFloat).contiguous();
-    at::Tensor d_v = batched_matmul(probs, true, d_out, false);
-    at::Tensor d_probs = batched_matmul(d_out, false, v3, true);
-    at::Tensor d_scores = at::_softmax_backward_data(d_probs, probs, -1, at::kFloat);
-    at::Tensor d_q = batched_matmul(d_scores, false, k3, false);
-    at::Tensor d_k = batched_matmul(d_scores, true, q3, false);
-    const at::IntArrayRef shape = grads[0].sizes();
-    return {d_q.view(shape).to(dtype), d_k.view(shape).to(dtype), d_v.view(shape).to(dtype),
-            at::Tensor()};
-  }
-};
-
-// Mean cross-entropy of logits [n, V] against targets [n], with the softmax saved for
-// backward: d loss / d logits = (softmax - onehot(targets)) / n needs no further exp. The
-// log-sum-exp comes from the same softmax: its row maximum is 1 / sum_j exp(x_j - max x), so
-//   loss_i = lse_i - x_{i,t} = (max_j x_ij - x_{i,t}) - log(max_j p_ij),
-// with max_j p_ij >= 1 / V (no underflow). Against at::cross_entropy_loss this halves the
-// exponentials of the largest tensor of a small model.
-struct CrossEntropyFunction : public torch::autograd::Function<CrossEntropyFunction> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& logits,
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden, const at::Tensor& head,
                             const at::Tensor& targets) {
-    at::Tensor probs = at::softmax(logits, 1);
-    at::Tensor column = targets.unsqueeze(1);
-    at::Tensor margin = logits.amax(1, /*keepdim=*/true) - logits.gather(1, column);
-    at::Tensor loss = (margin - at::log(probs.amax(1, /*keepdim=*/true))).mean();
-    ctx->save_for_backward({probs, targets});
-    return loss;
+    const bool needs_grad = hidden.requires_grad() || head.requires_grad();
+    // The matmul dtype autocast would use for at::linear: one cast of the head per step.
+    const at::ScalarType dtype = at::autocast::is_autocast_enabled(hidden.device().type())
+                                     ? at::autocast::get_autocast_dtype(hidden.device().type())
+                                     : head.scalar_type();
+    const at::Tensor w = head.to(dtype), h = hidden.to(dtype);
+    const int64_t n = h.size(0), vocab = w.size(0), rows = chunk_rows(vocab);
+    at::Tensor loss = at::zeros({}, hidden.options().dtype(at::kFloat));
+    at::Tensor grad_h, grad_w;
+    if (needs_grad) {
+      grad_h = at::empty(h.sizes(), h.options());
+      grad_w = at::zeros(w.sizes(), w.options().dtype(at::kFloat));
+    }
+    for (int64_t begin = 0; begin < n; begin += rows) {
+      const int64_t count = std::min(rows, n - begin);
+      const at::Tensor h_c = h.narrow(0, begin, count);
+      const at::Tensor t_c = targets.narrow(0, begin, count).unsqueeze(1);
+      const at::Tensor logits = at::matmul(h_c, w.t()).to(at::kFloat);
+      at::Tensor probs = at::softmax(logits, 1);
+      const at::Tensor margin = logits.amax(1, /*keepdim=*/true) - logits.gather(1, t_c);
+      loss.add_((margin - at::log(probs.amax(1, /*keepdim=*/true))).sum());
+      if (!needs_grad) continue;
+      subtract_one_at_targets(probs, t_c);
+      const at::Tensor d_logits = probs.div_(static_cast<double>(n)).to(dtype);
+      at::Tensor grad_h_c = grad_h.narrow(0, begin, count);
+      at::mm_out(grad_h_c, d_logits, w);
+      // Accumulated in float32 across chunks.
+      if (dtype == at::kFloat) {
+        grad_w.addmm_(d_logits.t(), h_c);
+      } else {
+        grad_w.add_(at::mm(d_logits.t(), h_c));
+      }
+    }
+    if (needs_grad) ctx->save_for_backward({grad_h, grad_w});
+    ctx->saved_data["hidden_dtype"] = static_cast<int64_t>(hidden.scalar_type());
+    return loss.div_(static_cast<double>(n));
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     variable_list saved = ctx->get_saved_variables();
-    at::Tensor grad = saved[0];  // The softmax, consumed in place: backward runs once.
-    const at::Tensor& targets = saved[1];
-    const int64_t n = grad.size(0), vocab = grad.size(1);
-    if (use_cpu_kernel(grad)) {
-      float* g = grad.data_ptr<float>();
-      const int64_t* t = targets.data_ptr<int64_t>();
-      for (int64_t i = 0; i < n; ++i) g[i * vocab + t[i]] -= 1.0f;
+    const auto hidden_dtype = static_cast<at::ScalarType>(ctx->saved_data["hidden_dtype"].toInt());
+    const at::Tensor& scale = grads[0];
+    return {(saved[0] * scale).to(hidden_dtype), saved[1].mul_(scale), at::Tensor()};
+  }
+
+  // probs[i, t_i] -= 1: a loop on the host, a scatter elsewhere.
+  static void subtract_one_at_targets(at::Tensor& probs, const at::Tensor& column) {
+    if (use_cpu_kernel(probs)) {
+      float* g = probs.data_ptr<float>();
+      const at::Tensor t = column.contiguous();
+      const int64_t* idx = t.data_ptr<int64_t>();
+      const int64_t n = probs.size(0), vocab = probs.size(1);
+      for (int64_t i = 0; i < n; ++i) g[i * vocab + idx[i]] -= 1.0f;
     } else {
-      at::Tensor column = targets.unsqueeze(1);
-      grad.scatter_add_(1, column, at::full(column.sizes(), -1.0f, grad.options()));
+      probs.scatter_add_(1, column, at::full(column.sizes(), -1.0f, probs.options()));
     }
-    grad.mul_(grads[0] / static_cast<double>(n));
-    return {grad, at::Tensor()};
   }
 };
 
@@ -181,6 +146,43 @@ struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
   }
 };
 
+// One transformer block that keeps only its input for backward and runs its forward again
+// there (activation checkpointing): memory for activations drops from every block's to one
+// block's, for a third more matmul work. The recomputation runs under the autocast state
+// the forward had, on parameters the FSDP pre-backward hook has gathered again.
+struct CheckpointedBlockFunction : public torch::autograd::Function<CheckpointedBlockFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::TensorList params,
+                            const ModelConfig* model, const Rope* rope) {
+    std::vector<at::Tensor> saved{x};
+    saved.insert(saved.end(), params.begin(), params.end());
+    ctx->save_for_backward(saved);
+    ctx->saved_data["model"] = reinterpret_cast<int64_t>(model);
+    ctx->saved_data["rope"] = reinterpret_cast<int64_t>(rope);
+    const at::DeviceType type = x.device().type();
+    ctx->saved_data["autocast"] = at::autocast::is_autocast_enabled(type);
+    return block_forward(params.vec(), x, *model, *rope);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto* model = reinterpret_cast<const ModelConfig*>(ctx->saved_data["model"].toInt());
+    const auto* rope = reinterpret_cast<const Rope*>(ctx->saved_data["rope"].toInt());
+    variable_list inputs;
+    for (const at::Tensor& t : ctx->get_saved_variables()) {
+      inputs.push_back(t.detach().requires_grad_(true));
+    }
+    const std::vector<at::Tensor> params(inputs.begin() + 1, inputs.end());
+    variable_list result;
+    {
+      c10::AutoGradMode grad_mode(true);
+      const AutocastScope autocast(ctx->saved_data["autocast"].toBool(), inputs[0].device());
+      const at::Tensor out = block_forward(params, inputs[0], *model, *rope);
+      result = torch::autograd::grad({out}, inputs, {grads[0]});
+    }
+    result.push_back(at::Tensor());  // model
+    result.push_back(at::Tensor());  // rope
+    return result;
+  }
+};
+
 }  // namespace
 
 Rope::Rope(const ModelConfig& model, at::Device device) {
@@ -191,18 +193,18 @@ Rope::Rope(const ModelConfig& model, at::Device device) {
   at::Tensor angle = at::outer(pos, inv_freq);  // [s, half]
   cos_ = at::cos(angle).to(device, at::kFloat);
   sin_ = at::sin(angle).to(device, at::kFloat);
-  causal_mask_ =
-      at::full({model.seq_len, model.seq_len}, -std::numeric_limits<float>::infinity(), at::kFloat)
-          .triu(1)
-          .to(device);
 }
 
 at::Tensor Rope::apply(const at::Tensor& x) const {
   const int64_t s = x.size(2);
-  return RopeFunction::apply(x, cos_.narrow(0, 0, s), sin_.narrow(0, 0, s));
+  return RopeFunction::apply(x, cos_.narrow(0, 0, s).to(x.scalar_type()),
+                             sin_.narrow(0, 0, s).to(x.scalar_type()));
 }
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& gain, double eps) {
+  // LibTorch's fused kernel (forward and backward) where it has one (CUDA); on the host the
+  // hand-written node, which records fewer operations than at::rms_norm's composite.
+  if (!use_cpu_kernel(x)) return at::rms_norm(x, {gain.size(0)}, gain, eps);
   return RmsNormFunction::apply(x, gain, eps);
 }
 
@@ -220,9 +222,10 @@ at::Tensor block_forward(const std::vector<at::Tensor>& p, const at::Tensor& x,
   at::Tensor q = rope.apply(split_heads(at::linear(h, p[1])));
   at::Tensor k = rope.apply(split_heads(at::linear(h, p[2])));
   at::Tensor v = split_heads(at::linear(h, p[3]));
-  // No 1/sqrt(d_head): the query projection was initialised that much smaller.
-  at::Tensor attended = CausalAttentionFunction::apply(
-      q, k, v, rope.causal_mask().narrow(0, 0, s).narrow(1, 0, s));  // [b, heads, s, dh]
+  // No 1/sqrt(d_head) (scale 1): the query projection was initialised that much smaller.
+  // Flash or memory-efficient kernels on a GPU, LibTorch's fused CPU kernel on the host.
+  at::Tensor attended = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, 0.0,
+                                                         /*is_causal=*/true, /*scale=*/1.0);
   at::Tensor merged = attended.transpose(1, 2).reshape({b, s, model.d_model});
   at::Tensor x1 = x + at::linear(merged, p[4]);
   at::Tensor h2 = rms_norm(x1, p[5], model.norm_eps);
@@ -230,12 +233,16 @@ at::Tensor block_forward(const std::vector<at::Tensor>& p, const at::Tensor& x,
   return x1 + at::linear(gated, p[8]);
 }
 
+at::Tensor checkpointed_block_forward(const std::vector<at::Tensor>& p, const at::Tensor& x,
+                                      const ModelConfig& model, const Rope& rope) {
+  return CheckpointedBlockFunction::apply(x, at::TensorList(p), &model, &rope);
+}
+
 at::Tensor head_loss(const at::Tensor& final_norm, const at::Tensor& head, const at::Tensor& x,
                      const at::Tensor& targets, double eps) {
-  // The loss in float32 even when the head's matmul ran in bfloat16 (train.precision).
-  at::Tensor logits = at::linear(rms_norm(x, final_norm, eps), head).to(at::kFloat);
-  return CrossEntropyFunction::apply(logits.view({-1, logits.size(-1)}),
-                                     targets.reshape({-1}).contiguous());
+  const at::Tensor h = rms_norm(x, final_norm, eps);
+  return LinearCrossEntropyFunction::apply(h.reshape({-1, h.size(-1)}), head,
+                                           targets.reshape({-1}));
 }
 
 }  // namespace journey

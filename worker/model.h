@@ -10,7 +10,8 @@
 // logits q.k are NOT divided by sqrt(d_head) (the query weights were initialised smaller
 // instead: the MaxText convention), and RoPE applied with the half-split rotation
 //   rope(x) = [x1 cos - x2 sin, x2 cos + x1 sin],  x = [x1, x2],  angle = pos * base^(-2i/d_head).
-// RMSNorm, RoPE, the attention and the loss are custom autograd nodes with hand-written
+// Attention is LibTorch's scaled_dot_product_attention (flash kernels on a GPU); RoPE, the
+// host's RMSNorm and the LM head with its loss are custom autograd nodes with hand-written
 // backward passes (model.cpp says what each saves); tests/python/reference_model.py
 // implements the same model with plain PyTorch operations, and tests/worker_test.cpp checks
 // losses and gradients against it.
@@ -24,18 +25,15 @@
 
 namespace journey {
 
-// Precomputed RoPE tables and the causal mask for one sequence length.
+// Precomputed RoPE tables for one sequence length.
 class Rope {
  public:
   Rope(const ModelConfig& model, at::Device device = at::kCPU);
   // x: [b, heads, s, d_head] with s <= seq_len.
   at::Tensor apply(const at::Tensor& x) const;
-  // [s, s] additive mask: 0 on and below the diagonal, -inf above.
-  const at::Tensor& causal_mask() const { return causal_mask_; }
 
  private:
   at::Tensor cos_, sin_;  // [seq_len, d_head / 2]
-  at::Tensor causal_mask_;
 };
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& gain, double eps);
@@ -48,7 +46,13 @@ at::Tensor embed_forward(const at::Tensor& table, const at::Tensor& tokens);
 at::Tensor block_forward(const std::vector<at::Tensor>& p, const at::Tensor& x,
                          const ModelConfig& model, const Rope& rope);
 
-// Final norm, LM head and the mean cross-entropy over all tokens in nats.
+// block_forward() that saves only its input and recomputes the block in backward
+// (train.activation_checkpointing). `model` and `rope` must outlive the backward pass.
+at::Tensor checkpointed_block_forward(const std::vector<at::Tensor>& p, const at::Tensor& x,
+                                      const ModelConfig& model, const Rope& rope);
+
+// Final norm, LM head and the mean cross-entropy over all tokens in nats (float32), the
+// logits computed a chunk of rows at a time.
 at::Tensor head_loss(const at::Tensor& final_norm, const at::Tensor& head, const at::Tensor& x,
                      const at::Tensor& targets, double eps);
 

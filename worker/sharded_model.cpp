@@ -1,49 +1,14 @@
 #include "worker/sharded_model.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/autocast_mode.h>
 #include <ATen/core/Generator.h>
 #include <c10/core/GradMode.h>
 
-#include <optional>
+#include <algorithm>
+
+#include "worker/autocast_scope.h"
 
 namespace journey {
-namespace {
-
-// bfloat16 autocast on the model's device type while a forward pass runs (the C++ side of
-// torch.autocast); nothing when `on` is false.
-class AutocastScope {
- public:
-  AutocastScope(bool on, at::Device device) : on_(on), cpu_(device.is_cpu()) {
-    if (!on_) return;
-    if (cpu_) {
-      was_enabled_ = at::autocast::is_cpu_enabled();
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    } else {
-      was_enabled_ = at::autocast::is_enabled();
-      at::autocast::set_enabled(true);
-      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    }
-    at::autocast::increment_nesting();
-  }
-  ~AutocastScope() {
-    if (!on_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    if (cpu_) {
-      at::autocast::set_cpu_enabled(was_enabled_);
-    } else {
-      at::autocast::set_enabled(was_enabled_);
-    }
-  }
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  bool on_, cpu_, was_enabled_ = false;
-};
-
-}  // namespace
 
 ShardedModel::ShardedModel(const ModelConfig& model, int64_t vocab_size, Collectives& group,
                            at::Device device, Precision precision)
@@ -89,29 +54,60 @@ at::Tensor ShardedModel::unit_forward(int u, const std::vector<at::Tensor>& para
   return block_forward(params, x, model_, rope_);
 }
 
-double ShardedModel::forward_backward(const at::Tensor& host_inputs, const at::Tensor& host_targets,
-                                      double loss_weight) {
-  const int last = spec_.num_units - 1;
+double ShardedModel::forward_backward(const at::Tensor& inputs, const at::Tensor& targets,
+                                      double loss_weight, int64_t micro_batches) {
+  return forward_backward_queued(inputs, targets, loss_weight, micro_batches).item<double>();
+}
+
+at::Tensor ShardedModel::forward_backward_queued(const at::Tensor& host_inputs,
+                                                 const at::Tensor& host_targets,
+                                                 double loss_weight, int64_t micro_batches) {
   const at::Tensor inputs = host_inputs.to(device_), targets = host_targets.to(device_);
+  const int64_t rows = inputs.size(0);
+  micro_batches = std::max<int64_t>(1, micro_batches);
+  at::Tensor loss = at::zeros({}, inputs.options().dtype(at::kFloat));
+  for (int64_t i = 0; i < micro_batches; ++i) {
+    // Rows [begin, end) of this rank's share; equal parts within one row.
+    const int64_t begin = rows * i / micro_batches, end = rows * (i + 1) / micro_batches;
+    for (auto& unit : units_) unit->set_accumulate_grads(i > 0);
+    if (end == begin) {
+      // More parts than rows: the rank still joins the group's collectives, with its first
+      // row at weight 0 (no loss, no gradient).
+      micro_step(inputs.narrow(0, 0, 1), targets.narrow(0, 0, 1), 0.0);
+      continue;
+    }
+    const double share = static_cast<double>(end - begin) / static_cast<double>(rows);
+    loss.add_(micro_step(inputs.narrow(0, begin, end - begin),
+                         targets.narrow(0, begin, end - begin), loss_weight * share),
+              share);
+  }
+  return loss;
+}
+
+at::Tensor ShardedModel::micro_step(const at::Tensor& inputs, const at::Tensor& targets,
+                                    double loss_weight) {
+  const int last = spec_.num_units - 1;
   at::Tensor x;
-  std::optional<AutocastScope> autocast;
-  autocast.emplace(precision_ == Precision::kBf16, device_);
-  for (int u = 0; u <= last; ++u) {
-    ShardedUnit& unit = *units_[u];
-    unit.gather();
-    std::vector<at::Tensor> params = unit.training_params();
-    x = unit_forward(u, params, x, inputs, targets);
-    if (u < last) {
-      // Pre-backward: autograd calls this hook when x's gradient arrives, i.e. just before
-      // this unit's backward needs its parameters again.
-      x.register_hook([&unit](const at::Tensor&) { unit.gather(); });
-      unit.release();
+  {
+    // Forward only: backward replays the forward's dtypes by itself.
+    const AutocastScope autocast(precision_ == Precision::kBf16, device_);
+    for (int u = 0; u <= last; ++u) {
+      ShardedUnit& unit = *units_[u];
+      unit.gather();
+      std::vector<at::Tensor> params = unit.training_params();
+      const bool recompute = activation_checkpointing_ && u > 0 && u < last;
+      x = recompute ? checkpointed_block_forward(params, x, model_, rope_)
+                    : unit_forward(u, params, x, inputs, targets);
+      if (u < last) {
+        // Pre-backward: autograd calls this hook when x's gradient arrives, i.e. just before
+        // this unit's backward needs its parameters again.
+        x.register_hook([&unit](const at::Tensor&) { unit.gather(); });
+        unit.release();
+      }
     }
   }
-  autocast.reset();  // Backward replays the forward's dtypes by itself.
-  const double local_loss = x.item<double>();
   (x * loss_weight).backward();
-  return local_loss;
+  return x.detach();
 }
 
 double ShardedModel::loss_sum(const at::Tensor& host_inputs, const at::Tensor& host_targets) {

@@ -38,8 +38,19 @@ class ShardedModel {
 
   // inputs, targets: [b_local, s] int64 with b_local >= 1 (the trainer refuses groups
   // larger than the batch). Returns the local mean loss; gradients land in each unit's
-  // grads().
-  double forward_backward(const at::Tensor& inputs, const at::Tensor& targets, double loss_weight);
+  // grads(). `micro_batches` > 1 runs the rows in that many nearly equal parts, one forward
+  // and backward each, accumulating the gradients (the same result within float rounding,
+  // with the activations of one part alive at a time); every rank of the group must pass
+  // the same number.
+  double forward_backward(const at::Tensor& inputs, const at::Tensor& targets, double loss_weight,
+                          int64_t micro_batches = 1);
+  // The same, returning the loss as a float32 scalar on the device without waiting for it:
+  // on a GPU the host queues the whole step and reads the loss once, at its end.
+  at::Tensor forward_backward_queued(const at::Tensor& inputs, const at::Tensor& targets,
+                                     double loss_weight, int64_t micro_batches = 1);
+  // Recompute each block's activations in backward instead of keeping them
+  // (train.activation_checkpointing).
+  void set_activation_checkpointing(bool on) { activation_checkpointing_ = on; }
   // Sum over tokens of the loss, without gradients (0 for an empty batch; the rank still
   // joins every gather).
   double loss_sum(const at::Tensor& inputs, const at::Tensor& targets);
@@ -51,6 +62,8 @@ class ShardedModel {
   at::Device device() const { return device_; }
 
  private:
+  // One forward and backward of `inputs` on the device, gradients scaled by `loss_weight`.
+  at::Tensor micro_step(const at::Tensor& inputs, const at::Tensor& targets, double loss_weight);
   at::Tensor unit_forward(int u, const std::vector<at::Tensor>& params, const at::Tensor& x,
                           const at::Tensor& inputs, const at::Tensor& targets);
 
@@ -60,6 +73,7 @@ class ShardedModel {
   at::Device device_;
   Precision precision_;
   Rope rope_;
+  bool activation_checkpointing_ = false;
   std::vector<std::unique_ptr<ShardedUnit>> units_;
 };
 

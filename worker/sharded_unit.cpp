@@ -173,8 +173,11 @@ std::vector<at::Tensor> ShardedUnit::training_params() {
 
 void ShardedUnit::reduce_scatter(const std::vector<at::Tensor>& full_grads) {
   c10::AutoGradMode no_grad(false);
+  // This rank's summed gradients land in grads() or, when accumulating, in a fresh shard
+  // added to it afterwards.
+  at::Tensor into = accumulate_grads_ ? at::zeros_like(grads_) : grads_;
   // Rank-major send buffer: block r holds chunk r of every parameter's gradient, padded.
-  at::Tensor send = k_ == 1 ? grads_ : at::zeros({k_ * shard_numel_}, grads_.options());
+  at::Tensor send = k_ == 1 ? into : at::zeros({k_ * shard_numel_}, grads_.options());
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& slot = slots_[i];
     // Float32 whatever the autocast dtype of the forward: gradients are summed in fp32.
@@ -187,9 +190,10 @@ void ShardedUnit::reduce_scatter(const std::vector<at::Tensor>& full_grads) {
     }
   }
   if (k_ > 1) {
-    group_.reduce_scatter_sum(send.data_ptr<float>(), grads_.data_ptr<float>(), shard_numel_,
+    group_.reduce_scatter_sum(send.data_ptr<float>(), into.data_ptr<float>(), shard_numel_,
                               ElementType::kFloat32);
   }
+  if (accumulate_grads_) grads_.add_(into);
 }
 
 std::vector<at::Tensor> ShardedUnit::gather_slots(const at::Tensor& flat) {

@@ -74,8 +74,10 @@ class ShardedUnit {
   // Collective: every slot's full logical tensor assembled from a flat float shard tensor
   // (weights(), a moment, or the mask converted to float), on every rank of the group.
   std::vector<at::Tensor> gather_slots(const at::Tensor& flat);
-  // Reduce-scatters full-shape gradients (in slot order) into grads() (sum over ranks).
+  // Reduce-scatters full-shape gradients (in slot order) into grads() (sum over ranks),
+  // replacing them, or adding to them while set_accumulate_grads(true) (micro-batches).
   void reduce_scatter(const std::vector<at::Tensor>& full_grads);
+  void set_accumulate_grads(bool on) { accumulate_grads_ = on; }
 
   // Bytes of full-parameter buffers alive now over all units of this process, and the peak
   // since reset_peak_full_bytes(); the FSDP memory test reads these.
@@ -92,6 +94,7 @@ class ShardedUnit {
   at::Tensor weights_, grads_, exp_avg_, exp_avg_sq_, mask_;
   at::Tensor full_;  // k * shard_numel() floats, parameter-major; aliases weights_ if k == 1.
   bool gathered_ = false;
+  bool accumulate_grads_ = false;
   at::Tensor anchor_;  // A scalar requiring grad, so autograd records training_params().
 };
 

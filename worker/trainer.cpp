@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <utility>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -78,6 +79,14 @@ class Run {
           "train.batch_tokens or use a smaller group");
     }
     share_ = row_share(plan_.sequences_per_step, group_.rank(), group_.size());
+    // train.micro_batch_tokens: as many micro-batches on every rank as the largest share
+    // needs (the collectives of each must match across the group).
+    if (config.train.micro_batch_tokens > 0) {
+      const int64_t largest = (plan_.sequences_per_step + group_.size() - 1) / group_.size();
+      const int64_t rows = config.train.micro_batch_tokens / config.model.seq_len;
+      micro_batches_ = (largest + rows - 1) / rows;
+    }
+    model_.set_activation_checkpointing(config.train.activation_checkpointing);
     tokens_.resize(static_cast<size_t>(share_.count * (config.model.seq_len + 1)));
     if (leader_) {
       prepare_directory();
@@ -161,23 +170,28 @@ class Run {
     return seconds_since(start);
   }
 
-  // This rank's share of step `step`'s batch, forward and backward. Returns the mean loss
-  // over the global batch (the same on every rank).
-  double forward_backward(int64_t step) {
+  // This rank's share of step `step`'s batch, forward and backward, then the masked and
+  // clipped AdamW update with learning rate `lr`, all queued on the device. Returns the mean
+  // loss over the global batch and the global gradient norm before clipping (the same on
+  // every rank), read once the step's work is done. A step whose loss or norm is not finite
+  // is not applied (the weights and moments stay as they were).
+  std::pair<double, double> train_step(int64_t step, double lr) {
     const int64_t seq_len = config_.model.seq_len;
     loader_.fill(step, share_.first, share_.count, tokens_.data());
     const WindowBatch batch = window_batch(tokens_, share_.count, seq_len);
     const double weight = static_cast<double>(share_.count) / plan_.sequences_per_step;
-    double loss = model_.forward_backward(batch.inputs, batch.targets, weight) * weight;
-    group_.all_reduce_sum(&loss, 1, ElementType::kFloat64);
-    return loss;
+    at::Tensor loss =
+        model_.forward_backward_queued(batch.inputs, batch.targets, weight, micro_batches_)
+            .to(at::kDouble)
+            .mul_(weight);
+    if (group_.size() > 1) group_.all_reduce_sum(loss.data_ptr(), 1, ElementType::kFloat64);
+    const at::Tensor grad_norm = optimizer_.mask_gradients(model_);
+    optimizer_.update(model_, lr, grad_norm, loss.isfinite().logical_and(grad_norm.isfinite())
+                                                 .logical_not());
+    return {loss.item<double>(), grad_norm.item<double>()};
   }
 
   double lr_at(int64_t step) const { return lr_schedule_.at(step); }
-
-  // Masks the gradients and returns their global norm (before clipping).
-  double masked_grad_norm() { return optimizer_.mask_gradients(model_); }
-  void update(double lr, double grad_norm) { optimizer_.update(model_, lr, grad_norm); }
 
   // The step's record, appended to the history.
   const StepRecord& record(int64_t step, double loss, double lr, double grad_norm, double step_s,
@@ -279,6 +293,7 @@ class Run {
   BatchLoader loader_;
   const std::vector<int64_t> validation_windows_;
   RowShare share_;
+  int64_t micro_batches_ = 1;
   std::vector<int64_t> tokens_;  // This rank's batch rows.
   CheckpointMeta meta_;
   MetricsHistory history_;
@@ -320,8 +335,8 @@ RunSummary Trainer::run() {
   int64_t steps_here = 0;
   const double collectives_before = group_.stats().seconds;
 
-  // The loop. Divergence stops it with a reason naming the step: a non-finite loss (before
-  // the update), a non-finite gradient norm (the update is not applied), or non-finite
+  // The loop. Divergence stops it with a reason naming the step: a non-finite loss or
+  // gradient norm (the step's update is not applied), or non-finite
   // weights when a checkpoint is due (it is not written).
   for (int64_t step = start_step; step < total_steps; ++step) {
     // 1. Preemption: stop together at a step boundary, with a checkpoint.
@@ -338,20 +353,18 @@ RunSummary Trainer::run() {
     const Clock::time_point step_start = Clock::now();
     // 2. Pruning happens before this step's update.
     pruning_s += run.prune_if_due(step);
-    // 3-4. This rank's sequences, forward and backward.
-    const double loss = run.forward_backward(step);
+    // 3-5. This rank's sequences, forward and backward, masked and clipped AdamW update,
+    // unless the loss or the gradients overflowed.
+    const double lr = run.lr_at(step);
+    const auto [loss, grad_norm] = run.train_step(step, lr);
     if (!std::isfinite(loss)) {
       diverge("non-finite loss at", step);
       break;
     }
-    // 5. Update, unless the gradients overflowed.
-    const double lr = run.lr_at(step);
-    const double grad_norm = run.masked_grad_norm();
     if (!std::isfinite(grad_norm)) {
       diverge("non-finite gradient norm at", step);
       break;
     }
-    run.update(lr, grad_norm);
     // 6. Metrics.
     const double step_s = seconds_since(step_start);
     const StepRecord& r = run.record(step, loss, lr, grad_norm, step_s,

@@ -5,11 +5,12 @@
 //   2. if the schedule has a pruning event at t, prune (before this step's update);
 //   3. read this rank's part of the global batch (a pure function of seed, t and position);
 //   4. forward and backward through the FSDP units, gradients reduce-scattered per unit;
-//   5. mask, clip and apply AdamW on the local shards;
+//   5. mask, clip and apply AdamW on the local shards (queued on the device; the loss and
+//      gradient norm are read once, after the update);
 //   6. record loss, lr, grad norm, N_t, density, tokens, FLOPs, tokens/s, MFU;
 //   7. evaluate every eval_every steps, checkpoint every checkpoint_every steps.
 // Divergence stops the run with status "diverged" and a reason naming the step: a non-finite
-// loss (before the update), a non-finite gradient norm (the update is not applied), or
+// loss or gradient norm (the step's update is not applied), or
 // non-finite weights found when a checkpoint is due (it is not written). So every checkpoint
 // holds finite weights, and the newest one is the last good state.
 //

@@ -1,17 +1,19 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Independent reader and forward pass of a `journey export` folder (Hugging Face Llama).
 
 It imports nothing from Journey, nor transformers or safetensors: it parses the folder by hand
 from the contract below and scores a text file with the standard Hugging Face Llama forward
 pass, written out here in float64 torch, so that its loss can be compared with `journey eval`'s.
 
-  hf_llama_forward.py EXPORT_DIR TEXT_FILE [--checkpoint CKPT.h5]
+  hf_llama_forward.py EXPORT_DIR TEXT_FILE [--checkpoint CKPT.h5] [--transformers]
 
 prints `tokens N` (the predicted tokens) and `loss X` (mean nats per token) and exits 0. With
 --checkpoint it first checks the export against the Journey HDF5 checkpoint it came from and
 prints `export matches checkpoint: K tensors, M masks`. Every problem (a malformed file, a
 contract violation, a mismatch) is printed as a `hf_llama_forward.py: <problem>` line and the
-exit status is 1.
+exit status is 1. With --transformers the forward pass is Hugging Face's own: the folder is
+loaded with transformers' LlamaForCausalLM.from_pretrained (eager attention, float64) in
+place of the one written out here, and the same windows are scored.
 
 The export folder (the contract):
 
@@ -561,6 +563,20 @@ def total_nats(model, tokens):
 # ---------------------------------------------------------------------------------------------
 
 
+class TransformersForward:
+    """The export loaded by transformers itself: LlamaForCausalLM.from_pretrained."""
+
+    def __init__(self, export, folder):
+        from transformers import LlamaForCausalLM
+
+        self.cfg = export.cfg
+        self.model = LlamaForCausalLM.from_pretrained(folder, attn_implementation="eager")
+        self.model = self.model.to(torch.float64).eval()
+
+    def logits(self, inputs):
+        return self.model(input_ids=inputs).logits
+
+
 def run(args):
     export = Export(args.export_dir)
     problems = export.check_pruned_weights_are_zero()
@@ -574,7 +590,8 @@ def run(args):
     tokens = tokenize(export, args.text_file)
     if len(tokens) < 2:
         raise ExportError("%s: no tokens to predict" % args.text_file)
-    total = total_nats(LlamaForward(export), tokens)
+    model = TransformersForward(export, args.export_dir) if args.transformers else LlamaForward(export)
+    total = total_nats(model, tokens)
     print("tokens %d" % (len(tokens) - 1))
     print("loss %.9f" % (total / (len(tokens) - 1)))
     return []
@@ -585,13 +602,15 @@ def main():
     parser.add_argument("export_dir")
     parser.add_argument("text_file")
     parser.add_argument("--checkpoint", help="the Journey HDF5 checkpoint to check against")
+    parser.add_argument("--transformers", action="store_true",
+                        help="score with transformers' LlamaForCausalLM instead")
     args = parser.parse_args()
     try:
         problems = run(args)
     except ExportError as e:
         problems = [str(e)]
     except ImportError as e:
-        problems = ["cannot import %s (Debian: apt-get install python3-%s)" % (e.name, e.name)]
+        problems = ["cannot import %s (scripts/setup.sh installs it into .venv: %s)" % (e.name, e.name)]
     for p in problems:
         print("%s: %s" % (PROGRAM, p))
     sys.stdout.flush()

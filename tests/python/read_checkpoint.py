@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Independent reader for journey checkpoints (h5py), used by tests/io_test.cpp.
 
 Checks that FILE is a journey-checkpoint of format_version 2 at step STEP and that every

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """An independent PyTorch implementation of Journey's model, optimiser and pruner.
 
 It is the correctness anchor of the C++ worker (tests/worker_test.cpp compares losses and
