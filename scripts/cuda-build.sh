@@ -28,8 +28,7 @@ torch_prefix=$("$venv/bin/python" -c 'import torch.utils; print(torch.utils.cmak
 
 if [ ! -f "$build_dir/build.ninja" ]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_PREFIX_PATH="$torch_prefix" -DCMAKE_CUDA_COMPILER="$nvcc" \
-    -DCUDAToolkit_ROOT="$(dirname "$(dirname "$nvcc")")" \
+    -DCMAKE_PREFIX_PATH="$torch_prefix" -DCUDA_TOOLKIT_ROOT_DIR="$(dirname "$(dirname "$(readlink -f "$nvcc")")")" \
     -DJOURNEY_NCCL=ON -DJOURNEY_USE_LLD=OFF -DCMAKE_CXX_FLAGS=-Werror \
     -DJOURNEY_PYTHON="$venv/bin/python" > "$build_dir.cmake.log" 2>&1 || {
     tail -n 30 "$build_dir.cmake.log"

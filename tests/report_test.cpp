@@ -529,7 +529,7 @@ TEST(Report, WithoutGnuplotTheTablesAreWrittenAndTheMissingFiguresNamedOnce) {
       run_process("PATH=/nonexistent " + journey_command("report " + dir + " --bootstrap 40"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(count_of(r.output, "gnuplot is not installed"), 1) << r.output;
-  EXPECT_TRUE(contains(r.output, "figures not drawn (journey, losses")) << r.output;
+  EXPECT_TRUE(contains(r.output, "5 figures not drawn (fig1-journey, fig2-losses")) << r.output;
   EXPECT_TRUE(contains(r.output, "gnuplot-nox")) << r.output;
   const std::string html = read_file(dir + "/report.html");
   EXPECT_EQ(count_of(html, "<svg"), 0);
