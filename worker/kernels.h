@@ -1,10 +1,10 @@
 // Which implementation the worker's few hand-written kernels use.
 //
-// The batched attention products, the cross-entropy gradient, the pruning histograms and
-// mask updates, and the FSDP buffer copies each have a CPU kernel (raw loops and BLAS calls
-// on host memory; on two threads up to 1.2x faster a step than the ATen calls, within noise on
-// one: BENCHMARKS.md "Worker training step", bench/kernels_bench.sh) and a device-agnostic one
-// built from ATen operations, which GPUs run. The CPU kernels serve float32 tensors on the
+// The host's RMSNorm node, the target column of the cross-entropy gradient, the pruning
+// histograms and mask updates, and the FSDP buffer copies each have a CPU kernel (raw loops
+// and memcpy on host memory, or fewer recorded operations; BENCHMARKS.md "Worker training
+// step", bench/kernels_bench.sh) and a device-agnostic one built from ATen operations, which
+// GPUs run. The CPU kernels serve float32 tensors on the
 // host unless generic kernels are forced, which tests do to run the device-agnostic path on a
 // machine without a GPU and compare it with the CPU one.
 #pragma once
