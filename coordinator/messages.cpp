@@ -1,6 +1,7 @@
 #include "coordinator/messages.h"
 
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <thread>

@@ -21,6 +21,7 @@
 // the file, UsageError for an output directory in use.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace journey {

@@ -1,5 +1,7 @@
 #include "prepare/text.h"
 
+#include <cstdint>
+
 namespace journey {
 namespace {
 

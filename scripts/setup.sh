@@ -53,6 +53,7 @@ fi
 if [ ! -f "$build_dir/build.ninja" ]; then
   torch_prefix=$("$root/.venv/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_PREFIX_PATH="$torch_prefix" -DJOURNEY_PYTHON="$root/.venv/bin/python"
+    -DCMAKE_PREFIX_PATH="$torch_prefix" -DJOURNEY_PYTHON="$root/.venv/bin/python" \
+    -DCMAKE_CXX_FLAGS=-Werror
 fi
 ninja -C "$build_dir"

@@ -219,10 +219,14 @@ void check_sbatch_pass_through(const std::string& option) {
       {"--wait", "journey submit itself"},
       {"--export", "journey submit itself (the ranks need the submitting environment)"},
   };
-  const auto own = kOwn.find(name);
-  if (own != kOwn.end()) {
-    throw UsageError("--sbatch-arg '" + option + "': journey submit sets " + name +
-                     " itself; use " + own->second);
+  // sbatch (getopt_long) also takes any unambiguous prefix of an option: --arr=0-1 is
+  // --array, --sig=USR1@60 is --signal. A prefix of one of ours is refused like the option.
+  for (const auto& [reserved, instead] : kOwn) {
+    if (reserved.compare(0, name.size(), name) == 0) {
+      const std::string as = name == reserved ? "" : " (sbatch reads it as " + reserved + ")";
+      throw UsageError("--sbatch-arg '" + option + "'" + as + ": journey submit sets " +
+                       reserved + " itself; use " + instead);
+    }
   }
 }
 

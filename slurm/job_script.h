@@ -56,7 +56,8 @@ int worker_groups(const JobRequest& request);
 
 // A pass-through sbatch option ("--qos=high", "--exclusive", "--constraint=a&b"): the long
 // form, one argument, no control characters, and none of the options journey submit sets
-// itself (those have flags of their own). Throws UsageError naming it otherwise.
+// itself (those have flags of their own), nor a prefix of one (sbatch expands unambiguous
+// prefixes: --arr is --array). Throws UsageError naming it otherwise.
 void check_sbatch_pass_through(const std::string& option);
 
 // The sbatch command-line options of the request: layout, time, signal, requeue, output,

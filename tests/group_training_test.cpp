@@ -11,7 +11,9 @@
 #include "schedules/density_schedule.h"
 #include "worker/adamw.h"
 #include "worker/kernels.h"
+#include "common/error.h"
 #include "worker/pruner.h"
+#include "worker/run_checkpoint.h"
 #include "worker/sharded_model.h"
 
 namespace journey {
@@ -128,6 +130,33 @@ TEST_F(GroupFsdp, MicroBatchesAndRecomputationGiveTheWholeBatchGradients) {
   }
 }
 
+// Only the leader writes a checkpoint; when it cannot, every rank of the group must stop with
+// an error rather than wait in the next gather for a leader that gave up (which hung groups
+// of 2 or more ranks forever).
+TEST_F(GroupFsdp, AFailedCheckpointWriteStopsEveryRank) {
+  ShardedModel model(tiny_model(), kVocab, *group_);
+  model.initialize(3);
+  CheckpointMeta meta;
+  meta.config_ini = "[model]\n";
+  const std::string path = "/nonexistent-journey-dir/ckpt-00000001.h5";
+  try {
+    save_checkpoint(model, meta, MetricsHistory{}, path);
+    ADD_FAILURE() << "writing " << path << " did not fail";
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(path), std::string::npos) << what;
+    if (group_->rank() == 0) {
+      EXPECT_NE(what.find("cannot write checkpoint"), std::string::npos) << what;
+    } else {
+      EXPECT_NE(what.find("the group's leader could not write"), std::string::npos) << what;
+    }
+  }
+  // The group is still in step: a collective after the failure completes on every rank.
+  int64_t ranks = 1;
+  group_->all_reduce_sum(&ranks, 1, ElementType::kInt64);
+  EXPECT_EQ(ranks, group_->size());
+}
+
 TEST_F(GroupFsdp, EachRankHoldsAboutOneKthOfParametersAndState) {
   ShardedModel model(tiny_model(), kVocab, *group_);
   int64_t shard = 0, total = 0;
@@ -218,7 +247,9 @@ TEST_F(GroupFsdp, Bfloat16AutocastTrainsCloseToFloat32) {
     double losses[2] = {fp32.forward_backward(inputs, targets, weight) * weight,
                         bf16.forward_backward(inputs, targets, weight) * weight};
     group_->all_reduce_sum(losses, 2, ElementType::kFloat64);  // Over the global batch.
-    if (t == 0) EXPECT_NE(losses[0], losses[1]) << "the bf16 model computed in float32";
+    if (t == 0) {
+      EXPECT_NE(losses[0], losses[1]) << "the bf16 model computed in float32";
+    }
     EXPECT_NEAR(losses[1], losses[0], 2e-2 * losses[0]) << "step " << t;
     fp32_opt.step(fp32, train.lr);
     bf16_opt.step(bf16, train.lr);

@@ -483,7 +483,14 @@ TEST(SubmitCli, OtherSbatchOptionsPassThroughWhenSafe) {
            {"--sbatch-arg=-q", "long form"},
            {"'--sbatch-arg=--comment=a b'", "without spaces"},
            {"$'--sbatch-arg=--mem=4G\n#SBATCH --time=1'", "without spaces"},
-           {"--sbatch-arg=--export=NONE", "submitting environment"}}) {
+           {"--sbatch-arg=--export=NONE", "submitting environment"},
+           // Prefixes sbatch expands to an option of ours.
+           {"--sbatch-arg=--arr=0-1", "sbatch reads it as --array"},
+           {"--sbatch-arg=--no-req", "sbatch reads it as --no-requeue"},
+           {"--sbatch-arg=--outp=x.log", "sbatch reads it as --output"},
+           {"--sbatch-arg=--sig=USR1@200", "sbatch reads it as --signal"},
+           {"--sbatch-arg=-a", "long form"},
+           {"--sbatch-arg=-o", "long form"}}) {
     const std::string other = fresh_dir("pass-bad");
     const testing::ProcessResult bad =
         run_process("bash -c \"PATH=" + bin + ":$PATH " +

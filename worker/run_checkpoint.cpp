@@ -2,7 +2,11 @@
 
 #include <c10/core/GradMode.h>
 
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <sstream>
+#include <string>
 
 #include "common/error.h"
 #include "io/checkpoint_consistency.h"
@@ -33,8 +37,21 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
   c10::AutoGradMode no_grad(false);
   Collectives& group = model.group();
   const bool leader = group.rank() == 0;
+  // Only the leader writes, so only it can fail (a full disk, a read-only directory): it
+  // keeps joining the gathers after a failure, and the group agrees on the outcome at the
+  // end, so that every rank stops with an error instead of waiting for a leader that left.
   std::unique_ptr<CheckpointWriter> writer;
-  if (leader) writer = std::make_unique<CheckpointWriter>(path);
+  std::string failure;
+  auto leader_writes = [&](const std::function<void()>& write) {
+    if (!leader || !failure.empty()) return;
+    try {
+      write();
+    } catch (const std::exception& e) {
+      failure = e.what();
+      writer.reset();  // Removes the partial temporary file; the old checkpoints stay.
+    }
+  };
+  leader_writes([&] { writer = std::make_unique<CheckpointWriter>(path); });
   const ModelSpec& spec = model.spec();
   for (auto& unit : model.units()) {
     // One unit at a time, one state tensor at a time: every rank's shard goes to the leader,
@@ -47,47 +64,55 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
       at::Tensor shards = leader ? at::empty({group.size() * n}, mine.options()) : at::Tensor();
       group.gather(mine.data_ptr<float>(), leader ? shards.data_ptr<float>() : nullptr, n,
                    ElementType::kFloat32, 0);
-      if (!leader) return;
-      shards = shards.cpu();
-      if (dtype == DType::kUInt8) shards = shards.to(at::kByte);
-      for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
-        const ShardedUnit::Slot& slot = unit->slots()[s];
-        const ParamSpec& param = spec.params[slot.param];
-        if (dtype == DType::kUInt8 && !param.prunable) continue;  // Masks of prunable only.
-        const std::string name = tensor_path(group_path, param.name);
-        writer->create_tensor(name, dtype, param.shape);
-        for (int r = 0; r < group.size(); ++r) {
-          const int64_t offset = r * n + slot.offset;
-          if (unit->local_rows(s, r) == 0) continue;
-          if (dtype == DType::kUInt8) {
-            writer->write_rows(name, unit->row_begin(s, r), unit->local_rows(s, r),
-                               shards.data_ptr<uint8_t>() + offset);
-          } else {
-            writer->write_rows(name, unit->row_begin(s, r), unit->local_rows(s, r),
-                               shards.data_ptr<float>() + offset);
+      leader_writes([&] {
+        shards = shards.cpu();
+        if (dtype == DType::kUInt8) shards = shards.to(at::kByte);
+        for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
+          const ShardedUnit::Slot& slot = unit->slots()[s];
+          const ParamSpec& param = spec.params[slot.param];
+          if (dtype == DType::kUInt8 && !param.prunable) continue;  // Masks of prunable only.
+          const std::string name = tensor_path(group_path, param.name);
+          writer->create_tensor(name, dtype, param.shape);
+          for (int r = 0; r < group.size(); ++r) {
+            const int64_t offset = r * n + slot.offset;
+            if (unit->local_rows(s, r) == 0) continue;
+            if (dtype == DType::kUInt8) {
+              writer->write_rows(name, unit->row_begin(s, r), unit->local_rows(s, r),
+                                 shards.data_ptr<uint8_t>() + offset);
+            } else {
+              writer->write_rows(name, unit->row_begin(s, r), unit->local_rows(s, r),
+                                 shards.data_ptr<float>() + offset);
+            }
           }
         }
-      }
+      });
     };
     write_state(checkpoint::kParams, unit->weights(), DType::kFloat32);
     write_state(checkpoint::kExpAvg, unit->exp_avg(), DType::kFloat32);
     write_state(checkpoint::kExpAvgSq, unit->exp_avg_sq(), DType::kFloat32);
     write_state(checkpoint::kMasks, unit->mask(), DType::kUInt8);
   }
-  if (!leader) return;
-  writer->set_attr(checkpoint::kStepAttr, meta.step);
-  writer->set_attr(checkpoint::kTokensSeenAttr, meta.tokens_seen);
-  writer->set_attr(checkpoint::kCellIdAttr, meta.cell_id);
-  writer->set_attr(checkpoint::kRunIdAttr, meta.run_id);
-  writer->set_attr(checkpoint::kTokenizerHashAttr, meta.tokenizer_hash);
-  writer->set_attr(checkpoint::kConfigAttr, meta.config_ini);
-  writer->set_attr(checkpoint::kWrittenByRanksAttr, static_cast<int64_t>(model.group().size()));
-  writer->set_attr(checkpoint::kAdamStepsAttr, meta.adam_steps);
-  writer->set_attr("keep", meta.keep);
-  writer->set_attr("prunable_params", spec.prunable_count());
-  writer->write_blob(checkpoint::kTokenizerModelBlob, meta.tokenizer_model);
-  history.save(*writer);
-  writer->commit();
+  leader_writes([&] {
+    writer->set_attr(checkpoint::kStepAttr, meta.step);
+    writer->set_attr(checkpoint::kTokensSeenAttr, meta.tokens_seen);
+    writer->set_attr(checkpoint::kCellIdAttr, meta.cell_id);
+    writer->set_attr(checkpoint::kRunIdAttr, meta.run_id);
+    writer->set_attr(checkpoint::kTokenizerHashAttr, meta.tokenizer_hash);
+    writer->set_attr(checkpoint::kConfigAttr, meta.config_ini);
+    writer->set_attr(checkpoint::kWrittenByRanksAttr, static_cast<int64_t>(model.group().size()));
+    writer->set_attr(checkpoint::kAdamStepsAttr, meta.adam_steps);
+    writer->set_attr("keep", meta.keep);
+    writer->set_attr("prunable_params", spec.prunable_count());
+    writer->write_blob(checkpoint::kTokenizerModelBlob, meta.tokenizer_model);
+    history.save(*writer);
+    writer->commit();
+  });
+  int64_t failed = failure.empty() ? 0 : 1;
+  group.all_reduce_max(&failed, 1, ElementType::kInt64);
+  if (failed != 0) {
+    throw DataError(leader ? "cannot write checkpoint " + path + ": " + failure
+                           : "the group's leader could not write checkpoint " + path);
+  }
 }
 
 CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,

@@ -33,7 +33,9 @@ struct CheckpointMeta {
   std::vector<uint8_t> tokenizer_model;  // So `journey eval` needs only the checkpoint.
 };
 
-// Collective over the model's group; the leader (rank 0) writes `path` atomically.
+// Collective over the model's group; the leader (rank 0) writes `path` atomically. When the
+// write fails (the directory cannot be written, the disk is full) every rank throws
+// DataError, the leader's naming the cause, and the file is not left behind.
 void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const MetricsHistory& history,
                      const std::string& path);
 
