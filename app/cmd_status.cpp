@@ -9,6 +9,7 @@
 #include "app/command.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "common/terminal_text.h"
 #include "slurm/slurm_client.h"
 #include "slurm/submitted_jobs.h"
 #include "sweep/cell_progress.h"
@@ -34,9 +35,9 @@ JobActivity print_slurm_job(const std::string& dir) {
   std::string error;
   if (const std::optional<SlurmJob> job = query_slurm_job(id, &error)) {
     activity = is_job_active(job->state) ? JobActivity::kActive : JobActivity::kEnded;
-    std::printf("%s", job->state.c_str());
+    std::printf("%s", terminal_safe(job->state).c_str());
     if (job->state == "PENDING" && !job->reason.empty() && job->reason != "None") {
-      std::printf(" (%s)", job->reason.c_str());
+      std::printf(" (%s)", terminal_safe(job->reason).c_str());
     }
     if (!job->run_time.empty()) {
       std::printf(", ran %s of %s", job->run_time.c_str(), job->time_limit.c_str());
@@ -45,7 +46,7 @@ JobActivity print_slurm_job(const std::string& dir) {
       std::printf(", requeued %d time%s", job->restarts, job->restarts == 1 ? "" : "s");
     }
   } else if (!error.empty()) {
-    std::printf("state unknown (%s)", error.c_str());
+    std::printf("state unknown (%s)", terminal_safe(error).c_str());
   } else {
     activity = JobActivity::kEnded;
     std::printf("no longer known to Slurm (ended)");
@@ -84,7 +85,8 @@ void print_cells(const std::string& dir, const Ledger& ledger) {
     char loss_text[32] = "-";
     if (loss > 0) std::snprintf(loss_text, sizeof loss_text, "%.4f", loss);
     std::printf("%-46s %-9s %11s %9s %8lld  %s\n", r.id.c_str(), cell_status_name(r.status),
-                steps.c_str(), loss_text, static_cast<long long>(r.attempts), note.c_str());
+                steps.c_str(), loss_text, static_cast<long long>(r.attempts),
+                terminal_safe(note).c_str());
   }
 }
 

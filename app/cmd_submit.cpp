@@ -261,8 +261,8 @@ int run_submit(const Args& args) {
     std::fputs(script.c_str(), stdout);
     std::string command = "sbatch --parsable";
     for (const std::string& option : sbatch_options(request)) command += " " + shell_quote(option);
-    std::fprintf(stderr, "journey submit: would run: %s %s/job.sbatch\n", command.c_str(),
-                 out_dir.c_str());
+    std::fprintf(stderr, "journey submit: would run: %s %s\n", command.c_str(),
+                 shell_quote(out_dir + "/job.sbatch").c_str());
     if (const std::optional<SlurmJob> job = active_job(out_dir)) {
       std::fprintf(stderr,
                    "journey submit: job %s (%s) already runs the sweep in %s: a real submit "

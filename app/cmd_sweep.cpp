@@ -118,6 +118,20 @@ int run_sweep(const Args& args) {
   validate(config);
   const int k = static_cast<int>(config.sweep.group_size);
   const std::vector<Cell> cells = expand_grid(config);
+  // Every rank of a group trains at least one sequence a step: refused here, before any cell
+  // starts, rather than by each cell's trainer (the dry run checks it too).
+  for (const Cell& cell : cells) {
+    const int64_t sequences = cell.config.train.batch_tokens / cell.config.model.seq_len;
+    if (sequences < k) {
+      throw UsageError("cell " + cell.id + " has " + std::to_string(sequences) +
+                       " sequences per step (train.batch_tokens " +
+                       std::to_string(cell.config.train.batch_tokens) +
+                       ", or its size's entry in sweep.batch_tokens), fewer than the " +
+                       std::to_string(k) +
+                       " ranks of a group: raise the batch or use a "
+                       "smaller --group-size");
+    }
+  }
   const std::string config_path = cmd.flags["config"].as<std::string>();
   const std::string out_dir = cmd.flags.count("out")
                                   ? cmd.flags["out"].as<std::string>()

@@ -141,10 +141,11 @@ int main(int argc, char** argv) {
   double peak_gib = 0;
   if (!device.is_cpu()) {
     const auto stats = at::accelerator::getDeviceStats(device.index());
-    peak_gib = static_cast<double>(
-                   stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)]
-                       .peak) /
-               (1 << 30);
+    peak_gib =
+        static_cast<double>(
+            stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)]
+                .peak) /
+        (1 << 30);
   }
   std::printf(
       "%s seq %ld, %ld tokens/step (%ld micro-batches%s), %s %s, %s kernels, %d threads: "
@@ -152,9 +153,9 @@ int main(int argc, char** argv) {
       "(forward+backward %.2f, optimizer %.2f; CPU %.2f ms), %.0f tokens/s, "
       "MFU %.1f%% of a measured %.1f TFLOP/s, peak memory %.2f GiB\n",
       size.c_str(), m.seq_len, batch_tokens, micro_batches, recompute ? ", recomputed" : "",
-      device.str().c_str(), precision_name(precision),
-      kernels.c_str(), at::get_num_threads(), 1e3 * step_s, 1e3 * pass.wall / steps,
-      1e3 * update.wall / steps, 1e3 * (pass.cpu + update.cpu) / steps, batch_tokens / step_s,
-      100 * flops / step_s / peak, peak / 1e12, peak_gib);
+      device.str().c_str(), precision_name(precision), kernels.c_str(), at::get_num_threads(),
+      1e3 * step_s, 1e3 * pass.wall / steps, 1e3 * update.wall / steps,
+      1e3 * (pass.cpu + update.cpu) / steps, batch_tokens / step_s, 100 * flops / step_s / peak,
+      peak / 1e12, peak_gib);
   return 0;
 }

@@ -44,7 +44,7 @@ struct ReportResult {
   std::vector<std::string> png_paths;  // One per figure.
   // Figures that could be drawn but were not because gnuplot is not installed.
   std::vector<std::string> undrawn;
-  std::string summary;                 // The plain-text summary.
+  std::string summary;  // The plain-text summary.
 };
 
 ReportResult write_report(const ReportOptions& options);

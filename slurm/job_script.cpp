@@ -224,8 +224,8 @@ void check_sbatch_pass_through(const std::string& option) {
   for (const auto& [reserved, instead] : kOwn) {
     if (reserved.compare(0, name.size(), name) == 0) {
       const std::string as = name == reserved ? "" : " (sbatch reads it as " + reserved + ")";
-      throw UsageError("--sbatch-arg '" + option + "'" + as + ": journey submit sets " +
-                       reserved + " itself; use " + instead);
+      throw UsageError("--sbatch-arg '" + option + "'" + as + ": journey submit sets " + reserved +
+                       " itself; use " + instead);
     }
   }
 }

@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/error.h"
 #include "mpi/mpi_collectives.h"
 #include "mpi/mpi_session.h"
 #include "schedules/density_schedule.h"
 #include "worker/adamw.h"
 #include "worker/kernels.h"
-#include "common/error.h"
 #include "worker/pruner.h"
 #include "worker/run_checkpoint.h"
 #include "worker/sharded_model.h"

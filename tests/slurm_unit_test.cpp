@@ -416,7 +416,16 @@ TEST(SubmitCli, DryRunPrintsTheScriptAndWritesNothing) {
   EXPECT_TRUE(contains(r.output, "#SBATCH --ntasks-per-node=3\n")) << r.output;
   EXPECT_TRUE(contains(r.output, "#SBATCH --signal=USR2@120\n")) << r.output;
   EXPECT_TRUE(contains(r.output, "2 cells on 2 group(s) of 1 rank(s)")) << r.output;
+  EXPECT_TRUE(contains(r.output, " " + out + "/job.sbatch\n")) << r.output;
   EXPECT_FALSE(fs::exists(out));
+  // The command line it prints can be pasted into a shell: the script path is quoted where a
+  // shell would read it otherwise ('&' is allowed in #SBATCH paths).
+  const std::string odd = fresh_dir("dry&out");
+  const testing::ProcessResult quoted = run_process(
+      "PATH=/nonexistent " + journey_command("submit --config " + tiny_config() + " --out '" + odd +
+                                             "' --ranks-per-node 3 --time 30 --dry-run"));
+  ASSERT_EQ(quoted.exit_code, 0) << quoted.output;
+  EXPECT_TRUE(contains(quoted.output, " '" + odd + "/job.sbatch'\n")) << quoted.output;
 
   // A site's own template is rendered the same way; one with an unknown placeholder is refused.
   const std::string site = fresh_file("site.sbatch");
@@ -615,6 +624,17 @@ TEST(StatusCli, CountsCellsAndShowsTheNewestStepOfRunningOnes) {
   CellRecord& running = ledger.at(cells[1].id);
   running.status = CellStatus::kRunning;
   running.attempts = 2;
+  ledger.save();
+  // A failure reason with control characters (a tampered ledger) is printed escaped.
+  done.status = CellStatus::kFailed;
+  done.reason = "bad\x1b[2J\nforged line";
+  ledger.save();
+  const testing::ProcessResult escaped = run_process(journey_command("status " + dir));
+  ASSERT_EQ(escaped.exit_code, 0) << escaped.output;
+  EXPECT_TRUE(contains(escaped.output, "bad\\x1b[2J\\nforged line")) << escaped.output;
+  EXPECT_FALSE(contains(escaped.output, "\x1b")) << escaped.output;
+  done.status = CellStatus::kDone;
+  done.reason.clear();
   ledger.save();
   fs::create_directories(dir + "/cells/" + cells[1].id);
   write_run_progress(dir + "/cells/" + cells[1].id,

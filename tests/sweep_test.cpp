@@ -215,6 +215,21 @@ TEST(Sweep, ASecondSweepOnTheSameDirectoryIsRefused) {
       << second.output;
 }
 
+// A per-size batch with fewer sequences than a group has ranks fails every cell of that size:
+// refused by the dry run and the sweep alike, naming the cell, before anything runs.
+TEST(Sweep, ABatchSmallerThanTheGroupIsRefusedBeforeAnyCellRuns) {
+  const std::string dir = fresh_dir("small-batch");
+  for (const std::string& mode : {std::string("--dry-run --ranks 5"), "--out " + dir}) {
+    testing::ProcessResult r =
+        run_process(journey_command("sweep --config " + sweep_config() + " --group-size 2 " + mode +
+                                    " '--sweep.batch_tokens=32x1x2:32 48x1x2:256'"));
+    EXPECT_EQ(r.exit_code, 2) << mode << "\n" << r.output;
+    EXPECT_NE(r.output.find("cell 32x1x2-"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("fewer than the 2 ranks of a group"), std::string::npos) << r.output;
+  }
+  EXPECT_FALSE(fs::exists(dir + "/ledger.json"));
+}
+
 TEST(Sweep, DryRunListsCellsWithTheirSchedules) {
   testing::ProcessResult r = run_process(journey_command("sweep --config " + sweep_config() +
                                                          " --dry-run --ranks 5 "

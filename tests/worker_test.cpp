@@ -726,8 +726,8 @@ TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
     EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
   }
   const testing::ProcessResult python =
-      run_process(JOURNEY_PYTHON " " JOURNEY_SOURCE_DIR "/tests/python/hf_llama_forward.py " +
-                  out + " " + text + " --checkpoint " + final_checkpoint());
+      run_process(JOURNEY_PYTHON " " JOURNEY_SOURCE_DIR "/tests/python/hf_llama_forward.py " + out +
+                  " " + text + " --checkpoint " + final_checkpoint());
   ASSERT_EQ(python.exit_code, 0) << python.output;
   EXPECT_NE(python.output.find("export matches checkpoint"), std::string::npos) << python.output;
   std::smatch m;
@@ -746,9 +746,9 @@ TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
 
   // The same folder loaded by transformers itself (LlamaForCausalLM.from_pretrained) gives
   // that loss too, on this 80 %-sparse checkpoint.
-  const testing::ProcessResult hf = run_process(JOURNEY_PYTHON " " JOURNEY_SOURCE_DIR
-                                                "/tests/python/hf_llama_forward.py " +
-                                                out + " " + text + " --transformers");
+  const testing::ProcessResult hf =
+      run_process(JOURNEY_PYTHON " " JOURNEY_SOURCE_DIR "/tests/python/hf_llama_forward.py " + out +
+                  " " + text + " --transformers");
   ASSERT_EQ(hf.exit_code, 0) << hf.output;
   ASSERT_TRUE(std::regex_search(hf.output, m, std::regex("loss (\\S+)"))) << hf.output;
   std::printf("exported model in transformers' LlamaForCausalLM %.7f\n", std::stod(m[1]));

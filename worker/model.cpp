@@ -60,7 +60,9 @@ struct RopeFunction : public torch::autograd::Function<RopeFunction> {
 // halves the exponentials. Under no-grad (evaluation) only the loss is computed.
 struct LinearCrossEntropyFunction : public torch::autograd::Function<LinearCrossEntropyFunction> {
   // Rows per chunk: about 2^26 logits (256 MiB in float32) at a time.
-  static int64_t chunk_rows(int64_t vocab) { return std::max<int64_t>(1, (int64_t{1} << 26) / vocab); }
+  static int64_t chunk_rows(int64_t vocab) {
+    return std::max<int64_t>(1, (int64_t{1} << 26) / vocab);
+  }
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden, const at::Tensor& head,
                             const at::Tensor& targets) {

@@ -60,8 +60,8 @@ double ShardedModel::forward_backward(const at::Tensor& inputs, const at::Tensor
 }
 
 at::Tensor ShardedModel::forward_backward_queued(const at::Tensor& host_inputs,
-                                                 const at::Tensor& host_targets,
-                                                 double loss_weight, int64_t micro_batches) {
+                                                 const at::Tensor& host_targets, double loss_weight,
+                                                 int64_t micro_batches) {
   const at::Tensor inputs = host_inputs.to(device_), targets = host_targets.to(device_);
   const int64_t rows = inputs.size(0);
   micro_batches = std::max<int64_t>(1, micro_batches);

@@ -186,8 +186,8 @@ class Run {
             .mul_(weight);
     if (group_.size() > 1) group_.all_reduce_sum(loss.data_ptr(), 1, ElementType::kFloat64);
     const at::Tensor grad_norm = optimizer_.mask_gradients(model_);
-    optimizer_.update(model_, lr, grad_norm, loss.isfinite().logical_and(grad_norm.isfinite())
-                                                 .logical_not());
+    optimizer_.update(model_, lr, grad_norm,
+                      loss.isfinite().logical_and(grad_norm.isfinite()).logical_not());
     return {loss.item<double>(), grad_norm.item<double>()};
   }
 
