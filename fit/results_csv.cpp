@@ -130,6 +130,13 @@ RunRecord parse_run(const RowReader& row, int line) {
   run.n_initial = row.positive("n_initial");
   run.tokens = row.positive("tokens");
   run.loss = row.positive("loss");
+  // A mean cross-entropy in nats is at most ln V for a uniform guess (11.5 for V = 100,000):
+  // far above that, the number is not a language model's loss (a corrupt or foreign file).
+  constexpr double kMaxLoss = 100.0;
+  if (run.loss > kMaxLoss) {
+    throw DataError(row.where("loss") + ": " + row.text("loss").value() +
+                    " nats per token is not a language model's loss; expected at most 100");
+  }
   // N-bar is a mean of counts between the final and initial ones; allow rounding only.
   const double slack = 1e-9 * run.n_initial;
   if (run.n_final > run.n_avg + slack) {
@@ -188,6 +195,7 @@ ResultsTable read_results_csv(const std::string& path) {
     }
   }
 
+  std::map<std::string, int> seen;  // Run key -> its line.
   while (std::getline(in, line)) {
     ++line_number;
     if (trim(line).empty()) continue;
@@ -205,6 +213,24 @@ ResultsTable read_results_csv(const std::string& path) {
                       std::to_string(header.size()));
     }
     RowReader row(file, record_line, columns, fields);
+    // Each run once: a run counted twice (a file merged twice, a copied row) weighs double in
+    // the fit. A run is its id with its lr and batch where the file has them (a sweep's cell
+    // ids do not name the rate: the cells of an lr scan share them), else its whole record.
+    const std::optional<std::string> id = row.text("id");
+    std::string key = "record " + line;
+    if (id && !id->empty()) {
+      key = "id " + *id;
+      for (const char* setting : {"lr", "batch_tokens"}) {
+        if (const std::optional<std::string> value = row.text(setting)) {
+          key += std::string(", ") + setting + " " + *value;
+        }
+      }
+    }
+    const auto [first, inserted] = seen.emplace(key, record_line);
+    if (!inserted) {
+      throw DataError(where + ": the same run as line " + std::to_string(first->second) + " (" +
+                      key + "); each run must appear once");
+    }
     std::optional<std::string> status = row.text("status");
     if (status && *status != "done") {
       ++table.skipped;

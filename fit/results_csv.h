@@ -4,7 +4,9 @@
 // A header row names the columns; order does not matter and unknown columns are ignored, so
 // the coordinator's results.csv can carry more. Required: n_avg (N-bar, the average active
 // prunable parameters), n_final, n_initial (the dense size), tokens, loss: finite and > 0,
-// with n_final <= n_avg <= n_initial. Optional: sparsity (in [0, 1); default
+// with n_final <= n_avg <= n_initial and loss at most 100 nats. Each run appears once: by id
+// (with lr and batch_tokens where present) when there is an id column, else by its whole
+// record. Optional: sparsity (in [0, 1); default
 // 1 - n_final / n_initial), size (a model-size label for leave-one-size-out; default
 // n_initial to 6 significant digits), status (rows whose status is not "done" are
 // skipped). Fields may be quoted ("..." with "" for a quote, newlines allowed inside);
@@ -13,7 +15,8 @@
 // Errors: DataError naming the file, and the line and column where there is one, for an
 // unreadable file, a directory without results.csv, a missing or duplicated column, a row
 // with the wrong number of fields, an empty, non-numeric, NaN, infinite, non-positive or
-// out-of-range value, or fewer than kMinRuns usable rows.
+// out-of-range value, a run that appears twice (naming both lines), or fewer than kMinRuns
+// usable rows.
 #pragma once
 
 #include <string>

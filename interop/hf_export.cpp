@@ -1,7 +1,11 @@
 #include "interop/hf_export.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -28,7 +32,7 @@ const std::pair<const char*, const char*> kBlockNames[] = {
 };
 
 // An output directory that exists must be empty: exports never overwrite.
-void prepare_out_dir(const std::string& dir) {
+void check_out_dir(const std::string& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec)) {
@@ -39,9 +43,44 @@ void prepare_out_dir(const std::string& dir) {
                        " is not empty; an export never overwrites files: choose a new directory");
     }
   }
-  fs::create_directories(dir, ec);
-  if (ec) throw DataError("cannot create " + dir + ": " + ec.message());
 }
+
+// The export is written into a hidden sibling of --out and renamed onto it when complete, so
+// that --out holds a whole export or nothing: a failed or killed export leaves no partial
+// folder (the sibling is removed on failure, and its name says what it is otherwise).
+class StagingDir {
+ public:
+  explicit StagingDir(const std::string& out_dir) : out_(fs::absolute(out_dir)) {
+    std::error_code ec;
+    fs::create_directories(out_.parent_path(), ec);
+    if (ec) throw DataError("cannot create " + out_.parent_path().string() + ": " + ec.message());
+    path_ = out_.parent_path() /
+            ("." + out_.filename().string() + ".partial-" + std::to_string(getpid()));
+    fs::remove_all(path_, ec);
+    fs::create_directory(path_, ec);
+    if (ec) throw DataError("cannot create " + path_.string() + ": " + ec.message());
+  }
+  ~StagingDir() {
+    std::error_code ec;
+    if (!committed_) fs::remove_all(path_, ec);
+  }
+  StagingDir(const StagingDir&) = delete;
+  StagingDir& operator=(const StagingDir&) = delete;
+
+  std::string path() const { return path_.string(); }
+  // Renames the finished export onto --out (an empty directory there is replaced).
+  void commit() {
+    if (std::rename(path_.c_str(), out_.c_str()) != 0) {
+      throw DataError("cannot move the export from " + path_.string() + " to " + out_.string() +
+                      ": " + std::strerror(errno));
+    }
+    committed_ = true;
+  }
+
+ private:
+  fs::path out_, path_;
+  bool committed_ = false;
+};
 
 void write_json(const std::string& path, const json& value) {
   write_file_atomically(path, value.dump(2) + "\n");
@@ -156,7 +195,9 @@ ExportResult export_checkpoint(const std::string& checkpoint, const std::string&
   const std::string config_ini = reader.attr_string(checkpoint::kConfigAttr);
   const RunConfig config = parse_config_text(config_ini, "the config stored in " + checkpoint);
   const ModelSpec spec = make_model_spec(config.model, config.data.vocab_size);
-  prepare_out_dir(out_dir);
+  check_out_dir(out_dir);
+  StagingDir staging(out_dir);
+  const std::string dir = staging.path();
 
   ExportResult result;
   result.step = reader.attr_int(checkpoint::kStepAttr);
@@ -202,15 +243,20 @@ ExportResult export_checkpoint(const std::string& checkpoint, const std::string&
   result.sparsity = prunable > 0 ? 1.0 - static_cast<double>(kept) / prunable : 0.0;
   weights.set_metadata("format", "pt");  // transformers before 4.48 requires it.
   if (!hf) weights.set_metadata("journey_config", config_ini);
-  weights.write(out_dir + "/model.safetensors");
-  if (!hf) return result;
+  weights.write(dir + "/model.safetensors");
+  if (!hf) {
+    staging.commit();
+    return result;
+  }
 
   masks.set_metadata("format", "csr");
-  masks.write(out_dir + "/masks.safetensors");
-  write_json(out_dir + "/config.json", llama_config(config));
-  write_tokenizer_files(reader, config, out_dir);
-  write_json(out_dir + "/journey.json",
-             {{"exported_from", fs::absolute(checkpoint).string()},
+  masks.write(dir + "/masks.safetensors");
+  write_json(dir + "/config.json", llama_config(config));
+  write_tokenizer_files(reader, config, dir);
+  // The checkpoint's file name, not its path: an export travels, and a local path would
+  // carry the user's directory layout with it.
+  write_json(dir + "/journey.json",
+             {{"exported_from", fs::path(checkpoint).filename().string()},
               {"step", result.step},
               {"cell_id", reader.attr_string(checkpoint::kCellIdAttr)},
               {"run_id", reader.has_attr(checkpoint::kRunIdAttr)
@@ -221,6 +267,7 @@ ExportResult export_checkpoint(const std::string& checkpoint, const std::string&
               {"sparsity", result.sparsity},
               {"sparsity_per_matrix", sparsity},
               {"config", config_ini}});
+  staging.commit();
   return result;
 }
 

@@ -11,14 +11,16 @@
 //                            and "<name>.indices" (I32, the kept columns, row by row); the
 //                            shapes in its metadata as "<name>.shape" = "rows,cols"
 //   tokenizer.model, tokenizer_config.json, special_tokens_map.json, generation_config.json
-//   journey.json             provenance: checkpoint, step, cell, run, config, per-matrix
-//                            sparsity
+//   journey.json             provenance: the checkpoint's file name (not its local path),
+//                            step, cell, run, config, per-matrix sparsity
 // Format kSafetensors writes model.safetensors alone, under Journey's own names and
 // unscaled (the checkpoint's tensors with masks applied), with the config in its metadata.
 //
 // The checkpoint is verified completely first; a corrupt or edited one is refused. The output
-// directory must be new or empty: an export never overwrites files. Errors: DataError naming
-// the file, UsageError for an output directory in use.
+// directory must be new or empty: an export never overwrites files. The files are written
+// into a hidden sibling (.NAME.partial-PID) renamed onto the output directory at the end, so
+// the directory holds a whole export or none. Errors: DataError naming the file, UsageError
+// for an output directory in use.
 #pragma once
 
 #include <cstdint>

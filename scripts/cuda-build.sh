@@ -24,7 +24,7 @@ skip() {
 if ! "$root/scripts/venv.sh" "$venv" "$root/scripts/requirements-cuda.txt" > "$root/.cuda-venv.log" 2>&1; then
   skip "the CUDA wheel torch==2.14.1 could not be installed: $(grep -m1 ERROR "$root/.cuda-venv.log" || tail -n 1 "$root/.cuda-venv.log")"
 fi
-torch_prefix=$("$venv/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
+torch_prefix=$("$venv/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)
 
 if [ ! -f "$build_dir/build.ninja" ]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -39,4 +39,4 @@ fi
 start=$(date +%s)
 ninja -C "$build_dir" journey-torch journey_nccl_tests worker_bench
 echo "cuda build: journey-torch, journey_nccl_tests and worker_bench built against torch" \
-  "$("$venv/bin/python" -c 'import torch; print(torch.__version__)') in $(( $(date +%s) - start )) s"
+  "$("$venv/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null) in $(( $(date +%s) - start )) s"

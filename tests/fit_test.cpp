@@ -496,7 +496,7 @@ TEST(FitResultsCsv, ReadsAnyColumnOrderAndSkipsUnfinishedRuns) {
                                       "done,3e9,3e9,3e9,6e10,2.4\n"
                                       "\"running\",2,2,2,2,2\n"
                                       "\"failed: a reason, over\n two lines\",3,3,3,3,3\n"
-                                      "done,3e9,3e9,3e9,6e10,2.4\n");
+                                      "done,2e9,2e9,2e9,4e10,2.5\n");
   const ResultsTable partial = read_results_csv(path);
   EXPECT_EQ(partial.skipped, 3);
   ASSERT_EQ(partial.runs.size(), 7u);
@@ -544,6 +544,14 @@ TEST(FitResultsCsv, MalformedInputNamesFileLineAndColumn) {
       {"order.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "5,6,10,2,2\n",
        "line 8, column 'n_final': n_final exceeds n_avg"},
       {"empty.csv", "", "empty file"},
+      {"huge.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "1e7,1e7,1e7,2e8,1e308\n",
+       "line 8, column 'loss': 1e308 nats per token is not a language model's loss"},
+      {"twice.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + good_rows,
+       "line 8: the same run as line 2"},
+      {"same-id.csv",
+       "id,n_avg,n_final,n_initial,tokens,loss\na,1e7,1e7,1e7,2e8,4\n"
+       "b,1e7,1e7,1e7,3e8,3.9\na,1e7,1e7,1e7,4e8,3.8\n",
+       "line 4: the same run as line 2 (id a)"},
   };
   for (const BadCsv& c : cases) {
     const std::string path = write_text(dir, c.name, c.text);

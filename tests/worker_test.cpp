@@ -725,6 +725,15 @@ TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
                            "tokenizer.model", "tokenizer_config.json", "journey.json"}) {
     EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
   }
+  // Written into a hidden sibling and renamed whole: nothing of it is left beside --out, and
+  // the provenance names the checkpoint file without this machine's directories.
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".hf.partial"), std::string::npos)
+        << entry.path();
+  }
+  const nlohmann::json provenance = nlohmann::json::parse(read_file(out + "/journey.json"));
+  EXPECT_EQ(provenance["exported_from"].get<std::string>(),
+            fs::path(final_checkpoint()).filename().string());
   const testing::ProcessResult python =
       run_process(JOURNEY_PYTHON " " JOURNEY_SOURCE_DIR "/tests/python/hf_llama_forward.py " + out +
                   " " + text + " --checkpoint " + final_checkpoint());
@@ -777,6 +786,25 @@ TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
 
 // train.device = cuda on a build or machine without a GPU stops before anything starts, with
 // exit 2 and the key named; auto quietly trains on the CPU (the run above).
+// Something with a checkpoint's name that is not a checkpoint file (a directory made by hand)
+// would fail that write at every attempt: the run skips that checkpoint with a warning, leaves
+// the directory alone and finishes with its final checkpoint.
+TEST_F(WorkerTrainRun, ADirectoryNamedLikeACheckpointIsSkippedWithAWarning) {
+  const std::string dir = dir_ + "/occupied";
+  fs::create_directories(dir + "/out/checkpoints/" + checkpoint_file_name(4));
+  std::ofstream(dir + "/run.ini") << "[model]\nd_model = 32\nn_layers = 1\nn_heads = 2\n"
+                                     "seq_len = 32\n[train]\nbatch_tokens = 256\ntokens = 2048\n"
+                                     "checkpoint_every = 4\neval_sequences = 16\nthreads = 1\n"
+                                     "[data]\nvocab_size = 512\ndir = " +
+                                         testing::test_dataset_dir() + "\n";
+  const testing::ProcessResult r = run_process(testing::journey_command(
+      "train --config " + dir + "/run.ini --out " + dir + "/out"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("not writing checkpoint"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_directory(dir + "/out/checkpoints/" + checkpoint_file_name(4)));
+  EXPECT_TRUE(fs::is_regular_file(checkpoint_path(dir + "/out/checkpoints", 8))) << r.output;
+}
+
 TEST_F(WorkerTrainRun, CudaWithoutAGpuIsAClearUsageError) {
   const testing::ProcessResult r = run_process(testing::journey_command(
       "train --config " + dir_ + "/run.ini --out " + dir_ + "/cuda --train.device=cuda"));

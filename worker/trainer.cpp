@@ -231,11 +231,27 @@ class Run {
 
   // Collective: a checkpoint from which training continues at `next_step`.
   void checkpoint(int64_t next_step) {
+    const std::string path = checkpoint_path(checkpoint_dir_, next_step);
+    // Something other than a file under this checkpoint's name (a directory someone made)
+    // would fail the write at every attempt, so the run could never pass this step: skip this
+    // checkpoint with a warning; the next one has another name. The leader's view decides.
+    std::error_code ec;
+    int64_t occupied = leader_ &&
+                       std::filesystem::exists(std::filesystem::symlink_status(path, ec)) &&
+                       !std::filesystem::is_regular_file(path, ec);
+    group_.all_reduce_max(&occupied, 1, ElementType::kInt64);
+    if (occupied != 0) {
+      if (leader_) {
+        log::warn(options_.cell_id + ": not writing checkpoint " + path +
+                  ": something that is not a checkpoint file has its name (remove it)");
+      }
+      return;
+    }
     meta_.step = next_step;
     meta_.tokens_seen = next_step * plan_.tokens_per_step;
     meta_.adam_steps = optimizer_.steps_taken();
     meta_.keep = static_cast<double>(active_) / plan_.params.prunable;
-    save_checkpoint(model_, meta_, history_, checkpoint_path(checkpoint_dir_, next_step));
+    save_checkpoint(model_, meta_, history_, path);
     if (leader_) {
       history_.write_csv(options_.out_dir);
       prune_old(checkpoint_dir_, config_.train.keep_checkpoints, meta_.run_id);
