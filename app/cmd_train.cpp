@@ -61,6 +61,7 @@ int run_train(const Args& args) {
   int64_t refused_with = 0;
   if (world.rank() == 0) {
     try {
+      DirectoryLock::refuse_if_an_ancestor_is_locked(options.out_dir, "journey train");
       std::filesystem::create_directories(options.out_dir);
       lock.emplace(DirectoryLock::acquire(options.out_dir, "journey train"));
     } catch (const UsageError&) {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <string>
 
 #include "common/error.h"
@@ -56,6 +57,28 @@ DirectoryLock DirectoryLock::acquire(const std::string& dir, const std::string& 
     // The lock holds without the description; the next process's error is only vaguer.
   }
   return DirectoryLock(fd);
+}
+
+void DirectoryLock::refuse_if_an_ancestor_is_locked(const std::string& dir,
+                                                    const std::string& activity) {
+  std::error_code ec;
+  std::filesystem::path ancestor = std::filesystem::absolute(dir, ec).lexically_normal();
+  while (ancestor.has_relative_path() && ancestor != ancestor.parent_path()) {
+    ancestor = ancestor.parent_path();
+    const std::string path = lock_file(ancestor.string());
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;  // No lock file (or not ours to read): nothing holds this one.
+    // A shared lock is refused while anyone holds the exclusive one.
+    const bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    const std::string holder = held ? holder_description(fd) : "";
+    close(fd);
+    if (held) {
+      throw UsageError(activity + " in " + dir + " is refused: " + ancestor.string() +
+                       " is in use by " + holder + " (lock " + path +
+                       "), which writes the directories inside it; wait for it to finish or "
+                       "stop it");
+    }
+  }
 }
 
 DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept : fd_(other.fd_) {

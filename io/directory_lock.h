@@ -6,7 +6,8 @@
 // and what it is doing, for the error the next process gets. The kernel releases the lock
 // when the holder exits, however it exits, so a crash never leaves a directory locked; the
 // file itself stays. (On NFS, flock is emulated with byte-range locks, which NFSv4 servers
-// honour across hosts.)
+// honour across hosts; on some Lustre and NFSv3 mounts (Lustre with -o localflock, NFS with
+// nolock) locks are local to one host, and two hosts can then both hold one: docs/slurm.md.)
 #pragma once
 
 #include <string>
@@ -24,6 +25,11 @@ class DirectoryLock {
   DirectoryLock(const DirectoryLock&) = delete;
   DirectoryLock& operator=(const DirectoryLock&) = delete;
   ~DirectoryLock();  // Releases the lock.
+
+  // Throws UsageError naming the holder when a directory above `dir` is locked now (a
+  // `journey train` aimed at a cell of a running sweep: the sweep's lock is on the sweep
+  // directory, not on its cells). Locks nothing.
+  static void refuse_if_an_ancestor_is_locked(const std::string& dir, const std::string& activity);
 
   static std::string lock_file(const std::string& dir);  // DIR/.journey.lock
 

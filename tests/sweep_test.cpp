@@ -208,11 +208,20 @@ TEST(Sweep, ASecondSweepOnTheSameDirectoryIsRefused) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   testing::ProcessResult second = run_process(sweep_command(3, 1, dir));
+  // `journey train` aimed at one of its cells is refused too: the sweep writes them.
+  const std::string cell = dir + "/cells/32x1x2-dense-tpp1.5-seed0";
+  testing::ProcessResult train =
+      run_process(journey_command("train --config " + sweep_config() + " --out " + cell));
   signal_ranks(dir);
   testing::wait_process(first);
   EXPECT_EQ(second.exit_code, 2) << second.output;
   EXPECT_NE(second.output.find("is in use by journey sweep on host"), std::string::npos)
       << second.output;
+  EXPECT_EQ(train.exit_code, 2) << train.output;
+  EXPECT_NE(train.output.find("journey train in " + cell + " is refused: " + dir +
+                              " is in use by journey sweep on host"),
+            std::string::npos)
+      << train.output;
 }
 
 // A per-size batch with fewer sequences than a group has ranks fails every cell of that size:
