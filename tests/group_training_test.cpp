@@ -157,6 +157,43 @@ TEST_F(GroupFsdp, AFailedCheckpointWriteStopsEveryRank) {
   EXPECT_EQ(ranks, group_->size());
 }
 
+// Every rank reads a checkpoint itself, so one rank can fail alone (a node that does not see
+// the file): the group agrees, and every rank stops with an error rather than some waiting in
+// the next collective. Here the last rank is given a path that does not exist.
+TEST_F(GroupFsdp, ACheckpointOneRankCannotReadStopsEveryRank) {
+  RunConfig config;
+  config.model = tiny_model();
+  config.data.vocab_size = kVocab;
+  ShardedModel model(config.model, kVocab, *group_);
+  model.initialize(5);
+  CheckpointMeta meta;
+  meta.config_ini = to_ini(config);
+  meta.tokenizer_hash = "test-tokenizer";
+  const std::string path =
+      ::testing::TempDir() + "journey-group-read-" + std::to_string(group_->size()) + ".h5";
+  save_checkpoint(model, meta, MetricsHistory{}, path);
+  ShardedModel restored(config.model, kVocab, *group_);
+  const bool last = group_->rank() == group_->size() - 1;
+  const std::string mine = last ? path + ".missing" : path;
+  try {
+    load_checkpoint(restored, mine, config, "test-tokenizer", nullptr);
+    ADD_FAILURE() << "rank " << group_->rank() << " went on although a rank could not read";
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    if (last) {
+      EXPECT_NE(what.find(mine), std::string::npos) << what;
+    } else {
+      EXPECT_NE(what.find("could not be read by 1 other rank(s) of the group"), std::string::npos)
+          << what;
+    }
+  }
+  int64_t ranks = 1;  // Still in step.
+  group_->all_reduce_sum(&ranks, 1, ElementType::kInt64);
+  EXPECT_EQ(ranks, group_->size());
+  // With every rank able to read it, the same file loads.
+  EXPECT_NO_THROW(load_checkpoint(restored, path, config, "test-tokenizer", nullptr));
+}
+
 TEST_F(GroupFsdp, EachRankHoldsAboutOneKthOfParametersAndState) {
   ShardedModel model(tiny_model(), kVocab, *group_);
   int64_t shard = 0, total = 0;

@@ -3,6 +3,7 @@
 #include <c10/core/GradMode.h>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -115,10 +116,14 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
   }
 }
 
-CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
-                               const RunConfig& expected, const std::string& tokenizer_hash,
-                               MetricsHistory* history) {
-  c10::AutoGradMode no_grad(false);
+namespace {
+
+// This rank's part of load_checkpoint(): everything but the group's agreement. Adds the
+// consistency problems of its rows to problems[0] (mask values other than 0 and 1) and
+// problems[1] (nonzero pruned weights).
+CheckpointMeta read_my_rows(ShardedModel& model, const std::string& path, const RunConfig& expected,
+                            const std::string& tokenizer_hash, MetricsHistory* history,
+                            double problems[2]) {
   CheckpointReader reader = CheckpointReader::open(path);
   const std::vector<CheckpointProblem> edited = reader.verify_attributes();
   if (!edited.empty()) throw DataError("checkpoint " + path + ": " + edited.front().error);
@@ -151,8 +156,7 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
   meta.tokenizer_model = reader.read_blob("state/tokenizer_model");
 
   // Masks must be 0/1 and pruned weights zero (io/checkpoint_consistency.h). Each rank checks
-  // its own rows; the counts are summed over the group so that every rank throws together.
-  double problems[2] = {0, 0};  // Mask values other than 0 and 1; nonzero pruned weights.
+  // its own rows.
   const ModelSpec& spec = model.spec();
   for (auto& unit : model.units()) {
     for (int s = 0; s < static_cast<int>(unit->slots().size()); ++s) {
@@ -194,15 +198,42 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
       }
     }
   }
-  model.group().all_reduce_sum(problems, 2, ElementType::kFloat64);
-  if (problems[0] > 0 || problems[1] > 0) {
+  if (history != nullptr) *history = MetricsHistory::load(reader);
+  return meta;
+}
+
+}  // namespace
+
+CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
+                               const RunConfig& expected, const std::string& tokenizer_hash,
+                               MetricsHistory* history) {
+  c10::AutoGradMode no_grad(false);
+  // Every rank reads the file itself, so one rank can fail where the others do not (a node
+  // that does not see the file, an I/O error): the group agrees on the outcome before any
+  // rank goes on, so that all stop together instead of some waiting in the next collective.
+  double status[3] = {0, 0, 0};  // Mask problems, pruned-weight problems, failed ranks.
+  CheckpointMeta meta;
+  std::exception_ptr failure;
+  try {
+    meta = read_my_rows(model, path, expected, tokenizer_hash, history, status);
+  } catch (const std::exception&) {
+    failure = std::current_exception();
+    status[2] = 1;
+  }
+  model.group().all_reduce_sum(status, 3, ElementType::kFloat64);
+  if (failure) std::rethrow_exception(failure);
+  if (status[2] > 0) {
+    throw DataError("checkpoint " + path + " could not be read by " +
+                    std::to_string(static_cast<int64_t>(status[2])) +
+                    " other rank(s) of the group (their logs say why)");
+  }
+  if (status[0] > 0 || status[1] > 0) {
     throw DataError("checkpoint " + path +
-                    " is inconsistent: " + std::to_string(static_cast<int64_t>(problems[0])) +
+                    " is inconsistent: " + std::to_string(static_cast<int64_t>(status[0])) +
                     " mask values other than 0 and 1, " +
-                    std::to_string(static_cast<int64_t>(problems[1])) +
+                    std::to_string(static_cast<int64_t>(status[1])) +
                     " nonzero weights where the mask is 0 (see journey inspect " + path + ")");
   }
-  if (history != nullptr) *history = MetricsHistory::load(reader);
   return meta;
 }
 
