@@ -36,6 +36,12 @@ Precision parse_precision(const std::string& key, const std::string& text) {
   reject_config_value(key, text, "must be fp32 or bf16");
 }
 
+ModelFamily parse_family(const std::string& key, const std::string& text) {
+  if (text == "llama") return ModelFamily::kLlama;
+  if (text == "parallel") return ModelFamily::kParallel;
+  reject_config_value(key, text, "must be llama or parallel");
+}
+
 PruneScope parse_scope(const std::string& key, const std::string& text) {
   if (text == "global") return PruneScope::kGlobal;
   if (text == "layer") return PruneScope::kLayer;
@@ -75,6 +81,9 @@ std::string format_value(DeviceKind v) {
 std::string format_value(Precision v) {
   return precision_name(v);
 }
+std::string format_value(ModelFamily v) {
+  return family_name(v);
+}
 std::string format_value(double v) {
   // Shortest text that parses back to the same double, so to_ini() round-trips exactly.
   char buf[32];
@@ -104,6 +113,10 @@ DeviceKind parse_enum(const std::string& key, const std::string& text) {
 template <>
 Precision parse_enum(const std::string& key, const std::string& text) {
   return parse_precision(key, text);
+}
+template <>
+ModelFamily parse_enum(const std::string& key, const std::string& text) {
+  return parse_family(key, text);
 }
 
 template <class T, class Get>
@@ -154,6 +167,8 @@ const std::vector<Key>& keys() {
       JOURNEY_KEY(int64_t, model, seq_len, "tokens per training sequence"),
       JOURNEY_KEY(double, model, rope_base, "RoPE frequency base"),
       JOURNEY_KEY(double, model, norm_eps, "RMSNorm epsilon"),
+      JOURNEY_KEY(ModelFamily, model, family,
+                  "llama (sequential blocks) or parallel (attention and MLP on one input)"),
       JOURNEY_KEY(int64_t, train, tokens, "total training tokens; 0 means tokens_per_param*N"),
       JOURNEY_KEY(double, train, tokens_per_param, "tokens per dense parameter"),
       JOURNEY_KEY(int64_t, train, batch_tokens, "global batch in tokens (multiple of seq_len)"),
@@ -280,6 +295,16 @@ const char* precision_name(Precision precision) {
   return precision == Precision::kBf16 ? "bf16" : "fp32";
 }
 
+const char* family_name(ModelFamily family) {
+  switch (family) {
+    case ModelFamily::kLlama:
+      return "llama";
+    case ModelFamily::kParallel:
+      return "parallel";
+  }
+  return "llama";
+}
+
 ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text) {
   if (text == "geometric") return ScheduleKind::kGeometric;
   if (text == "cubic") return ScheduleKind::kCubic;
@@ -383,7 +408,8 @@ void validate(const RunConfig& c) {
   require_config_value(t.micro_batch_tokens >= 0 && t.micro_batch_tokens % m.seq_len == 0,
                        "train.micro_batch_tokens", show(t.micro_batch_tokens),
                        "must be 0 (the whole batch at once) or a positive multiple of "
-                       "model.seq_len = " + show(m.seq_len));
+                       "model.seq_len = " +
+                           show(m.seq_len));
   require_config_value(t.lr > 0.0, "train.lr", show(t.lr), "must be positive");
   require_config_value(t.warmup_frac >= 0.0 && t.warmup_frac < 1.0, "train.warmup_frac",
                        show(t.warmup_frac), "must be in [0, 1)");

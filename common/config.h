@@ -29,6 +29,10 @@ enum class DeviceKind { kAuto, kCpu, kCuda };
 // Matmuls in float32, or in bfloat16 under autocast (master weights, optimizer state, the
 // loss and every pruning decision stay float32).
 enum class Precision { kFp32, kBf16 };
+// How a transformer block wires its layers (worker/model_families.h): llama is the paper's
+// sequential block; parallel is GPT-J / GPT-NeoX's, attention and MLP both reading the block's
+// input. Both have the same parameters, so counts, checkpoints and pruning are the same.
+enum class ModelFamily { kLlama, kParallel };
 
 // Names as written in configs: "dense", "geometric", "cubic"; "compute", "steps"; "global",
 // "layer".
@@ -37,6 +41,7 @@ const char* phase_units_name(PhaseUnits units);
 const char* scope_name(PruneScope scope);
 const char* device_name(DeviceKind device);       // "auto", "cpu", "cuda"
 const char* precision_name(Precision precision);  // "fp32", "bf16"
+const char* family_name(ModelFamily family);      // "llama", "parallel"
 // "geometric" or "cubic" (a config never names "dense"): throws UsageError naming `key`.
 ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text);
 
@@ -45,7 +50,7 @@ ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text
 constexpr int64_t kMaxWidth = int64_t{1} << 16;
 constexpr int64_t kMaxLayers = 1024;
 
-// [model]: a LLaMA-2 style decoder (see worker/model.h). The vocabulary size comes from
+// [model]: a LLaMA-2 style decoder, or another family's block wiring (worker/model.h). The vocabulary size comes from
 // [data] because the tokenizer defines it.
 struct ModelConfig {
   int64_t d_model = 128;
@@ -55,6 +60,7 @@ struct ModelConfig {
   int64_t seq_len = 128;
   double rope_base = 10000.0;
   double norm_eps = 1e-5;
+  ModelFamily family = ModelFamily::kLlama;
 
   int64_t ffn() const { return ffn_dim > 0 ? ffn_dim : 4 * d_model; }
   int64_t head_dim() const { return d_model / n_heads; }

@@ -195,6 +195,12 @@ ExportResult export_checkpoint(const std::string& checkpoint, const std::string&
   const std::string config_ini = reader.attr_string(checkpoint::kConfigAttr);
   const RunConfig config = parse_config_text(config_ini, "the config stored in " + checkpoint);
   const ModelSpec spec = make_model_spec(config.model, config.data.vocab_size);
+  if (format == ExportFormat::kHuggingFace && config.model.family != ModelFamily::kLlama) {
+    throw UsageError("checkpoint " + checkpoint +
+                     " holds a model.family = " + family_name(config.model.family) +
+                     " model, which a Hugging Face Llama folder cannot express; use --format "
+                     "safetensors");
+  }
   check_out_dir(out_dir);
   StagingDir staging(out_dir);
   const std::string dir = staging.path();

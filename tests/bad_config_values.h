@@ -58,6 +58,7 @@ inline constexpr BadValue kBadValues[] = {
     {"--prune.scope=block", "prune.scope", "global or layer"},
     {"--train.device=tpu", "train.device", "auto, cpu or cuda"},
     {"--train.precision=fp16", "train.precision", "fp32 or bf16"},
+    {"--model.family=gpt2", "model.family", "llama or parallel"},
     {"--data.vocab_size=100", "data.vocab_size", "[320, 65535]"},
     {"--data.val_fraction=0", "data.val_fraction", "(0, 0.5)"},
     {"--sweep.sizes=128x2", "sweep.sizes", "DxLxH"},

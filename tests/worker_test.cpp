@@ -346,6 +346,37 @@ AliveWeights alive_weights(ShardedModel& model) {
   return a;
 }
 
+// model.family = parallel (x + attention(n1(x)) + mlp(n2(x))): the reference, told the family
+// by the checkpoint's config, computes the loss Journey computes on the same weights, and
+// that loss differs from the llama wiring's (the families are not the same function).
+TEST_F(WorkerTest, WorkerParityParallelFamilyMatchesPythonReference) {
+  RunConfig config = tiny_config();
+  config.model.family = ModelFamily::kParallel;
+  ShardedModel parallel(config.model, config.data.vocab_size, *solo_);
+  ShardedModel llama(tiny_config().model, config.data.vocab_size, *solo_);
+  parallel.initialize(11);
+  llama.initialize(11);
+  CheckpointMeta meta;
+  meta.config_ini = to_ini(config);
+  save_checkpoint(parallel, meta, MetricsHistory{}, path("parallel.h5"));
+  const int64_t rows = 4, seq = config.model.seq_len;
+  const at::Tensor tokens = random_tokens(rows, seq, config.data.vocab_size, 9);
+  write_bytes(path("tokens.bin"), tokens.data_ptr<int64_t>(),
+              static_cast<size_t>(tokens.numel()) * sizeof(int64_t));
+  const testing::ProcessResult r =
+      run_process(kPython + " " + kReference + " eval --checkpoint " + path("parallel.h5") +
+                  " --tokens " + path("tokens.bin") + " --count " + std::to_string(rows));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("loss (\\S+)"))) << r.output;
+  const double reference = std::stod(m[1]);
+  const at::Tensor inputs = tokens.narrow(1, 0, seq), targets = tokens.narrow(1, 1, seq);
+  const double tokens_scored = static_cast<double>(targets.numel());
+  const double ours = parallel.loss_sum(inputs, targets) / tokens_scored;
+  EXPECT_LE(relative_difference(ours, reference), 1e-6) << ours << " vs " << reference;
+  EXPECT_GT(std::abs(llama.loss_sum(inputs, targets) / tokens_scored - ours), 1e-4);
+}
+
 TEST_F(WorkerTest, WorkerPruningPrunedWeightsGetNoUpdateAndStayZero) {
   RunConfig config = tiny_config();
   config.train.weight_decay = 0.1;
@@ -797,8 +828,8 @@ TEST_F(WorkerTrainRun, ADirectoryNamedLikeACheckpointIsSkippedWithAWarning) {
                                      "checkpoint_every = 4\neval_sequences = 16\nthreads = 1\n"
                                      "[data]\nvocab_size = 512\ndir = " +
                                          testing::test_dataset_dir() + "\n";
-  const testing::ProcessResult r = run_process(testing::journey_command(
-      "train --config " + dir + "/run.ini --out " + dir + "/out"));
+  const testing::ProcessResult r = run_process(
+      testing::journey_command("train --config " + dir + "/run.ini --out " + dir + "/out"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("not writing checkpoint"), std::string::npos) << r.output;
   EXPECT_TRUE(fs::is_directory(dir + "/out/checkpoints/" + checkpoint_file_name(4)));

@@ -6,7 +6,8 @@ gradients against it) and the performance baseline of bench/worker_bench.sh. It 
 nothing from Journey: it reads a Journey HDF5 checkpoint by tensor name with h5py
 (docs/checkpoint-format.md) and re-implements, from their documented definitions:
 
-  the model (worker/model.h)    LLaMA-2 style decoder: RMSNorm (x / sqrt(mean(x^2) + eps) * g),
+  the model (worker/model.h)    LLaMA-2 style decoder (model.family = llama; parallel wires each
+                                block as x + attention(n1(x)) + mlp(n2(x))): RMSNorm (x / sqrt(mean(x^2) + eps) * g),
                                 causal multi-head attention WITHOUT the 1/sqrt(d_head) logit
                                 scale (MaxText convention), RoPE with the half-split rotation,
                                 SwiGLU MLP, untied LM head, mean cross-entropy in nats.
@@ -71,6 +72,8 @@ class Config:
         self.seq_len = overrides.get("seq_len", get("model", "seq_len", 128, int))
         self.rope_base = get("model", "rope_base", 10000.0, float)
         self.norm_eps = get("model", "norm_eps", 1e-5, float)
+        # llama: sequential residuals; parallel: attention and MLP both read the block input.
+        self.family = get("model", "family", "llama", str)
         self.vocab = overrides.get("vocab", get("data", "vocab_size", 2048, int))
         self.weight_decay = get("train", "weight_decay", 0.1, float)
         self.beta1 = get("train", "beta1", 0.9, float)
@@ -172,10 +175,12 @@ class ReferenceModel:
             v = heads(F.linear(h, w("wv")))
             scores = q @ k.transpose(-2, -1) + self.causal[:s, :s]  # No 1/sqrt(d_head).
             attended = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(b, s, -1)
-            x = x + F.linear(attended, w("wo"))
-            h = self.rms_norm(x, w("mlp_norm"))
-            x = x + F.linear(F.silu(F.linear(h, w("w_gate"))) * F.linear(h, w("w_up")),
-                             w("w_down"))
+            mlp_input = x if cfg.family == "parallel" else x + F.linear(attended, w("wo"))
+            h = self.rms_norm(mlp_input, w("mlp_norm"))
+            x = mlp_input + F.linear(F.silu(F.linear(h, w("w_gate"))) * F.linear(h, w("w_up")),
+                                     w("w_down"))
+            if cfg.family == "parallel":
+                x = x + F.linear(attended, w("wo"))
         logits = F.linear(self.rms_norm(x, p["final_norm"]), p["head"])
         return F.cross_entropy(logits.reshape(-1, cfg.vocab), targets.reshape(-1))
 
