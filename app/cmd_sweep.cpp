@@ -153,7 +153,12 @@ int run_sweep(const Args& args) {
                        " ranks: it must be 1 + a positive multiple of " + std::to_string(k));
     }
     configure_threads(config.train, ranks - 1);
-    print_dry_run(cells, layout->num_groups(), k, matmul_peak_flops());
+    // The same dataset checks a real launch makes first, so a dry run that passes means the
+    // sweep can start.
+    const Dataset dataset = open_dataset(config.data);
+    check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
+                     config.train.eval_sequences);
+    print_dry_run(cells, layout->num_groups(), k, matmul_peak_flops(), dataset.train_tokens());
     return exit_code::kOk;
   }
   const std::optional<SweepLayout> layout = SweepLayout::of(world.size(), k);

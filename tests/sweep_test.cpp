@@ -239,6 +239,29 @@ TEST(Sweep, ABatchSmallerThanTheGroupIsRefusedBeforeAnyCellRuns) {
   EXPECT_FALSE(fs::exists(dir + "/ledger.json"));
 }
 
+// The dry run checks the dataset as a launch would (a missing one is an error naming it, not
+// a table), shows each cell's lr, batch and epochs, and warns about cells that repeat data.
+TEST(Sweep, DryRunChecksTheDatasetAndWarnsAboutRepeatedData) {
+  const std::string base = "sweep --config " + sweep_config() + " --dry-run --ranks 3 ";
+  testing::ProcessResult missing =
+      run_process(journey_command(base + "--data.dir=/nonexistent-journey-dataset"));
+  EXPECT_NE(missing.exit_code, 0) << missing.output;
+  EXPECT_NE(missing.output.find("/nonexistent-journey-dataset"), std::string::npos)
+      << missing.output;
+  EXPECT_EQ(missing.output.find("cells on"), std::string::npos) << missing.output;
+
+  testing::ProcessResult r = run_process(journey_command(base));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(" lr   batch"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("repeated data"), std::string::npos) << r.output;
+  testing::ProcessResult repeated =
+      run_process(journey_command(base + "--sweep.tokens_per_param=400"));
+  ASSERT_EQ(repeated.exit_code, 0) << repeated.output;
+  EXPECT_NE(repeated.output.find("warning: 48x1x2-dense-tpp400-seed0: reads the training data"),
+            std::string::npos)
+      << repeated.output;
+}
+
 TEST(Sweep, DryRunListsCellsWithTheirSchedules) {
   testing::ProcessResult r = run_process(journey_command("sweep --config " + sweep_config() +
                                                          " --dry-run --ranks 5 "
