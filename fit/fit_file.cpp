@@ -181,6 +181,7 @@ SavedFit read_fit_json(const std::string& path) {
       }
       saved.law = chinchilla_law(v[0], v[1], v[2], v[3], v[4]);
       read_evidence(doc, law, &saved.evidence);
+      saved.evidence.max_sparsity = saved.max_sparsity;
       return saved;
     }
   } catch (const json::exception& e) {

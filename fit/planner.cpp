@@ -121,6 +121,20 @@ std::vector<std::string> plan_warnings(const Plan& plan, const PlanRequest& requ
       warnings.push_back(outside_text(check.what, check.value, check.range, times));
     }
   }
+  // Sparsity is not extrapolated at all: nothing in the fitted runs says how the law behaves
+  // above the largest sparsity they reached.
+  constexpr double kSparsitySlack = 1e-9;
+  if (request.max_sparsity > evidence.max_sparsity + kSparsitySlack) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "the search goes up to sparsity %.3g, above the largest fitted (%.3g): "
+                  "predictions there are extrapolated%s",
+                  request.max_sparsity, evidence.max_sparsity,
+                  plan.best.sparsity > evidence.max_sparsity + kSparsitySlack
+                      ? ", and the recommended sparsity is one of them"
+                      : "");
+    warnings.push_back(text);
+  }
   for (const std::string& reason : evidence.degenerate) {
     warnings.push_back("the N-bar law is degenerate (" + reason + "): do not plan with it");
   }

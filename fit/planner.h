@@ -66,10 +66,12 @@ struct FitEvidence {
   double in_sample_mae = 0;             // Of the N-bar law.
   std::vector<std::string> degenerate;  // Its degenerate_reasons() (fit/fit_report.h).
   int sizes = kMinSizes, durations_per_size = kMinDurations;  // Coverage of the runs.
+  double max_sparsity = 1.0;  // The largest sparsity fitted (1: not known, no limit).
 };
 
 // How far a plan extrapolates beyond the data, as sentences for the plan's output: a budget,
-// N-bar or D more than kTrustedExtrapolation times outside the fitted range, a degenerate
+// N-bar or D more than kTrustedExtrapolation times outside the fitted range, a search or a
+// plan at sparsities above the largest fitted one (the law has not seen them), a degenerate
 // law or too few sizes or durations, and a tie between the best sparse run and the best dense
 // run (their predicted losses differ by less than the law's in-sample error).
 std::vector<std::string> plan_warnings(const Plan& plan, const PlanRequest& request,

@@ -635,6 +635,15 @@ TEST(PlanCompute, WarnsBeyondTheDataAndOnATie) {
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("sparse and dense tie"), std::string::npos) << warnings[0];
 
+  // A search above the largest sparsity fitted is extrapolation, said as such.
+  evidence.max_sparsity = 0.5;
+  warnings = plan_warnings(inside, request, evidence);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("the search goes up to sparsity 0.8, above the largest fitted (0.5)"),
+            std::string::npos)
+      << warnings[0];
+  evidence.max_sparsity = 0.8;
+
   request.flops = 1e23;  // 1000x the largest run fitted.
   const Plan beyond = plan_compute(kPlanLaw, request);
   warnings = plan_warnings(beyond, request, evidence);
