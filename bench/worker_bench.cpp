@@ -107,8 +107,7 @@ int main(int argc, char** argv) {
   TrainConfig train;
   AdamW optimizer(train);
   const int64_t rows = batch_tokens / m.seq_len;
-  const int64_t micro_rows = micro_tokens > 0 ? micro_tokens / m.seq_len : rows;
-  const int64_t micro_batches = (rows + micro_rows - 1) / micro_rows;
+  const int64_t micro_batches = micro_batch_count(rows, micro_tokens, m.seq_len);
   at::Generator gen = at::detail::createCPUGenerator(1);
   at::Tensor tokens = at::randint(vocab, {steps + 3, rows, m.seq_len + 1}, gen, at::kLong);
 

@@ -20,6 +20,9 @@ std::string own_executable();
 // (which need not exist).
 std::string sibling_executable(const std::string& name);
 
+// The program's path if `name` is on PATH (or is a path to an executable), else "".
+std::string find_program(const std::string& name);
+
 // Runs argv[0] (a path) with argv and this process's environment, waits, and returns its
 // exit code, or 128 + the signal that killed it.
 int run_and_wait(const std::vector<std::string>& argv);

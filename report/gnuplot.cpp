@@ -4,11 +4,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include <unistd.h>
-
-#include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -121,19 +117,6 @@ const char* const kGnuplotMissing =
     "gnuplot is not installed, so the figures were not drawn (every table is in the page); "
     "install gnuplot (Debian and Ubuntu package gnuplot-nox) and run `journey report DIR` "
     "again to add them";
-
-bool gnuplot_installed() {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "";
-  size_t begin = 0;
-  while (begin <= dirs.size()) {
-    const size_t end = std::min(dirs.find(':', begin), dirs.size());
-    const std::string dir = end > begin ? dirs.substr(begin, end - begin) : ".";
-    if (access((dir + "/gnuplot").c_str(), X_OK) == 0) return true;
-    begin = end + 1;
-  }
-  return false;
-}
 
 RenderedFigure render_figure(const Figure& figure, const std::string& work_dir,
                              const std::string& png_dir) {

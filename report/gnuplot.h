@@ -32,11 +32,8 @@ struct RenderedFigure {
   std::string png_path;  // png_dir/<name>.png
 };
 
-// Whether a `gnuplot` executable is on PATH. Without one the report still writes every
-// table and says which figures it could not draw (report.h).
-bool gnuplot_installed();
-
-// How to get the figures when gnuplot is missing, for messages.
+// How to get the figures when gnuplot is not on PATH, for messages: without it the report
+// still writes every table and says which figures it could not draw (report.h).
 extern const char* const kGnuplotMissing;
 
 RenderedFigure render_figure(const Figure& figure, const std::string& work_dir,

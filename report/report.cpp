@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/executables.h"
 #include "common/ini_entries.h"
 #include "fit/fit_file.h"
 #include "fit/planner.h"
@@ -612,7 +613,7 @@ ReportResult write_report(const ReportOptions& given) {
   WorkDir work;
   std::ostringstream text;
   text << "journey report: " << options.dir << "\n";
-  Context c{options, data, style, fit, work, page, result, text, gnuplot_installed()};
+  Context c{options, data, style, fit, work, page, result, text, !find_program("gnuplot").empty()};
   if (!c.gnuplot) page.note(std::string("This page has no figures: ") + kGnuplotMissing + ".");
   try {
     status_section(c);

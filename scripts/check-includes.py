@@ -14,8 +14,7 @@ import os
 import re
 import sys
 
-FOLDERS = ["app", "bench", "common", "coordinator", "data", "fit", "interop", "io", "mpi",
-           "prepare", "report", "run", "schedules", "slurm", "sweep", "tests", "worker"]
+SKIPPED = re.compile(r"^(\.|build|results$|runs$|demo-out$)")  # Hidden, build and output dirs.
 USES = re.compile(r"\b(?:std::)?u?int(?:8|16|32|64)_t\b")
 PROVIDES = re.compile(r'#include\s*[<"](?:cstdint|stdint\.h|ATen/[^>"]+|torch/[^>"]+|c10/[^>"]+)[>"]')
 PROJECT = re.compile(r'#include\s*"([^"]+)"')
@@ -40,7 +39,9 @@ def provides(root, path, seen):
 def main():
     root = sys.argv[1]
     bad = []
-    for folder in FOLDERS:
+    folders = sorted(d for d in os.listdir(root)
+                     if os.path.isdir(os.path.join(root, d)) and not SKIPPED.match(d))
+    for folder in folders:
         for dirpath, _, files in os.walk(os.path.join(root, folder)):
             for name in sorted(files):
                 if not name.endswith((".h", ".cpp")):

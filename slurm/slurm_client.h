@@ -12,15 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "common/executables.h"  // find_program
+
 namespace journey {
 
 struct ProgramOutput {
   int exit_code = -1;  // 127 when the program could not be started.
   std::string out, err;
 };
-
-// The program's path if `name` is on PATH (or is a path to an executable), else "".
-std::string find_program(const std::string& name);
 
 // Runs argv[0] (searched on PATH) with argv, no stdin, and collects stdout and stderr.
 ProgramOutput run_program(const std::vector<std::string>& argv);

@@ -54,6 +54,12 @@ at::Tensor ShardedModel::unit_forward(int u, const std::vector<at::Tensor>& para
   return block_forward(params, x, model_, rope_);
 }
 
+int64_t micro_batch_count(int64_t rows, int64_t micro_batch_tokens, int64_t seq_len) {
+  if (micro_batch_tokens <= 0) return 1;
+  const int64_t rows_per_part = std::max<int64_t>(1, micro_batch_tokens / seq_len);
+  return std::max<int64_t>(1, (rows + rows_per_part - 1) / rows_per_part);
+}
+
 double ShardedModel::forward_backward(const at::Tensor& inputs, const at::Tensor& targets,
                                       double loss_weight, int64_t micro_batches) {
   return forward_backward_queued(inputs, targets, loss_weight, micro_batches).item<double>();

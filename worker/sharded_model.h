@@ -23,6 +23,11 @@
 
 namespace journey {
 
+// How many micro-batches a rank's share of `rows` sequences of `seq_len` tokens takes at
+// train.micro_batch_tokens = `micro_batch_tokens` (0: the whole share at once). A group passes
+// the count of its largest share, so that every rank runs the same collectives.
+int64_t micro_batch_count(int64_t rows, int64_t micro_batch_tokens, int64_t seq_len);
+
 class ShardedModel {
  public:
   // Parameters, state and activations live on `device` (worker/device.h); inputs may come

@@ -81,11 +81,9 @@ class Run {
     share_ = row_share(plan_.sequences_per_step, group_.rank(), group_.size());
     // train.micro_batch_tokens: as many micro-batches on every rank as the largest share
     // needs (the collectives of each must match across the group).
-    if (config.train.micro_batch_tokens > 0) {
-      const int64_t largest = (plan_.sequences_per_step + group_.size() - 1) / group_.size();
-      const int64_t rows = config.train.micro_batch_tokens / config.model.seq_len;
-      micro_batches_ = (largest + rows - 1) / rows;
-    }
+    micro_batches_ =
+        micro_batch_count((plan_.sequences_per_step + group_.size() - 1) / group_.size(),
+                          config.train.micro_batch_tokens, config.model.seq_len);
     model_.set_activation_checkpointing(config.train.activation_checkpointing);
     tokens_.resize(static_cast<size_t>(share_.count * (config.model.seq_len + 1)));
     if (leader_) {
