@@ -79,7 +79,7 @@ int run_eval_tokens(const Args& args) {
   configure_threads(all_cores, 1);
   // A GPU when there is one, whatever device the checkpoint was trained on.
   const at::Device device = choose_device(DeviceKind::kAuto, 0);
-  std::unique_ptr<Collectives> solo = make_device_collectives(world, device);
+  std::unique_ptr<Collectives> solo = make_device_collectives(world, device, /*timeout_seconds=*/0);
   ShardedModel model(config.model, config.data.vocab_size, *solo, device, config.train.precision);
   load_checkpoint(model, checkpoint, config, tokenizer_hash, nullptr);
 

@@ -10,6 +10,7 @@
 #include "common/stop_signal.h"
 #include "data/dataset.h"
 #include "io/directory_lock.h"
+#include "io/symlink_check.h"
 #include "mpi/mpi_session.h"
 #include "schedules/grid.h"
 #include "worker/device.h"
@@ -44,12 +45,14 @@ int run_train(const Args& args) {
   log::set_rank(world.size() > 1 ? world.rank() : -1);
   configure_threads(config.train, world.ranks_on_node());
   const at::Device device = choose_device(config.train.device, world.rank_on_node());
-  std::unique_ptr<Collectives> group = make_device_collectives(world, device);
+  std::unique_ptr<Collectives> group =
+      make_device_collectives(world, device, config.train.collective_timeout_s);
 
   Dataset dataset = open_dataset(config.data);
   TrainerOptions options;
   options.out_dir = cmd.flags["out"].as<std::string>();
   require_directory_or_absent(options.out_dir, "--out");
+  refuse_symlinks_below(options.out_dir, "journey train");
   options.cell_id = size_name(config.model);
   options.resume = cmd.flags.count("fresh") == 0;
   options.stop_requested = stop_requested;

@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   const Precision precision = precision_flag == "bf16" ? Precision::kBf16 : Precision::kFp32;
   Communicator world = Communicator::world();
   const at::Device device = choose_device(device_kind, world.rank_on_node());
-  std::unique_ptr<Collectives> group = make_device_collectives(world, device);
+  std::unique_ptr<Collectives> group =
+      make_device_collectives(world, device, /*timeout_seconds=*/0);
   ShardedModel model(m, vocab, *group, device, precision);
   model.initialize(0);
   model.set_activation_checkpointing(recompute);

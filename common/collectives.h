@@ -13,6 +13,18 @@ namespace journey {
 
 enum class ElementType { kFloat32, kFloat64, kInt64 };
 
+// Bytes per element, for every backend.
+constexpr size_t element_size(ElementType dtype) {
+  switch (dtype) {
+    case ElementType::kFloat32:
+      return 4;
+    case ElementType::kFloat64:
+    case ElementType::kInt64:
+      return 8;
+  }
+  return 0;
+}
+
 class Collectives {
  public:
   virtual ~Collectives() = default;
@@ -39,6 +51,12 @@ class Collectives {
     int64_t calls = 0;
   };
   virtual Stats stats() const = 0;
+
+  // Ends this process with `exit_code` and, as far as the backend can, the group's other
+  // processes, even while a call of this object is blocked in another thread: the way out of
+  // a collective whose peer is gone (common/collective_deadline.h). Never returns. MPI:
+  // MPI_Abort, which ends every process of the job; NCCL: ncclCommAbort, then MPI_Abort.
+  [[noreturn]] virtual void abort(int exit_code) noexcept = 0;
 };
 
 }  // namespace journey

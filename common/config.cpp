@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -7,6 +8,7 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "common/error.h"
@@ -194,6 +196,8 @@ const std::vector<Key>& keys() {
                   "tokens per forward/backward on a rank, gradients accumulated; 0 = all"),
       JOURNEY_KEY(bool, train, activation_checkpointing,
                   "recompute each block's activations in backward (less memory)"),
+      JOURNEY_KEY(double, train, collective_timeout_s,
+                  "seconds one collective may wait before the group ends; 0 = forever"),
       JOURNEY_KEY(ScheduleKind, prune, schedule, "geometric or cubic"),
       JOURNEY_KEY(double, prune, sparsity, "final sparsity S in [0, 1)"),
       JOURNEY_KEY(double, prune, dense_frac, "c_s: dense phase, fraction of compute or steps"),
@@ -254,6 +258,24 @@ void check_config_file(const std::string& path) {
     throw UsageError("config file " + path + " is " + std::to_string(bytes) +
                      " bytes; a config is at most " + std::to_string(kMaxConfigBytes) + " bytes");
   }
+}
+
+// Boost.Program_options' message for `e`, safe for any input. Boost 1.74 fills its message
+// template by replacing each placeholder (%value%, %option%, %original_token%, ...) with the
+// offending text until none is left, so a key or value that contains a placeholder itself
+// (`lr = %value%`) makes what() loop forever (found by tests/fuzz): '%' in that text is shown
+// as '?'. The substitutions are protected; a derived class may name them.
+std::string error_text(po::error& e) {
+  struct Substitutions : po::error_with_option_name {
+    static std::map<std::string, std::string>& of(po::error_with_option_name& error) {
+      return error.*(&Substitutions::m_substitutions);
+    }
+  };
+  if (auto* named = dynamic_cast<po::error_with_option_name*>(&e)) {
+    for (auto& [name, text] : Substitutions::of(*named))
+      std::replace(text.begin(), text.end(), '%', '?');
+  }
+  return e.what();
 }
 
 constexpr int64_t kMaxSeqLen = int64_t{1} << 20;
@@ -338,8 +360,8 @@ RunConfig parse_config(const std::string& config_path, const std::vector<std::st
   try {
     // The command line is stored first: Program_options keeps the first value it sees.
     po::store(po::command_line_parser(overrides).options(desc).run(), vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("command line: ") + e.what() +
+  } catch (po::error& e) {
+    throw UsageError(std::string("command line: ") + error_text(e) +
                      " (config keys are --section.key=value; see `journey config --help`)");
   }
   if (!config_path.empty()) {
@@ -348,14 +370,14 @@ RunConfig parse_config(const std::string& config_path, const std::vector<std::st
       po::store(po::parse_config_file<char>(config_path.c_str(), desc, false), vm);
     } catch (const po::reading_file&) {
       throw UsageError("config file " + config_path + ": cannot be read");
-    } catch (const po::error& e) {
-      throw UsageError("config file " + config_path + ": " + e.what());
+    } catch (po::error& e) {
+      throw UsageError("config file " + config_path + ": " + error_text(e));
     }
   }
   try {
     po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("config: ") + e.what());
+  } catch (po::error& e) {
+    throw UsageError(std::string("config: ") + error_text(e));
   }
   return config;
 }
@@ -368,8 +390,8 @@ RunConfig parse_config_text(const std::string& ini, const std::string& origin) {
   try {
     po::store(po::parse_config_file(in, desc, false), vm);
     po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(origin + ": " + e.what());
+  } catch (po::error& e) {
+    throw UsageError(origin + ": " + error_text(e));
   }
   return config;
 }
@@ -410,6 +432,9 @@ void validate(const RunConfig& c) {
                        "must be 0 (the whole batch at once) or a positive multiple of "
                        "model.seq_len = " +
                            show(m.seq_len));
+  require_config_value(t.collective_timeout_s >= 0.0,
+                       "train.collective_timeout_s", show(t.collective_timeout_s),
+                       "must be 0 (wait forever) or a positive number of seconds");
   require_config_value(t.lr > 0.0, "train.lr", show(t.lr), "must be positive");
   require_config_value(t.warmup_frac >= 0.0 && t.warmup_frac < 1.0, "train.warmup_frac",
                        show(t.warmup_frac), "must be in [0, 1)");
@@ -500,6 +525,7 @@ std::string result_identity(const RunConfig& config) {
   c.train.device = defaults.train.device;  // Where is operational; precision is not.
   c.train.micro_batch_tokens = defaults.train.micro_batch_tokens;  // Memory only.
   c.train.activation_checkpointing = defaults.train.activation_checkpointing;
+  c.train.collective_timeout_s = defaults.train.collective_timeout_s;  // Failure handling.
   c.train.log_every = defaults.train.log_every;
   c.train.eval_every = defaults.train.eval_every;
   c.train.checkpoint_every = defaults.train.checkpoint_every;

@@ -93,6 +93,10 @@ struct TrainConfig {
   // each block's activations in backward instead of keeping them.
   int64_t micro_batch_tokens = 0;
   bool activation_checkpointing = false;
+  // A rank that waits this long in one collective call ends the group (a peer died or hung;
+  // common/collective_deadline.h); 0 waits forever. Generous: the longest legitimate wait is
+  // the leader alone writing a checkpoint or checking a dataset.
+  double collective_timeout_s = 1800;
 };
 
 // [prune]: gradual magnitude pruning (schedules/density_schedule.h).

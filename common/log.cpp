@@ -34,5 +34,8 @@ void info(const std::string& message) {
 void warn(const std::string& message) {
   emit("warning: ", message);
 }
+void error(const std::string& message) {
+  emit("error: ", message);
+}
 
 }  // namespace journey::log

@@ -13,5 +13,6 @@ namespace journey::log {
 void set_rank(int rank);
 void info(const std::string& message);
 void warn(const std::string& message);
+void error(const std::string& message);
 
 }  // namespace journey::log

@@ -119,8 +119,9 @@ SweepAxes parse_sweep_axes(const SweepConfig& s) {
   }
   for (const std::string& text : split_list(s.seeds)) {
     const double seed = parse_double("sweep.seeds", text);
-    require_config_value(seed >= 0 && seed == static_cast<int64_t>(seed), "sweep.seeds", text,
-                         "must be a non-negative integer");
+    // Range first: converting a double beyond int64_t is undefined behaviour.
+    require_config_value(seed >= 0 && seed < 0x1p63 && seed == static_cast<int64_t>(seed),
+                         "sweep.seeds", text, "must be a non-negative integer below 2^63");
     axes.seeds.push_back(static_cast<int64_t>(seed));
   }
   axes.lr_rule = parse_lr_rule("sweep.lr", s.lr);

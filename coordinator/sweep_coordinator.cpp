@@ -8,12 +8,14 @@
 #include <map>
 
 #include "common/duration_text.h"
+#include "common/error.h"
 #include "common/executables.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "coordinator/messages.h"
 #include "io/atomic_file.h"
+#include "io/symlink_check.h"
 #include "run/run_progress.h"
 #include "run/run_summary.h"
 #include "sweep/ledger.h"
@@ -119,6 +121,15 @@ class Coordinator {
     const std::string id = queue_.front();
     queue_.pop_front();
     CellRecord& r = ledger_.at(id);
+    const std::string link = link_in_cell_directory(id);
+    if (!link.empty()) {
+      r.status = CellStatus::kFailed;
+      r.reason = link;
+      ledger_.save();
+      log::warn("cell " + id + " failed: " + link);
+      assign_next(group);
+      return;
+    }
     r.status = CellStatus::kRunning;
     r.attempts += 1;
     r.group = group;
@@ -130,6 +141,29 @@ class Coordinator {
                   {"config", configs_.at(id)},
                   {"out_dir", cell_dir(options_.out_dir, id)},
                   {"resume", true}});
+  }
+
+  // A symbolic link made in a cell's directory since the sweep started (start-up refused any
+  // then) would have the cell write through it: the cell fails with the reason instead. Only
+  // the cell's own directory is walked: the other groups' files change as it runs.
+  std::string link_in_cell_directory(const std::string& id) const {
+    namespace fs = std::filesystem;
+    const std::string cells = options_.out_dir + "/cells";
+    const std::string dir = cell_dir(options_.out_dir, id);
+    for (const std::string& path : {cells, dir}) {
+      std::error_code ec;
+      if (fs::is_symlink(path, ec)) {
+        return path +
+               " is a symbolic link; Journey does not write through links inside a "
+               "sweep directory (replace it with what it points to)";
+      }
+    }
+    try {
+      refuse_symlinks_below(dir, "cell " + id);
+    } catch (const UsageError& e) {
+      return e.what();
+    }
+    return "";
   }
 
   void handle(const Message& m) {

@@ -4,8 +4,9 @@
 // In short: root attributes (format "journey-checkpoint", format_version 1, step, config...),
 // /params/<name> float32 at the full logical shape, /masks/<name> uint8 0/1, /optim/exp_avg
 // and /optim/exp_avg_sq/<name>, /history/<series> 1-D int64/float64, /state/<name> small 1-D
-// datasets. Every non-empty dataset is chunked by whole rows and checksummed (Fletcher32),
-// and compressed per CheckpointWriteOptions, so a flipped byte is caught on read.
+// datasets. Every non-empty dataset is chunked by whole rows, checksummed (Fletcher32) and
+// digested (SHA-256 per chunk), and compressed per CheckpointWriteOptions, so any changed
+// byte is caught on read.
 //
 // Tensors are addressed by path ("params/layers.0.attn.wq") and by rows: the first dimension
 // is "rows", and a row is everything below it. A writer may receive a tensor as row slabs in
@@ -40,9 +41,9 @@ std::string shape_text(const std::vector<int64_t>& shape);  // "[3, 4]"
 // Names shared by the writer, the reader and everything that reads checkpoints.
 namespace checkpoint {
 inline constexpr char kFormatName[] = "journey-checkpoint";
-// Version 2 adds kAttributesChecksum; version 1 files are still read (their attributes cannot
-// be verified).
-inline constexpr int64_t kFormatVersion = 2;
+// Version 2 adds kAttributesChecksum, version 3 kChunkDigestsAttr; files of versions 1 and 2
+// are still read (what they lack cannot be verified).
+inline constexpr int64_t kFormatVersion = 3;
 inline constexpr int64_t kOldestReadableFormatVersion = 1;
 
 // Root attributes. The writer sets kFormat, kFormatVersion and kCreated itself; the trainer
@@ -71,6 +72,10 @@ inline constexpr char kActiveSeries[] = "history/active";
 // uint8[64]: the hex SHA-256 of every root attribute (name, type and value, in name order),
 // so an attribute edited after writing (a config, a tokenizer hash) is found by verify().
 inline constexpr char kAttributesChecksum[] = "checksums/attributes";
+// Dataset attribute, uint8 [chunks, 32]: the SHA-256 of each HDF5 chunk's rows, so a change
+// that Fletcher32 cannot see (a 16-bit word flipped between 0x0000 and 0xFFFF) is found on
+// read (io/chunk_digests.h).
+inline constexpr char kChunkDigestsAttr[] = "sha256";
 // uint8: the SentencePiece model the token ids refer to, so a checkpoint is self-contained.
 inline constexpr char kTokenizerModelBlob[] = "state/tokenizer_model";
 }  // namespace checkpoint
@@ -199,6 +204,8 @@ class CheckpointReader {
 
   // Reads rows [row_begin, row_begin + row_count) into `out`, which must hold row_count *
   // info(path).row_bytes() bytes, in the stored dtype. The typed overloads check the dtype.
+  // In a format_version 3 file the chunks the rows lie in are checked against their SHA-256
+  // digests (DataError naming the rows when one differs, or when the digests are missing).
   void read_rows(const std::string& path, int64_t row_begin, int64_t row_count, void* out) const;
   void read_rows(const std::string& path, int64_t row_begin, int64_t row_count, float* out) const;
   void read_rows(const std::string& path, int64_t row_begin, int64_t row_count, uint8_t* out) const;
@@ -220,8 +227,8 @@ class CheckpointReader {
   std::vector<double> read_series_double(const std::string& path) const;
   std::vector<uint8_t> read_blob(const std::string& path) const;
 
-  // Reads every dataset completely so that checksum and decompression errors surface, and
-  // checks the root attributes against their checksum (verify_attributes()); returns one
+  // Reads every dataset completely so that checksum, digest and decompression errors surface,
+  // and checks the root attributes against their checksum (verify_attributes()); returns one
   // problem per failing dataset rather than throwing, so all of them can be reported.
   std::vector<CheckpointProblem> verify() const;
   // Only the root attributes against kAttributesChecksum (cheap: no tensor is read). Files of

@@ -1,15 +1,19 @@
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include "common/error.h"
 #include "io/checkpoint_file.h"
 #include "io/checkpoint_hdf5.h"
+#include "io/chunk_digests.h"
 
 namespace journey {
 namespace {
 
 using checkpoint_hdf5::dataset_label;
+using checkpoint_hdf5::Digest;
+using checkpoint_hdf5::read_row_range;
 
 // verify() reads this many bytes at a time (rounded to whole chunks).
 constexpr int64_t kVerifyBlockBytes = 16 << 20;
@@ -49,36 +53,6 @@ std::vector<int64_t> shape_of(hid_t dataset, const std::string& file, const std:
   h5::check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), file, label,
             "read its shape");
   return std::vector<int64_t>(dims.begin(), dims.end());
-}
-
-// Reads `row_count` rows from `row_begin` of `dataset` (whose shape is `shape`) as
-// `memory_type` into `out`. Returns "" on success, else HDF5's description of the failure,
-// taken before the handles here close (any HDF5 call clears the error stack).
-std::string read_row_range(hid_t dataset, const std::vector<int64_t>& shape, int64_t row_begin,
-                           int64_t row_count, hid_t memory_type, void* out) {
-  h5::Dataspace file_space(H5Dget_space(dataset));
-  if (!file_space.valid()) return h5::take_error_text();
-  // The memory space has the selection's own shape (see checkpoint_writer.cpp).
-  std::vector<hsize_t> count(shape.begin(), shape.end());
-  if (!shape.empty()) {
-    std::vector<hsize_t> start(shape.size(), 0);
-    start[0] = static_cast<hsize_t>(row_begin);
-    count[0] = static_cast<hsize_t>(row_count);
-    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
-                            nullptr) < 0) {
-      return h5::take_error_text();
-    }
-  }
-  if (std::find(count.begin(), count.end(), 0) != count.end()) return "";
-  h5::Dataspace memory_space(
-      count.empty() ? H5Screate(H5S_SCALAR)
-                    : H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
-  if (!memory_space.valid()) return h5::take_error_text();
-  if (H5Dread(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out) < 0) {
-    std::string cause = h5::take_error_text();
-    return cause.empty() ? "read failed" : cause;
-  }
-  return "";
 }
 
 bool has_fletcher32(hid_t dcpl) {
@@ -150,6 +124,7 @@ struct CheckpointReader::Impl {
     // uint8 is read in the dataset's own type: a 1-bit mask then skips HDF5's bit-by-bit
     // conversion between precisions (4x slower reads, measured), and the bytes are the same.
     h5::Datatype stored;
+    const bool stored_bytes = memory_type == H5I_INVALID_HID;  // What the digests cover.
     if (memory_type == H5I_INVALID_HID && info.dtype == DType::kUInt8) {
       stored = h5::Datatype(h5::check(H5Dget_type(dataset.get()), path, label, "read its type"));
       memory_type = stored.get();
@@ -161,6 +136,52 @@ struct CheckpointReader::Impl {
     if (!cause.empty()) {
       throw DataError(path + ", " + label + ": cannot read " + rows_text(row_begin, row_count) +
                       " (HDF5: " + cause + ")");
+    }
+    check_digests(dataset.get(), name, info, row_begin, row_count, stored_bytes ? out : nullptr);
+  }
+
+  // Checks the chunks that rows [row_begin, row_begin + row_count) lie in against their
+  // digests (format_version 3). `read` holds those rows as the digests cover them, or is null
+  // (a converting read); chunks it does not hold whole are read again here.
+  void check_digests(hid_t dataset, const std::string& name, const TensorInfo& info,
+                     int64_t row_begin, int64_t row_count, const void* read) const {
+    if (format_version < 3 || row_count == 0 || info.row_elements() == 0) return;
+    const std::string label = dataset_label(name);
+    std::optional<std::vector<Digest>> digests =
+        checkpoint_hdf5::read_chunk_digests(dataset, info, path, name);
+    if (!digests) {
+      throw DataError(path + ", " + label + ": has no SHA-256 digests (attribute '" +
+                      checkpoint::kChunkDigestsAttr +
+                      "'), which format_version 3 requires: it was rewritten by another tool");
+    }
+    const int64_t chunk_rows = checkpoint_hdf5::digest_rows(dataset, info);
+    const size_t row_bytes = info.row_bytes();
+    std::vector<char> chunk;
+    h5::Datatype memory;
+    for (int64_t c = row_begin / chunk_rows; c * chunk_rows < row_begin + row_count; ++c) {
+      const int64_t begin = c * chunk_rows;
+      const int64_t count = std::min(chunk_rows, info.rows() - begin);
+      const void* bytes = nullptr;
+      if (read != nullptr && begin >= row_begin && begin + count <= row_begin + row_count) {
+        bytes = static_cast<const char*>(read) + (begin - row_begin) * row_bytes;
+      } else {
+        if (!memory.valid()) {
+          memory = checkpoint_hdf5::digest_memory_type(dataset, info.dtype);
+          chunk.resize(static_cast<size_t>(chunk_rows) * row_bytes);
+        }
+        const std::string cause =
+            read_row_range(dataset, info.shape, begin, count, memory.get(), chunk.data());
+        if (!cause.empty()) {
+          throw DataError(path + ", " + label + ": cannot read " + rows_text(begin, count) +
+                          " (HDF5: " + cause + ")");
+        }
+        bytes = chunk.data();
+      }
+      if (checkpoint_hdf5::sha256(bytes, count * row_bytes) != (*digests)[c]) {
+        throw DataError(path + ", " + label + ": " + rows_text(begin, count) +
+                        " do not match their SHA-256 digest: the file was changed after it was "
+                        "written");
+      }
     }
   }
 
@@ -477,13 +498,23 @@ std::vector<CheckpointProblem> CheckpointReader::verify() const {
                           "has no Fletcher32 checksum, so its bytes cannot be verified "
                           "(written or rewritten by another tool)"});
     }
-    int64_t block_rows = std::clamp<int64_t>(kVerifyBlockBytes / row_bytes, 1, rows);
-    int64_t chunk_rows = block_rows;
-    if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED && !shape.empty()) {
-      std::vector<hsize_t> chunk(shape.size());
-      if (H5Pget_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()) > 0) {
-        chunk_rows = static_cast<int64_t>(chunk[0]);
-        block_rows = std::max<int64_t>(1, block_rows / chunk_rows) * chunk_rows;
+    // Blocks of whole chunks as the digests count them (a contiguous dataset is one chunk).
+    const int64_t chunk_rows = checkpoint_hdf5::digest_rows(dataset.get(), TensorInfo{{}, shape});
+    const int64_t block_rows =
+        std::max<int64_t>(1, kVerifyBlockBytes / row_bytes / chunk_rows) * chunk_rows;
+    std::optional<std::vector<Digest>> digests;
+    if (impl_->format_version >= 3) {
+      try {
+        digests = checkpoint_hdf5::read_chunk_digests(dataset.get(), TensorInfo{{}, shape},
+                                                      impl_->path, name);
+        if (!digests) {
+          problems.push_back({name, "has no SHA-256 digests (attribute '" +
+                                        std::string(checkpoint::kChunkDigestsAttr) +
+                                        "'), so changes Fletcher32 misses go unseen "
+                                        "(written or rewritten by another tool)"});
+        }
+      } catch (const DataError& e) {
+        problems.push_back({name, e.what()});
       }
     }
     buffer.resize(static_cast<size_t>(std::min(block_rows, rows) * row_bytes));
@@ -493,6 +524,21 @@ std::vector<CheckpointProblem> CheckpointReader::verify() const {
       const int64_t count = std::min(block_rows, rows - begin);
       std::string cause =
           read_row_range(dataset.get(), shape, begin, count, memory.get(), buffer.data());
+      if (cause.empty() && digests) {
+        // The stored type is the digests' type on a little-endian host; block_rows is a
+        // multiple of chunk_rows, so the block holds whole chunks.
+        for (int64_t c = begin; c < begin + count; c += chunk_rows) {
+          const int64_t n = std::min(chunk_rows, begin + count - c);
+          const Digest digest =
+              checkpoint_hdf5::sha256(buffer.data() + (c - begin) * row_bytes, n * row_bytes);
+          if (digest == (*digests)[static_cast<size_t>(c / chunk_rows)]) continue;
+          if (failed_chunks++ == 0) {
+            first_failure = rows_text(c, n) +
+                            " do not match their SHA-256 digest: the file was "
+                            "changed after it was written";
+          }
+        }
+      }
       if (cause.empty()) continue;
       // Pinpoint the unreadable chunks of this block.
       const int64_t failed_before = failed_chunks;

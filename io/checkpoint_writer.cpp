@@ -7,6 +7,7 @@
 #include "io/atomic_file.h"
 #include "io/checkpoint_file.h"
 #include "io/checkpoint_hdf5.h"
+#include "io/chunk_digests.h"
 
 namespace journey {
 namespace {
@@ -284,7 +285,8 @@ void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin
             file, label, action);
   impl_->mark_written(t, row_begin, row_begin + row_count);
   if (t.written_rows == t.info.rows()) {
-    // Complete: flush its cached chunks now and release them.
+    // Complete: digest what HDF5 now holds, then flush its cached chunks and release them.
+    checkpoint_hdf5::write_chunk_digests(t.dataset.get(), t.info, file, path);
     h5::check(t.dataset.close(), file, label, "flush it");
   }
 }

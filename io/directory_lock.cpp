@@ -11,6 +11,8 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/executables.h"
+#include "common/log.h"
 
 namespace journey {
 namespace {
@@ -56,7 +58,27 @@ DirectoryLock DirectoryLock::acquire(const std::string& dir, const std::string& 
   if (ftruncate(fd, 0) != 0 || pwrite(fd, who.data(), who.size(), 0) < 0) {
     // The lock holds without the description; the next process's error is only vaguer.
   }
-  return DirectoryLock(fd);
+  DirectoryLock lock(fd);
+  if (excludes_other_processes(dir) == false) {
+    log::warn("the lock on " + dir + " (" + path +
+              ") does not keep other processes out: this filesystem ignores flock(2), so a "
+              "second journey started on this directory would not be refused; run one at a "
+              "time (docs/slurm.md, \"Directory locks\")");
+  }
+  return lock;
+}
+
+std::optional<bool> DirectoryLock::excludes_other_processes(const std::string& dir) {
+  const std::string flock_program = find_program("flock");
+  if (flock_program.empty()) return std::nullopt;
+  // -n: fail at once instead of waiting; -E 99: that failure's exit code; -s: a shared lock,
+  // refused while the exclusive one is held, and never keeping a real holder out.
+  constexpr int kRefused = 99;
+  const int code = run_and_wait(
+      {flock_program, "-n", "-s", "-E", std::to_string(kRefused), lock_file(dir), "true"});
+  if (code == kRefused) return true;
+  if (code == 0) return false;
+  return std::nullopt;  // flock(1) itself failed (the file vanished, ...): no evidence.
 }
 
 void DirectoryLock::refuse_if_an_ancestor_is_locked(const std::string& dir,

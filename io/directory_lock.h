@@ -7,9 +7,12 @@
 // when the holder exits, however it exits, so a crash never leaves a directory locked; the
 // file itself stays. (On NFS, flock is emulated with byte-range locks, which NFSv4 servers
 // honour across hosts; on some Lustre and NFSv3 mounts (Lustre with -o localflock, NFS with
-// nolock) locks are local to one host, and two hosts can then both hold one: docs/slurm.md.)
+// nolock) locks are local to one host, and two hosts can then both hold one: docs/slurm.md.
+// Where flock does nothing at all (some FUSE filesystems), acquire() notices, because another
+// process it starts gets the same lock, and warns.)
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace journey {
@@ -18,7 +21,8 @@ class DirectoryLock {
  public:
   // Locks `dir` (which must exist) for `activity` ("journey sweep", ...). Throws UsageError
   // naming the holder when another process holds the lock, DataError when the lock file
-  // cannot be created.
+  // cannot be created. Warns when the lock does not keep other processes out
+  // (excludes_other_processes()).
   static DirectoryLock acquire(const std::string& dir, const std::string& activity);
   DirectoryLock(DirectoryLock&& other) noexcept;
   DirectoryLock& operator=(DirectoryLock&& other) noexcept;
@@ -32,6 +36,11 @@ class DirectoryLock {
   static void refuse_if_an_ancestor_is_locked(const std::string& dir, const std::string& activity);
 
   static std::string lock_file(const std::string& dir);  // DIR/.journey.lock
+
+  // Whether another process is refused DIR's lock now: a child (util-linux flock(1)) tries to
+  // take it at once. True while this process holds it on a filesystem that honours flock;
+  // nothing when flock(1) is not installed.
+  static std::optional<bool> excludes_other_processes(const std::string& dir);
 
  private:
   explicit DirectoryLock(int fd) : fd_(fd) {}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -20,10 +21,6 @@ MPI_Datatype mpi_type(ElementType dtype) {
       return MPI_INT64_T;
   }
   return MPI_BYTE;
-}
-
-size_t element_size(ElementType dtype) {
-  return dtype == ElementType::kFloat32 ? 4 : 8;
 }
 
 // MPI counts are int. Gathers and reduce-scatters move one unit's shard (far below 2^30
@@ -90,6 +87,14 @@ class MpiCollectives : public Collectives {
   }
 
   Stats stats() const override { return stats_; }
+
+  // MPI_Abort from the deadline's watchdog thread while the main thread is inside a call:
+  // outside what MPI_THREAD_FUNNELED promises, but Open MPI and MPICH implement MPI_Abort as
+  // "kill the job" from any thread, and it is the only way out of a blocked collective.
+  [[noreturn]] void abort(int exit_code) noexcept override {
+    MPI_Abort(comm_, exit_code);
+    std::_Exit(exit_code);
+  }
 
  private:
   static constexpr size_t kMaxInt = 1u << 30;

@@ -4,6 +4,7 @@
 #include <nccl.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,10 +36,6 @@ ncclDataType_t nccl_type(ElementType dtype) {
   return ncclFloat32;
 }
 
-size_t element_size(ElementType dtype) {
-  return dtype == ElementType::kFloat32 ? 4 : 8;
-}
-
 bool on_device(const void* p) {
   if (p == nullptr) return true;
   cudaPointerAttributes attributes{};
@@ -51,7 +48,8 @@ bool on_device(const void* p) {
 
 class NcclCollectives : public Collectives {
  public:
-  NcclCollectives(const Communicator& comm, int device) : rank_(comm.rank()), size_(comm.size()) {
+  NcclCollectives(const Communicator& comm, int device)
+      : mpi_comm_(comm.handle()), rank_(comm.rank()), size_(comm.size()) {
     check_cuda(cudaSetDevice(device), "cudaSetDevice");
     ncclUniqueId id{};
     if (rank_ == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
@@ -114,6 +112,14 @@ class NcclCollectives : public Collectives {
 
   Stats stats() const override { return stats_; }
 
+  // ncclCommAbort ends this rank's pending NCCL kernels (so the GPU is released), then
+  // MPI_Abort ends the job as for the MPI backend.
+  [[noreturn]] void abort(int exit_code) noexcept override {
+    ncclCommAbort(comm_);
+    MPI_Abort(mpi_comm_, exit_code);
+    std::_Exit(exit_code);
+  }
+
  private:
   // The legacy default stream: ATen's kernels run on it in a program that chooses no other,
   // so collectives are ordered after the work that produced their inputs.
@@ -164,6 +170,7 @@ class NcclCollectives : public Collectives {
     scratch_bytes_ = bytes;
   }
 
+  MPI_Comm mpi_comm_;
   int rank_, size_;
   ncclComm_t comm_ = nullptr;
   void* scratch_ = nullptr;

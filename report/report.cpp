@@ -17,6 +17,7 @@
 #include "fit/fit_file.h"
 #include "fit/planner.h"
 #include "io/atomic_file.h"
+#include "io/symlink_check.h"
 #include "report/equal_compute.h"
 #include "report/figures.h"
 #include "report/fit_summary.h"
@@ -597,6 +598,15 @@ ReportResult write_report(const ReportOptions& given) {
   if (options.html_path.empty()) options.html_path = (dir / "report.html").string();
   if (options.png_dir.empty()) options.png_dir = (dir / "figures").string();
 
+  // Figures are replaced in place: never through a link (io/symlink_check.h).
+  std::string png_dir = options.png_dir;  // Without trailing slashes, which follow a link.
+  while (png_dir.size() > 1 && png_dir.back() == '/') png_dir.pop_back();
+  if (fs::is_symlink(png_dir)) {
+    throw UsageError("journey report refuses " + options.png_dir +
+                     ": it is a symbolic link, and figures written through it would replace files "
+                     "elsewhere; give --png-dir the directory itself, or remove the link");
+  }
+  refuse_symlinks_below(options.png_dir, "journey report");
   const SweepData data = load_sweep(options.dir);
   const FitStatus fit = load_or_fit(options.dir, data.count(CellStatus::kDone), options.fit);
   const PlotStyle style(data);

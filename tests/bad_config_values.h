@@ -38,6 +38,7 @@ inline constexpr BadValue kBadValues[] = {
     {"--train.beta2=-0.5", "train.beta2", "[0, 1)"},
     {"--train.adam_eps=0", "train.adam_eps", "positive"},
     {"--train.clip=-1", "train.clip", ">= 0"},
+    {"--train.collective_timeout_s=-1", "train.collective_timeout_s", "wait forever"},
     {"--train.eval_every=-1", "train.eval_every", ">= 0"},
     {"--train.eval_sequences=0", "train.eval_sequences", "positive"},
     {"--train.checkpoint_every=-2", "train.checkpoint_every", ">= 0"},

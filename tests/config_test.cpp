@@ -79,6 +79,45 @@ TEST(Config, MalformedValueNamesTheKey) {
   }
 }
 
+// Found by tests/fuzz (regressions/config/placeholder-*.ini): Boost.Program_options formats its
+// errors by replacing placeholders such as %value% until none is left, so a key or value that
+// held one looped forever. Before the fix these hung; the message shows '%' as '?'.
+TEST(Config, KeysAndValuesHoldingBoostPlaceholdersAreErrorsNotHangs) {
+  for (const std::string text : {"[train]\nlr = %value%\n", "[model]\nd%original_token%x = 1\n",
+                                 "[model]\n%canonical_option% = 1\n", "%invalid_line%\n"}) {
+    const std::string path = write_temp(text);
+    try {
+      parse_config(path, {});
+      ADD_FAILURE() << text;
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+    std::remove(path.c_str());
+    EXPECT_THROW(parse_config_text(text, "stored config"), UsageError) << text;
+  }
+  try {
+    parse_config("", {"--train.lr=%value%"});
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("'?value?'"), std::string::npos) << e.what();
+  }
+}
+
+// Found by tests/fuzz (regressions/config/seed-beyond-int64.ini): a seed beyond int64_t was
+// converted before its range was checked (undefined behaviour).
+TEST(Config, SweepSeedsBeyondInt64AreRejected) {
+  RunConfig c = parse_config("", {"--sweep.seeds=0 1e30"});
+  try {
+    validate(c);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("sweep.seeds = 1e30"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("below 2^63"), std::string::npos) << e.what();
+  }
+  c.sweep.seeds = "9223372036854774784";  // The largest double below 2^63.
+  EXPECT_NO_THROW(validate(c));
+}
+
 class ConfigValidation : public ::testing::TestWithParam<testing::BadValue> {};
 
 TEST_P(ConfigValidation, NamesKeyValueAndRule) {

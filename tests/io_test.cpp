@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +24,8 @@
 #include "io/checkpoint_dir.h"
 #include "io/checkpoint_file.h"
 #include "io/checkpoint_summary.h"
+#include "io/chunk_digests.h"
+#include "io/directory_lock.h"
 #include "io/hdf5_handles.h"
 #include "tests/subprocess.h"
 #include "tests/test_files.h"
@@ -275,7 +279,7 @@ TEST_F(Checkpoint, RoundTripOfTensorsAttributesSeriesAndBlobs) {
   EXPECT_THROW(r.read_series_int("history/loss"), DataError);
 
   EXPECT_EQ(r.attr_string(checkpoint::kFormatAttr), "journey-checkpoint");
-  EXPECT_EQ(r.attr_int(checkpoint::kFormatVersionAttr), 2);
+  EXPECT_EQ(r.attr_int(checkpoint::kFormatVersionAttr), checkpoint::kFormatVersion);
   EXPECT_EQ(r.attr_int(checkpoint::kStepAttr), 1000);
   EXPECT_EQ(r.attr_int(checkpoint::kTokensSeenAttr), 8192000);
   EXPECT_DOUBLE_EQ(r.attr_double("lr"), 0.002);
@@ -432,7 +436,8 @@ TEST_F(Checkpoint, MisuseIsRejected) {
   bytes[3] = 2;  // Masks are 0 or 1.
   EXPECT_THROW(w.write_rows("masks/x", 0, 4, bytes.data()), std::invalid_argument);
   EXPECT_THROW(w.set_attr(checkpoint::kFormatAttr, "other"), std::invalid_argument);
-  EXPECT_THROW(w.set_attr(checkpoint::kFormatVersionAttr, 3), std::invalid_argument);
+  EXPECT_THROW(w.set_attr(checkpoint::kFormatVersionAttr, checkpoint::kFormatVersion + 1),
+               std::invalid_argument);
 }
 
 TEST_F(Checkpoint, ReaderChecksTypesAndRowRanges) {
@@ -542,6 +547,83 @@ TEST_F(Checkpoint, FlippedByteInAOneBitMaskIsCaught) {
   EXPECT_EQ(problems[0].dataset, "masks/layers.0.attn.wq");
 }
 
+// Fletcher32 sums 16-bit words modulo 65535, so a word flipped between 0x0000 and 0xFFFF
+// leaves it unchanged (the audit's edit: resume then loaded the changed weight). The chunk's
+// SHA-256 sees it, in a row read, in verify() and in `journey inspect`.
+TEST_F(Checkpoint, AChangeFletcher32CannotSeeIsCaughtByTheDigest) {
+  const std::string file = path("ckpt.h5");
+  CheckpointWriteOptions options;
+  options.chunk_bytes = 8 * 16 * 4;  // Eight rows per chunk.
+  {
+    CheckpointWriter w(file, options);
+    // Ones (words 0x0000 and 0x803F) with one zero, whose high word is edited below.
+    std::vector<float> values(40 * 16, 1.0f);
+    values[16 * 16 + 2] = 0.0f;
+    w.write_tensor("params/layers.0.attn.wq", DType::kFloat32, {40, 16}, values.data());
+    w.commit();
+  }
+  auto [address, size] = chunk_location(file, "params/layers.0.attn.wq", 2);  // Rows 16-23.
+  ASSERT_EQ(size, 8u * 16 * 4 + 4);  // Uncompressed rows and the 4-byte Fletcher32.
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(address + 10));  // High half of row 16, element 2.
+    f.write("\xff\xff", 2);
+  }
+  // HDF5's own check passes: the bytes read back, changed (0x0000 -> 0xFFFF is a NaN here).
+  {
+    h5::File raw(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    h5::Dataset d(H5Dopen2(raw.get(), "params/layers.0.attn.wq", H5P_DEFAULT));
+    std::vector<float> values(40 * 16);
+    ASSERT_GE(H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+    EXPECT_TRUE(std::isnan(values[16 * 16 + 2]));
+  }
+  CheckpointReader r = CheckpointReader::open(file);
+  std::vector<float> rows(40 * 16);
+  EXPECT_NO_THROW(r.read_rows("params/layers.0.attn.wq", 0, 16, rows.data()));
+  for (auto [begin, count] : {std::pair<int64_t, int64_t>{16, 8}, {20, 1}, {0, 40}}) {
+    try {
+      r.read_rows("params/layers.0.attn.wq", begin, count, rows.data());
+      ADD_FAILURE() << "expected DataError reading " << count << " rows from " << begin;
+    } catch (const DataError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("params/layers.0.attn.wq"), std::string::npos) << what;
+      EXPECT_NE(what.find("rows 16-23 do not match their SHA-256 digest"), std::string::npos)
+          << what;
+    }
+  }
+  std::vector<CheckpointProblem> problems = r.verify();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].dataset, "params/layers.0.attn.wq");
+  EXPECT_NE(problems[0].error.find("rows 16-23 do not match their SHA-256 digest"),
+            std::string::npos)
+      << problems[0].error;
+  const auto inspect = run_process(journey_command("inspect " + file));
+  EXPECT_EQ(inspect.exit_code, 1) << inspect.output;
+  EXPECT_NE(inspect.output.find("SHA-256"), std::string::npos) << inspect.output;
+}
+
+// Another tool that rewrites a dataset drops its digests: a version 3 reader refuses it.
+TEST_F(Checkpoint, ADatasetWithoutItsDigestsIsRefused) {
+  const std::string file = path("ckpt.h5");
+  write_small_checkpoint(file, 100);
+  {
+    h5::File f(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    h5::Dataset d(H5Dopen2(f.get(), "params/norm", H5P_DEFAULT));
+    ASSERT_GE(H5Adelete(d.get(), checkpoint::kChunkDigestsAttr), 0);
+  }
+  CheckpointReader r = CheckpointReader::open(file);
+  std::vector<float> norm(16);
+  try {
+    r.read_tensor("params/norm", norm.data());
+    ADD_FAILURE() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no SHA-256 digests"), std::string::npos) << e.what();
+  }
+  std::vector<CheckpointProblem> problems = r.verify();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].dataset, "params/norm");
+}
+
 TEST_F(Checkpoint, MissingNonHdf5AndForeignFilesAreDataErrorsNamingTheFile) {
   auto expect_error = [](const std::string& file, const std::string& words) {
     try {
@@ -559,8 +641,9 @@ TEST_F(Checkpoint, MissingNonHdf5AndForeignFilesAreDataErrorsNamingTheFile) {
   expect_error(path("foreign.h5"), "no root attribute 'format'");
   write_foreign_hdf5(path("other.h5"), "other-format");
   expect_error(path("other.h5"), "'other-format'");
-  write_foreign_hdf5(path("future.h5"), "journey-checkpoint", 3);
-  expect_error(path("future.h5"), "format_version 3");
+  write_foreign_hdf5(path("future.h5"), "journey-checkpoint", checkpoint::kFormatVersion + 1);
+  expect_error(path("future.h5"),
+               "format_version " + std::to_string(checkpoint::kFormatVersion + 1));
   expect_error(dir_.string(), "not a regular file");
 }
 
@@ -674,6 +757,9 @@ TEST_F(Checkpoint, ConsistencyNamesEveryDisagreement) {
     h5::File f(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
     h5::Dataset d(H5Dopen2(f.get(), "masks/two", H5P_DEFAULT));
     ASSERT_GE(H5Dwrite(d.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, two.data()), 0);
+    // With fresh digests, as a writer would leave it: the check under test is the mask's.
+    checkpoint_hdf5::write_chunk_digests(d.get(), TensorInfo{DType::kUInt8, {4, 3}}, file,
+                                         "masks/two");
   }
   std::vector<CheckpointProblem> problems = check_consistency(CheckpointReader::open(file));
   std::map<std::string, std::string> by_dataset;
@@ -742,6 +828,23 @@ TEST_F(Checkpoint, H5pyReadsEveryTensorByName) {
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find("params/layers.0.attn.wq differs"), std::string::npos) << r.output;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DirectoryLock
+
+// The probe behind acquire()'s warning about filesystems that ignore flock: another process
+// is refused the lock while it is held here, and gets it once it is released.
+TEST(DirectoryLockProbe, ToldAHeldLockFromAFreeOne) {
+  const std::string dir = ::testing::TempDir() + "journey-lock-probe";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(DirectoryLock::excludes_other_processes(dir), std::optional<bool>(false));
+  {
+    DirectoryLock lock = DirectoryLock::acquire(dir, "the lock test");
+    EXPECT_EQ(DirectoryLock::excludes_other_processes(dir), std::optional<bool>(true));
+  }
+  EXPECT_EQ(DirectoryLock::excludes_other_processes(dir), std::optional<bool>(false));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -541,6 +541,26 @@ TEST(Report, WithoutGnuplotTheTablesAreWrittenAndTheMissingFiguresNamedOnce) {
   EXPECT_FALSE(fs::exists(dir + "/figures/journey.png"));
 }
 
+// figures/ made a link to another directory: the report refuses it and replaces nothing there.
+TEST(Report, AFiguresDirectoryThatIsALinkIsRefused) {
+  const std::string dir = fresh_dir("figures-link");
+  SweepSpec spec;
+  spec.sizes = "32x2x2";
+  spec.sparsities = "0 0.5";
+  spec.durations = "2";
+  write_synthetic_sweep(dir, spec);
+  const std::string elsewhere = fresh_dir("figures-link-target");
+  fs::create_directories(elsewhere);
+  std::ofstream(elsewhere + "/fig1-journey.png") << "not Journey's";
+  fs::remove_all(dir + "/figures");
+  fs::create_directory_symlink(elsewhere, dir + "/figures");
+  const testing::ProcessResult r = run_process(journey_command("report " + dir));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, dir + "/figures: it is a symbolic link")) << r.output;
+  EXPECT_EQ(read_file(elsewhere + "/fig1-journey.png"), "not Journey's");
+  EXPECT_FALSE(fs::exists(dir + "/report.html"));
+}
+
 // A ledger edited to carry shell commands in a cell's size or id is refused when it is read,
 // and nothing reaches gnuplot: gnuplot runs backquoted commands inside double quotes.
 TEST(Report, ATamperedLedgerIsRefusedAndRunsNothing) {

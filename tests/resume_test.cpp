@@ -4,12 +4,18 @@
 //     and AdamW moments of the run that never stopped;
 //   - resharding 4 -> 2, 4 -> 3, 1 -> 4: a checkpoint written by k ranks restores on j, and
 //     the first step after the restore has the loss the uninterrupted k-rank run had there
-//     (to rounding: the group sums gradients in another order).
+//     (to rounding: the group sums gradients in another order);
+//   - faults: a frozen rank ends its group at the collective deadline, and SIGTERM still
+//     ends a rank that waits on a frozen peer.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -219,6 +225,99 @@ TEST(Resume, ASecondTrainInTheSameDirectoryIsRefused) {
   EXPECT_NE(second.output.find("is in use by journey train on host"), std::string::npos)
       << second.output;
   EXPECT_NE(second.output.find("pid"), std::string::npos) << second.output;
+}
+
+// checkpoints/ made a link to another directory: `journey train` refuses to start, so no
+// checkpoint is written, pruned or cleaned up there.
+TEST(Resume, ACheckpointDirectoryThatIsALinkIsRefused) {
+  const std::string dir = fresh_dir("checkpoints-link");
+  const std::string elsewhere = fresh_dir("checkpoints-link-target");
+  fs::create_directories(elsewhere);
+  fs::create_directories(dir);
+  std::ofstream(elsewhere + "/ckpt-000000008.h5") << "not Journey's";
+  fs::create_directory_symlink(elsewhere, dir + "/checkpoints");
+  testing::ProcessResult r = run_process(train_command(1, dir));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(dir + "/checkpoints: it is a symbolic link"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(testing::read_file(elsewhere + "/ckpt-000000008.h5"), "not Journey's");
+  EXPECT_FALSE(fs::exists(dir + "/metrics.csv"));
+}
+
+// The pids of the ranks of the run writing to `dir`, by MPI world rank (Open MPI puts
+// OMPI_COMM_WORLD_RANK in each rank's environment); waits until the run has started training.
+std::map<int, pid_t> rank_pids(const std::string& dir) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(dir + "/progress.json") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::map<int, pid_t> ranks;
+  std::istringstream pids(
+      run_process("pgrep -f '^[^ ]*journey train .*--out " + dir + "( |$)'").output);
+  for (pid_t pid; pids >> pid;) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/environ");
+    for (std::string entry; std::getline(in, entry, '\0');) {
+      const std::string key = "OMPI_COMM_WORLD_RANK=";
+      if (entry.rfind(key, 0) == 0) ranks[std::stoi(entry.substr(key.size()))] = pid;
+    }
+  }
+  return ranks;
+}
+
+// Waits up to two minutes for a run started by start_process(); a run still going then is
+// killed (so a hang fails the test instead of stalling it) and reported as -1.
+int exit_code_within_two_minutes(pid_t run, const std::string& dir) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  int status = 0;
+  while (waitpid(run, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      run_process("pkill -KILL -f 'journey train .*--out " + dir + "( |$)'");
+      testing::wait_process(run);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// A rank that freezes (SIGSTOP stands in for a hung GPU or a lost node) leaves its peer
+// waiting in a collective. The deadline ends the group with exit 1 and a message naming the
+// call and the key, instead of a hang until the job's time limit.
+TEST(Resume, AFrozenRankEndsTheGroupAfterTheCollectiveTimeout) {
+  const std::string dir = fresh_dir("frozen-rank");
+  const pid_t run = testing::start_process(
+      train_command(2, dir) +
+          " --train.collective_timeout_s=3 --train.tokens=" + std::to_string(100000 * 384),
+      dir + ".log");
+  std::map<int, pid_t> ranks = rank_pids(dir);
+  ASSERT_EQ(ranks.size(), 2u) << testing::read_file(dir + ".log");
+  kill(ranks[1], SIGSTOP);
+  const int code = exit_code_within_two_minutes(run, dir);
+  const std::string log = testing::read_file(dir + ".log");
+  EXPECT_EQ(code, 1) << log;
+  EXPECT_NE(log.find("on group rank 0 of 2 has waited"), std::string::npos) << log;
+  EXPECT_NE(log.find("longer than train.collective_timeout_s = 3 s"), std::string::npos) << log;
+}
+
+// SIGTERM (a preemption) reaches a rank blocked by a frozen peer: it ends as preempted (75)
+// once the call has waited the grace (here the 10 s timeout), and says the step is lost.
+TEST(Resume, AStopRequestEndsARankBlockedByAFrozenPeer) {
+  const std::string dir = fresh_dir("frozen-peer-stop");
+  const pid_t run = testing::start_process(
+      train_command(2, dir) +
+          " --train.collective_timeout_s=10 --train.tokens=" + std::to_string(100000 * 384),
+      dir + ".log");
+  std::map<int, pid_t> ranks = rank_pids(dir);
+  ASSERT_EQ(ranks.size(), 2u) << testing::read_file(dir + ".log");
+  kill(ranks[1], SIGSTOP);
+  kill(ranks[0], SIGTERM);
+  const int code = exit_code_within_two_minutes(run, dir);
+  const std::string log = testing::read_file(dir + ".log");
+  EXPECT_EQ(code, 75) << log;
+  EXPECT_NE(log.find("a stop was requested (SIGTERM or SIGUSR2) while collective"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("the step in progress is lost"), std::string::npos) << log;
 }
 
 TEST(Resume, FourRanksToTwo) {

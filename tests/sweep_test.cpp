@@ -224,6 +224,24 @@ TEST(Sweep, ASecondSweepOnTheSameDirectoryIsRefused) {
       << train.output;
 }
 
+// A cell directory made a link to another directory: the sweep refuses to start, naming it,
+// and writes nothing through it.
+TEST(Sweep, ACellDirectoryThatIsALinkIsRefused) {
+  const std::string dir = fresh_dir("cell-link");
+  const std::string elsewhere = fresh_dir("cell-link-target");
+  fs::create_directories(elsewhere);
+  std::ofstream(elsewhere + "/metrics.csv") << "not Journey's";
+  fs::create_directories(dir + "/cells");
+  fs::create_directory_symlink(elsewhere, dir + "/cells/32x1x2-dense-tpp1.5-seed0");
+  testing::ProcessResult r = run_process(sweep_command(3, 1, dir));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(dir + "/cells/32x1x2-dense-tpp1.5-seed0: it is a symbolic link"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(testing::read_file(elsewhere + "/metrics.csv"), "not Journey's");
+  EXPECT_EQ(std::distance(fs::directory_iterator(elsewhere), fs::directory_iterator()), 1);
+}
+
 // A per-size batch with fewer sequences than a group has ranks fails every cell of that size:
 // refused by the dry run and the sweep alike, naming the cell, before anything runs.
 TEST(Sweep, ABatchSmallerThanTheGroupIsRefusedBeforeAnyCellRuns) {

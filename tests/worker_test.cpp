@@ -165,7 +165,8 @@ TEST_F(WorkerTest, WorkerGpuMatchesTheCpuOnOneBatch) {
   }
   const RunConfig c = tiny_config();
   const at::Device gpu = choose_device(DeviceKind::kCuda, 0);
-  std::unique_ptr<Collectives> gpu_group = make_device_collectives(self_, gpu);
+  std::unique_ptr<Collectives> gpu_group =
+      make_device_collectives(self_, gpu, /*timeout_seconds=*/0);
   ShardedModel on_cpu(c.model, c.data.vocab_size, *solo_);
   ShardedModel on_gpu(c.model, c.data.vocab_size, *gpu_group, gpu);
   on_cpu.initialize(21);

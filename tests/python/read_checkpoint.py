@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Independent reader for journey checkpoints (h5py), used by tests/io_test.cpp.
 
-Checks that FILE is a journey-checkpoint of format_version 2 at step STEP and that every
+Checks that FILE is a journey-checkpoint of format_version 3 at step STEP, that every
+non-empty dataset's chunks match their SHA-256 digests (attribute "sha256", recomputed here
+with hashlib from docs/checkpoint-format.md's definition), and that every
 dataset named by a --tensor PATH:DTYPE:SHAPE:SEED argument exists with that dtype and shape
 and holds the values of the test pattern below (the same formulas as tests/io_test.cpp's
 writer, computed here with numpy). Also checks that params/ holds exactly the expected
@@ -46,6 +48,34 @@ def attributes_digest(attrs):
     return hashlib.sha256(text).hexdigest()
 
 
+def chunk_digest_problems(f):
+    """Each non-empty dataset's attribute sha256[c] is the SHA-256 of chunk c's rows."""
+    problems = []
+    names = []
+    f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+    for name in names:
+        d = f[name]
+        if d.size == 0:
+            continue
+        if "sha256" not in d.attrs:
+            problems.append("%s has no sha256 attribute" % name)
+            continue
+        rows = d.chunks[0] if d.chunks else d.shape[0]
+        values = d[()]
+        digests = d.attrs["sha256"]
+        chunks = (d.shape[0] + rows - 1) // rows
+        if digests.shape != (chunks, 32):
+            problems.append("%s: sha256 has shape %s, expected %s" % (name, digests.shape,
+                                                                      (chunks, 32)))
+            continue
+        for c in range(chunks):
+            block = np.ascontiguousarray(values[c * rows:(c + 1) * rows])
+            want = block.astype(block.dtype.newbyteorder("<")).tobytes()
+            if hashlib.sha256(want).digest() != digests[c].tobytes():
+                problems.append("%s: chunk %d does not match its sha256" % (name, c))
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("file")
@@ -58,13 +88,14 @@ def main():
         fmt = f.attrs.get("format")
         if fmt != "journey-checkpoint":
             problems.append("format attribute is %r, expected 'journey-checkpoint'" % (fmt,))
-        if f.attrs.get("format_version") != 2:
+        if f.attrs.get("format_version") != 3:
             problems.append("format_version is %r" % (f.attrs.get("format_version"),))
         # The attributes' checksum, recomputed here from its documented definition.
         if "checksums/attributes" not in f:
             problems.append("checksums/attributes is missing")
         elif f["checksums/attributes"][()].tobytes().decode() != attributes_digest(f.attrs):
             problems.append("checksums/attributes does not match the attributes")
+        problems += chunk_digest_problems(f)
         if f.attrs.get("step") != args.step:
             problems.append("step is %r, expected %d" % (f.attrs.get("step"), args.step))
         expected_params = set()

@@ -1,0 +1,20 @@
+// Refusing symbolic links inside the directories Journey writes.
+//
+// A sweep or run directory is Journey's own: it writes, renames and removes files in
+// cells/<id>/, checkpoints/ and figures/. A symbolic link there (made by hand, or by a tool
+// that "moved" a directory) would make those writes and removals land elsewhere, replacing
+// files behind the link. So the commands that write a directory check it first and refuse any
+// link below it: `journey sweep` and `journey train` at start, the coordinator each cell
+// before it starts, `journey report` its figures directory. The directory itself may be a
+// link (a scratch path linked from home is common); only what is below it may not.
+#pragma once
+
+#include <string>
+
+namespace journey {
+
+// Throws UsageError naming the first symbolic link found below `dir` (not following any) and
+// where it points; `dir` need not exist. `what` names the command for the message.
+void refuse_symlinks_below(const std::string& dir, const std::string& what);
+
+}  // namespace journey
