@@ -37,6 +37,18 @@ std::string rows_text(int64_t begin, int64_t count) {
 }  // namespace
 
 struct CheckpointWriter::Impl {
+  enum class ChunkState : uint8_t {
+    kPending,   // Rows missing.
+    kDigested,  // Digest taken from the written rows.
+    kRewritten  // Rows written again after the digest: digest the file's bytes at the end.
+  };
+  // The rows of a chunk gathered so far, until it is complete and digested.
+  struct PartialChunk {
+    std::vector<char> bytes;
+    std::vector<bool> have;
+    int64_t rows = 0;
+  };
+
   // A created dataset; its handle stays open only while rows are missing.
   struct Tensor {
     h5::Dataset dataset;
@@ -47,6 +59,11 @@ struct CheckpointWriter::Impl {
     h5::Datatype one_bit_type;           // Then its 1-bit type, in memory and in the file.
     std::map<int64_t, int64_t> written;  // Disjoint row ranges begin -> end, merged.
     int64_t written_rows = 0;
+    // SHA-256 per chunk (io/chunk_digests.h), taken from the slabs as they arrive: a chunk
+    // inside one slab at once, a chunk split between slabs once its rows are all gathered.
+    std::vector<checkpoint_hdf5::Digest> digests;
+    std::vector<ChunkState> chunk_state;
+    std::map<int64_t, PartialChunk> partial;  // Chunks with some rows written.
   };
 
   Impl(const std::string& final_path, const CheckpointWriteOptions& opts)
@@ -132,6 +149,59 @@ struct CheckpointWriter::Impl {
     }
     t.written.emplace(begin, end);
     t.written_rows += end - begin;
+  }
+
+  // Digests the chunks that rows [begin, begin + count) (at `data`) complete.
+  static void digest_slab(Tensor& t, int64_t begin, int64_t count, const char* data) {
+    const int64_t end = begin + count;
+    const size_t row_bytes = t.info.row_bytes();
+    for (int64_t c = begin / t.chunk_rows; c * t.chunk_rows < end; ++c) {
+      ChunkState& state = t.chunk_state[static_cast<size_t>(c)];
+      if (state != ChunkState::kPending) {
+        state = ChunkState::kRewritten;
+        continue;
+      }
+      const int64_t chunk_begin = c * t.chunk_rows;
+      const int64_t chunk_rows = std::min(t.chunk_rows, t.info.rows() - chunk_begin);
+      const int64_t lo = std::max(begin, chunk_begin);
+      const int64_t hi = std::min(end, chunk_begin + chunk_rows);
+      const char* rows = data + (lo - begin) * row_bytes;
+      if (lo == chunk_begin && hi == chunk_begin + chunk_rows) {  // Whole: no copy.
+        t.digests[static_cast<size_t>(c)] = checkpoint_hdf5::sha256(rows, chunk_rows * row_bytes);
+        state = ChunkState::kDigested;
+        continue;
+      }
+      PartialChunk& p = t.partial[c];
+      if (p.bytes.empty()) {
+        p.bytes.resize(static_cast<size_t>(chunk_rows) * row_bytes);
+        p.have.assign(static_cast<size_t>(chunk_rows), false);
+      }
+      std::copy(rows, rows + (hi - lo) * row_bytes,
+                p.bytes.data() + (lo - chunk_begin) * row_bytes);
+      for (int64_t r = lo - chunk_begin; r < hi - chunk_begin; ++r) {
+        if (!p.have[static_cast<size_t>(r)]) {
+          p.have[static_cast<size_t>(r)] = true;
+          ++p.rows;
+        }
+      }
+      if (p.rows == chunk_rows) {
+        t.digests[static_cast<size_t>(c)] = checkpoint_hdf5::sha256(p.bytes.data(), p.bytes.size());
+        state = ChunkState::kDigested;
+        t.partial.erase(c);
+      }
+    }
+  }
+
+  // Once every row is written: digests of rewritten chunks from the file, then all stored.
+  void store_digests(Tensor& t, const std::string& path) {
+    for (size_t c = 0; c < t.chunk_state.size(); ++c) {
+      if (t.chunk_state[c] == ChunkState::kRewritten) {
+        t.digests[c] = checkpoint_hdf5::digest_chunk_in_file(
+            t.dataset.get(), t.info, static_cast<int64_t>(c), file_name(), path);
+        t.chunk_state[c] = ChunkState::kDigested;
+      }
+    }
+    checkpoint_hdf5::write_chunk_digests(t.dataset.get(), t.digests, file_name(), path);
   }
 
   // The first range of rows never written, as text, or "" when complete.
@@ -224,6 +294,11 @@ void CheckpointWriter::create_tensor(const std::string& raw_path, DType dtype,
   t.dataset = h5::Dataset(h5::check(H5Dcreate2(impl_->file.get(), path.c_str(), file_type,
                                                space.get(), lcpl.get(), dcpl.get(), dapl.get()),
                                     file, label, "create it"));
+  if (t.chunk_rows > 0) {
+    const size_t chunks = static_cast<size_t>((t.info.rows() + t.chunk_rows - 1) / t.chunk_rows);
+    t.digests.resize(chunks);
+    t.chunk_state.assign(chunks, Impl::ChunkState::kPending);
+  }
   if (t.info.rows() == 0 || t.info.row_elements() == 0) {
     t.written.emplace(0, t.info.rows());  // Nothing to write: complete at once.
     t.written_rows = t.info.rows();
@@ -284,9 +359,10 @@ void CheckpointWriter::write_rows(const std::string& raw_path, int64_t row_begin
                      H5P_DEFAULT, data),
             file, label, action);
   impl_->mark_written(t, row_begin, row_begin + row_count);
+  Impl::digest_slab(t, row_begin, row_count, static_cast<const char*>(data));
   if (t.written_rows == t.info.rows()) {
-    // Complete: digest what HDF5 now holds, then flush its cached chunks and release them.
-    checkpoint_hdf5::write_chunk_digests(t.dataset.get(), t.info, file, path);
+    // Complete: store the digests, then flush its cached chunks and release them.
+    impl_->store_digests(t, path);
     h5::check(t.dataset.close(), file, label, "flush it");
   }
 }

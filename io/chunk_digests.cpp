@@ -59,37 +59,48 @@ h5::Datatype digest_memory_type(hid_t dataset, DType dtype) {
   return h5::Datatype(dtype == DType::kUInt8 ? H5Dget_type(dataset) : H5Tcopy(memory_type(dtype)));
 }
 
-void write_chunk_digests(hid_t dataset, const TensorInfo& info, const std::string& file,
+Digest digest_chunk_in_file(hid_t dataset, const TensorInfo& info, int64_t chunk,
+                            const std::string& file, const std::string& path) {
+  const int64_t rows_per_chunk = digest_rows(dataset, info);
+  const int64_t begin = chunk * rows_per_chunk;
+  const int64_t count = std::min(rows_per_chunk, info.rows() - begin);
+  h5::Datatype memory = digest_memory_type(dataset, info.dtype);
+  h5::check(memory.get(), file, dataset_label(path), "read its type");
+  std::vector<char> buffer(static_cast<size_t>(count) * info.row_bytes());
+  const std::string cause =
+      read_row_range(dataset, info.shape, begin, count, memory.get(), buffer.data());
+  if (!cause.empty()) {
+    throw DataError(file + ", " + dataset_label(path) +
+                    ": cannot read it back for its digests (HDF5: " + cause + ")");
+  }
+  return sha256(buffer.data(), buffer.size());
+}
+
+void write_chunk_digests(hid_t dataset, const std::vector<Digest>& digests, const std::string& file,
                          const std::string& path) {
   const std::string label = dataset_label(path);
-  const int64_t rows_per_chunk = digest_rows(dataset, info);
-  const int64_t chunks = (info.rows() + rows_per_chunk - 1) / rows_per_chunk;
-  h5::Datatype memory = digest_memory_type(dataset, info.dtype);
-  h5::check(memory.get(), file, label, "read its type");
-  std::vector<char> buffer(static_cast<size_t>(rows_per_chunk) * info.row_bytes());
-  std::vector<Digest> digests(static_cast<size_t>(chunks));
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t begin = c * rows_per_chunk;
-    const int64_t count = std::min(rows_per_chunk, info.rows() - begin);
-    const std::string cause =
-        read_row_range(dataset, info.shape, begin, count, memory.get(), buffer.data());
-    if (!cause.empty()) {
-      throw DataError(file + ", " + label +
-                      ": cannot read it back for its digests (HDF5: " + cause + ")");
-    }
-    digests[static_cast<size_t>(c)] = sha256(buffer.data(), count * info.row_bytes());
-  }
   const char* name = checkpoint::kChunkDigestsAttr;
   if (h5::check(H5Aexists(dataset, name), file, label, "look up its digests") > 0) {
     h5::check(H5Adelete(dataset, name), file, label, "replace its digests");
   }
-  const hsize_t dims[2] = {static_cast<hsize_t>(chunks), sizeof(Digest)};
+  const hsize_t dims[2] = {static_cast<hsize_t>(digests.size()), sizeof(Digest)};
   h5::Dataspace space(h5::check(H5Screate_simple(2, dims, nullptr), file, label, "store digests"));
   h5::Attribute attr(
       h5::check(H5Acreate2(dataset, name, H5T_STD_U8LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
                 file, label, "store its digests"));
   h5::check(H5Awrite(attr.get(), H5T_NATIVE_UINT8, digests.data()), file, label,
             "store its digests");
+}
+
+void write_chunk_digests(hid_t dataset, const TensorInfo& info, const std::string& file,
+                         const std::string& path) {
+  const int64_t rows_per_chunk = digest_rows(dataset, info);
+  std::vector<Digest> digests(
+      static_cast<size_t>((info.rows() + rows_per_chunk - 1) / rows_per_chunk));
+  for (size_t c = 0; c < digests.size(); ++c) {
+    digests[c] = digest_chunk_in_file(dataset, info, static_cast<int64_t>(c), file, path);
+  }
+  write_chunk_digests(dataset, digests, file, path);
 }
 
 std::optional<std::vector<Digest>> read_chunk_digests(hid_t dataset, const TensorInfo& info,

@@ -37,8 +37,16 @@ int64_t digest_rows(hid_t dataset, const TensorInfo& info);
 // 0/1 without HDF5's slow bit conversion), the others in their native type.
 h5::Datatype digest_memory_type(hid_t dataset, DType dtype);
 
-// Reads the dataset back chunk by chunk and stores the digests (replacing earlier ones).
-// DataError naming `file` and the dataset when HDF5 fails.
+// The digest of chunk `chunk` as the file holds it (read back). DataError naming `file` and
+// the dataset when HDF5 fails.
+Digest digest_chunk_in_file(hid_t dataset, const TensorInfo& info, int64_t chunk,
+                            const std::string& file, const std::string& path);
+
+// Stores `digests` (one per chunk) as the dataset's attribute, replacing earlier ones.
+void write_chunk_digests(hid_t dataset, const std::vector<Digest>& digests, const std::string& file,
+                         const std::string& path);
+
+// Digests every chunk as the file holds it and stores them (for tools that rewrite a dataset).
 void write_chunk_digests(hid_t dataset, const TensorInfo& info, const std::string& file,
                          const std::string& path);
 
