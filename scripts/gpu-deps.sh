@@ -110,7 +110,8 @@ if ((with_mpi)); then
   download "$work/mpi" "${mpi_packages[@]}"
 fi
 
-# The Boost headers boost/program_options.hpp includes (under C++14 to C++20), from
+# The Boost headers boost/program_options.hpp and boost/crc.hpp (run/tensorboard_events.cpp)
+# include (under C++14 to C++20), from
 # libboost1.74-dev (9 MiB .deb, 135 MiB unpacked) as one small package whose headers go to
 # /$boost_po_prefix, away from any other Boost on the node, so that headers and library are
 # the same version (gpu-check.sh points CMake at them).
@@ -120,7 +121,7 @@ boost_full_version=$(dpkg-deb -f "$boost_deb" Version)
 dpkg-deb -x "$boost_deb" "$work/boost/x"
 inc=$work/boost/x/usr/include
 for std in c++14 c++17 gnu++17 c++20; do
-  echo '#include <boost/program_options.hpp>' |
+  printf '#include <boost/program_options.hpp>\n#include <boost/crc.hpp>\n' |
     g++ -std=$std -I"$inc" -x c++ -M - | tr -s '\\ ' '\n' | grep "^$inc/boost/"
 done | sed "s|^$inc/||" | sort -u > "$work/boost/headers"
 pkg=$work/boost/pkg

@@ -227,6 +227,55 @@ TEST(Resume, ASecondTrainInTheSameDirectoryIsRefused) {
   EXPECT_NE(second.output.find("pid"), std::string::npos) << second.output;
 }
 
+// TensorBoard's own reader (PyPI's tensorboard) on a run that was stopped, lost its newest
+// checkpoint and resumed from an older one, training some steps twice: every step is shown
+// once, with the loss metrics.csv has, and the final eval loss is eval.csv's.
+TEST(Resume, TensorBoardShowsEachStepOnceAcrossAResume) {
+  const std::string dir = fresh_dir("tensorboard");
+  const int64_t stopped_at = interrupted_run(1, dir);
+  ASSERT_GE(stopped_at, 16);  // Checkpoints every 8 steps: an older one is left.
+  fs::remove(checkpoint_path(dir + "/checkpoints", stopped_at));  // Resume from an older one.
+  testing::ProcessResult r = run_process(train_command(1, dir));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int event_files = 0;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+    event_files += e.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+  }
+  EXPECT_EQ(event_files, 2);
+
+  const testing::ProcessResult tb =
+      run_process(std::string(JOURNEY_PYTHON " ") + JOURNEY_SOURCE_DIR +
+                  "/tests/python/read_tensorboard.py " + dir);
+  ASSERT_EQ(tb.exit_code, 0) << tb.output;
+  std::map<std::string, std::vector<std::pair<int64_t, double>>> points;
+  std::istringstream lines(tb.output);  // Also holds TensorBoard's log lines (the purge).
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string point, tag;
+    int64_t step = 0;
+    double value = 0;
+    if (words >> point >> tag >> step >> value && point == "point") {
+      points[tag].emplace_back(step, value);
+    }
+  }
+  const std::vector<double> csv_losses = losses(dir);
+  ASSERT_EQ(csv_losses.size(), static_cast<size_t>(kSteps));
+  ASSERT_EQ(points["train/loss"].size(), static_cast<size_t>(kSteps)) << tb.output;
+  for (int64_t i = 0; i < kSteps; ++i) {
+    EXPECT_EQ(points["train/loss"][i].first, i + 1);
+    EXPECT_FLOAT_EQ(points["train/loss"][i].second, csv_losses[i]) << "step " << i + 1;
+  }
+  for (const char* tag : {"train/lr", "train/density", "train/tokens_per_s", "train/grad_norm"}) {
+    EXPECT_EQ(points[tag].size(), static_cast<size_t>(kSteps)) << tag;
+  }
+  ASSERT_FALSE(points["eval/loss"].empty()) << tb.output;
+  EXPECT_EQ(points["eval/loss"].back().first, kSteps);
+  std::ifstream eval(dir + "/eval.csv");
+  std::string line, last;
+  while (std::getline(eval, line)) last = line;
+  EXPECT_FLOAT_EQ(points["eval/loss"].back().second, std::stod(last.substr(last.find(',') + 1)));
+}
+
 // checkpoints/ made a link to another directory: `journey train` refuses to start, so no
 // checkpoint is written, pruned or cleaned up there.
 TEST(Resume, ACheckpointDirectoryThatIsALinkIsRefused) {

@@ -19,6 +19,7 @@
 #include "io/checkpoint_dir.h"
 #include "io/whole_file.h"
 #include "run/run_files.h"
+#include "run/tensorboard_events.h"
 #include "schedules/lr_schedule.h"
 #include "schedules/run_plan.h"
 #include "worker/adamw.h"
@@ -142,6 +143,7 @@ class Run {
       history_.matrix_sizes.push_back(p.numel());
     }
     active_ = pruner_.active_count();
+    if (leader_) events_.emplace(options_.out_dir, start_step);
     return start_step;
   }
 
@@ -209,12 +211,14 @@ class Run {
     r.epoch = loader_.epochs_after(step + 1);
     r.elapsed_s = elapsed_s;
     history_.steps.push_back(r);
+    if (events_) events_->add_step(r);
     return history_.steps.back();
   }
 
   void evaluate(int64_t steps_done) {
     history_.evals.push_back(
         {steps_done, validation_loss(model_, validation_windows_, config_.train.eval_sequences)});
+    if (events_) events_->add_eval(history_.evals.back());
   }
 
   // Checkpoints hold finite weights only: a run whose weights overflowed is diverged, and
@@ -311,7 +315,8 @@ class Run {
   std::vector<int64_t> tokens_;  // This rank's batch rows.
   CheckpointMeta meta_;
   MetricsHistory history_;
-  int64_t active_ = 0;  // N_t in force.
+  std::optional<TensorBoardEvents> events_;  // The leader's, from the first step.
+  int64_t active_ = 0;                       // N_t in force.
   // MFU's denominator: the measured matmul peak of the device in the dtype the matmuls use.
   const double peak_flops_ =
       matmul_peak_flops(options_.device, config_.train.precision == Precision::kBf16
