@@ -1,12 +1,14 @@
 // `journey status DIR`: a sweep's progress from its ledger, during and after the run, with
 // the newest step of each running cell and the state of its Slurm job when `journey submit`
 // started one. A report: exit 0 whatever state the cells are in; 1 when DIR is no sweep.
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
 
 #include "app/cli.h"
 #include "app/command.h"
+#include "common/duration_text.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/terminal_text.h"
@@ -72,8 +74,13 @@ void print_cells(const std::string& dir, const Ledger& ledger) {
         step = p->step;
         if (p->total_steps > 0) total = p->total_steps;
         loss = p->loss;
-        note = "training loss, " + p->source + " " + std::to_string(static_cast<long>(p->age_s)) +
-               " s ago";
+        char lr[32];
+        std::snprintf(lr, sizeof lr, "lr %.3g, ", p->lr);
+        // The ETA was the trainer's when it wrote the file; it has run on since.
+        const std::string eta =
+            p->eta_s >= 0 ? "ETA " + duration_text(std::max(0.0, p->eta_s - p->age_s)) + ", " : "";
+        note = "training loss, " + std::string(lr) + eta + p->source + " " +
+               std::to_string(static_cast<long>(p->age_s)) + " s ago";
       } else {
         note = "starting";
       }

@@ -31,6 +31,8 @@ struct GroupState {
   std::string cell;  // Empty when idle.
   double tokens_per_s = 0;
   int64_t step = 0;
+  int64_t first_step = -1;  // The step of its first progress (a resumed cell starts late).
+  int64_t total_steps = 0;
 };
 
 class Coordinator {
@@ -171,8 +173,11 @@ class Coordinator {
     const std::string origin = "message from rank " + std::to_string(m.source);
     if (m.tag == kTagProgress) {
       const RunProgress p = progress_from_json(m.body, "progress " + origin);
-      groups_[group].step = p.step;
-      groups_[group].tokens_per_s = p.tokens_per_s;
+      GroupState& g = groups_[group];
+      if (g.first_step < 0) g.first_step = p.step;
+      g.step = p.step;
+      g.total_steps = p.total_steps;
+      g.tokens_per_s = p.tokens_per_s;
       return;
     }
     if (m.tag != kTagDone) return;
@@ -193,6 +198,12 @@ class Coordinator {
     write_results(ledger_);
     if (is_unsuccessful(r.status)) {
       log::warn("cell " + r.id + " " + cell_status_name(r.status) + ": " + r.reason);
+    } else if (r.status == CellStatus::kDone) {
+      char loss[64];
+      std::snprintf(loss, sizeof loss, "eval loss %.4f (train %.4f)", summary.final_eval_loss,
+                    summary.final_loss);
+      log::info("cell " + r.id + " done: " + loss + " after " + duration_text(summary.wall_s) +
+                " on group " + std::to_string(group));
     }
     // A worker that was signalled directly (srun signals every task) stopped on its own:
     // the whole sweep is being preempted.
@@ -216,10 +227,19 @@ class Coordinator {
     for (const CellRecord& r : ledger_.records()) {
       if (r.status != CellStatus::kDone) left_flops += r.estimated_flops;
     }
-    // The rate comes from cells finished by this process: after a resume, the cells done in
-    // earlier sittings took none of this sitting's elapsed time.
+    // The ETA is the dry run's cost model (each cell's estimated FLOPs) at the rate this
+    // process has achieved: the cells it finished plus the steps its running cells trained
+    // here, so the estimate moves smoothly instead of jumping as each cell ends. After a
+    // resume, work done in earlier sittings took none of this sitting's time.
+    double done_here = flops_done_here_;
+    for (const GroupState& g : groups_) {
+      if (g.cell.empty() || g.total_steps <= 0 || g.first_step < 0) continue;
+      const double flops = ledger_.at(g.cell).estimated_flops;
+      done_here += flops * static_cast<double>(g.step - g.first_step) / g.total_steps;
+      left_flops -= flops * static_cast<double>(g.step) / g.total_steps;
+    }
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-    const double eta = flops_done_here_ > 0 ? elapsed * left_flops / flops_done_here_ : -1;
+    const double eta = done_here > 0 ? elapsed * left_flops / done_here : -1;
     std::printf(
         "[sweep] done %d/%zu | running %d | failed %d | %.1fk tok/s | elapsed %s | "
         "ETA %s\n",

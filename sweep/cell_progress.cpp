@@ -22,13 +22,15 @@ double age_seconds(const std::string& path) {
 
 std::optional<CellProgress> read_cell_progress(const std::string& cell_dir) {
   if (const std::optional<RunProgress> p = read_run_progress(cell_dir)) {
-    return CellProgress{p->step, p->total_steps, p->loss, age_seconds(cell_dir + "/progress.json"),
+    return CellProgress{p->step,        p->total_steps, p->loss,
+                        p->lr,          p->eta_s,       age_seconds(cell_dir + "/progress.json"),
                         "progress.json"};
   }
   const MetricsHistory history = read_metrics_csv(cell_dir);
   if (history.steps.empty()) return std::nullopt;
   const StepRecord& last = history.steps.back();
-  return CellProgress{last.step + 1, 0, last.loss, age_seconds(cell_dir + "/metrics.csv"),
+  return CellProgress{last.step + 1, 0,  last.loss,
+                      last.lr,       -1, age_seconds(cell_dir + "/metrics.csv"),
                       "metrics.csv"};
 }
 

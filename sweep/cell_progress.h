@@ -13,6 +13,8 @@ struct CellProgress {
   int64_t step = 0;         // Steps done.
   int64_t total_steps = 0;  // 0 when the source does not say.
   double loss = 0;          // Training loss of the newest step.
+  double lr = 0;            // Its learning rate.
+  double eta_s = -1;        // The trainer's estimate of the seconds left; -1 when unknown.
   double age_s = 0;         // Seconds since the source file was written.
   std::string source;       // "progress.json" or "metrics.csv".
 };

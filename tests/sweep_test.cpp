@@ -61,6 +61,7 @@ const std::string& reference_sweep() {
     const std::string d = fresh_dir("reference");
     testing::ProcessResult r = run_process(sweep_command(5, 2, d));
     EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::ofstream(d + ".out") << r.output;
     return d;
   }();
   return dir;
@@ -82,6 +83,14 @@ TEST(Sweep, SixCellGridCompletesOnTwoGroupsOfTwo) {
   }
   EXPECT_TRUE(fs::exists(reference_sweep() + "/results.h5"));
   EXPECT_TRUE(fs::exists(reference_sweep() + "/ledger.json"));
+  // Each cell is announced with its loss as it finishes.
+  const std::string out = testing::read_file(reference_sweep() + ".out");
+  for (auto& [id, row] : rows) {
+    const std::string announced = "cell " + id + " done: eval loss ";
+    const size_t at = out.find(announced);
+    ASSERT_NE(at, std::string::npos) << id << "\n" << out;
+    EXPECT_NEAR(std::stod(out.substr(at + announced.size(), 12)), std::stod(row["loss"]), 1e-4);
+  }
 }
 
 TEST(Sweep, SigtermMidSweepThenSameCommandGivesTheSameLosses) {
@@ -208,6 +217,18 @@ TEST(Sweep, ASecondSweepOnTheSameDirectoryIsRefused) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   testing::ProcessResult second = run_process(sweep_command(3, 1, dir));
+  // A running cell's line in `journey status` gives its learning rate and ETA.
+  const auto progress_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  auto some_progress = [&] {
+    for (const auto& cell : fs::directory_iterator(dir + "/cells")) {
+      if (fs::exists(cell.path() / "progress.json")) return true;
+    }
+    return false;
+  };
+  while (!some_progress() && std::chrono::steady_clock::now() < progress_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  testing::ProcessResult status = run_process(journey_command("status " + dir));
   // `journey train` aimed at one of its cells is refused too: the sweep writes them.
   const std::string cell = dir + "/cells/32x1x2-dense-tpp1.5-seed0";
   testing::ProcessResult train =
@@ -217,6 +238,9 @@ TEST(Sweep, ASecondSweepOnTheSameDirectoryIsRefused) {
   EXPECT_EQ(second.exit_code, 2) << second.output;
   EXPECT_NE(second.output.find("is in use by journey sweep on host"), std::string::npos)
       << second.output;
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("training loss, lr "), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find(", ETA "), std::string::npos) << status.output;
   EXPECT_EQ(train.exit_code, 2) << train.output;
   EXPECT_NE(train.output.find("journey train in " + cell + " is refused: " + dir +
                               " is in use by journey sweep on host"),
@@ -331,6 +355,25 @@ TEST(Sweep, WrongWorldSizeIsRefused) {
   testing::ProcessResult r = run_process(sweep_command(4, 2, fresh_dir("world")));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("1 + G*k"), std::string::npos) << r.output;
+}
+
+// Regressions (tests/fuzz/regressions/ledger/): numbers beyond an integer key's range were
+// converted with a bare cast (undefined behaviour; on x86 a wrong number, and exit 0), or a
+// 64-bit unsigned one read as -1. Every reader of the ledger refuses them as `journey status`
+// does: exit 1 naming the file.
+TEST(Sweep, LedgerNumbersBeyondTheirKeysRangeAreRefused) {
+  const fs::path inputs = fs::path(JOURNEY_SOURCE_DIR) / "tests/fuzz/regressions/ledger";
+  int ledgers = 0;
+  for (const fs::directory_entry& input : fs::directory_iterator(inputs)) {
+    const std::string dir = fresh_dir("ledger-" + input.path().stem().string());
+    fs::create_directories(dir);
+    fs::copy_file(input.path(), dir + "/ledger.json");
+    testing::ProcessResult r = run_process(journey_command("status " + dir));
+    EXPECT_EQ(r.exit_code, 1) << input.path() << "\n" << r.output;
+    EXPECT_NE(r.output.find(dir + "/ledger.json"), std::string::npos) << r.output;
+    ++ledgers;
+  }
+  EXPECT_EQ(ledgers, 4);
 }
 
 }  // namespace
