@@ -14,15 +14,19 @@ namespace journey {
 int run_prepare(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("force", "replace an existing dataset in data.dir")(
+      "tokenizer", po::value<std::string>(),
+      "a SentencePiece .model to use instead of training one (e.g. LLaMA-2's)")(
       "corpus-dir", po::value<std::string>()->default_value(".cache/corpus"),
       "where scripts/fetch-corpus.sh unpacked the default corpus");
   ParsedCommand cmd = parse_command(args, flags, false);
   if (cmd.help) {
     print_help(
-        "journey prepare [--config FILE] [--data.dir=DIR] [--data.sources=...] [--force]",
+        "journey prepare [--config FILE] [--data.dir=DIR] [--data.sources=...] "
+        "[--tokenizer MODEL] [--force]",
         "Builds a dataset directory: reads data.sources (\"default\", or plain text, JSON Lines\n"
         "with a \"text\" field and directories of them, optionally gzipped), trains a\n"
-        "SentencePiece BPE tokenizer of data.vocab_size pieces, splits documents into\n"
+        "SentencePiece BPE tokenizer of data.vocab_size pieces (or takes --tokenizer's,\n"
+        "which must have that many), splits documents into\n"
         "training and validation by a hash of their names (data.val_fraction) and writes\n"
         "uint16 token shards. See docs/data-format.md.",
         flags);
@@ -35,6 +39,8 @@ int run_prepare(const Args& args) {
   options.vocab_size = cmd.config.data.vocab_size;
   options.val_fraction = cmd.config.data.val_fraction;
   options.force = cmd.flags.count("force") > 0;
+  if (cmd.flags.count("tokenizer"))
+    options.tokenizer_model = cmd.flags["tokenizer"].as<std::string>();
   const PrepareReport r = prepare_dataset(options);
 
   const long long documents = r.train_documents + r.val_documents;

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <thread>
 #include <utility>
@@ -244,6 +246,32 @@ std::string documents_table(const std::vector<DocumentInfo>& info,
   return table;
 }
 
+// The bytes of the SentencePiece model at `path`, checked for what a dataset needs.
+std::string given_tokenizer(const std::string& path, int64_t vocab_size) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in || std::filesystem::is_directory(path)) {
+    throw UsageError("--tokenizer " + path + " cannot be read (expected a SentencePiece .model)");
+  }
+  const std::string model((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Tokenizer tokenizer = [&] {
+    try {
+      return Tokenizer::from_bytes(model);
+    } catch (const DataError& e) {
+      throw DataError("--tokenizer " + path + " is not a SentencePiece model (" + e.what() + ")");
+    }
+  }();
+  if (tokenizer.vocab_size() != vocab_size) {
+    throw UsageError("--tokenizer " + path + " has " + std::to_string(tokenizer.vocab_size()) +
+                     " pieces, but config key data.vocab_size = " + std::to_string(vocab_size) +
+                     "; set --data.vocab_size=" + std::to_string(tokenizer.vocab_size()));
+  }
+  if (tokenizer.bos_id() < 0) {
+    throw DataError("--tokenizer " + path +
+                    " has no BOS piece; Journey separates documents with BOS");
+  }
+  return model;
+}
+
 // Steps 1 to 4 of prepare.h into `partial`, then the commit to `target`.
 PrepareReport build(const PrepareOptions& options, const Corpus& corpus, const fs::path& partial,
                     const fs::path& target) {
@@ -280,18 +308,25 @@ PrepareReport build(const PrepareOptions& options, const Corpus& corpus, const f
             megabytes(report.text_bytes) + " of text from " +
             std::to_string(corpus.files().size()) + " files");
 
-  // 2. The tokenizer.
+  // 2. The tokenizer: trained on the sample, or the one given (checked before anything is
+  // encoded, so a wrong model costs seconds).
   const auto train_start = Clock::now();
-  const std::vector<std::string> sentences = sample.take();
-  for (const std::string& s : sentences) report.sample_bytes += static_cast<int64_t>(s.size());
-  const std::string model = Tokenizer::train(sentences, options.vocab_size);
+  std::string model;
+  if (options.tokenizer_model.empty()) {
+    const std::vector<std::string> sentences = sample.take();
+    for (const std::string& s : sentences) report.sample_bytes += static_cast<int64_t>(s.size());
+    model = Tokenizer::train(sentences, options.vocab_size);
+    log::info("prepare: trained a " + std::to_string(options.vocab_size) + "-piece tokenizer on " +
+              std::to_string(sentences.size()) + " sentences (" + megabytes(report.sample_bytes) +
+              ")");
+  } else {
+    model = given_tokenizer(options.tokenizer_model, options.vocab_size);
+    log::info("prepare: using the tokenizer " + options.tokenizer_model);
+  }
   write_durably((partial / kTokenizerFile).string(), model);
   report.tokenizer_sha256 = sha256_hex(model);
   const Tokenizer tokenizer = Tokenizer::from_bytes(model);
   report.train_seconds = seconds_since(train_start);
-  log::info("prepare: trained a " + std::to_string(tokenizer.vocab_size()) +
-            "-piece tokenizer on " + std::to_string(sentences.size()) + " sentences (" +
-            megabytes(report.sample_bytes) + ")");
 
   // 3. Every document, encoded into one stream in reading order.
   const auto encode_start = Clock::now();

@@ -5,7 +5,9 @@
 //      documents the hash puts in training (lines with the smallest hashes of their text, up
 //      to kTokenizerSampleBytes, so the sample does not depend on document order), or from
 //      all documents if the hash puts none in training.
-//   2. Train the tokenizer on the sample (BPE, data.vocab_size pieces).
+//   2. Train the tokenizer on the sample (BPE, data.vocab_size pieces), or take the given
+//      SentencePiece model as it is (`--tokenizer`, e.g. LLaMA-2's, as the paper did; its
+//      pieces must number data.vocab_size and fit uint16 shards, and it needs a BOS id).
 //   3. Read the documents again and encode them on all cores, each as BOS + its tokens.
 //   4. Split by data/split.h using the token counts; write both shards, documents.tsv and
 //      manifest.json.
@@ -27,11 +29,12 @@ namespace journey {
 constexpr size_t kTokenizerSampleBytes = 8 << 20;
 
 struct PrepareOptions {
-  std::string dataset_dir;  // data.dir
-  std::string sources;      // data.sources
-  std::string corpus_dir;   // Where scripts/fetch-corpus.sh unpacked the default corpus.
-  int64_t vocab_size = 0;   // data.vocab_size
-  double val_fraction = 0;  // data.val_fraction
+  std::string dataset_dir;      // data.dir
+  std::string sources;          // data.sources
+  std::string corpus_dir;       // Where scripts/fetch-corpus.sh unpacked the default corpus.
+  int64_t vocab_size = 0;       // data.vocab_size
+  std::string tokenizer_model;  // A SentencePiece .model to use instead of training one.
+  double val_fraction = 0;      // data.val_fraction
   bool force = false;
   int threads = 0;  // 0: all cores.
 };

@@ -691,6 +691,35 @@ TEST(Prepare, IsDeterministicAndRoundTripsDocuments) {
   EXPECT_EQ(joined, collapse_blank_lines(clean_text(read_file(kEmmaPath))));
 }
 
+// `--tokenizer MODEL` (the paper used LLaMA-2's): the model is used as it is, so preparing
+// with the tokenizer another prepare trained gives that dataset byte for byte; a model of
+// another size or a file that is no model is refused before anything is encoded.
+TEST(Prepare, AGivenTokenizerIsUsedAsIs) {
+  const std::string root = fresh_dir("prepare-given-tokenizer");
+  ASSERT_EQ(prepare(root + "/trained", kEmmaPath, "--data.vocab_size=400").exit_code, 0);
+  const std::string model = root + "/trained/tokenizer.model";
+  const auto given =
+      prepare(root + "/given", kEmmaPath, "--data.vocab_size=400 --tokenizer " + model);
+  ASSERT_EQ(given.exit_code, 0) << given.output;
+  for (const char* file :
+       {"tokenizer.model", "train.tokens", "val.tokens", "documents.tsv", "manifest.json"}) {
+    EXPECT_EQ(read_file(root + "/given/" + file), read_file(root + "/trained/" + file)) << file;
+  }
+  const auto other_size =
+      prepare(root + "/other-size", kEmmaPath, "--data.vocab_size=512 --tokenizer " + model);
+  EXPECT_EQ(other_size.exit_code, 2) << other_size.output;
+  EXPECT_NE(other_size.output.find("has 400 pieces, but config key data.vocab_size = 512"),
+            std::string::npos)
+      << other_size.output;
+  const auto not_a_model =
+      prepare(root + "/not-a-model", kEmmaPath, "--data.vocab_size=400 --tokenizer " + kEmmaPath);
+  EXPECT_EQ(not_a_model.exit_code, 1) << not_a_model.output;
+  EXPECT_NE(not_a_model.output.find("is not a SentencePiece model"), std::string::npos)
+      << not_a_model.output;
+  EXPECT_FALSE(fs::exists(root + "/other-size"));
+  EXPECT_FALSE(fs::exists(root + "/not-a-model"));
+}
+
 TEST(Prepare, GzippedJsonLines) {
   const std::string root = fresh_dir("prepare-jsonl");
   // C4's layout: one JSON object per line with "text", "url" and "timestamp", gzipped.
