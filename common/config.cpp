@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/pruning_schedules.h"
 #include "common/sweep_axes.h"
 
 namespace po = boost::program_options;
@@ -290,15 +291,7 @@ std::string show(const T& v) {
 }  // namespace
 
 const char* schedule_name(ScheduleKind kind) {
-  switch (kind) {
-    case ScheduleKind::kGeometric:
-      return "geometric";
-    case ScheduleKind::kCubic:
-      return "cubic";
-    case ScheduleKind::kDense:
-      break;
-  }
-  return "dense";
+  return kind == ScheduleKind::kDense ? "dense" : pruning_schedule(kind).name;
 }
 
 const char* phase_units_name(PhaseUnits units) {
@@ -328,9 +321,10 @@ const char* family_name(ModelFamily family) {
 }
 
 ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text) {
-  if (text == "geometric") return ScheduleKind::kGeometric;
-  if (text == "cubic") return ScheduleKind::kCubic;
-  reject_config_value(key, text, "must be geometric or cubic");
+  for (const PruningSchedule& s : pruning_schedules()) {
+    if (text == s.name) return s.kind;
+  }
+  reject_config_value(key, text, "must be " + pruning_schedule_names());
 }
 
 void reject_config_value(const std::string& key, const std::string& value,
@@ -432,8 +426,8 @@ void validate(const RunConfig& c) {
                        "must be 0 (the whole batch at once) or a positive multiple of "
                        "model.seq_len = " +
                            show(m.seq_len));
-  require_config_value(t.collective_timeout_s >= 0.0,
-                       "train.collective_timeout_s", show(t.collective_timeout_s),
+  require_config_value(t.collective_timeout_s >= 0.0, "train.collective_timeout_s",
+                       show(t.collective_timeout_s),
                        "must be 0 (wait forever) or a positive number of seconds");
   require_config_value(t.lr > 0.0, "train.lr", show(t.lr), "must be positive");
   require_config_value(t.warmup_frac >= 0.0 && t.warmup_frac < 1.0, "train.warmup_frac",

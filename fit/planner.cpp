@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/pruning_schedules.h"
 #include "schedules/phase_solver.h"
 
 namespace journey {
@@ -76,8 +77,8 @@ Plan plan_compute(const Law& law, const PlanRequest& request) {
     sparsities.push_back(request.max_sparsity);
   }
   for (double s : sparsities) {
-    for (ScheduleKind kind : {ScheduleKind::kGeometric, ScheduleKind::kCubic}) {
-      PlanCandidate p = candidate(law, request, s, kind);
+    for (const PruningSchedule& schedule : pruning_schedules()) {
+      PlanCandidate p = candidate(law, request, s, schedule.kind);
       if (better(p, plan.best)) plan.best = p;
     }
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/pruning_schedules.h"
 
 namespace journey {
 
@@ -28,15 +29,12 @@ DensitySchedule::DensitySchedule(ScheduleKind kind, double sparsity, int64_t sta
   const int64_t num_events = (end - start) / interval + 1;  // K
   for (int64_t j = 1; j <= num_events; ++j) {
     const int64_t step = start + (j - 1) * interval;
-    double keep;
-    if (j == num_events) {
-      keep = 1.0 - sparsity;  // Exactly, not up to rounding of pow.
-    } else if (kind == ScheduleKind::kGeometric) {
-      keep = std::pow(1.0 - sparsity, static_cast<double>(j) / num_events);
-    } else {
-      const double progress = static_cast<double>(step - start) / (end - start);
-      keep = 1.0 - sparsity * (1.0 - std::pow(1.0 - progress, 3));
-    }
+    const double progress =
+        end > start ? static_cast<double>(step - start) / static_cast<double>(end - start) : 0.0;
+    const double keep =
+        j == num_events  // Exactly 1 - S, not up to the formula's rounding.
+            ? 1.0 - sparsity
+            : pruning_schedule(kind).keep_after_event(sparsity, j, num_events, progress);
     events_.push_back({step, keep});
   }
 }

@@ -2,10 +2,11 @@
 //
 // Pruning events fall every `interval` (Delta) steps from t_s to t_e inclusive, so there are
 // K = (t_e - t_s) / Delta + 1 of them. Event j (1-based, at step t_s + (j-1) Delta) sets the
-// keep fraction of prunable weights to
+// keep fraction of prunable weights by the schedule's entry in common/pruning_schedules.h,
+// e.g.
 //   geometric (the authors' code):  keep_j = (1 - S)^(j / K)
 //   cubic (Zhu & Gupta 2017):       keep_j = 1 - S (1 - (1 - (t_j - t_s) / (t_e - t_s))^3)
-// so the last event, at t_e, reaches exactly 1 - S. An event prunes before that step's
+// and the last event, at t_e, reaches exactly 1 - S. An event prunes before that step's
 // update: the keep fraction "at step t" is the one in force while step t trains.
 #pragma once
 

@@ -1,13 +1,12 @@
 #include "schedules/phase_solver.h"
 
-#include <cmath>
+#include "common/pruning_schedules.h"
 
 namespace journey {
 
 double mean_pruning_density(ScheduleKind kind, double sparsity) {
   if (kind == ScheduleKind::kDense || sparsity == 0.0) return 1.0;
-  if (kind == ScheduleKind::kCubic) return 1.0 - 0.75 * sparsity;  // mean of 1 - S(1-(1-x)^3)
-  return sparsity / std::log(1.0 / (1.0 - sparsity));  // mean of (1-S)^x over x in [0, 1]
+  return pruning_schedule(kind).mean_density(sparsity);
 }
 
 PhaseFractions solve_compute_phases(ScheduleKind kind, double sparsity, double dense_frac,

@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <stdexcept>
 #include <tuple>
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/pruning_schedules.h"
 #include "schedules/density_schedule.h"
 #include "schedules/grid.h"
 #include "schedules/param_count.h"
@@ -57,6 +59,37 @@ TEST(RunPlan, DiscreteScheduleMatchesPaperWithinDeltaRounding) {
     EXPECT_NEAR(plan.dense_compute_frac, 0.25, 0.002);
     EXPECT_NEAR(plan.dense_compute_frac + plan.pruning_compute_frac, 0.75, 0.002);
   }
+}
+
+// Each table entry of common/pruning_schedules.h is whole: its name parses back to it, and
+// its g(S) is the mean keep fraction of its own events over a long pruning phase (what the
+// phase solver assumes about the events DensitySchedule makes).
+TEST(PruningSchedules, EveryEntryParsesBackAndItsMeanDensityIsItsEventsMean) {
+  ASSERT_GE(pruning_schedules().size(), 2u);
+  for (const PruningSchedule& entry : pruning_schedules()) {
+    EXPECT_EQ(parse_schedule_kind("prune.schedule", entry.name), entry.kind);
+    EXPECT_STREQ(schedule_name(entry.kind), entry.name);
+    EXPECT_EQ(&pruning_schedule(entry.kind), &entry);
+    for (double sparsity : {0.3, 0.5, 0.8, 0.95}) {
+      const int64_t events = 20000;
+      const DensitySchedule schedule(entry.kind, sparsity, 0, events - 1, 1, events);
+      double sum = 0;
+      for (int64_t step = 0; step < events; ++step) sum += schedule.keep_at(step);
+      EXPECT_NEAR(sum / events, mean_pruning_density(entry.kind, sparsity), 2e-4)
+          << entry.name << " S=" << sparsity;
+    }
+  }
+  EXPECT_THROW(pruning_schedule(ScheduleKind::kDense), std::invalid_argument);
+  try {
+    parse_schedule_kind("prune.schedule", "linear");
+    ADD_FAILURE() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("prune.schedule = linear is invalid: must be " +
+                                         pruning_schedule_names()),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(pruning_schedule_names(), "geometric or cubic");
 }
 
 TEST(DensitySchedule, GeometricEventsFollowTheDefinition) {
