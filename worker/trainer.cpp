@@ -215,6 +215,24 @@ class Run {
     return history_.steps.back();
   }
 
+  // The validation loss every train.eval_every steps (the final one is the finish's).
+  void evaluate_if_due(int64_t steps_done) {
+    const int64_t every = config_.train.eval_every;
+    if (every > 0 && steps_done % every == 0 && steps_done < plan_.total_steps) {
+      evaluate(steps_done);
+    }
+  }
+
+  // A checkpoint every train.checkpoint_every steps (the final one is the finish's), of
+  // finite weights only. False when the weights are not finite: the run has diverged.
+  bool checkpoint_if_due(int64_t steps_done) {
+    const int64_t every = config_.train.checkpoint_every;
+    if (every <= 0 || steps_done % every != 0 || steps_done >= plan_.total_steps) return true;
+    if (!weights_finite()) return false;
+    checkpoint(steps_done);
+    return true;
+  }
+
   void evaluate(int64_t steps_done) {
     history_.evals.push_back(
         {steps_done, validation_loss(model_, validation_windows_, config_.train.eval_sequences)});
@@ -398,19 +416,11 @@ RunSummary Trainer::run() {
       if (options_.on_progress) options_.on_progress(now);
       progress->after_step(now);
     }
-    // 7. Evaluation and checkpoints.
-    const int64_t done = step + 1;
-    if (config_.train.eval_every > 0 && done % config_.train.eval_every == 0 &&
-        done < total_steps) {
-      run.evaluate(done);
-    }
-    if (config_.train.checkpoint_every > 0 && done % config_.train.checkpoint_every == 0 &&
-        done < total_steps) {
-      if (!run.weights_finite()) {
-        diverge("non-finite weights after", step);
-        break;
-      }
-      run.checkpoint(done);
+    // 7. Evaluation and checkpoints, when due.
+    run.evaluate_if_due(step + 1);
+    if (!run.checkpoint_if_due(step + 1)) {
+      diverge("non-finite weights after", step);
+      break;
     }
   }
 
