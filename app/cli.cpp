@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "common/error.h"
+#include "common/program_options_error.h"
 
 namespace po = boost::program_options;
 
@@ -16,8 +17,8 @@ ParsedCommand parse_command(const Args& args, po::options_description flags, boo
   po::parsed_options parsed = [&] {
     try {
       return po::command_line_parser(args).options(flags).allow_unregistered().run();
-    } catch (const po::error& e) {
-      throw UsageError(e.what());
+    } catch (po::error& e) {
+      throw UsageError(program_options_error_text(e));
     }
   }();
   // Everything the command does not know must be a config override.
@@ -26,8 +27,8 @@ ParsedCommand parse_command(const Args& args, po::options_description flags, boo
   try {
     po::store(parsed, result.flags);
     po::notify(result.flags);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
+  } catch (po::error& e) {
+    throw UsageError(program_options_error_text(e));
   }
   result.help = result.flags.count("help") > 0;
   if (result.help) return result;
@@ -67,16 +68,15 @@ ParsedFlags parse_flags(const Args& args, po::options_description flags,
     all.add_options()(name.c_str(), po::value<std::string>());
     positions.add(name.c_str(), 1);
   }
-  const auto usage_error = [&](const po::error& e) {
-    return UsageError(usage.usage_in_errors
-                          ? std::string(e.what()) + " (usage: " + usage.usage + ")"
-                          : std::string(e.what()));
+  const auto usage_error = [&](po::error& e) {
+    const std::string text = program_options_error_text(e);
+    return UsageError(usage.usage_in_errors ? text + " (usage: " + usage.usage + ")" : text);
   };
   ParsedFlags result;
   try {
     // An empty positional description makes Boost reject stray arguments.
     po::store(po::command_line_parser(args).options(all).positional(positions).run(), result.flags);
-  } catch (const po::error& e) {
+  } catch (po::error& e) {
     throw usage_error(e);
   }
   result.help = result.flags.count("help") > 0;
@@ -86,7 +86,7 @@ ParsedFlags parse_flags(const Args& args, po::options_description flags,
   }
   try {
     po::notify(result.flags);
-  } catch (const po::error& e) {
+  } catch (po::error& e) {
     throw usage_error(e);
   }
   return result;

@@ -16,12 +16,12 @@
 
 #include "app/cli.h"
 #include "app/command.h"
+#include "comm/mpi_session.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "io/checkpoint_file.h"
 #include "io/token_shard.h"
-#include "mpi/mpi_session.h"
 #include "worker/device.h"
 #include "worker/run_checkpoint.h"
 #include "worker/scoring.h"
@@ -79,7 +79,8 @@ int run_eval_tokens(const Args& args) {
   configure_threads(all_cores, 1);
   // A GPU when there is one, whatever device the checkpoint was trained on.
   const at::Device device = choose_device(DeviceKind::kAuto, 0);
-  std::unique_ptr<Collectives> solo = make_device_collectives(world, device, /*timeout_seconds=*/0);
+  std::unique_ptr<Collectives> solo =
+      make_device_collectives(world, device, "auto", /*timeout_seconds=*/0);
   ShardedModel model(config.model, config.data.vocab_size, *solo, device, config.train.precision);
   load_checkpoint(model, checkpoint, config, tokenizer_hash, nullptr);
 

@@ -19,7 +19,7 @@
 #include "data/dataset.h"
 #include "io/directory_lock.h"
 #include "io/symlink_check.h"
-#include "mpi/mpi_session.h"
+#include "comm/mpi_session.h"
 #include "schedules/grid.h"
 #include "sweep/dry_run.h"
 #include "sweep/ledger.h"

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "app/cli.h"
+#include "comm/mpi_session.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
@@ -11,7 +12,6 @@
 #include "data/dataset.h"
 #include "io/directory_lock.h"
 #include "io/symlink_check.h"
-#include "mpi/mpi_session.h"
 #include "schedules/grid.h"
 #include "worker/device.h"
 #include "worker/threads.h"
@@ -45,8 +45,8 @@ int run_train(const Args& args) {
   log::set_rank(world.size() > 1 ? world.rank() : -1);
   configure_threads(config.train, world.ranks_on_node());
   const at::Device device = choose_device(config.train.device, world.rank_on_node());
-  std::unique_ptr<Collectives> group =
-      make_device_collectives(world, device, config.train.collective_timeout_s);
+  std::unique_ptr<Collectives> group = make_device_collectives(
+      world, device, config.train.collectives, config.train.collective_timeout_s);
 
   Dataset dataset = open_dataset(config.data);
   TrainerOptions options;

@@ -22,9 +22,9 @@
 #include <memory>
 #include <string>
 
+#include "comm/mpi_collectives.h"
+#include "comm/mpi_session.h"
 #include "common/config.h"
-#include "mpi/mpi_collectives.h"
-#include "mpi/mpi_session.h"
 #include "schedules/run_plan.h"
 #include "worker/adamw.h"
 #include "worker/device.h"
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   Communicator world = Communicator::world();
   const at::Device device = choose_device(device_kind, world.rank_on_node());
   std::unique_ptr<Collectives> group =
-      make_device_collectives(world, device, /*timeout_seconds=*/0);
+      make_device_collectives(world, device, "auto", /*timeout_seconds=*/0);
   ShardedModel model(m, vocab, *group, device, precision);
   model.initialize(0);
   model.set_activation_checkpointing(recompute);

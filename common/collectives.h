@@ -1,7 +1,7 @@
 // The collectives a worker group needs, behind a small device-agnostic interface.
 //
 // Buffers are raw pointers to `count` elements of `dtype`, so a backend may hold host memory
-// (mpi/mpi_collectives.h) or device memory (an NCCL backend). Nothing above this interface
+// (comm/mpi_collectives.h) or device memory (an NCCL backend). Nothing above this interface
 // may assume MPI. Every call is collective: all ranks of the group call it in the same order
 // with the same counts, and it returns when this rank's part is complete.
 #pragma once

@@ -1,6 +1,5 @@
 #include "common/config.h"
 
-#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -8,10 +7,10 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/program_options_error.h"
 #include "common/pruning_schedules.h"
 #include "common/sweep_axes.h"
 
@@ -199,6 +198,8 @@ const std::vector<Key>& keys() {
                   "recompute each block's activations in backward (less memory)"),
       JOURNEY_KEY(double, train, collective_timeout_s,
                   "seconds one collective may wait before the group ends; 0 = forever"),
+      JOURNEY_KEY(std::string, train, collectives,
+                  "collectives backend: auto (nccl on GPUs, else mpi), mpi or nccl"),
       JOURNEY_KEY(ScheduleKind, prune, schedule, "geometric or cubic"),
       JOURNEY_KEY(double, prune, sparsity, "final sparsity S in [0, 1)"),
       JOURNEY_KEY(double, prune, dense_frac, "c_s: dense phase, fraction of compute or steps"),
@@ -259,24 +260,6 @@ void check_config_file(const std::string& path) {
     throw UsageError("config file " + path + " is " + std::to_string(bytes) +
                      " bytes; a config is at most " + std::to_string(kMaxConfigBytes) + " bytes");
   }
-}
-
-// Boost.Program_options' message for `e`, safe for any input. Boost 1.74 fills its message
-// template by replacing each placeholder (%value%, %option%, %original_token%, ...) with the
-// offending text until none is left, so a key or value that contains a placeholder itself
-// (`lr = %value%`) makes what() loop forever (found by tests/fuzz): '%' in that text is shown
-// as '?'. The substitutions are protected; a derived class may name them.
-std::string error_text(po::error& e) {
-  struct Substitutions : po::error_with_option_name {
-    static std::map<std::string, std::string>& of(po::error_with_option_name& error) {
-      return error.*(&Substitutions::m_substitutions);
-    }
-  };
-  if (auto* named = dynamic_cast<po::error_with_option_name*>(&e)) {
-    for (auto& [name, text] : Substitutions::of(*named))
-      std::replace(text.begin(), text.end(), '%', '?');
-  }
-  return e.what();
 }
 
 constexpr int64_t kMaxSeqLen = int64_t{1} << 20;
@@ -355,7 +338,7 @@ RunConfig parse_config(const std::string& config_path, const std::vector<std::st
     // The command line is stored first: Program_options keeps the first value it sees.
     po::store(po::command_line_parser(overrides).options(desc).run(), vm);
   } catch (po::error& e) {
-    throw UsageError(std::string("command line: ") + error_text(e) +
+    throw UsageError(std::string("command line: ") + program_options_error_text(e) +
                      " (config keys are --section.key=value; see `journey config --help`)");
   }
   if (!config_path.empty()) {
@@ -365,13 +348,13 @@ RunConfig parse_config(const std::string& config_path, const std::vector<std::st
     } catch (const po::reading_file&) {
       throw UsageError("config file " + config_path + ": cannot be read");
     } catch (po::error& e) {
-      throw UsageError("config file " + config_path + ": " + error_text(e));
+      throw UsageError("config file " + config_path + ": " + program_options_error_text(e));
     }
   }
   try {
     po::notify(vm);
   } catch (po::error& e) {
-    throw UsageError(std::string("config: ") + error_text(e));
+    throw UsageError(std::string("config: ") + program_options_error_text(e));
   }
   return config;
 }
@@ -385,7 +368,7 @@ RunConfig parse_config_text(const std::string& ini, const std::string& origin) {
     po::store(po::parse_config_file(in, desc, false), vm);
     po::notify(vm);
   } catch (po::error& e) {
-    throw UsageError(origin + ": " + error_text(e));
+    throw UsageError(origin + ": " + program_options_error_text(e));
   }
   return config;
 }
@@ -520,6 +503,7 @@ std::string result_identity(const RunConfig& config) {
   c.train.micro_batch_tokens = defaults.train.micro_batch_tokens;  // Memory only.
   c.train.activation_checkpointing = defaults.train.activation_checkpointing;
   c.train.collective_timeout_s = defaults.train.collective_timeout_s;  // Failure handling.
+  c.train.collectives = defaults.train.collectives;  // How, not what: sums agree to rounding.
   c.train.log_every = defaults.train.log_every;
   c.train.eval_every = defaults.train.eval_every;
   c.train.checkpoint_every = defaults.train.checkpoint_every;

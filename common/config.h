@@ -97,6 +97,9 @@ struct TrainConfig {
   // common/collective_deadline.h); 0 waits forever. Generous: the longest legitimate wait is
   // the leader alone writing a checkpoint or checking a dataset.
   double collective_timeout_s = 1800;
+  // The Collectives backend by name (comm/README.md): auto takes nccl on a GPU when this build
+  // has it and mpi otherwise.
+  std::string collectives = "auto";
 };
 
 // [prune]: gradual magnitude pruning (schedules/density_schedule.h).

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "mpi/mpi_session.h"
+#include "comm/mpi_session.h"
 
 namespace journey {
 namespace {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/config.h"
-#include "mpi/mpi_session.h"
+#include "comm/mpi_session.h"
 #include "schedules/grid.h"
 #include "sweep/ledger.h"  // sweep_identity
 #include "sweep/sweep_layout.h"

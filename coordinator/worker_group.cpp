@@ -43,7 +43,8 @@ class GroupWorker {
   Collectives& collectives(const RunConfig& config) {
     if (!collectives_) {
       device_ = choose_device(config.train.device, local_worker_index_);
-      collectives_ = make_device_collectives(group_, device_, config.train.collective_timeout_s);
+      collectives_ = make_device_collectives(group_, device_, config.train.collectives,
+                                             config.train.collective_timeout_s);
     }
     return *collectives_;
   }

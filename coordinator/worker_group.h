@@ -8,7 +8,7 @@
 // JOURNEY_INJECT_FAILURE throws before training (tests/sweep_test uses it).
 #pragma once
 
-#include "mpi/mpi_session.h"
+#include "comm/mpi_session.h"
 
 namespace journey {
 

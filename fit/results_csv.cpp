@@ -147,6 +147,12 @@ RunRecord parse_run(const RowReader& row, int line) {
   }
   std::optional<double> sparsity = row.number("sparsity", false);
   run.sparsity = sparsity ? *sparsity : std::max(0.0, 1.0 - run.n_final / run.n_initial);
+  if (!sparsity && run.sparsity >= 1) {
+    // The ratio is below double precision: no sparsity to derive.
+    throw DataError(row.where("n_final") + ": " + row.text("n_final").value() +
+                    " is so far below n_initial that 1 - n_final / n_initial rounds to a "
+                    "sparsity of 1; expected a sparsity below 1");
+  }
   if (run.sparsity < 0 || run.sparsity >= 1) {
     throw DataError(row.where("sparsity") + ": " + row.text("sparsity").value() +
                     " is outside [0, 1)");

@@ -47,7 +47,11 @@ void read_value(const nlohmann::json& j, T& out) {
       return;
     }
   }
-  j.get_to(out);
+  if constexpr (std::is_same_v<T, int64_t>) {
+    out = json_int64(j);
+  } else {
+    j.get_to(out);
+  }
 }
 
 }  // namespace
@@ -81,6 +85,14 @@ RunSummary RunSummary::from_json(const nlohmann::json& j, const std::string& ori
 }
 
 #undef JOURNEY_RUN_SUMMARY_FIELDS
+
+int64_t json_int64(const nlohmann::json& value) {
+  const bool fits =
+      value.is_number_integer() &&
+      (!value.is_number_unsigned() || value.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX));
+  if (!fits) throw DataError("expected an integer of at most 63 bits, found " + value.dump());
+  return value.get<int64_t>();
+}
 
 std::string summary_json_text(const RunSummary& summary, const RunCosts& costs) {
   nlohmann::json j = summary.to_json();

@@ -58,4 +58,9 @@ struct RunCosts {
 // summary.json: the summary's fields, then the costs'.
 std::string summary_json_text(const RunSummary& summary, const RunCosts& costs);
 
+// `value` as an int64_t when it is a JSON integer that fits one; DataError otherwise. Readers
+// of integer keys use it rather than get<int64_t>(), which converts a float or a larger
+// unsigned number with a bare cast (undefined behaviour for 1e300: tests/fuzz/regressions/ledger).
+int64_t json_int64(const nlohmann::json& value);
+
 }  // namespace journey

@@ -13,8 +13,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${JOURNEY_BUILD_DIR:-$root/build}
 
 packages=(
-  # toolchain
-  g++ cmake ninja-build lld pkg-config clang-format python3-venv
+  # toolchain (clang and its libFuzzer runtime for scripts/fuzz.sh)
+  g++ cmake ninja-build lld pkg-config clang-format python3-venv clang libclang-rt-14-dev
   # the design's libraries (LibTorch comes from the torch wheel in .venv)
   libopenblas0-openmp libblas-dev libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
   libboost-program-options-dev libgtest-dev libgmock-dev libsentencepiece-dev sentencepiece

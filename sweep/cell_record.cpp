@@ -1,6 +1,7 @@
 #include "sweep/cell_record.h"
 
 #include <cctype>
+#include <type_traits>
 
 #include "common/error.h"
 #include "schedules/grid.h"
@@ -116,19 +117,45 @@ void check_names(const CellRecord& r) {
   }
 }
 
+// One key of a record into `field`: integers through json_int64() (run/run_summary.h), so a
+// float or an oversized number is a DataError naming the key rather than a bare cast.
+template <class T>
+void read_field(const nlohmann::json& j, const char* key, T& field) {
+  if constexpr (std::is_same_v<T, int64_t>) {
+    try {
+      field = json_int64(j.at(key));
+    } catch (const DataError& e) {
+      throw DataError(std::string("malformed cell record: key '") + key + "': " + e.what());
+    }
+  } else {
+    j.at(key).get_to(field);
+  }
+}
+
+// A parameter count that version 1 wrote as a number of any kind.
+int64_t count_of_version_1(const nlohmann::json& j, const char* key) {
+  const double count = j.at(key).get<double>();
+  // Range first: converting a double beyond int64_t is undefined behaviour.
+  if (!(count >= -0x1p63 && count < 0x1p63)) {
+    throw DataError(std::string("malformed cell record: key '") + key + "': " + j.at(key).dump() +
+                    " is beyond a 64-bit integer");
+  }
+  return static_cast<int64_t>(count);
+}
+
 // Version 1 ledgers kept the results flat in the record, the final eval loss as eval_loss.
 RunSummary summary_of_version_1(const nlohmann::json& j, const CellRecord& r) {
   RunSummary s;
   s.cell_id = r.id;
   s.status = r.status == CellStatus::kDone ? RunStatus::kDone : RunStatus::kFailed;
   s.reason = r.reason;
-  s.steps_done = j.at("steps_done").get<int64_t>();
-  s.total_steps = j.at("total_steps").get<int64_t>();
-  s.tokens = j.at("tokens").get<int64_t>();
+  read_field(j, "steps_done", s.steps_done);
+  read_field(j, "total_steps", s.total_steps);
+  read_field(j, "tokens", s.tokens);
   s.n_avg = j.at("n_avg").get<double>();
-  s.n_final = static_cast<int64_t>(j.at("n_final").get<double>());
-  s.n_initial = static_cast<int64_t>(j.at("n_initial").get<double>());
-  s.embedding_params = static_cast<int64_t>(j.at("embedding_params").get<double>());
+  s.n_final = count_of_version_1(j, "n_final");
+  s.n_initial = count_of_version_1(j, "n_initial");
+  s.embedding_params = count_of_version_1(j, "embedding_params");
   s.compute = j.at("compute").get<double>();
   s.final_loss = j.at("final_loss").get<double>();
   s.final_eval_loss = j.at("eval_loss").get<double>();
@@ -154,7 +181,7 @@ nlohmann::json CellRecord::to_json() const {
 CellRecord CellRecord::from_json(const nlohmann::json& j, int ledger_version) {
   CellRecord r;
   try {
-#define X(field) j.at(#field).get_to(r.field);
+#define X(field) read_field(j, #field, r.field);
     JOURNEY_FIELDS(X)
 #undef X
     r.status = parse_cell_status(j.at("status").get<std::string>());
@@ -162,7 +189,7 @@ CellRecord CellRecord::from_json(const nlohmann::json& j, int ledger_version) {
                                 : RunSummary::from_json(j.at("run"), "cell " + r.id);
     // Ledgers written before lr and batch were recorded per cell lack them (0: unknown).
     r.lr = j.value("lr", 0.0);
-    r.batch_tokens = j.value("batch_tokens", int64_t{0});
+    if (j.contains("batch_tokens")) read_field(j, "batch_tokens", r.batch_tokens);
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("malformed cell record: ") + e.what());
   }

@@ -90,7 +90,8 @@ Ledger Ledger::load(const std::string& dir) {
     if (j.at("format").get<std::string>() != "journey-ledger") {
       throw DataError(path + " is not a Journey ledger");
     }
-    const int version = j.at("version").get<int>();
+    // Compared as JSON, not converted first: get<int>() of 1e300 is undefined behaviour.
+    const nlohmann::json& version = j.at("version");
     if (version != kLedgerVersion && version != 1) {
       throw DataError(path + " has ledger version " + j.at("version").dump() + ", expected 1 or " +
                       std::to_string(kLedgerVersion));
@@ -98,7 +99,7 @@ Ledger Ledger::load(const std::string& dir) {
     ledger.identity_ = j.at("identity").get<std::string>();
     for (const auto& cell : j.at("cells")) {
       try {
-        ledger.records_.push_back(CellRecord::from_json(cell, version));
+        ledger.records_.push_back(CellRecord::from_json(cell, version.get<int>()));
       } catch (const DataError& e) {
         throw DataError(path + ": " + e.what());
       }

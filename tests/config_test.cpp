@@ -103,8 +103,8 @@ TEST(Config, KeysAndValuesHoldingBoostPlaceholdersAreErrorsNotHangs) {
   }
 }
 
-// Found by tests/fuzz (regressions/config/seed-beyond-int64.ini): a seed beyond int64_t was
-// converted before its range was checked (undefined behaviour).
+// Regression (tests/fuzz/regressions/config/seed-beyond-int64.ini, undefined behaviour under
+// UBSan): a seed beyond int64_t was converted before its range was checked.
 TEST(Config, SweepSeedsBeyondInt64AreRejected) {
   RunConfig c = parse_config("", {"--sweep.seeds=0 1e30"});
   try {

@@ -7,8 +7,8 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "mpi/mpi_collectives.h"
-#include "mpi/mpi_session.h"
+#include "comm/mpi_collectives.h"
+#include "comm/mpi_session.h"
 #include "schedules/density_schedule.h"
 #include "worker/adamw.h"
 #include "worker/kernels.h"

@@ -7,7 +7,7 @@
 
 #include <cstdio>
 
-#include "mpi/mpi_session.h"
+#include "comm/mpi_session.h"
 
 namespace {
 

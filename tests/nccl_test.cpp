@@ -1,4 +1,4 @@
-// The NCCL backend (mpi/nccl_collectives.h), built where the CUDA toolkit with NCCL is. On a
+// The NCCL backend (comm/nccl_collectives.h), built where the CUDA toolkit with NCCL is. On a
 // machine without a GPU it must refuse with a clear error; with one (scripts/gpu-check.sh),
 // every collective on one rank, on device and host buffers, must give the MPI backend's
 // results. One process under MPI (1 rank: a single GPU is enough).
@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "mpi/mpi_collectives.h"
-#include "mpi/mpi_session.h"
-#include "mpi/nccl_collectives.h"
+#include "comm/mpi_collectives.h"
+#include "comm/mpi_session.h"
+#include "comm/nccl_collectives.h"
 
 namespace journey {
 namespace {

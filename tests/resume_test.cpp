@@ -276,6 +276,24 @@ TEST(Resume, TensorBoardShowsEachStepOnceAcrossAResume) {
   EXPECT_FLOAT_EQ(points["eval/loss"].back().second, std::stod(last.substr(last.find(',') + 1)));
 }
 
+// train.collectives names the backend: mpi trains (the CPU's), and a name this build does
+// not have is refused before anything runs, listing the ones it has.
+TEST(Resume, TheCollectivesBackendIsChosenByName) {
+  const std::string dir = fresh_dir("collectives-by-name");
+  testing::ProcessResult mpi = run_process(train_command(2, dir) + " --train.collectives=mpi");
+  EXPECT_EQ(mpi.exit_code, 0) << mpi.output;
+  EXPECT_EQ(losses(dir), losses(reference(2)));
+  const std::string refused_dir = fresh_dir("collectives-unknown");
+  testing::ProcessResult gloo =
+      run_process(train_command(1, refused_dir) + " --train.collectives=gloo");
+  EXPECT_EQ(gloo.exit_code, 2) << gloo.output;
+  EXPECT_NE(gloo.output.find("train.collectives = gloo is invalid: must be auto or a backend "
+                             "this build has: mpi"),
+            std::string::npos)
+      << gloo.output;
+  EXPECT_FALSE(fs::exists(refused_dir + "/metrics.csv"));
+}
+
 // checkpoints/ made a link to another directory: `journey train` refuses to start, so no
 // checkpoint is written, pruned or cleaned up there.
 TEST(Resume, ACheckpointDirectoryThatIsALinkIsRefused) {

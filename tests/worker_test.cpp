@@ -31,14 +31,14 @@
 #include <string>
 #include <vector>
 
+#include "comm/mpi_collectives.h"
+#include "comm/mpi_session.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "data/batch_loader.h"
 #include "data/dataset.h"
 #include "io/checkpoint_dir.h"
 #include "io/checkpoint_file.h"
-#include "mpi/mpi_collectives.h"
-#include "mpi/mpi_session.h"
 #include "schedules/density_schedule.h"
 #include "schedules/run_plan.h"
 #include "tests/subprocess.h"
@@ -166,7 +166,7 @@ TEST_F(WorkerTest, WorkerGpuMatchesTheCpuOnOneBatch) {
   const RunConfig c = tiny_config();
   const at::Device gpu = choose_device(DeviceKind::kCuda, 0);
   std::unique_ptr<Collectives> gpu_group =
-      make_device_collectives(self_, gpu, /*timeout_seconds=*/0);
+      make_device_collectives(self_, gpu, "auto", /*timeout_seconds=*/0);
   ShardedModel on_cpu(c.model, c.data.vocab_size, *solo_);
   ShardedModel on_gpu(c.model, c.data.vocab_size, *gpu_group, gpu);
   on_cpu.initialize(21);

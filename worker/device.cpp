@@ -3,13 +3,14 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 
 #include <string>
+#include <vector>
 
+#include "comm/mpi_collectives.h"
 #include "common/collective_deadline.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "mpi/mpi_collectives.h"
 #ifdef JOURNEY_HAVE_NCCL
-#include "mpi/nccl_collectives.h"
+#include "comm/nccl_collectives.h"
 #endif
 
 namespace journey {
@@ -39,16 +40,68 @@ at::Device choose_device(DeviceKind kind, int local_worker_index) {
   return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(local_worker_index % gpus));
 }
 
-std::unique_ptr<Collectives> make_device_collectives(const Communicator& comm, at::Device device,
-                                                     double timeout_seconds) {
-  if (device.is_cpu()) return with_deadline(make_mpi_collectives(comm), timeout_seconds);
+namespace {
+
+// The backends of Collectives this program was built with, by name (train.collectives): the
+// memory each moves and how to make one. A third backend (Gloo, UCC) is one file in comm/
+// (comm/README.md) and one line here.
+struct Backend {
+  const char* name;
+  bool gpu_memory;  // Moves device memory (else host memory).
+  std::unique_ptr<Collectives> (*make)(const Communicator& comm, at::Device device);
+};
+
+const std::vector<Backend>& backends() {
+  static const std::vector<Backend> table = {
+      {"mpi", false,
+       [](const Communicator& comm, at::Device) { return make_mpi_collectives(comm); }},
 #ifdef JOURNEY_HAVE_NCCL
-  return with_deadline(make_nccl_collectives(comm, device.index()), timeout_seconds);
-#else
-  throw UsageError(
-      "config key train.device = cuda is invalid: this build has no NCCL backend (the CUDA "
-      "toolkit with NCCL was not found when it was configured; JOURNEY_NCCL)");
+      {"nccl", true,
+       [](const Communicator& comm, at::Device device) {
+         return make_nccl_collectives(comm, device.index());
+       }},
 #endif
+  };
+  return table;
+}
+
+std::string backend_names() {
+  std::string names;
+  for (const Backend& b : backends()) names += (names.empty() ? "" : ", ") + std::string(b.name);
+  return names;
+}
+
+}  // namespace
+
+std::unique_ptr<Collectives> make_device_collectives(const Communicator& comm, at::Device device,
+                                                     const std::string& backend,
+                                                     double timeout_seconds) {
+  const bool on_gpu = !device.is_cpu();
+  const Backend* chosen = nullptr;
+  for (const Backend& b : backends()) {
+    if (backend == "auto" ? b.gpu_memory == on_gpu : backend == b.name) {
+      chosen = &b;
+      break;
+    }
+  }
+  if (chosen == nullptr && backend == "auto") {
+    reject_config_value("train.device", device_name(DeviceKind::kCuda),
+                        "this build has no collectives backend for GPU memory (no NCCL: the "
+                        "CUDA toolkit with NCCL was not found when it was configured; "
+                        "JOURNEY_NCCL); built: " +
+                            backend_names());
+  }
+  if (chosen == nullptr) {
+    reject_config_value("train.collectives", backend,
+                        "must be auto or a backend this build has: " + backend_names());
+  }
+  if (chosen->gpu_memory != on_gpu) {
+    reject_config_value("train.collectives", backend,
+                        std::string("it moves ") + (chosen->gpu_memory ? "GPU" : "host") +
+                            " memory and this group trains on " + (on_gpu ? "a GPU" : "the CPU") +
+                            "; use auto");
+  }
+  return with_deadline(chosen->make(comm, device), timeout_seconds);
 }
 
 }  // namespace journey

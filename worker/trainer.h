@@ -15,8 +15,8 @@
 // holds finite weights, and the newest one is the last good state.
 //
 // Outputs, in TrainerOptions::out_dir (written by the group leader): config.ini (the
-// effective config), metrics.csv, eval.csv, progress.json, summary.json and
-// checkpoints/ckpt-<step>.h5.
+// effective config), metrics.csv, eval.csv, progress.json, summary.json, a TensorBoard event
+// file per process (run/tensorboard_events.h) and checkpoints/ckpt-<step>.h5.
 #pragma once
 
 #include <c10/core/Device.h>

@@ -1,4 +1,4 @@
-#include "mpi/nccl_collectives.h"
+#include "comm/nccl_collectives.h"
 
 #include <cuda_runtime.h>
 #include <nccl.h>

@@ -1,4 +1,4 @@
-#include "mpi/mpi_session.h"
+#include "comm/mpi_session.h"
 
 #include <stdexcept>
 #include <utility>

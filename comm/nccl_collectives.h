@@ -14,7 +14,7 @@
 #include <memory>
 
 #include "common/collectives.h"
-#include "mpi/mpi_session.h"
+#include "comm/mpi_session.h"
 
 namespace journey {
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "mpi/mpi_collectives.h"
+#include "comm/mpi_collectives.h"
 
 namespace journey {
 namespace {
