@@ -347,18 +347,28 @@ int exit_code_within_two_minutes(pid_t run, const std::string& dir) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// Starts a long two-rank run with train.collective_timeout_s = `collective_timeout_s` and,
+// once it trains, freezes rank 1 (SIGSTOP stands in for a hung GPU or a lost node); gives
+// rank 0's pid in `rank_0` when asked. Returns the run's pid for
+// exit_code_within_two_minutes().
+pid_t start_and_freeze_rank_1(const std::string& dir, int collective_timeout_s, pid_t* rank_0) {
+  const pid_t run = testing::start_process(
+      train_command(2, dir) + " --train.collective_timeout_s=" +
+          std::to_string(collective_timeout_s) + " --train.tokens=" + std::to_string(100000 * 384),
+      dir + ".log");
+  std::map<int, pid_t> ranks = rank_pids(dir);
+  EXPECT_EQ(ranks.size(), 2u) << testing::read_file(dir + ".log");
+  if (ranks.count(1)) kill(ranks[1], SIGSTOP);
+  if (rank_0 != nullptr) *rank_0 = ranks.count(0) ? ranks[0] : 0;
+  return run;
+}
+
 // A rank that freezes (SIGSTOP stands in for a hung GPU or a lost node) leaves its peer
 // waiting in a collective. The deadline ends the group with exit 1 and a message naming the
 // call and the key, instead of a hang until the job's time limit.
 TEST(Resume, AFrozenRankEndsTheGroupAfterTheCollectiveTimeout) {
   const std::string dir = fresh_dir("frozen-rank");
-  const pid_t run = testing::start_process(
-      train_command(2, dir) +
-          " --train.collective_timeout_s=3 --train.tokens=" + std::to_string(100000 * 384),
-      dir + ".log");
-  std::map<int, pid_t> ranks = rank_pids(dir);
-  ASSERT_EQ(ranks.size(), 2u) << testing::read_file(dir + ".log");
-  kill(ranks[1], SIGSTOP);
+  const pid_t run = start_and_freeze_rank_1(dir, /*collective_timeout_s=*/3, nullptr);
   const int code = exit_code_within_two_minutes(run, dir);
   const std::string log = testing::read_file(dir + ".log");
   EXPECT_EQ(code, 1) << log;
@@ -370,14 +380,10 @@ TEST(Resume, AFrozenRankEndsTheGroupAfterTheCollectiveTimeout) {
 // once the call has waited the grace (here the 10 s timeout), and says the step is lost.
 TEST(Resume, AStopRequestEndsARankBlockedByAFrozenPeer) {
   const std::string dir = fresh_dir("frozen-peer-stop");
-  const pid_t run = testing::start_process(
-      train_command(2, dir) +
-          " --train.collective_timeout_s=10 --train.tokens=" + std::to_string(100000 * 384),
-      dir + ".log");
-  std::map<int, pid_t> ranks = rank_pids(dir);
-  ASSERT_EQ(ranks.size(), 2u) << testing::read_file(dir + ".log");
-  kill(ranks[1], SIGSTOP);
-  kill(ranks[0], SIGTERM);
+  pid_t rank_0 = 0;
+  const pid_t run = start_and_freeze_rank_1(dir, /*collective_timeout_s=*/10, &rank_0);
+  ASSERT_GT(rank_0, 0);  // kill(0, ...) would signal this test's own process group.
+  kill(rank_0, SIGTERM);
   const int code = exit_code_within_two_minutes(run, dir);
   const std::string log = testing::read_file(dir + ".log");
   EXPECT_EQ(code, 75) << log;
