@@ -20,26 +20,28 @@ double quantile(const std::vector<double>& sorted, double q) {
 
 }  // namespace
 
-std::vector<int> resample_indices(int n, uint64_t seed, int resample) {
+std::vector<int> resample_indices(int n, uint64_t seed, int resample, int draws) {
   // std::seed_seq and mt19937_64 are fully specified by the standard, so the draws are the
   // same with every library. The modulo bias is below n / 2^64.
   std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
                     static_cast<uint32_t>(resample)};
   std::mt19937_64 rng(seq);
-  std::vector<int> indices(n);
+  std::vector<int> indices(draws > 0 ? draws : n);
   for (int& i : indices) i = static_cast<int>(rng() % static_cast<uint64_t>(n));
   return indices;
 }
 
 std::vector<LawPoint> resample_points(const std::vector<LawPoint>& points, uint64_t seed,
-                                      int resample) {
-  std::vector<int> counts(points.size(), 0);
-  for (int i : resample_indices(static_cast<int>(points.size()), seed, resample)) ++counts[i];
+                                      int resample, int draws) {
+  // Sorted, the draws of one run are adjacent: O(draws log draws), not O(points).
+  std::vector<int> drawn = resample_indices(static_cast<int>(points.size()), seed, resample, draws);
+  std::sort(drawn.begin(), drawn.end());
   std::vector<LawPoint> sample;
-  for (size_t i = 0; i < points.size(); ++i) {
-    if (counts[i] == 0) continue;
-    sample.push_back(points[i]);
-    sample.back().weight *= counts[i];
+  for (size_t i = 0; i < drawn.size(); ++i) {
+    if (i > 0 && drawn[i] == drawn[i - 1]) continue;
+    const size_t end = std::upper_bound(drawn.begin() + i, drawn.end(), drawn[i]) - drawn.begin();
+    sample.push_back(points[drawn[i]]);
+    sample.back().weight *= static_cast<double>(end - i);
   }
   return sample;
 }
@@ -68,15 +70,25 @@ FitOptions refit_options(const FitOptions& fit) {
 
 BootstrapResult bootstrap_fit(const std::vector<LawPoint>& points, const FitResult& full,
                               const FitOptions& fit, const BootstrapOptions& options) {
-  const std::vector<std::vector<double>> starts = refit_starts(full);
+  const int n = static_cast<int>(points.size());
+  const int drawn = fit.sample_size > 0 ? std::min(n, fit.sample_size) : n;
+  const std::vector<std::vector<double>> starts =
+      drawn < n ? std::vector<std::vector<double>>{full.law.x} : refit_starts(full);
   const FitOptions single = refit_options(fit);
+  const double shrink = std::sqrt(static_cast<double>(drawn) / n);
   BootstrapResult result;
   result.draws.resize(options.resamples);
   std::atomic<int> next{0};
   auto worker = [&] {
     for (int r = next++; r < options.resamples; r = next++) {
-      const std::vector<LawPoint> sample = resample_points(points, options.seed, r);
-      result.draws[r] = fit_law(full.law.form, sample, starts, single).law.coefficients();
+      const std::vector<LawPoint> sample = resample_points(points, options.seed, r, drawn);
+      Law law = fit_law(full.law.form, sample, starts, single).law;
+      if (drawn < n) {
+        for (size_t i = 0; i < law.x.size(); ++i) {
+          law.x[i] = full.law.x[i] + shrink * (law.x[i] - full.law.x[i]);
+        }
+      }
+      result.draws[r] = law.coefficients();
     }
   };
   const int threads = std::max(1, std::min(options.threads, options.resamples));

@@ -1,9 +1,9 @@
 // The files `journey fit` writes and `journey plan` reads (docs/fit.md, "Output files").
 //
-// fit.json: the whole report: source, run counts, options (Huber delta, reduction,
-// bootstrap resamples and seed), the data ranges, and per law its form, size variable,
-// objective, parameters x, coefficients (estimate, se, ci95) and validation errors, plus
-// the best size variable and notes. "format": "journey-fit", "version": 1.
+// fit.json: the whole report: source, run counts, options (Huber delta, reduction, sample
+// size of large tables, bootstrap resamples and seed), the data ranges, and per law its form,
+// size variable, objective, parameters x, coefficients (estimate, se, ci95) and validation
+// errors, plus the best size variable and notes. "format": "journey-fit", "version": 1.
 // fit.csv: one row per law and coefficient:
 //   form,size_variable,coefficient,estimate,se,ci95_low,ci95_high
 // Both are written to a temporary file in the same directory and renamed into place, so a

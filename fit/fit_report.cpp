@@ -135,6 +135,17 @@ FitReport make_fit_report(const ResultsTable& table, const FitReportOptions& opt
         " durations, so these coefficients describe these runs, not a scaling law");
   }
   const double min_loss = range_of(runs, [](const RunRecord& r) { return r.loss; }).min;
+  const int sample = options.fit.sample_size;
+  if (sample > 0 && report.runs > sample) {
+    const std::string m = std::to_string(sample);
+    report.notes.push_back(
+        std::to_string(report.runs) + " runs, more than the sample size " + m +
+        ": each law's start grid ran on " + std::to_string(std::min(sample, kGridSampleSize)) +
+        " sampled runs and its best optima were refitted on all; each bootstrap resample drew " +
+        m + " runs, its deviation from the fit scaled by sqrt(" + m + " / " +
+        std::to_string(report.runs) + ") (the m-out-of-n bootstrap); held-out refits fit " + m +
+        " of the runs left (docs/fit.md)");
+  }
 
   std::vector<std::string> size_groups, sparsity_groups;
   std::set<std::string> sparsities;
@@ -142,6 +153,15 @@ FitReport make_fit_report(const ResultsTable& table, const FitReportOptions& opt
     size_groups.push_back(run.size);
     sparsity_groups.push_back(sparsity_label(run.sparsity));
     sparsities.insert(sparsity_groups.back());
+  }
+  for (const auto& [kind, count] :
+       {std::pair<const char*, size_t>{"model sizes", static_cast<size_t>(report.sizes)},
+        {"sparsities", sparsities.size()}}) {
+    if (count > static_cast<size_t>(kMaxFolds)) {
+      report.notes.push_back("the runs hold " + std::to_string(count) + " " + kind +
+                             ": they are held out in " + std::to_string(kMaxFolds) +
+                             " folds of several each (fit/validation.h)");
+    }
   }
 
   auto analyse = [&](LawForm form, SizeVariable variable,

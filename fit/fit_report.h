@@ -7,10 +7,11 @@
 // N_initial, the dense size. The sparse law always uses N_final and the sparsity S.
 //
 // Fits: the Chinchilla law from the 4500-start grid; the sparse law from
-// sparse_start_grid() around the Chinchilla fit with N = N_final (fit/huber_fit.h). The
-// sparse law is left out, with a note, when the runs hold fewer than two sparsities (S and
-// its three coefficients are then not identifiable) or fewer than eight runs (seven
-// parameters).
+// sparse_start_grid() around the Chinchilla fit with N = N_final (fit/huber_fit.h). A table
+// of more runs than FitOptions::sample_size is sampled there, in the bootstrap and in
+// validation, and a note says so. The sparse law is left out, with a note, when the runs
+// hold fewer than two sparsities (S and its three coefficients are then not identifiable) or
+// fewer than eight runs (seven parameters).
 //
 // "Best" size variable: the lowest held-out MAE (leave-one-size-out and
 // leave-one-sparsity-out pooled, fit/validation.h), or the lowest in-sample MAE when no

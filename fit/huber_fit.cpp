@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <random>
 #include <thread>
 
 namespace journey {
@@ -237,6 +239,16 @@ EndPoint minimize_from(const Problem& problem, const std::vector<double>& start,
 // one optimum reached with slightly different precision.
 constexpr double kSameOptimum = 0.05;
 
+// Whether `x` is another optimum than every one in `kept`.
+bool is_new_optimum(const std::vector<EndPoint>& kept, const std::vector<double>& x) {
+  for (const EndPoint& k : kept) {
+    double distance = 0;
+    for (size_t i = 0; i < x.size(); ++i) distance = std::max(distance, std::abs(k.x[i] - x[i]));
+    if (distance < kSameOptimum) return false;
+  }
+  return true;
+}
+
 // The best end point of each optimum, best first, at most FitResult::kMaxOptima. Equal
 // objectives keep start order, so the thread count cannot change the result. Never empty:
 // if no start produced a finite objective, the first start is returned as is.
@@ -246,46 +258,34 @@ std::vector<EndPoint> distinct_optima(std::vector<EndPoint> ends) {
   std::vector<EndPoint> kept;
   for (EndPoint& end : ends) {
     if (!std::isfinite(end.f) || kept.size() >= FitResult::kMaxOptima) break;
-    bool is_new = true;
-    for (const EndPoint& k : kept) {
-      double distance = 0;
-      for (size_t i = 0; i < end.x.size(); ++i) {
-        distance = std::max(distance, std::abs(k.x[i] - end.x[i]));
-      }
-      is_new = is_new && distance >= kSameOptimum;
-    }
-    if (is_new) kept.push_back(std::move(end));
+    if (is_new_optimum(kept, end.x)) kept.push_back(std::move(end));
   }
   if (kept.empty()) kept.push_back(std::move(ends.front()));
   return kept;
 }
 
-}  // namespace
-
-double huber_objective(LawForm form, const std::vector<LawPoint>& points, const double* x,
-                       double* grad, const FitOptions& options) {
-  return Problem(form, points, options).evaluate(x, grad);
+// Runs `task(i)` for i in [0, count) on `threads` std::threads; each i writes only its slot.
+template <typename Task>
+void parallel_for(size_t count, int threads, const Task& task) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < count; i = next++) task(i);
+  };
+  const int used = std::max(1, std::min<int>(threads, count));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < used; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
 }
 
-FitResult fit_law(LawForm form, const std::vector<LawPoint>& points,
-                  const std::vector<std::vector<double>>& starts, const FitOptions& options) {
-  // Runs `task(i)` for i in [0, count) on the option's threads; each i writes only its slot.
-  auto parallel_for = [&](size_t count, const auto& task) {
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t i = next++; i < count; i = next++) task(i);
-    };
-    const int threads = std::max(1, std::min<int>(options.threads, count));
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (std::thread& t : pool) t.join();
-  };
-
-  const Problem problem(form, points, options);
+// The grid stage from every start, then polishing of the best distinct optima: the distinct
+// optima, best first.
+std::vector<EndPoint> grid_and_polish(const Problem& problem,
+                                      const std::vector<std::vector<double>>& starts,
+                                      const FitOptions& options) {
   const LBFGSpp::LBFGSParam<double> grid = grid_params();
   std::vector<EndPoint> ends(starts.size());
-  parallel_for(starts.size(), [&](size_t i) {
+  parallel_for(starts.size(), options.threads, [&](size_t i) {
     ends[i] = minimize_from(problem, starts[i], grid);
     ends[i].start = static_cast<int>(i);
   });
@@ -293,7 +293,7 @@ FitResult fit_law(LawForm form, const std::vector<LawPoint>& points,
   const size_t polished = std::min<size_t>(std::max(options.polished_optima, 0), optima.size());
   if (polished > 0) {
     const LBFGSpp::LBFGSParam<double> polish = polish_params();
-    parallel_for(polished, [&](size_t i) {
+    parallel_for(polished, options.threads, [&](size_t i) {
       EndPoint end = minimize_from(problem, optima[i].x, polish);
       if (end.f < optima[i].f) {
         optima[i].x = std::move(end.x);
@@ -302,7 +302,63 @@ FitResult fit_law(LawForm form, const std::vector<LawPoint>& points,
     });
     optima = distinct_optima(std::move(optima));
   }
+  return optima;
+}
 
+// A large table: grid and polishing on a sample, then the sample's best optima as the starts
+// of both stages on every point (fit/huber_fit.h, "Large tables").
+std::vector<EndPoint> sample_then_polish(LawForm form, const std::vector<LawPoint>& points,
+                                         const std::vector<std::vector<double>>& starts,
+                                         const FitOptions& options) {
+  const std::vector<LawPoint> sample =
+      subsample(points, std::min(options.sample_size, kGridSampleSize), 0);
+  std::vector<EndPoint> sampled = grid_and_polish(Problem(form, sample, options), starts, options);
+  const size_t kept = std::min<size_t>(kFullDataPolished, sampled.size());
+  std::vector<std::vector<double>> best;
+  for (size_t i = 0; i < kept; ++i) best.push_back(sampled[i].x);
+  std::vector<EndPoint> optima = grid_and_polish(Problem(form, points, options), best, options);
+  for (EndPoint& end : optima) end.start = sampled[end.start].start;
+  for (size_t i = kept; i < sampled.size() && optima.size() < FitResult::kMaxOptima; ++i) {
+    if (is_new_optimum(optima, sampled[i].x)) optima.push_back(std::move(sampled[i]));
+  }
+  return optima;
+}
+
+}  // namespace
+
+std::vector<LawPoint> subsample(const std::vector<LawPoint>& points, int count, uint64_t salt) {
+  const size_t n = points.size();
+  if (count <= 0 || static_cast<size_t>(count) >= n) return points;
+  // std::seed_seq and mt19937_64 are fully specified by the standard, so the sample is the
+  // same with every library; a partial Fisher-Yates shuffle picks the first `count`.
+  std::seed_seq seq{static_cast<uint32_t>(salt), static_cast<uint32_t>(salt >> 32),
+                    static_cast<uint32_t>(n), static_cast<uint32_t>(count)};
+  std::mt19937_64 rng(seq);
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
+    std::swap(order[i], order[i + rng() % (n - i)]);
+  }
+  order.resize(count);
+  std::sort(order.begin(), order.end());
+  std::vector<LawPoint> sample;
+  sample.reserve(count);
+  for (size_t i : order) sample.push_back(points[i]);
+  return sample;
+}
+
+double huber_objective(LawForm form, const std::vector<LawPoint>& points, const double* x,
+                       double* grad, const FitOptions& options) {
+  return Problem(form, points, options).evaluate(x, grad);
+}
+
+FitResult fit_law(LawForm form, const std::vector<LawPoint>& points,
+                  const std::vector<std::vector<double>>& starts, const FitOptions& options) {
+  const bool large =
+      options.sample_size > 0 && points.size() > static_cast<size_t>(options.sample_size);
+  std::vector<EndPoint> optima =
+      large ? sample_then_polish(form, points, starts, options)
+            : grid_and_polish(Problem(form, points, options), starts, options);
   FitResult result;
   result.best_start = optima[0].start;
   result.objective = optima[0].f;

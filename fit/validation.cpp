@@ -40,8 +40,13 @@ PredictionError leave_one_group_out(const std::vector<LawPoint>& points,
   std::map<std::string, std::vector<size_t>> groups;
   for (size_t i = 0; i < labels.size(); ++i) groups[labels[i]].push_back(i);
   if (groups.size() < 2) return summarise({}, static_cast<int>(groups.size()));
-  std::vector<std::vector<size_t>> folds;
-  for (auto& [label, members] : groups) folds.push_back(members);
+  // One fold per group, or groups dealt to kMaxFolds folds in turn.
+  std::vector<std::vector<size_t>> folds(std::min<size_t>(groups.size(), kMaxFolds));
+  size_t dealt = 0;
+  for (auto& [label, members] : groups) {
+    std::vector<size_t>& fold = folds[dealt++ % folds.size()];
+    fold.insert(fold.end(), members.begin(), members.end());
+  }
 
   const std::vector<std::vector<double>> starts = refit_starts(full);
   const FitOptions single = refit_options(options);
@@ -57,7 +62,8 @@ PredictionError leave_one_group_out(const std::vector<LawPoint>& points,
         if (!held[i]) train.push_back(points[i]);
       }
       if (train.size() < min_train) continue;
-      const Law law = fit_law(full.law.form, train, starts, single).law;
+      const std::vector<LawPoint> sample = subsample(train, options.sample_size, f + 1);
+      const Law law = fit_law(full.law.form, sample, starts, single).law;
       for (size_t i : folds[f]) fold_errors[f].push_back(loss_error(law, points[i]));
     }
   };

@@ -9,6 +9,13 @@
 // thread. A kind with fewer than two groups is not applicable (points = 0, NaN errors); a
 // fold leaving fewer than parameter_count + 1 runs to fit is skipped (its points are not
 // counted). No errors are thrown.
+//
+// Many groups or runs: with more than kMaxFolds groups (e.g. a size label per run), the
+// groups, in label order, are dealt to kMaxFolds folds in turn and each fold is held out
+// as a whole, so the refits stay kMaxFolds, not one per run. A refit of a large table
+// (fit/huber_fit.h) fits a sample of FitOptions::sample_size of the runs left (subsample(),
+// salted with the fold), since a refit on every one costs a whole fit; the held-out errors
+// are still those of every held-out run.
 #pragma once
 
 #include <limits>
@@ -19,11 +26,15 @@
 
 namespace journey {
 
+// The most refits per kind of held-out error: a refit costs milliseconds (at most
+// FitOptions::sample_size runs), so a hundred cost well under a second.
+constexpr int kMaxFolds = 100;
+
 struct PredictionError {
   double mae = std::numeric_limits<double>::quiet_NaN();  // NaN when points == 0
   double max = std::numeric_limits<double>::quiet_NaN();
   int points = 0;  // Runs predicted.
-  int groups = 0;  // Groups held out in turn (1 for in-sample).
+  int groups = 0;  // Folds held out in turn (1 for in-sample): groups, at most kMaxFolds.
 };
 
 struct Validation {

@@ -1,5 +1,7 @@
 #include "report/sweep_data.h"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/error.h"
@@ -10,6 +12,64 @@
 namespace fs = std::filesystem;
 
 namespace journey {
+namespace {
+
+// Far above any run so far (the largest models have about 10^12 parameters, seen about 10^13
+// tokens, using about 10^26 FLOP): beyond these a number is a corrupt or hand-edited ledger,
+// and would overflow the plans (up to 100 times the largest compute) and log-scale axes.
+constexpr double kMaxParams = 1e15;
+constexpr double kMaxTokens = 1e17;
+constexpr double kMaxCompute = 1e32;
+constexpr double kMaxLoss = 100;  // Nats per token, as fit/results_csv.h allows.
+
+std::string number_text(double x) {
+  if (std::isnan(x)) return "null (not a number)";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+// Refuses a record whose numbers no sweep writes, naming the ledger, the cell, the field and
+// what was expected. A done cell's numbers are plotted, fitted and planned from, so they must
+// be positive; other cells' may be 0 (nothing trained yet) and their losses NaN.
+void check_numbers(const CellRecord& r, const std::string& ledger) {
+  auto check = [&](const char* field, double value, double lo, bool lo_open, double hi,
+                   const std::string& expected) {
+    const bool above_lo = lo_open ? value > lo : value >= lo;
+    if (above_lo && value <= hi) return;  // False for NaN.
+    throw DataError(ledger + ": cell " + r.id + ": " + field + " is " + number_text(value) +
+                    "; expected " + expected + " (the ledger is corrupt or was edited)");
+  };
+  check("sparsity", r.sparsity, 0, false, std::nextafter(1.0, 0.0), "a sparsity in [0, 1)");
+  check("tokens_per_param", r.tokens_per_param, 0, true, kMaxTokens,
+        "a positive number of tokens per parameter");
+  const bool done = r.status == CellStatus::kDone;
+  const RunSummary& run = r.run;
+  const auto n_initial = static_cast<double>(run.n_initial);
+  const auto n_final = static_cast<double>(run.n_final);
+  const double slack = 1e-9 * n_initial;  // N-bar is a mean of counts: rounding only.
+  check("run.n_initial", n_initial, 0, done, kMaxParams,
+        std::string(done ? "a positive" : "a") + " number of parameters, at most 1e15");
+  check("run.n_final", n_final, 0, done, n_initial,
+        std::string(done ? "a positive" : "a") + " number of parameters, at most n_initial");
+  if (done) {
+    check("run.n_avg", run.n_avg, n_final - slack, false, n_initial + slack,
+          "N-bar between n_final and n_initial");
+  } else {
+    check("run.n_avg", run.n_avg, 0, false, n_initial + slack, "N-bar between 0 and n_initial");
+  }
+  check("run.tokens", static_cast<double>(run.tokens), 0, done, kMaxTokens,
+        std::string(done ? "a positive" : "a") + " number of tokens, at most 1e17");
+  check("run.compute", run.compute, 0, done, kMaxCompute,
+        std::string(done ? "a positive" : "a") + " number of FLOP (C = 6 N-bar D), at most 1e32");
+  if (done) {
+    check("run.final_eval_loss", run.final_eval_loss, 0, true, kMaxLoss,
+          "a loss in (0, 100] nats per token");
+  }
+}
+
+}  // namespace
+
 int SweepData::count(CellStatus status) const {
   int n = 0;
   for (const SweepCell& cell : cells) n += cell.record.status == status;
@@ -42,6 +102,7 @@ SweepData load_sweep(const std::string& dir) {
   SweepData data;
   data.dir = dir;
   const Ledger ledger = Ledger::load(dir);
+  for (const CellRecord& record : ledger.records()) check_numbers(record, dir + "/ledger.json");
   data.sweep_ini = read_file_or_empty(dir + "/sweep.ini");
   for (const CellRecord& record : ledger.records()) {
     SweepCell cell;

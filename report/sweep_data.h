@@ -8,8 +8,12 @@
 // kept with an empty history and the problem is recorded in `warnings`, so a sweep with
 // failed cells still gives a report.
 //
-// Errors: DataError when DIR is not a sweep directory (no ledger.json) or the ledger is
-// unreadable or malformed (sweep/ledger.h).
+// Errors: DataError when DIR is not a sweep directory (no ledger.json), the ledger is
+// unreadable or malformed (sweep/ledger.h), or a cell record holds a number no sweep writes
+// (a done cell's parameter counts, tokens, compute or final eval loss not positive, finite
+// and in a physical range; any cell's sparsity outside [0, 1)): the message names the
+// ledger, the cell, the field and what was expected. It is thrown before the report writes
+// anything.
 #pragma once
 
 #include <cstdint>

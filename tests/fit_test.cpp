@@ -244,6 +244,46 @@ TEST(FitChinchilla, ResultDoesNotDependOnThreadCount) {
   EXPECT_EQ(a.best_start, b.best_start);
 }
 
+// --- large tables (fit/huber_fit.h, "Large tables") --------------------------------------
+
+// With a sample size below their number, the Chinchilla points are a large table: the grid
+// runs on 100 of them and the best optima are fitted again on all 240. That reaches the
+// optimum of the full grid on all of them, whatever the thread count.
+TEST(FitLargeTable, SampledGridReachesTheFullGridsOptimum) {
+  const std::vector<LawPoint> points = chinchilla_points();
+  const auto grid = chinchilla_start_grid();
+  const FitResult exact = fit_law(LawForm::kChinchilla, points, grid, FitOptions{});
+  FitOptions one, two;
+  one.sample_size = two.sample_size = 100;
+  one.threads = 1;
+  two.threads = 2;
+  const FitResult a = fit_law(LawForm::kChinchilla, points, grid, one);
+  const FitResult b = fit_law(LawForm::kChinchilla, points, grid, two);
+  EXPECT_EQ(a.law.x, b.law.x);
+  EXPECT_EQ(a.best_start, b.best_start);
+  EXPECT_NEAR(a.objective, exact.objective, 1e-9 * exact.objective);
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(a.law.x[i], exact.law.x[i], 1e-6) << "x" << i;
+  ASSERT_FALSE(a.optima.empty());
+  EXPECT_EQ(a.optima[0], a.law.x);
+}
+
+TEST(FitLargeTable, SubsampleIsAFixedDrawWithoutReplacementInTableOrder) {
+  std::vector<LawPoint> points(1000);
+  for (size_t i = 0; i < points.size(); ++i) points[i].log_loss = static_cast<double>(i);
+  const std::vector<LawPoint> a = subsample(points, 100, 3);
+  ASSERT_EQ(a.size(), 100u);
+  for (size_t i = 1; i < a.size(); ++i) EXPECT_LT(a[i - 1].log_loss, a[i].log_loss);
+  auto losses = [](const std::vector<LawPoint>& sample) {
+    std::vector<double> out;
+    for (const LawPoint& p : sample) out.push_back(p.log_loss);
+    return out;
+  };
+  EXPECT_EQ(losses(a), losses(subsample(points, 100, 3)));
+  EXPECT_NE(losses(a), losses(subsample(points, 100, 4)));
+  EXPECT_EQ(subsample(points, 1000, 3).size(), 1000u);
+  EXPECT_EQ(subsample(points, 0, 3).size(), 1000u);
+}
+
 TEST(FitSparseLaw, RecoversFrantarCoefficientsFromCleanData) {
   // L = (a_S (1 - S)^b_S + c_S) N_final^-b_N + (a_D / D)^b_D + c
   const double a_s = 30, b_s = 1.5, c_s = 60, b_n = 0.3, a_d = 5e5, b_d = 0.35, c = 1.9;
@@ -340,6 +380,46 @@ TEST(FitBootstrap, ResampleIndicesDependOnSeedAndResampleOnly) {
   }
 }
 
+// A large table's resample draws m of its n runs: the first m of the n draws.
+TEST(FitBootstrap, FewerDrawsAreTheFirstOfTheDraws) {
+  const std::vector<int> all = resample_indices(500, 9, 4);
+  const std::vector<int> some = resample_indices(500, 9, 4, 60);
+  ASSERT_EQ(some.size(), 60u);
+  EXPECT_TRUE(std::equal(some.begin(), some.end(), all.begin()));
+  const std::vector<LawPoint> points = avg_points(synthetic_runs(0.01, 1));
+  double total = 0;
+  for (const LawPoint& p : resample_points(points, 9, 4, 25)) total += p.weight;
+  EXPECT_EQ(total, 25.0);
+}
+
+// The m-out-of-n bootstrap of a large table (fit/bootstrap.h): its standard errors and
+// intervals are those of the bootstrap that draws all n runs, at a fraction of the cost.
+// 600 runs (10 noisy copies of the synthetic sweep), m = 100, 100 resamples each; Monte Carlo
+// noise alone moves a standard error by about 7%.
+TEST(FitBootstrap, DrawingFewerRunsGivesTheStandardErrorsOfDrawingAll) {
+  std::vector<RunRecord> runs;
+  for (uint64_t copy = 0; copy < 10; ++copy) {
+    for (const RunRecord& r : synthetic_runs(0.01, 100 + copy)) runs.push_back(r);
+  }
+  const std::vector<LawPoint> points = avg_points(runs);
+  FitOptions all, drawn;
+  all.sample_size = 0;
+  drawn.sample_size = 100;
+  const FitResult full = fit_law(LawForm::kChinchilla, points, chinchilla_start_grid(), drawn);
+  const BootstrapOptions boot{100, 0, 2};
+  const BootstrapResult a = bootstrap_fit(points, full, all, boot);
+  const BootstrapResult b = bootstrap_fit(points, full, drawn, boot);
+  for (size_t i = 0; i < a.coefficients.size(); ++i) {
+    const CoefficientInterval &x = a.coefficients[i], &y = b.coefficients[i];
+    EXPECT_GT(y.se / x.se, 0.75) << x.name << ": " << y.se << " against " << x.se;
+    EXPECT_LT(y.se / x.se, 1.33) << x.name << ": " << y.se << " against " << x.se;
+    EXPECT_LE(y.ci_low, x.estimate) << x.name;
+    EXPECT_GE(y.ci_high, x.estimate) << x.name;
+    EXPECT_NEAR(y.ci_high - y.ci_low, x.ci_high - x.ci_low, 0.33 * (x.ci_high - x.ci_low))
+        << x.name;
+  }
+}
+
 TEST(FitBootstrap, IntervalsContainTheTrueCoefficientsOfSyntheticData) {
   const std::vector<LawPoint> points = avg_points(synthetic_runs(0.01, 1));
   const FitResult full =
@@ -385,6 +465,49 @@ TEST(FitValidation, ExactDataPredictsHeldOutGroupsAndPicksTheTrueSizeVariable) {
   // N_final ignores how long the run was dense: held out, it predicts far worse.
   EXPECT_GT(report.laws[1].validation.held_out_mae(), 100 * avg.validation.held_out_mae());
   EXPECT_EQ(report.laws[3].form, LawForm::kSparse);
+}
+
+// A size label per run (on 54,000 runs, once 54,000 refits of 54,000 runs each): the groups
+// are dealt to kMaxFolds folds, each held out as a whole, and every run is still predicted.
+TEST(FitValidation, ManyGroupsAreHeldOutInAtMostMaxFoldsFolds) {
+  std::vector<RunRecord> runs = synthetic_runs(0.01, 4);
+  for (const RunRecord& r : synthetic_runs(0.01, 5)) runs.push_back(r);
+  const std::vector<LawPoint> points = avg_points(runs);
+  std::vector<std::string> own_size, sparsity;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    own_size.push_back("run " + std::to_string(i));
+    sparsity.push_back(std::to_string(runs[i].sparsity));
+  }
+  const FitResult full =
+      fit_law(LawForm::kChinchilla, points, chinchilla_start_grid(), FitOptions{});
+  const Validation v = validate_law(points, own_size, sparsity, full, FitOptions{});
+  ASSERT_EQ(kMaxFolds, 100);
+  EXPECT_EQ(v.leave_one_size_out.groups, kMaxFolds);
+  EXPECT_EQ(v.leave_one_size_out.points, 120);
+  EXPECT_LT(v.leave_one_size_out.mae, 0.05);
+  EXPECT_EQ(v.leave_one_sparsity_out.groups, 4);
+}
+
+// A table above the sample size says so in the notes and in fit.json.
+TEST(FitValidation, ASampledTableIsNamedInTheNotesAndFitJson) {
+  ResultsTable table;
+  table.path = "synthetic";
+  table.runs = synthetic_runs(0.01, 5);
+  FitReportOptions options;
+  options.size_variables = {SizeVariable::kAverage};
+  options.fit.sample_size = 40;
+  options.bootstrap.resamples = 20;
+  const FitReport report = make_fit_report(table, options);
+  bool named = false;
+  for (const std::string& note : report.notes) {
+    named = named || note.find(
+                         "60 runs, more than the sample size 40: each law's start grid "
+                         "ran on 40 sampled runs") != std::string::npos;
+  }
+  EXPECT_TRUE(named);
+  const std::string dir = temp_dir("sampled");
+  write_fit_json(report, dir + "/fit.json");
+  EXPECT_EQ(read_fit_document(dir + "/fit.json")["objective"]["sample_size"], 40);
 }
 
 TEST(FitValidation, DenseOnlyDataSkipsTheSparseLawWithANote) {
@@ -552,6 +675,10 @@ TEST(FitResultsCsv, MalformedInputNamesFileLineAndColumn) {
        "id,n_avg,n_final,n_initial,tokens,loss\na,1e7,1e7,1e7,2e8,4\n"
        "b,1e7,1e7,1e7,3e8,3.9\na,1e7,1e7,1e7,4e8,3.8\n",
        "line 4: the same run as line 2 (id a)"},
+      // Regression (tests/fuzz/regressions/results_csv/): a sparsity that rounds to 1 was a
+      // std::bad_optional_access, not a DataError.
+      {"tiny-ratio.csv", "n_avg,n_final,n_initial,tokens,loss\n1,1,1e300,1e9,3\n" + good_rows,
+       "line 2, column 'n_final': 1 is so far below n_initial"},
   };
   for (const BadCsv& c : cases) {
     const std::string path = write_text(dir, c.name, c.text);

@@ -583,6 +583,45 @@ TEST(Report, ATamperedLedgerIsRefusedAndRunsNothing) {
   }
 }
 
+// A number no sweep writes in a cell record (issue #27: a compute of 1e308 made the plan's
+// budget overflow and `report` fail with a misleading `--flops must be a positive number`
+// usage error, exit 2) is refused when the ledger is read: exit 1, naming the ledger, the
+// cell, the field and what was expected, before anything is written.
+TEST(Report, AnAbsurdLedgerNumberIsRefusedNamingItsCellAndField) {
+  const std::string dir = fresh_dir("absurd-number");
+  SweepSpec spec;
+  spec.sizes = "32x2x2";
+  spec.sparsities = "0 0.5 0.8";
+  spec.durations = "2 4";  // 6 done cells: enough for the fit and the plan.
+  write_synthetic_sweep(dir, spec);
+  const std::string original = read_file(dir + "/ledger.json");
+  struct Case {
+    std::string field, value, expected;
+  };
+  const std::vector<Case> cases = {
+      {"compute", "1e308", "is 1e+308; expected a positive number of FLOP"},
+      {"compute", "-5", "is -5; expected a positive number of FLOP"},
+      {"final_eval_loss", "null", "is null (not a number); expected a loss in (0, 100]"},
+      {"final_eval_loss", "1e308", "is 1e+308; expected a loss in (0, 100]"},
+      {"n_avg", "-5", "is -5; expected N-bar between n_final and n_initial"},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json ledger = nlohmann::json::parse(original);
+    ledger["cells"][1]["run"][c.field] = nlohmann::json::parse(c.value);
+    const std::string id = ledger["cells"][1]["id"];
+    std::ofstream(dir + "/ledger.json") << ledger.dump(1);
+    const ReportRun run = run_report(dir);
+    EXPECT_EQ(run.process.exit_code, 1) << c.field << " " << c.value << "\n" << run.process.output;
+    EXPECT_TRUE(contains(run.process.output,
+                         dir + "/ledger.json: cell " + id + ": run." + c.field + " " + c.expected))
+        << run.process.output;
+    EXPECT_FALSE(contains(run.process.output, "--flops")) << run.process.output;
+    for (const char* output : {"report.html", "fit.json", "fit.csv", "figures"}) {
+      EXPECT_FALSE(fs::exists(dir + "/" + output)) << c.field << " " << c.value << ": " << output;
+    }
+  }
+}
+
 // Whatever a label holds, gnuplot prints it as text and runs nothing.
 TEST(ReportData, HostileLabelsPrintAsThemselves) {
   const std::string dir = fresh_dir("hostile");
