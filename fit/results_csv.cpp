@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "common/error.h"
 
@@ -136,6 +137,18 @@ RunRecord parse_run(const RowReader& row, int line) {
   if (run.loss > kMaxLoss) {
     throw DataError(row.where("loss") + ": " + row.text("loss").value() +
                     " nats per token is not a language model's loss; expected at most 100");
+  }
+  // Physical ranges, as the report checks a ledger (report/sweep_data.cpp): far beyond any
+  // model or dataset, a number is corrupt, and the fit's logs and powers would overflow.
+  constexpr double kMaxParams = 1e15, kMaxTokens = 1e17;
+  for (const auto& [column, value, limit] :
+       {std::tuple<const char*, double, double>{"n_initial", run.n_initial, kMaxParams},
+        {"tokens", run.tokens, kMaxTokens}}) {
+    if (value > limit) {
+      throw DataError(row.where(column) + ": " + row.text(column).value() +
+                      " is beyond any training run; expected at most " +
+                      (limit == kMaxParams ? "1e15" : "1e17"));
+    }
   }
   // N-bar is a mean of counts between the final and initial ones; allow rounding only.
   const double slack = 1e-9 * run.n_initial;

@@ -656,6 +656,12 @@ TEST(FitResultsCsv, MalformedInputNamesFileLineAndColumn) {
        "line 8, column 'tokens': -2e8 is not positive"},
       {"zero.csv", "n_avg,n_final,n_initial,tokens,loss\n1e7,1e7,1e7,2e8,0\n" + good_rows,
        "line 2, column 'loss': 0 is not positive"},
+      {"huge-params.csv",
+       "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "1e7,1e7,1e300,2e8,4\n",
+       "line 8, column 'n_initial': 1e300 is beyond any training run; expected at most 1e15"},
+      {"huge-tokens.csv",
+       "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "1e7,1e7,1e7,1e308,4\n",
+       "line 8, column 'tokens': 1e308 is beyond any training run; expected at most 1e17"},
       {"nan.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "nan,1e7,1e7,2e8,4\n",
        "line 8, column 'n_avg': NaN"},
       {"text.csv", "n_avg,n_final,n_initial,tokens,loss\n" + good_rows + "1e7,1e7,1e7,2e8,abc\n",
@@ -677,8 +683,8 @@ TEST(FitResultsCsv, MalformedInputNamesFileLineAndColumn) {
        "line 4: the same run as line 2 (id a)"},
       // Regression (tests/fuzz/regressions/results_csv/): a sparsity that rounds to 1 was a
       // std::bad_optional_access, not a DataError.
-      {"tiny-ratio.csv", "n_avg,n_final,n_initial,tokens,loss\n1,1,1e300,1e9,3\n" + good_rows,
-       "line 2, column 'n_final': 1 is so far below n_initial"},
+      {"tiny-ratio.csv", "n_avg,n_final,n_initial,tokens,loss\n1e-5,1e-5,1e12,1e9,3\n" + good_rows,
+       "line 2, column 'n_final': 1e-5 is so far below n_initial"},
   };
   for (const BadCsv& c : cases) {
     const std::string path = write_text(dir, c.name, c.text);
