@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "app/cli.h"
+#include "comm/mpi_session.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
@@ -19,7 +20,6 @@
 #include "data/dataset.h"
 #include "io/directory_lock.h"
 #include "io/symlink_check.h"
-#include "comm/mpi_session.h"
 #include "schedules/grid.h"
 #include "sweep/dry_run.h"
 #include "sweep/ledger.h"

@@ -13,8 +13,8 @@
 
 #include <memory>
 
-#include "common/collectives.h"
 #include "comm/mpi_session.h"
+#include "common/collectives.h"
 
 namespace journey {
 

@@ -50,8 +50,8 @@ ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text
 constexpr int64_t kMaxWidth = int64_t{1} << 16;
 constexpr int64_t kMaxLayers = 1024;
 
-// [model]: a LLaMA-2 style decoder, or another family's block wiring (worker/model.h). The vocabulary size comes from
-// [data] because the tokenizer defines it.
+// [model]: a LLaMA-2 style decoder, or another family's block wiring (worker/model.h). The
+// vocabulary size comes from [data] because the tokenizer defines it.
 struct ModelConfig {
   int64_t d_model = 128;
   int64_t n_layers = 2;

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
 #include "comm/mpi_session.h"
+#include "common/config.h"
 #include "schedules/grid.h"
 #include "sweep/ledger.h"  // sweep_identity
 #include "sweep/sweep_layout.h"

@@ -11,9 +11,9 @@
 // Each process writes its own file (events.out.tfevents.<microseconds>.<host>.<pid>). A
 // resumed run starts its file with SessionLog START at the first step it trains again, which
 // tells TensorBoard to drop the older files' points from that step on (the steps trained after
-// the checkpoint it resumed from), so every step is shown once. Steps are counted as steps done (1-based), like
-// eval.csv. Every add_*() ends with fflush: the file is readable as training goes. Errors
-// while writing are reported once as a warning and the file is dropped; a run never fails
+// the checkpoint it resumed from), so every step is shown once. Steps are counted as steps done
+// (1-based), like eval.csv. Every add_*() ends with fflush: the file is readable as training goes.
+// Errors while writing are reported once as a warning and the file is dropped; a run never fails
 // over its TensorBoard file.
 #pragma once
 

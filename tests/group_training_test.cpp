@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/error.h"
 #include "comm/mpi_collectives.h"
 #include "comm/mpi_session.h"
+#include "common/error.h"
 #include "schedules/density_schedule.h"
 #include "worker/adamw.h"
 #include "worker/kernels.h"
