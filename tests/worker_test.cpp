@@ -711,17 +711,26 @@ TEST_F(WorkerTrainRun, RerunOfAFinishedRunTrainsNothingAndKeepsItsSummary) {
 }
 
 TEST_F(WorkerTrainRun, CheckpointsWithValidChecksumsButImpossibleContentsAreRefused) {
-  // h5py rewrites through HDF5, so the checksums stay valid and only the meaning is wrong.
+  // h5py rewrites through HDF5, so the Fletcher32 checksums stay valid, and the edit writes
+  // the chunks' SHA-256 digests anew (as a tool that knows the format would): only the
+  // meaning is wrong.
   const std::string text = dir_ + "/short.txt";
   std::ofstream(text) << "Emma Woodhouse, handsome, clever, and rich.\n";
+  std::ofstream(dir_ + "/redigest.py")
+      << "import hashlib\nimport numpy as np\n\n\ndef redigest(d):\n"
+      << "    rows = d.chunks[0]\n    v = d[()]\n"
+      << "    d.attrs['sha256'] = np.array([np.frombuffer(hashlib.sha256(\n"
+      << "        np.ascontiguousarray(v[c:c + rows]).tobytes()).digest(), dtype=np.uint8)\n"
+      << "        for c in range(0, d.shape[0], rows)])\n";
   struct Case {
     std::string name, edit, expected;
   };
   for (const Case& c : std::vector<Case>{
-           {"mask7", "f['masks/head'][0, 0] = 7", "1 mask values other than 0 and 1"},
+           {"mask7", "f['masks/head'][0, 0] = 7; redigest(f['masks/head'])",
+            "1 mask values other than 0 and 1"},
            {"revived",
             "m = f['masks/head'][...]; w = f['params/head'][...]; "
-            "w[m == 0] = 0.5; f['params/head'][...] = w",
+            "w[m == 0] = 0.5; f['params/head'][...] = w; redigest(f['params/head'])",
             "nonzero weights where the mask is 0"},
            // Attributes are checksummed: an edited step or config is refused as edited (the
            // counter rules themselves are tested on unchecksummed files in io_test.cpp).
@@ -731,8 +740,10 @@ TEST_F(WorkerTrainRun, CheckpointsWithValidChecksumsButImpossibleContentsAreRefu
        }) {
     const std::string copy = dir_ + "/" + c.name + ".h5";
     fs::copy_file(final_checkpoint(), copy, fs::copy_options::overwrite_existing);
-    testing::ProcessResult edit = run_process(JOURNEY_PYTHON " -c \"import h5py; f = h5py.File('" +
-                                              copy + "', 'r+'); " + c.edit + "; f.close()\"");
+    testing::ProcessResult edit =
+        run_process(JOURNEY_PYTHON " -c \"import sys; sys.path.insert(0, '" + dir_ +
+                    "'); from redigest import redigest; import h5py; f = h5py.File('" + copy +
+                    "', 'r+'); " + c.edit + "; f.close()\"");
     ASSERT_EQ(edit.exit_code, 0) << edit.output;
     testing::ProcessResult r =
         run_process(testing::journey_command("eval --checkpoint " + copy + " --text " + text));
