@@ -42,10 +42,12 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 timeout_s=5
 
 # Whose bug a replay log shows: "libhdf5" when the innermost stack frame that is libhdf5's or
-# this repository's is libhdf5's, else "ours" (also when there is no stack, to be looked at).
+# in this repository's sources is libhdf5's, else "ours" (also when there is no stack, to be
+# looked at). A source frame names a file and line (.../io/checkpoint_reader.cpp:123); the
+# sanitizers' and libFuzzer's own frames name only the fuzz binary, which lies under $root too.
 culprit() {
   local frame
-  frame=$(grep -E '^ +#[0-9]+ ' "$1" | grep -m1 -E "libhdf5|$root/" || true)
+  frame=$(grep -E '^ +#[0-9]+ ' "$1" | grep -m1 -E "libhdf5|$root/[^ ]+\.(cpp|h):[0-9]" || true)
   case "$frame" in
     *libhdf5*) echo libhdf5 ;;
     *) echo ours ;;
