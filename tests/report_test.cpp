@@ -289,6 +289,18 @@ const std::vector<std::string> kPlainSweepFigures = {
     "fig1-journey",       "fig2-losses",    "fig3-collapse", "fig4-predicted",
     "fig6-equal-compute", "fig8-residuals", "fig9-frontier", "fig10-matrix-sparsity"};
 
+// A fresh synthetic sweep of one size, dense and 50 % sparse, at 2 tokens per parameter:
+// enough for tests of the page itself, not for a fit.
+std::string small_sweep(const std::string& name) {
+  const std::string dir = fresh_dir(name);
+  SweepSpec spec;
+  spec.sizes = "32x2x2";
+  spec.sparsities = "0 0.5";
+  spec.durations = "2";
+  write_synthetic_sweep(dir, spec);
+  return dir;
+}
+
 // The plain sweep (3 sizes x 3 sparsities x 2 durations) with one failed cell, reported once
 // per test process: the Report tests below read it.
 struct FailedSweep {
@@ -519,12 +531,7 @@ TEST(Report, BadInvocationsExitWithTheirCodes) {
 // Without gnuplot (a GPU node often has none) the report is still written with every table,
 // says once on stdout which figures are missing and how to get them, and exits 0.
 TEST(Report, WithoutGnuplotTheTablesAreWrittenAndTheMissingFiguresNamedOnce) {
-  const std::string dir = fresh_dir("no-gnuplot");
-  SweepSpec spec;
-  spec.sizes = "32x2x2";
-  spec.sparsities = "0 0.5";
-  spec.durations = "2";
-  write_synthetic_sweep(dir, spec);
+  const std::string dir = small_sweep("no-gnuplot");
   const testing::ProcessResult r =
       run_process("PATH=/nonexistent " + journey_command("report " + dir + " --bootstrap 40"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -543,12 +550,7 @@ TEST(Report, WithoutGnuplotTheTablesAreWrittenAndTheMissingFiguresNamedOnce) {
 
 // figures/ made a link to another directory: the report refuses it and replaces nothing there.
 TEST(Report, AFiguresDirectoryThatIsALinkIsRefused) {
-  const std::string dir = fresh_dir("figures-link");
-  SweepSpec spec;
-  spec.sizes = "32x2x2";
-  spec.sparsities = "0 0.5";
-  spec.durations = "2";
-  write_synthetic_sweep(dir, spec);
+  const std::string dir = small_sweep("figures-link");
   const std::string elsewhere = fresh_dir("figures-link-target");
   fs::create_directories(elsewhere);
   std::ofstream(elsewhere + "/fig1-journey.png") << "not Journey's";
@@ -565,12 +567,7 @@ TEST(Report, AFiguresDirectoryThatIsALinkIsRefused) {
 // and nothing reaches gnuplot: gnuplot runs backquoted commands inside double quotes.
 TEST(Report, ATamperedLedgerIsRefusedAndRunsNothing) {
   for (const std::string field : {"size", "id", "schedule"}) {
-    const std::string dir = fresh_dir("tampered-" + field);
-    SweepSpec spec;
-    spec.sizes = "32x2x2";
-    spec.sparsities = "0 0.5";
-    spec.durations = "2";
-    write_synthetic_sweep(dir, spec);
+    const std::string dir = small_sweep("tampered-" + field);
     const std::string marker = dir + "/ran-" + field;
     nlohmann::json ledger = nlohmann::json::parse(read_file(dir + "/ledger.json"));
     ledger["cells"][0][field] = "32x2x2`touch " + marker + "`";
