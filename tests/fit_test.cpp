@@ -232,16 +232,22 @@ TEST(FitChinchilla, ObjectiveStaysExactWhereTheSharedShiftUnderflows) {
   for (double g : grad) EXPECT_TRUE(std::isfinite(g));
 }
 
-TEST(FitChinchilla, ResultDoesNotDependOnThreadCount) {
-  const std::vector<LawPoint> points = avg_points(synthetic_runs(0.01, 7));
-  const auto grid = chinchilla_start_grid();
-  FitOptions one, two;
-  one.threads = 1;
-  two.threads = 2;
-  const FitResult a = fit_law(LawForm::kChinchilla, points, grid, one);
-  const FitResult b = fit_law(LawForm::kChinchilla, points, grid, two);
+// Fits `points` with `options` on one thread and on two, expects the same result from both
+// and returns it.
+FitResult fit_on_one_and_two_threads(const std::vector<LawPoint>& points,
+                                     const std::vector<std::vector<double>>& grid,
+                                     FitOptions options) {
+  options.threads = 1;
+  const FitResult a = fit_law(LawForm::kChinchilla, points, grid, options);
+  options.threads = 2;
+  const FitResult b = fit_law(LawForm::kChinchilla, points, grid, options);
   EXPECT_EQ(a.law.x, b.law.x);
   EXPECT_EQ(a.best_start, b.best_start);
+  return a;
+}
+
+TEST(FitChinchilla, ResultDoesNotDependOnThreadCount) {
+  fit_on_one_and_two_threads(avg_points(synthetic_runs(0.01, 7)), chinchilla_start_grid(), {});
 }
 
 // --- large tables (fit/huber_fit.h, "Large tables") --------------------------------------
@@ -253,14 +259,9 @@ TEST(FitLargeTable, SampledGridReachesTheFullGridsOptimum) {
   const std::vector<LawPoint> points = chinchilla_points();
   const auto grid = chinchilla_start_grid();
   const FitResult exact = fit_law(LawForm::kChinchilla, points, grid, FitOptions{});
-  FitOptions one, two;
-  one.sample_size = two.sample_size = 100;
-  one.threads = 1;
-  two.threads = 2;
-  const FitResult a = fit_law(LawForm::kChinchilla, points, grid, one);
-  const FitResult b = fit_law(LawForm::kChinchilla, points, grid, two);
-  EXPECT_EQ(a.law.x, b.law.x);
-  EXPECT_EQ(a.best_start, b.best_start);
+  FitOptions sampled;
+  sampled.sample_size = 100;
+  const FitResult a = fit_on_one_and_two_threads(points, grid, sampled);
   EXPECT_NEAR(a.objective, exact.objective, 1e-9 * exact.objective);
   for (int i = 0; i < 5; ++i) EXPECT_NEAR(a.law.x[i], exact.law.x[i], 1e-6) << "x" << i;
   ASSERT_FALSE(a.optima.empty());
