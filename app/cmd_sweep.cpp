@@ -65,7 +65,7 @@ std::optional<std::string> preflight(const Communicator& world, const RunConfig&
   if (world.rank() == 0) {
     try {
       require_directory_or_absent(out_dir, "--out");
-      refuse_symlinks_below(out_dir, "journey sweep");
+      refuse_symlinks_under(out_dir, out_dir, "journey sweep");
       choose_device(config.train.device, 0);  // A cuda request this build cannot serve.
       Dataset dataset = open_dataset(config.data);
       check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,

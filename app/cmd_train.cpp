@@ -52,7 +52,7 @@ int run_train(const Args& args) {
   TrainerOptions options;
   options.out_dir = cmd.flags["out"].as<std::string>();
   require_directory_or_absent(options.out_dir, "--out");
-  refuse_symlinks_below(options.out_dir, "journey train");
+  refuse_symlinks_under(options.out_dir, options.out_dir, "journey train");
   options.cell_id = size_name(config.model);
   options.resume = cmd.flags.count("fresh") == 0;
   options.stop_requested = stop_requested;

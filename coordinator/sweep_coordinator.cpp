@@ -149,19 +149,8 @@ class Coordinator {
   // then) would have the cell write through it: the cell fails with the reason instead. Only
   // the cell's own directory is walked: the other groups' files change as it runs.
   std::string link_in_cell_directory(const std::string& id) const {
-    namespace fs = std::filesystem;
-    const std::string cells = options_.out_dir + "/cells";
-    const std::string dir = cell_dir(options_.out_dir, id);
-    for (const std::string& path : {cells, dir}) {
-      std::error_code ec;
-      if (fs::is_symlink(path, ec)) {
-        return path +
-               " is a symbolic link; Journey does not write through links inside a "
-               "sweep directory (replace it with what it points to)";
-      }
-    }
     try {
-      refuse_symlinks_below(dir, "cell " + id);
+      refuse_symlinks_under(options_.out_dir, cell_dir(options_.out_dir, id), "cell " + id);
     } catch (const UsageError& e) {
       return e.what();
     }

@@ -13,8 +13,11 @@
 
 namespace journey {
 
-// Throws UsageError naming the first symbolic link found below `dir` (not following any) and
-// where it points; `dir` need not exist. `what` names the command for the message.
-void refuse_symlinks_below(const std::string& dir, const std::string& what);
+// Throws UsageError naming the first symbolic link (and where it points) that is `path`, one
+// of the directories between `root` and `path`, or anything below `path` (not following any
+// link); `root` itself may be one. `path` is `root` or lies under it, and need not exist.
+// `what` names the command for the message.
+void refuse_symlinks_under(const std::string& root, const std::string& path,
+                           const std::string& what);
 
 }  // namespace journey

@@ -599,14 +599,8 @@ ReportResult write_report(const ReportOptions& given) {
   if (options.png_dir.empty()) options.png_dir = (dir / "figures").string();
 
   // Figures are replaced in place: never through a link (io/symlink_check.h).
-  std::string png_dir = options.png_dir;  // Without trailing slashes, which follow a link.
-  while (png_dir.size() > 1 && png_dir.back() == '/') png_dir.pop_back();
-  if (fs::is_symlink(png_dir)) {
-    throw UsageError("journey report refuses " + options.png_dir +
-                     ": it is a symbolic link, and figures written through it would replace files "
-                     "elsewhere; give --png-dir the directory itself, or remove the link");
-  }
-  refuse_symlinks_below(options.png_dir, "journey report");
+  refuse_symlinks_under((fs::path(options.png_dir) / "..").lexically_normal().string(),
+                        options.png_dir, "journey report");
   const SweepData data = load_sweep(options.dir);
   const FitStatus fit = load_or_fit(options.dir, data.count(CellStatus::kDone), options.fit);
   const PlotStyle style(data);
