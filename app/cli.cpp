@@ -3,12 +3,23 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/closest_name.h"
 #include "common/error.h"
 #include "common/program_options_error.h"
 
 namespace po = boost::program_options;
 
 namespace journey {
+namespace {
+
+// " (did you mean '--steps'?)" for a mistyped flag of `flags`, else "".
+std::string suggest_flag(const std::string& typed, const po::options_description& flags) {
+  std::vector<std::string> names;
+  for (const auto& option : flags.options()) names.push_back("--" + option->long_name());
+  return did_you_mean(typed.substr(0, typed.find('=')), names);
+}
+
+}  // namespace
 
 ParsedCommand parse_command(const Args& args, po::options_description flags, bool needs_config) {
   ParsedCommand result;
@@ -32,18 +43,20 @@ ParsedCommand parse_command(const Args& args, po::options_description flags, boo
   }
   result.help = result.flags.count("help") > 0;
   if (result.help) return result;
-  std::string config_path;
-  if (result.flags.count("config")) config_path = result.flags["config"].as<std::string>();
-  if (needs_config && config_path.empty()) throw UsageError("missing --config FILE");
   // Overrides are --section.key=value or --section.key value.
   bool value_expected = false;
   for (const std::string& o : overrides) {
     const bool is_key = o.rfind("--", 0) == 0 && o.find('.') != std::string::npos;
     if (!is_key && !value_expected) {
-      throw UsageError("unknown option or argument '" + o + "' (see --help)");
+      const std::string suggestion = suggest_flag(o, flags);
+      throw UsageError("unknown option or argument '" + o + "'" +
+                       (suggestion.empty() ? " (see --help)" : suggestion));
     }
     value_expected = is_key && o.find('=') == std::string::npos;
   }
+  std::string config_path;
+  if (result.flags.count("config")) config_path = result.flags["config"].as<std::string>();
+  if (needs_config && config_path.empty()) throw UsageError("missing --config FILE");
   result.config = parse_config(config_path, overrides);
   validate(result.config);
   return result;
@@ -69,7 +82,10 @@ ParsedFlags parse_flags(const Args& args, po::options_description flags,
     positions.add(name.c_str(), 1);
   }
   const auto usage_error = [&](po::error& e) {
-    const std::string text = program_options_error_text(e);
+    std::string text = program_options_error_text(e);
+    if (auto* unknown = dynamic_cast<po::unknown_option*>(&e)) {
+      text += suggest_flag(unknown->get_option_name(), flags);
+    }
     return UsageError(usage.usage_in_errors ? text + " (usage: " + usage.usage + ")" : text);
   };
   ParsedFlags result;

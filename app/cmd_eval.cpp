@@ -25,6 +25,7 @@
 #include "common/error.h"
 #include "common/executables.h"
 #include "common/exit_codes.h"
+#include "io/checkpoint_dir.h"
 #include "io/checkpoint_file.h"
 #include "io/token_shard.h"
 #include "prepare/tokenizer.h"
@@ -89,8 +90,10 @@ Tokenizer checkpoint_tokenizer(const std::string& checkpoint) {
 
 int run_eval(const Args& args) {
   po::options_description flags("Options");
-  flags.add_options()("checkpoint", po::value<std::string>(), "checkpoint file (ckpt-*.h5)")(
-      "text", po::value<std::string>(), "text file to score (UTF-8)");
+  flags.add_options()("checkpoint", po::value<std::string>(),
+                      "checkpoint file (ckpt-*.h5), or a cell's or run's directory: its newest "
+                      "valid checkpoint")("text", po::value<std::string>(),
+                                          "text file to score (UTF-8)");
   const ParsedFlags parsed = parse_flags(
       args, flags, {},
       {kUsage,
@@ -106,7 +109,7 @@ int run_eval(const Args& args) {
       throw UsageError(std::string("missing --") + required + " (usage: " + kUsage + ")");
     }
   }
-  const std::string checkpoint = vm["checkpoint"].as<std::string>();
+  const std::string checkpoint = resolve_checkpoint(vm["checkpoint"].as<std::string>());
   const std::string text_path = vm["text"].as<std::string>();
 
   const Tokenizer tokenizer = checkpoint_tokenizer(checkpoint);

@@ -1,6 +1,6 @@
-// `journey export CKPT --out DIR [--format hf|safetensors]`: a checkpoint's model for other
-// tools (interop/hf_export.h): a Hugging Face Llama folder, or Journey's tensors as one
-// safetensors file.
+// `journey export CKPT|DIR --out DIR [--format hf|safetensors]`: a checkpoint's model for
+// other tools (interop/hf_export.h): a Hugging Face Llama folder, or Journey's tensors as a
+// safetensors file with the config beside it.
 #include <boost/program_options.hpp>
 #include <cstdio>
 
@@ -9,13 +9,14 @@
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "interop/hf_export.h"
+#include "io/checkpoint_dir.h"
 
 namespace po = boost::program_options;
 
 namespace journey {
 namespace {
 
-constexpr char kUsage[] = "journey export CKPT --out DIR [--format hf|safetensors]";
+constexpr char kUsage[] = "journey export CKPT|DIR --out DIR [--format hf|safetensors]";
 
 }  // namespace
 
@@ -25,11 +26,13 @@ int run_export(const Args& args) {
       "format", po::value<std::string>()->default_value("hf"),
       "hf: a Hugging Face Llama folder (config.json, model.safetensors with masks applied and "
       "the attention scale folded into q_proj, masks.safetensors as CSR, tokenizer files); "
-      "safetensors: model.safetensors with Journey's names, unscaled");
+      "safetensors: model.safetensors with Journey's names, unscaled, config.ini and "
+      "journey.json");
   const ParsedFlags parsed = parse_flags(
       args, flags, {"checkpoint"},
       {kUsage,
-       "Writes a checkpoint's model in a format other tools read. The hf folder loads in "
+       "Writes a checkpoint's model in a format other tools read. CKPT is a checkpoint file, or "
+       "a cell's or run's directory, whose newest valid checkpoint is used. The hf folder loads in "
        "transformers' LlamaForCausalLM and gives the loss `journey eval` gives "
        "(docs/model-semantics.md). The checkpoint is verified first; DIR must be new or empty.",
        true});
@@ -43,7 +46,7 @@ int run_export(const Args& args) {
   if (format_name != "hf" && format_name != "safetensors") {
     throw UsageError("--format " + format_name + ": expected hf or safetensors");
   }
-  const std::string checkpoint = vm["checkpoint"].as<std::string>();
+  const std::string checkpoint = resolve_checkpoint(vm["checkpoint"].as<std::string>());
   const std::string out = vm["out"].as<std::string>();
   const ExportResult r = export_checkpoint(
       checkpoint, out,

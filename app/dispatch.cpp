@@ -7,9 +7,11 @@
 #include <string>
 
 #include "app/command.h"
+#include "common/closest_name.h"
 #include "common/error.h"
 #include "common/executables.h"
 #include "common/exit_codes.h"
+#include "common/version.h"
 
 namespace journey {
 namespace {
@@ -20,7 +22,9 @@ void print_usage(const std::vector<Command>& commands) {
       "Sparse and dense LLM pre-training sweeps and the scaling law that unifies them.\n\n"
       "commands:\n");
   for (const Command& c : commands) std::printf("  %-10s %s\n", c.name, c.summary);
-  std::printf("\n`journey <command> --help` explains each command.\n");
+  std::printf(
+      "\n`journey <command> --help` explains each command; `journey --version` names the "
+      "release and the commit it was built from.\n");
 }
 
 // Replaces this process with journey-torch from the same directory, same arguments.
@@ -49,6 +53,10 @@ int dispatch(int argc, char** argv, const std::vector<Command>& commands, const 
     print_usage(commands);
     return exit_code::kOk;
   }
+  if (name == "--version" || name == "version") {
+    std::printf("%s\n", journey_version_line(program).c_str());
+    return exit_code::kOk;
+  }
   for (const Command& command : commands) {
     if (name != command.name) continue;
     if (command.run == nullptr) return exec_torch_binary(argv);
@@ -62,7 +70,11 @@ int dispatch(int argc, char** argv, const std::vector<Command>& commands, const 
       return exit_code::kFailure;
     }
   }
-  std::fprintf(stderr, "%s: unknown command '%s' (see `journey --help`)\n", program, name.c_str());
+  std::vector<std::string> names;
+  for (const Command& command : commands) names.push_back(command.name);
+  const std::string suggestion = did_you_mean(name, names);
+  std::fprintf(stderr, "%s: unknown command '%s'%s\n", program, name.c_str(),
+               suggestion.empty() ? " (see `journey --help`)" : suggestion.c_str());
   return exit_code::kUsage;
 }
 

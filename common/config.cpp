@@ -9,6 +9,7 @@
 #include <functional>
 #include <sstream>
 
+#include "common/closest_name.h"
 #include "common/error.h"
 #include "common/program_options_error.h"
 #include "common/pruning_schedules.h"
@@ -330,6 +331,23 @@ std::vector<std::string> split_list(const std::string& list) {
   return items;
 }
 
+namespace {
+
+// " (did you mean '--train.lr'?)" when `e` is an unknown key near a key of `desc`, else "".
+std::string suggest_key(po::error& e, const po::options_description& desc, const char* dashes) {
+  auto* unknown = dynamic_cast<po::unknown_option*>(&e);
+  if (unknown == nullptr) return "";
+  std::string typed = unknown->get_option_name();
+  typed.erase(0, typed.find_first_not_of('-'));
+  typed = typed.substr(0, typed.find('='));
+  std::vector<std::string> keys;
+  for (const auto& option : desc.options()) keys.push_back(option->long_name());
+  const std::string key = closest_name(typed, keys);
+  return key.empty() ? std::string() : " (did you mean '" + std::string(dashes) + key + "'?)";
+}
+
+}  // namespace
+
 RunConfig parse_config(const std::string& config_path, const std::vector<std::string>& overrides) {
   RunConfig config;
   po::options_description desc = describe(config);
@@ -338,8 +356,11 @@ RunConfig parse_config(const std::string& config_path, const std::vector<std::st
     // The command line is stored first: Program_options keeps the first value it sees.
     po::store(po::command_line_parser(overrides).options(desc).run(), vm);
   } catch (po::error& e) {
+    const std::string suggestion = suggest_key(e, desc, "--");
     throw UsageError(std::string("command line: ") + program_options_error_text(e) +
-                     " (config keys are --section.key=value; see `journey config --help`)");
+                     (suggestion.empty()
+                          ? " (config keys are --section.key=value; see `journey config --help`)"
+                          : suggestion));
   }
   if (!config_path.empty()) {
     check_config_file(config_path);
@@ -348,7 +369,8 @@ RunConfig parse_config(const std::string& config_path, const std::vector<std::st
     } catch (const po::reading_file&) {
       throw UsageError("config file " + config_path + ": cannot be read");
     } catch (po::error& e) {
-      throw UsageError("config file " + config_path + ": " + program_options_error_text(e));
+      throw UsageError("config file " + config_path + ": " + program_options_error_text(e) +
+                       suggest_key(e, desc, ""));
     }
   }
   try {
@@ -368,7 +390,7 @@ RunConfig parse_config_text(const std::string& ini, const std::string& origin) {
     po::store(po::parse_config_file(in, desc, false), vm);
     po::notify(vm);
   } catch (po::error& e) {
-    throw UsageError(origin + ": " + program_options_error_text(e));
+    throw UsageError(origin + ": " + program_options_error_text(e) + suggest_key(e, desc, ""));
   }
   return config;
 }

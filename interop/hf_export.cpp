@@ -250,29 +250,31 @@ ExportResult export_checkpoint(const std::string& checkpoint, const std::string&
   weights.set_metadata("format", "pt");  // transformers before 4.48 requires it.
   if (!hf) weights.set_metadata("journey_config", config_ini);
   weights.write(dir + "/model.safetensors");
-  if (!hf) {
-    staging.commit();
-    return result;
+  if (hf) {
+    masks.set_metadata("format", "csr");
+    masks.write(dir + "/masks.safetensors");
+    write_json(dir + "/config.json", llama_config(config));
+    write_tokenizer_files(reader, config, dir);
+  } else {
+    // The config that rebuilds the model (and the run) beside the tensors, for tools that do
+    // not read safetensors metadata.
+    write_file_atomically(dir + "/config.ini", config_ini);
   }
-
-  masks.set_metadata("format", "csr");
-  masks.write(dir + "/masks.safetensors");
-  write_json(dir + "/config.json", llama_config(config));
-  write_tokenizer_files(reader, config, dir);
   // The checkpoint's file name, not its path: an export travels, and a local path would
   // carry the user's directory layout with it.
-  write_json(dir + "/journey.json",
-             {{"exported_from", fs::path(checkpoint).filename().string()},
-              {"step", result.step},
-              {"cell_id", reader.attr_string(checkpoint::kCellIdAttr)},
-              {"run_id", reader.has_attr(checkpoint::kRunIdAttr)
-                             ? reader.attr_string(checkpoint::kRunIdAttr)
-                             : std::string()},
-              {"tokenizer_hash", reader.attr_string(checkpoint::kTokenizerHashAttr)},
-              {"query_scale_folded_into_q_proj", query_scale},
-              {"sparsity", result.sparsity},
-              {"sparsity_per_matrix", sparsity},
-              {"config", config_ini}});
+  json provenance = {{"format", hf ? "hf" : "safetensors"},
+                     {"exported_from", fs::path(checkpoint).filename().string()},
+                     {"step", result.step},
+                     {"cell_id", reader.attr_string(checkpoint::kCellIdAttr)},
+                     {"run_id", reader.has_attr(checkpoint::kRunIdAttr)
+                                    ? reader.attr_string(checkpoint::kRunIdAttr)
+                                    : std::string()},
+                     {"tokenizer_hash", reader.attr_string(checkpoint::kTokenizerHashAttr)},
+                     {"sparsity", result.sparsity},
+                     {"sparsity_per_matrix", sparsity},
+                     {"config", config_ini}};
+  if (hf) provenance["query_scale_folded_into_q_proj"] = query_scale;
+  write_json(dir + "/journey.json", provenance);
   staging.commit();
   return result;
 }

@@ -13,8 +13,10 @@
 //   tokenizer.model, tokenizer_config.json, special_tokens_map.json, generation_config.json
 //   journey.json             provenance: the checkpoint's file name (not its local path),
 //                            step, cell, run, config, per-matrix sparsity
-// Format kSafetensors writes model.safetensors alone, under Journey's own names and
-// unscaled (the checkpoint's tensors with masks applied), with the config in its metadata.
+// Format kSafetensors writes model.safetensors under Journey's own names and unscaled (the
+// checkpoint's tensors with masks applied, the config also in its metadata), config.ini (the
+// run's config, which rebuilds the model: `journey config --config config.ini`) and
+// journey.json.
 //
 // The checkpoint is verified completely first; a corrupt or edited one is refused. The output
 // directory must be new or empty: an export never overwrites files. The files are written

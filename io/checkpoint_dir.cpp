@@ -83,6 +83,22 @@ std::optional<CheckpointEntry> latest_valid(const std::string& dir) {
   return std::nullopt;
 }
 
+std::string resolve_checkpoint(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) throw DataError("checkpoint " + path + " does not exist");
+  if (!fs::is_directory(status)) return path;
+  const std::string nested = (fs::path(path) / "checkpoints").string();
+  const std::string dir = fs::is_directory(nested, ec) ? nested : path;
+  const std::optional<CheckpointEntry> newest = latest_valid(dir);
+  if (!newest) {
+    throw DataError("directory " + dir + " holds no valid checkpoint (ckpt-<step>.h5); " +
+                    std::to_string(list_checkpoints(dir).size()) + " checkpoint file(s) found");
+  }
+  log::info("using " + newest->path + ", the newest valid checkpoint in " + dir);
+  return newest->path;
+}
+
 std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n,
                                    const std::string& run_id) {
   const int64_t keep = std::max<int64_t>(keep_last_n, 1);

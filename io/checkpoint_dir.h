@@ -36,6 +36,12 @@ std::vector<CheckpointEntry> list_checkpoints(const std::string& dir);
 // log::warn naming it and its first problem.
 std::optional<CheckpointEntry> latest_valid(const std::string& dir);
 
+// What a user means by `path` on a command that reads one checkpoint (export, eval): a file is
+// itself; a directory is its newest valid checkpoint, looked for in path/checkpoints (a cell's
+// or a run's directory) when that exists, else in path itself. DataError naming the directory
+// when it holds no valid checkpoint, or when `path` does not exist.
+std::string resolve_checkpoint(const std::string& path);
+
 // Deletes valid checkpoints of run `run_id` (their run_id attribute) older than the
 // `keep_last_n` newest valid ones of that run (at least one is always kept) and returns the
 // deleted paths. Invalid files and other runs' checkpoints are left alone.

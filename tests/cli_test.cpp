@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <future>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,35 @@ TEST(Cli, UnknownCommandExits2) {
   auto r = run_process(journey_command("frobnicate"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("unknown command 'frobnicate'"), std::string::npos) << r.output;
+}
+
+TEST(Cli, MistypedCommandsAndFlagsSuggestTheNearest) {
+  auto r = run_process(journey_command("schedul --config x"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown command 'schedul' (did you mean 'schedule'?)"),
+            std::string::npos)
+      << r.output;
+  r = run_process(journey_command("schedule --stpes 4"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("'--stpes' (did you mean '--steps'?)"), std::string::npos) << r.output;
+  r = run_process(journey_command("plan --flosp 1e18"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("(did you mean '--flops'?)"), std::string::npos) << r.output;
+}
+
+// Both programs name the release and the commit they were built from, so a result can be
+// traced to its code.
+TEST(Cli, VersionNamesTheReleaseAndTheCommit) {
+  const std::regex line(
+      R"(journey(-torch)? \d+\.\d+\.\d+ \(git ([0-9a-f]{12}(-dirty)?|unknown)\)\n)");
+  auto r = run_process(journey_command("--version"));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(std::regex_match(r.output, line)) << r.output;
+  const std::string torch_binary = std::string(JOURNEY_BINARY) + "-torch";
+  auto t = run_process(torch_binary + " --version");
+  EXPECT_EQ(t.exit_code, 0);
+  EXPECT_TRUE(std::regex_match(t.output, line)) << t.output;
+  EXPECT_EQ(t.output.substr(t.output.find(' ')), r.output.substr(r.output.find(' ')));
 }
 
 TEST(Cli, CommandHelpExplainsIt) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/closest_name.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ini_entries.h"
@@ -64,6 +65,41 @@ TEST(Config, UnknownKeyInFileNamesFileAndKey) {
     EXPECT_NE(std::string(e.what()).find("model.width"), std::string::npos) << e.what();
   }
   std::remove(path.c_str());
+}
+
+TEST(Config, ClosestNameFindsTyposPrefixesAndTheWrongSection) {
+  const std::vector<std::string> keys = {"train.lr", "train.batch_tokens", "model.d_model",
+                                         "schedule", "sweep"};
+  EXPECT_EQ(closest_name("train.batchtokens", keys), "train.batch_tokens");  // Missing letter.
+  EXPECT_EQ(closest_name("MODEL.D_MODLE", keys), "model.d_model");  // Case, swapped letters.
+  EXPECT_EQ(closest_name("model.lr", keys), "train.lr");            // Wrong section.
+  EXPECT_EQ(closest_name("sched", keys), "schedule");               // Unique beginning.
+  EXPECT_EQ(closest_name("swe", {"sweep", "sweeps"}), "");          // Two beginnings.
+  EXPECT_EQ(closest_name("frobnicate", keys), "");                  // Nothing near.
+  EXPECT_EQ(closest_name("lr", keys), "");  // Too short for even one edit to be a typo.
+  EXPECT_EQ(did_you_mean("scheduel", keys), " (did you mean 'schedule'?)");
+  EXPECT_EQ(did_you_mean("frobnicate", keys), "");
+}
+
+TEST(Config, UnknownKeySuggestsTheNearestKey) {
+  std::string path = write_temp("[train]\nbatch_tokenz = 4096\n");
+  try {
+    parse_config(path, {});
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("train.batch_tokenz' (did you mean 'train.batch_tokens'?)"),
+        std::string::npos)
+        << e.what();
+  }
+  std::remove(path.c_str());
+  try {
+    parse_config("", {"--model.lr=0.1"});
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("(did you mean '--train.lr'?)"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Config, MissingFileIsAUsageError) {

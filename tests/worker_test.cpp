@@ -806,12 +806,38 @@ TEST_F(WorkerTrainRun, HuggingFaceExportReproducesTheEvalLoss) {
   std::printf("exported model in transformers' LlamaForCausalLM %.7f\n", std::stod(m[1]));
   EXPECT_NEAR(std::stod(m[1]), e->loss, 1e-4 * e->loss);
 
-  // Journey's own names, unscaled; refusals for a used directory and a corrupt checkpoint.
-  r = run_process(testing::journey_command("export " + final_checkpoint() + " --out " + dir_ +
+  // Journey's own names, unscaled, with the config beside them; the run's directory stands
+  // for its newest valid checkpoint (for eval too). Refusals for a directory without
+  // checkpoints, a used directory and a corrupt checkpoint.
+  r = run_process(testing::journey_command("export " + dir_ + "/out --out " + dir_ +
                                            "/st --format safetensors"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("the newest valid checkpoint in " + dir_ + "/out/checkpoints"),
+            std::string::npos)
+      << r.output;
   EXPECT_TRUE(fs::exists(dir_ + "/st/model.safetensors"));
   EXPECT_FALSE(fs::exists(dir_ + "/st/config.json"));
+  EXPECT_EQ(read_file(dir_ + "/st/config.ini"),
+            CheckpointReader::open(final_checkpoint()).attr_string(checkpoint::kConfigAttr));
+  const nlohmann::json st_provenance = nlohmann::json::parse(read_file(dir_ + "/st/journey.json"));
+  EXPECT_EQ(st_provenance["format"].get<std::string>(), "safetensors");
+  EXPECT_EQ(st_provenance["exported_from"].get<std::string>(),
+            fs::path(final_checkpoint()).filename().string());
+  EXPECT_FALSE(st_provenance.contains("query_scale_folded_into_q_proj"));
+  const testing::ProcessResult eval_dir =
+      run_process(testing::journey_command("eval --checkpoint " + dir_ + "/out --text " + text));
+  ASSERT_EQ(eval_dir.exit_code, 0) << eval_dir.output;
+  const std::optional<EvalOutput> e_dir = parse_eval(eval_dir.output);
+  ASSERT_TRUE(e_dir) << eval_dir.output;
+  EXPECT_EQ(e_dir->loss, e->loss);
+  fs::create_directories(dir_ + "/empty-run/checkpoints");
+  r = run_process(
+      testing::journey_command("export " + dir_ + "/empty-run --out " + dir_ + "/none"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(dir_ + "/empty-run/checkpoints holds no valid checkpoint"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir_ + "/none"));
   r = run_process(testing::journey_command("export " + final_checkpoint() + " --out " + out));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("not empty"), std::string::npos) << r.output;
