@@ -227,7 +227,7 @@ int run_submit(const Args& args) {
       describe_sbatch_environment(this_environment());
 
   const std::string tokenizer_hash = check_dataset(config);
-  Ledger::check_identity(out_dir, sweep_identity(config, tokenizer_hash));
+  Ledger::check_identity(out_dir, sweep_identity(config, tokenizer_hash), expand_grid(config));
   const std::string template_origin =
       f.count("template") ? f["template"].as<std::string>() : "slurm/sweep.sbatch.in (built in)";
   const std::string template_text = f.count("template")

@@ -58,8 +58,8 @@ NodeWorkers node_workers(const Communicator& world) {
 // and the others get nothing but the exit code rank 0 will have, so that mpirun, which
 // reports the first non-zero code, reports the right one.
 std::optional<std::string> preflight(const Communicator& world, const RunConfig& config,
-                                     const std::string& out_dir, std::optional<DirectoryLock>* lock,
-                                     int* exit_code_if_bad) {
+                                     const std::vector<Cell>& cells, const std::string& out_dir,
+                                     std::optional<DirectoryLock>* lock, int* exit_code_if_bad) {
   nlohmann::json verdict;
   std::exception_ptr error;
   if (world.rank() == 0) {
@@ -70,7 +70,7 @@ std::optional<std::string> preflight(const Communicator& world, const RunConfig&
       Dataset dataset = open_dataset(config.data);
       check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
                        config.train.eval_sequences);
-      Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()));
+      Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()), cells);
       std::filesystem::create_directories(out_dir);
       lock->emplace(DirectoryLock::acquire(out_dir, "journey sweep"));
       verdict = {{"ok", true}, {"tokenizer_hash", dataset.tokenizer_hash()}};
@@ -174,7 +174,7 @@ int run_sweep(const Args& args) {
   int bad_input_code = exit_code::kFailure;
   std::optional<DirectoryLock> lock;
   const std::optional<std::string> tokenizer_hash =
-      preflight(world, config, out_dir, &lock, &bad_input_code);
+      preflight(world, config, cells, out_dir, &lock, &bad_input_code);
   if (!tokenizer_hash) return bad_input_code;
 
   const int group_index = layout->group_of(world.rank());

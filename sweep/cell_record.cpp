@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "common/error.h"
+#include "io/sha256.h"
 #include "schedules/grid.h"
 
 namespace journey {
@@ -34,6 +35,19 @@ CellStatus parse_cell_status(const std::string& name) {
   throw DataError("unknown cell status '" + name + "'");
 }
 
+namespace {
+
+// What one cell's result depends on: result_identity() (common/config.h) with [sweep] reset.
+// The grid only says which cells exist; a cell's config already holds its own size,
+// sparsity, schedule, phases, duration, seed, lr and batch.
+std::string cell_identity(const RunConfig& config) {
+  RunConfig c = config;
+  c.sweep = RunConfig().sweep;
+  return result_identity(c);
+}
+
+}  // namespace
+
 CellRecord CellRecord::from_cell(const Cell& cell) {
   const RunConfig& c = cell.config;
   CellRecord r;
@@ -51,6 +65,7 @@ CellRecord CellRecord::from_cell(const Cell& cell) {
   r.lr = c.train.lr;
   r.batch_tokens = c.train.batch_tokens;
   r.estimated_flops = cell.estimated_flops;
+  r.config_sha256 = sha256_hex(cell_identity(c));
   r.run.cell_id = cell.id;
   return r;
 }
@@ -111,6 +126,10 @@ void check_names(const CellRecord& r) {
   if (r.schedule != "dense" && r.schedule != "geometric" && r.schedule != "cubic") {
     throw DataError("cell " + r.id + ": schedule '" + r.schedule +
                     "' is not dense, geometric or cubic");
+  }
+  const bool hex = r.config_sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!r.config_sha256.empty() && (r.config_sha256.size() != 64 || !hex)) {
+    throw DataError("cell " + r.id + ": config_sha256 is not 64 lowercase hex digits");
   }
   if (r.run.cell_id != r.id) {
     throw DataError("cell " + r.id + ": its run summary names cell '" + r.run.cell_id + "'");
@@ -174,6 +193,7 @@ nlohmann::json CellRecord::to_json() const {
   j["status"] = cell_status_name(status);
   j["lr"] = lr;
   j["batch_tokens"] = batch_tokens;
+  if (!config_sha256.empty()) j["config_sha256"] = config_sha256;
   j["run"] = run.to_json();
   return j;
 }
@@ -190,6 +210,7 @@ CellRecord CellRecord::from_json(const nlohmann::json& j, int ledger_version) {
     // Ledgers written before lr and batch were recorded per cell lack them (0: unknown).
     r.lr = j.value("lr", 0.0);
     if (j.contains("batch_tokens")) read_field(j, "batch_tokens", r.batch_tokens);
+    r.config_sha256 = j.value("config_sha256", std::string());
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("malformed cell record: ") + e.what());
   }

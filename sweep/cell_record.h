@@ -38,6 +38,10 @@ struct CellRecord {
   double lr = 0;             // Peak learning rate (sweep.lr may set it per size).
   int64_t batch_tokens = 0;  // Global batch (sweep.batch_tokens may set it per size).
   double estimated_flops = 0;
+  // SHA-256 of the cell's result_identity() without [sweep] (common/config.h): a sweep
+  // directory refuses a grid that would give a cell it holds another config. Empty in
+  // ledgers written before it.
+  std::string config_sha256;
 
   // Sweep state.
   CellStatus status = CellStatus::kPending;

@@ -1,5 +1,6 @@
 #include "sweep/ledger.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,54 @@ std::string describe_change(const std::string& stored, const std::string& wanted
   return "the configs differ";
 }
 
+// An identity without its [sweep] section: what may not change when a sweep grows.
+std::string without_grid(const std::string& identity) {
+  std::istringstream in(identity);
+  std::string line, kept;
+  bool in_grid = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] == '[') in_grid = line == "[sweep]";
+    if (!in_grid) kept += line + "\n";
+  }
+  return kept;
+}
+
+// Whether a record may take the new grid's config for its cell: nothing of it has run.
+bool never_started(const CellRecord& r) {
+  return r.status == CellStatus::kPending && r.attempts == 0;
+}
+
+// "" when the record's cell may have `wanted`'s config, else what differs. Ledgers written
+// before config_sha256 are compared on lr and batch, the values the grid sets per size.
+std::string cell_change(const CellRecord& stored, const CellRecord& wanted) {
+  const auto show = [](const CellRecord& r) {
+    std::ostringstream text;
+    text << "lr " << r.lr << ", batch " << r.batch_tokens << " tokens";
+    return text.str();
+  };
+  const bool same_lr = stored.lr == 0 || stored.lr == wanted.lr;
+  const bool same_batch = stored.batch_tokens == 0 || stored.batch_tokens == wanted.batch_tokens;
+  const bool same_config =
+      stored.config_sha256.empty() || stored.config_sha256 == wanted.config_sha256;
+  if (same_lr && same_batch && same_config) return "";
+  if (same_lr && same_batch) return "its config differs (the same lr and batch)";
+  return "it was run with " + show(stored) + ", this config gives it " + show(wanted);
+}
+
+void check_cells(const std::string& dir, const std::vector<CellRecord>& records,
+                 const std::vector<Cell>& cells) {
+  for (const Cell& cell : cells) {
+    for (const CellRecord& r : records) {
+      if (r.id != cell.id || never_started(r)) continue;
+      const std::string change = cell_change(r, CellRecord::from_cell(cell));
+      if (change.empty()) continue;
+      throw UsageError("output directory " + dir + " holds cell " + cell.id + " and " + change +
+                       ": a sweep directory may gain cells but not change the ones it has; use "
+                       "another --out, or the original config");
+    }
+  }
+}
+
 }  // namespace
 
 std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash) {
@@ -50,7 +99,7 @@ Ledger Ledger::open_or_create(const std::string& dir, const std::string& identit
   ledger.dir_ = dir;
   ledger.identity_ = identity;
   if (std::filesystem::exists(ledger_path(dir))) {
-    check_identity(dir, identity);
+    check_identity(dir, identity, cells);
     Ledger stored = load(dir);
     ledger.records_ = std::move(stored.records_);
     for (CellRecord& r : ledger.records_) {
@@ -61,21 +110,29 @@ Ledger Ledger::open_or_create(const std::string& dir, const std::string& identit
     }
   }
   for (const Cell& cell : cells) {
-    bool known = false;
-    for (const CellRecord& r : ledger.records_) known = known || r.id == cell.id;
-    if (!known) ledger.records_.push_back(CellRecord::from_cell(cell));
+    auto known = std::find_if(ledger.records_.begin(), ledger.records_.end(),
+                              [&](const CellRecord& r) { return r.id == cell.id; });
+    if (known == ledger.records_.end()) {
+      ledger.records_.push_back(CellRecord::from_cell(cell));
+    } else if (never_started(*known)) {
+      *known = CellRecord::from_cell(cell);
+    }
   }
   return ledger;
 }
 
-void Ledger::check_identity(const std::string& dir, const std::string& identity) {
+void Ledger::check_identity(const std::string& dir, const std::string& identity,
+                            const std::vector<Cell>& cells) {
   if (!std::filesystem::exists(ledger_path(dir))) return;
   const Ledger stored = load(dir);
-  if (stored.identity_ != identity) {
+  const std::string fixed = without_grid(stored.identity_), wanted = without_grid(identity);
+  if (fixed != wanted) {
     throw UsageError("output directory " + dir + " holds a sweep with a different config (" +
-                     describe_change(stored.identity_, identity) +
-                     "); use another --out, or the original config to resume");
+                     describe_change(fixed, wanted) +
+                     "); only [sweep] may change, to add cells; use another --out, or the "
+                     "original config to resume");
   }
+  check_cells(dir, stored.records_, cells);
 }
 
 Ledger Ledger::load(const std::string& dir) {

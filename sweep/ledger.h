@@ -2,10 +2,14 @@
 // pending, running, done, failed or preempted. The coordinator rewrites it atomically after
 // every event (io/atomic_file.h), so a crash at any moment leaves the previous state.
 //
-// A ledger belongs to one sweep identity: the result-relevant config
-// (common/config.h result_identity) and the dataset's tokenizer hash. Opening a directory
-// whose ledger has another identity is refused, so two different sweeps never mix their
-// cells in one results table.
+// A ledger belongs to one sweep identity: the result-relevant config (common/config.h
+// result_identity) and the dataset's tokenizer hash. The grid ([sweep]) may grow: a config
+// that differs only there may add cells (sizes, sparsities, seeds, ...) to the directory,
+// which are appended to the ledger and run, while the cells it holds stay as they are. A
+// config that would change a cell the directory holds (its lr or batch from sweep.lr or
+// sweep.batch_tokens, or anything else its result depends on) is refused, and so is one that
+// differs outside [sweep]; so two different experiments never mix in one results table.
+// Cells of an earlier grid that the current one lacks stay in the ledger and the results.
 #pragma once
 
 #include <string>
@@ -22,14 +26,17 @@ std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_h
 
 class Ledger {
  public:
-  // Loads DIR/ledger.json when it exists (UsageError if its identity differs, DataError if
-  // it is unreadable) and adds records for cells it does not know; otherwise starts a new
-  // ledger with every cell pending. Records of the previous process still marked running
-  // become preempted: that process ended without finishing them.
+  // Loads DIR/ledger.json when it exists (UsageError as check_identity says, DataError if it
+  // is unreadable) and adds records for cells it does not know; otherwise starts a new ledger
+  // with every cell pending. Records of the previous process still marked running become
+  // preempted: that process ended without finishing them. A known cell that never started
+  // takes the new grid's config.
   static Ledger open_or_create(const std::string& dir, const std::string& identity,
                                const std::vector<Cell>& cells);
-  // Throws UsageError when DIR holds a ledger of another identity (nothing otherwise).
-  static void check_identity(const std::string& dir, const std::string& identity);
+  // Throws UsageError when DIR holds a ledger of another identity outside [sweep], or one of
+  // whose started cells `cells` would give another config (nothing otherwise).
+  static void check_identity(const std::string& dir, const std::string& identity,
+                             const std::vector<Cell>& cells);
   // Loads an existing ledger read-only (for `journey status`); DataError if missing.
   static Ledger load(const std::string& dir);
 

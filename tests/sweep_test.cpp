@@ -339,6 +339,42 @@ TEST(Sweep, AnotherConfigOnAnExistingDirectoryIsRefused) {
   EXPECT_NE(r.output.find("lr"), std::string::npos) << r.output;
 }
 
+// A sweep directory grows: a grid that only adds cells runs the new ones and keeps the
+// results it has; a grid that would change a cell it holds (here the larger size's lr) is
+// refused before anything runs.
+TEST(Sweep, AGridThatAddsCellsGrowsTheSweepAndOneThatChangesCellsIsRefused) {
+  const std::string dir = fresh_dir("grown");
+  fs::copy(reference_sweep(), dir, fs::copy_options::recursive);
+  const auto before = read_results(dir);
+  const std::string ledger_before = testing::read_file(dir + "/ledger.json");
+  testing::ProcessResult r = run_process(
+      sweep_command(3, 1, dir, "'--sweep.sparsities=0 0.5 0.8 0.9' '--sweep.sizes=32x1x2 48x1x2'"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto rows = read_results(dir);
+  ASSERT_EQ(rows.size(), 8u) << r.output;
+  for (auto& [id, row] : before) {
+    EXPECT_EQ(rows.at(id), row) << id << ": a cell it had changed";
+    EXPECT_EQ(r.output.find("cell " + id + " done"), std::string::npos) << id << " ran again";
+  }
+  for (const std::string id : {"32x1x2-sp0.9-geometric-p25-75-tpp1.5-seed0",
+                               "48x1x2-sp0.9-geometric-p25-75-tpp1.5-seed0"}) {
+    ASSERT_EQ(rows.count(id), 1u) << id << "\n" << r.output;
+    EXPECT_EQ(rows[id]["status"], "done") << id;
+    EXPECT_NE(r.output.find("cell " + id + " done"), std::string::npos) << r.output;
+  }
+
+  const std::string ledger_grown = testing::read_file(dir + "/ledger.json");
+  r = run_process(sweep_command(3, 1, dir, "'--sweep.lr=32x1x2:3e-3 48x1x2:1e-3'"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("holds cell 48x1x2-"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("it was run with lr 0.003, batch 256 tokens, this config gives it lr "
+                          "0.001, batch 256 tokens"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(testing::read_file(dir + "/ledger.json"), ledger_grown);
+  EXPECT_NE(ledger_before, ledger_grown);
+}
+
 TEST(Sweep, OutputPathThatIsAFileIsRefusedByEveryRank) {
   // Once refused only by the coordinator, after the workers had started waiting for it: the
   // launch hung.
