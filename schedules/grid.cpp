@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "common/error.h"
 #include "common/sweep_axes.h"
@@ -22,6 +24,27 @@ std::string shortest(double v) {
 
 std::string percent(double fraction) {
   return shortest(std::round(fraction * 1e6) / 1e4);
+}
+
+// The lr of a model with `params` prunable parameters from a per-size list: log-log linear
+// between the two listed sizes around it, the nearest listed size's outside them.
+double listed_lr_at(const SweepAxes& axes, const RunConfig& base, double params) {
+  std::vector<std::pair<double, double>> points;  // (prunable parameters, lr), by size.
+  for (const ModelSize& size : axes.sizes) {
+    ModelConfig model = base.model;
+    model.d_model = size.d_model;
+    model.n_layers = size.n_layers;
+    model.n_heads = size.n_heads;
+    points.emplace_back(static_cast<double>(count_params(model, base.data.vocab_size).prunable),
+                        axes.lr_by_size.at(size.text));
+  }
+  std::sort(points.begin(), points.end());
+  if (params <= points.front().first) return points.front().second;
+  if (params >= points.back().first) return points.back().second;
+  auto above = std::upper_bound(points.begin(), points.end(), std::make_pair(params, 0.0));
+  auto below = std::prev(above);
+  const double t = std::log(params / below->first) / std::log(above->first / below->first);
+  return std::exp(std::log(below->second) + t * std::log(above->second / below->second));
 }
 
 }  // namespace
@@ -137,10 +160,14 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
           matched_dense_model(cells[i].config.model, base.data.vocab_size, sparse_plan.mean_active);
       match.config.prune.sparsity = 0.0;
       match.config.train.tokens = sparse_plan.total_tokens;  // The same tokens.
-      // The same lr and batch as the sparse run, unless a rule gives the lr of its own size.
+      // The lr of its own size: the rule's, or the per-size list's interpolated; the sparse
+      // run's batch.
+      const double twin_params =
+          static_cast<double>(count_params(match.config.model, base.data.vocab_size).prunable);
       if (axes.lr_rule) {
-        match.config.train.lr = axes.lr_rule->at(
-            static_cast<double>(count_params(match.config.model, base.data.vocab_size).prunable));
+        match.config.train.lr = axes.lr_rule->at(twin_params);
+      } else if (!axes.lr_by_size.empty()) {
+        match.config.train.lr = listed_lr_at(axes, base, twin_params);
       }
       const RunPlan match_plan = make_plan(match.config);
       match.estimated_flops = match_plan.executed_flops;

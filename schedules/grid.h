@@ -12,8 +12,10 @@
 // With sweep.matched_dense, every sparse cell also gets a matched dense cell, id
 // "match-<sparse id>": a dense model with as many prunable parameters as the sparse run's
 // N-bar (same layers and heads, the width whose f = 4d model comes closest, then the SwiGLU
-// width that closes the gap), trained on the same tokens D with the sparse run's lr and batch
-// (or, with an lr rule, the rule's lr at its own size). The paper's claim is that the two
+// width that closes the gap), trained on the same tokens D with the sparse run's batch and
+// the lr of its own size: an lr rule's at its prunable count, or a per-size list's,
+// interpolated in log lr against log N between the listed sizes around it (the nearest listed
+// size's outside them); the base lr when neither is given. The paper's claim is that the two
 // reach the same loss.
 #pragma once
 

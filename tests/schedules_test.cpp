@@ -413,6 +413,39 @@ TEST(Grid, MatchedDenseCellsHaveTheSparseRunsNbarAndTokens) {
   EXPECT_EQ(cells.size(), 2u * 3u + 4u);
 }
 
+// A twin is a size of its own: with a per-size lr list its rate is the list's, interpolated
+// in log lr against log N between the listed sizes around it (the nearest listed size's
+// outside them), not its sparse parent's.
+TEST(Grid, MatchedTwinsTakeTheListedLrOfTheirOwnSize) {
+  RunConfig c =
+      parse_config("", {"--sweep.sizes=64x2x2 128x2x4", "--sweep.sparsities=0 0.5",
+                        "--sweep.lr=64x2x2:4e-3 128x2x4:1e-3", "--sweep.matched_dense=true"});
+  validate(c);
+  const auto prunable = [&](const ModelConfig& m) {
+    return static_cast<double>(count_params(m, c.data.vocab_size).prunable);
+  };
+  ModelConfig small = c.model, large = c.model;
+  small.d_model = 64, small.n_layers = 2, small.n_heads = 2;
+  large.d_model = 128, large.n_layers = 2, large.n_heads = 4;
+  const double n_small = prunable(small), n_large = prunable(large);
+  int twins = 0;
+  for (const Cell& cell : expand_grid(c)) {
+    if (cell.id.rfind("match-", 0) != 0) continue;
+    ++twins;
+    const double n = prunable(cell.config.model);
+    if (n <= n_small) {
+      EXPECT_DOUBLE_EQ(cell.config.train.lr, 4e-3) << cell.id;
+      continue;
+    }
+    ASSERT_LT(n, n_large) << cell.id;
+    const double t = std::log(n / n_small) / std::log(n_large / n_small);
+    EXPECT_NEAR(cell.config.train.lr, 4e-3 * std::pow(1e-3 / 4e-3, t), 1e-12) << cell.id;
+    EXPECT_GT(cell.config.train.lr, 1e-3) << cell.id;  // Not its 128x2x4 parent's rate.
+    EXPECT_LT(cell.config.train.lr, 4e-3) << cell.id;
+  }
+  EXPECT_EQ(twins, 2);
+}
+
 // One lr and one batch for every size confounds the size and data exponents; sweep.lr and
 // sweep.batch_tokens set them per size, or the lr as a power law in N.
 TEST(Grid, PerSizeLearningRatesAndBatches) {
