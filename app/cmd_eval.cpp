@@ -87,7 +87,7 @@ Tokenizer checkpoint_tokenizer(const std::string& checkpoint) {
 
 }  // namespace
 
-int run_eval(const Args& args) {
+int command_eval(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("checkpoint", po::value<std::string>(), "checkpoint file (ckpt-*.h5)")(
       "text", po::value<std::string>(), "text file to score (UTF-8)");

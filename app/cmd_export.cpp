@@ -19,7 +19,7 @@ constexpr char kUsage[] = "journey export CKPT --out DIR [--format hf|safetensor
 
 }  // namespace
 
-int run_export(const Args& args) {
+int command_export(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("out", po::value<std::string>(), "new or empty output directory")(
       "format", po::value<std::string>()->default_value("hf"),

@@ -22,7 +22,7 @@ constexpr char kUsage[] =
 
 }  // namespace
 
-int run_submit(const Args& args) {
+int command_submit(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("nodes", po::value<int>()->default_value(1), "nodes (-N)")(
       "ranks-per-node", po::value<int>(),

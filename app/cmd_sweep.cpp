@@ -63,7 +63,7 @@ Preflight preflight(const Communicator& world, const RunConfig& config, const st
 
 }  // namespace
 
-int run_sweep(const Args& args) {
+int command_sweep(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("out", po::value<std::string>(),
                       "sweep directory (default runs/<config name>)")(

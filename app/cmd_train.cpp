@@ -22,7 +22,7 @@ namespace po = boost::program_options;
 
 namespace journey {
 
-int run_train(const Args& args) {
+int command_train(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("out", po::value<std::string>()->default_value("runs/train"),
                       "output directory (metrics, summary, checkpoints)")(
