@@ -5,23 +5,26 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/named_values.h"
 #include "io/checkpoint_hdf5.h"
 #include "io/sha256.h"
 
 namespace journey {
 
+namespace {
+
+constexpr NamedValue<DType> kDTypeNames[] = {
+    {"float32", DType::kFloat32},
+    {"uint8", DType::kUInt8},
+    {"int64", DType::kInt64},
+    {"float64", DType::kFloat64},
+};
+
+}  // namespace
+
 const char* dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::kFloat32:
-      return "float32";
-    case DType::kUInt8:
-      return "uint8";
-    case DType::kInt64:
-      return "int64";
-    case DType::kFloat64:
-      return "float64";
-  }
-  return "?";
+  const char* name = name_of(kDTypeNames, dtype);
+  return name != nullptr ? name : "?";
 }
 
 size_t dtype_size(DType dtype) {
