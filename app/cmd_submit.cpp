@@ -63,9 +63,7 @@ int command_submit(const Args& args) {
     return exit_code::kOk;
   }
   const po::variables_map& f = cmd.flags;
-  RunConfig config = cmd.config;
-  if (f.count("group-size")) config.sweep.group_size = f["group-size"].as<int>();
-  validate(config);
+  RunConfig config = sweep_config(cmd);
   const std::vector<Cell> cells = expand_grid(config);
   if (f.count("ranks-per-node") && f.count("gpus-per-node")) {
     throw UsageError(
@@ -79,10 +77,7 @@ int command_submit(const Args& args) {
   }
   if (!f.count("time")) throw UsageError("missing --time T (the job's time limit, e.g. 2:00:00)");
 
-  const std::string config_path = f["config"].as<std::string>();
-  const std::string out_arg =
-      f.count("out") ? f["out"].as<std::string>() : "runs/" + fs::path(config_path).stem().string();
-  const std::string out_dir = fs::absolute(out_arg).lexically_normal().string();
+  const std::string out_dir = fs::absolute(sweep_out_dir(cmd)).lexically_normal().string();
   require_directory_or_absent(out_dir, "--out");
 
   SubmitOptions options;

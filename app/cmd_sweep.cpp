@@ -85,9 +85,7 @@ int command_sweep(const Args& args) {
         flags);
     return exit_code::kOk;
   }
-  RunConfig config = cmd.config;
-  if (cmd.flags.count("group-size")) config.sweep.group_size = cmd.flags["group-size"].as<int>();
-  validate(config);
+  RunConfig config = sweep_config(cmd);
   const int k = static_cast<int>(config.sweep.group_size);
   const std::vector<Cell> cells = expand_grid(config);
   // Every rank of a group trains at least one sequence a step: refused here, before any cell
@@ -104,10 +102,7 @@ int command_sweep(const Args& args) {
                        "smaller --group-size");
     }
   }
-  const std::string config_path = cmd.flags["config"].as<std::string>();
-  const std::string out_dir = cmd.flags.count("out")
-                                  ? cmd.flags["out"].as<std::string>()
-                                  : "runs/" + std::filesystem::path(config_path).stem().string();
+  const std::string out_dir = sweep_out_dir(cmd);
 
   install_stop_signal_handlers();
   MpiSession mpi(nullptr, nullptr);
