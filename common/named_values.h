@@ -4,8 +4,9 @@
 // the names accepted.
 //
 // A table is an array of NamedValue<E> {name, value[, description]}, in the order help texts
-// and errors list the names; common/pruning_schedules.h is the same idea with more columns
-// (names_of() reads its names too). Adding a value to an enum is one row in its table.
+// and errors list the names; any row type with `name` and `value` members serves (the
+// checkpoint dtypes' rows add the size), and common/pruning_schedules.h is the same idea with
+// more columns (names_of() reads its names too). Adding a value to an enum is one row in its table.
 #pragma once
 
 #include <cstddef>
@@ -23,14 +24,14 @@ struct NamedValue {
   const char* description = "";
 };
 
-// The name of `value` in `table`; nullptr when the table has no row for it (a table missing
-// a value of its enum is a bug the enum's tests catch).
+// The name of `value` in `table`; `otherwise` when the table has no row for it (a value cast
+// from an out-of-range integer; a table missing a value of its enum is a bug its tests catch).
 template <class Table, class E>
-const char* name_of(const Table& table, E value) {
+const char* name_of(const Table& table, E value, const char* otherwise = nullptr) {
   for (const auto& row : table) {
     if (row.value == value) return row.name;
   }
-  return nullptr;
+  return otherwise;
 }
 
 // The value named `name` in `table`; nullopt for any other text (the caller throws its error

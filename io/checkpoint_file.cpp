@@ -13,30 +13,28 @@ namespace journey {
 
 namespace {
 
-constexpr NamedValue<DType> kDTypeNames[] = {
-    {"float32", DType::kFloat32},
-    {"uint8", DType::kUInt8},
-    {"int64", DType::kInt64},
-    {"float64", DType::kFloat64},
+// Every DType: its name (in errors and `journey inspect`) and its bytes per element.
+struct DTypeRow {
+  const char* name;
+  DType value;
+  size_t size;
+};
+constexpr DTypeRow kDTypes[] = {
+    {"float32", DType::kFloat32, 4},
+    {"uint8", DType::kUInt8, 1},
+    {"int64", DType::kInt64, 8},
+    {"float64", DType::kFloat64, 8},
 };
 
 }  // namespace
 
 const char* dtype_name(DType dtype) {
-  const char* name = name_of(kDTypeNames, dtype);
-  return name != nullptr ? name : "?";
+  return name_of(kDTypes, dtype, "?");
 }
 
 size_t dtype_size(DType dtype) {
-  switch (dtype) {
-    case DType::kFloat32:
-      return 4;
-    case DType::kUInt8:
-      return 1;
-    case DType::kInt64:
-      return 8;
-    case DType::kFloat64:
-      return 8;
+  for (const DTypeRow& row : kDTypes) {
+    if (row.value == dtype) return row.size;
   }
   return 0;
 }

@@ -27,8 +27,7 @@ constexpr NamedValue<RunStatus> kRunStatusNames[] = {
 }  // namespace
 
 const char* status_name(RunStatus status) {
-  const char* name = name_of(kRunStatusNames, status);
-  return name != nullptr ? name : "unknown";
+  return name_of(kRunStatusNames, status, "unknown");
 }
 
 RunStatus parse_run_status(const std::string& name) {

@@ -20,8 +20,7 @@ constexpr NamedValue<CellStatus> kCellStatusNames[] = {
 }  // namespace
 
 const char* cell_status_name(CellStatus status) {
-  const char* name = name_of(kCellStatusNames, status);
-  return name != nullptr ? name : "unknown";
+  return name_of(kCellStatusNames, status, "unknown");
 }
 
 CellStatus parse_cell_status(const std::string& name) {
