@@ -115,4 +115,16 @@ void require_directory_or_absent(const std::string& path, const std::string& fla
   }
 }
 
+RunConfig sweep_config(const ParsedCommand& cmd) {
+  RunConfig config = cmd.config;
+  if (cmd.flags.count("group-size")) config.sweep.group_size = cmd.flags["group-size"].as<int>();
+  validate(config);
+  return config;
+}
+
+std::string sweep_out_dir(const ParsedCommand& cmd) {
+  if (cmd.flags.count("out")) return cmd.flags["out"].as<std::string>();
+  return "runs/" + std::filesystem::path(cmd.flags["config"].as<std::string>()).stem().string();
+}
+
 }  // namespace journey

@@ -57,6 +57,12 @@ struct ParsedFlags {
 ParsedFlags parse_flags(const Args& args, boost::program_options::options_description flags,
                         const std::vector<std::string>& positional, const FlagsUsage& usage);
 
+// For the commands that act on a sweep (`journey sweep`, `journey submit`), whose flags
+// include --out DIR and --group-size k: the config with --group-size applied (then
+// validated again), and the sweep directory, --out or runs/<config file's name>.
+RunConfig sweep_config(const ParsedCommand& cmd);
+std::string sweep_out_dir(const ParsedCommand& cmd);
+
 // Throws a UsageError naming `flag` when `path` exists but is not a directory: an output
 // directory must be creatable or already one.
 void require_directory_or_absent(const std::string& path, const std::string& flag);

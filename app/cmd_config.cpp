@@ -6,7 +6,7 @@
 
 namespace journey {
 
-int run_config(const Args& args) {
+int command_config(const Args& args) {
   boost::program_options::options_description flags("Options");
   ParsedCommand cmd = parse_command(args, flags, false);
   if (cmd.help) {

@@ -88,7 +88,7 @@ Tokenizer checkpoint_tokenizer(const std::string& checkpoint) {
 
 }  // namespace
 
-int run_eval(const Args& args) {
+int command_eval(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("checkpoint", po::value<std::string>(),
                       "checkpoint file (ckpt-*.h5), or a cell's or run's directory: its newest "

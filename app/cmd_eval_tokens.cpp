@@ -37,7 +37,7 @@ constexpr char kUsage[] = "journey-torch eval-tokens --checkpoint CKPT --tokens 
 
 }  // namespace
 
-int run_eval_tokens(const Args& args) {
+int command_eval_tokens(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("checkpoint", po::value<std::string>()->required(), "checkpoint file")(
       "tokens", po::value<std::string>()->required(), "token shard of the text")(

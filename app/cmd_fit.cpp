@@ -103,7 +103,7 @@ void print_report(const FitReport& r) {
 
 }  // namespace
 
-int run_fit(const Args& args) {
+int command_fit(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("size-variable", po::value<std::string>()->default_value("all"),
                       "N of the Chinchilla law: avg (N-bar), final, initial or all")(

@@ -159,7 +159,7 @@ void print_json(const CheckpointSummary& s) {
 
 }  // namespace
 
-int run_inspect(const Args& args) {
+int command_inspect(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("json", "print machine-readable JSON instead of text");
   const ParsedFlags parsed = parse_flags(

@@ -27,7 +27,7 @@ void print_candidate(const char* label, const PlanCandidate& p) {
 
 }  // namespace
 
-int run_plan(const Args& args) {
+int command_plan(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("fit", po::value<std::string>(),
                       "fit.json written by `journey fit`, or the directory holding it")(

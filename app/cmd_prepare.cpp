@@ -11,7 +11,7 @@ namespace po = boost::program_options;
 
 namespace journey {
 
-int run_prepare(const Args& args) {
+int command_prepare(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("force", "replace an existing dataset in data.dir")(
       "tokenizer", po::value<std::string>(),

@@ -14,7 +14,7 @@ namespace po = boost::program_options;
 
 namespace journey {
 
-int run_report(const Args& args) {
+int command_report(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("out", po::value<std::string>(), "the HTML file (default DIR/report.html)")(
       "png-dir", po::value<std::string>(), "directory for the figures' PNGs (default DIR/figures)")(

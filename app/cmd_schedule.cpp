@@ -6,9 +6,9 @@
 #include "app/cli.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "schedules/run_plan.h"
 #include "schedules/density_schedule.h"
 #include "schedules/grid.h"
-#include "schedules/run_plan.h"
 
 namespace po = boost::program_options;
 
@@ -50,7 +50,7 @@ void print_plan(const RunConfig& config, const RunPlan& plan) {
 
 }  // namespace
 
-int run_schedule(const Args& args) {
+int command_schedule(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("steps", po::value<int64_t>(), "override the number of steps T")(
       "csv", po::value<std::string>(), "write step,keep,active per step to this CSV file");

@@ -99,7 +99,7 @@ void print_cells(const std::string& dir, const Ledger& ledger) {
 
 }  // namespace
 
-int run_status(const Args& args) {
+int command_status(const Args& args) {
   po::options_description flags("Options");
   const ParsedFlags parsed = parse_flags(
       args, flags, {"dir"},

@@ -1,19 +1,20 @@
 // `journey sweep`: the main job. mpirun -np 1+G*k journey sweep --config S.ini ...
 // Rank 0 coordinates (coordinator/sweep_coordinator.h); the other ranks form G worker
 // groups of k ranks (coordinator/worker_group.h).
-#include <mpi.h>
-
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <string>
 
 #include "app/cli.h"
+#include "comm/mpi_collectives.h"
 #include "comm/mpi_session.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "common/leader_check.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
-#include "coordinator/messages.h"
 #include "coordinator/sweep_coordinator.h"
 #include "coordinator/worker_group.h"
 #include "data/batch_loader.h"
@@ -33,67 +34,37 @@ namespace po = boost::program_options;
 namespace journey {
 namespace {
 
-// The worker ranks (all but the coordinator) sharing this rank's node, and this rank's index
-// among them (which GPU it takes). Collective over the world.
-struct NodeWorkers {
-  int count = 1, index = 0;
+// Rank 0's checks before the launch commits to work: the dataset and the output directory,
+// which it locks for this sweep (`lock`, held until the sweep exits). Returns the tokenizer
+// hash (the coordinator's; empty on the other ranks) or, when rank 0's check failed, the
+// exit code the launch ends with (common/leader_check.h).
+struct Preflight {
+  int code = exit_code::kOk;
+  std::string tokenizer_hash;
 };
-NodeWorkers node_workers(const Communicator& world) {
-  MPI_Comm node;
-  check_mpi(
-      MPI_Comm_split_type(world.handle(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
-      "MPI_Comm_split_type");
-  int is_worker = world.rank() != 0, workers = 0, before = 0, node_rank = 0;
-  MPI_Comm_rank(node, &node_rank);
-  MPI_Allreduce(&is_worker, &workers, 1, MPI_INT, MPI_SUM, node);
-  MPI_Exscan(&is_worker, &before, 1, MPI_INT, MPI_SUM, node);
-  MPI_Comm_free(&node);
-  return {std::max(1, workers), node_rank == 0 ? 0 : before};
-}
-
-// Rank 0 checks the dataset and the output directory, locks the directory for this sweep
-// (`lock`, held until the sweep exits), and tells every rank whether to go on, so bad input
-// or a directory in use stops the whole launch with one clear message instead of hanging the
-// workers. Returns the tokenizer hash; on bad input rank 0 throws (UsageError or DataError)
-// and the others get nothing but the exit code rank 0 will have, so that mpirun, which
-// reports the first non-zero code, reports the right one.
-std::optional<std::string> preflight(const Communicator& world, const RunConfig& config,
-                                     const std::vector<Cell>& cells, const std::string& out_dir,
-                                     std::optional<DirectoryLock>* lock, int* exit_code_if_bad) {
-  nlohmann::json verdict;
-  std::exception_ptr error;
-  if (world.rank() == 0) {
-    try {
-      require_directory_or_absent(out_dir, "--out");
-      refuse_symlinks_under(out_dir, out_dir, "journey sweep");
-      choose_device(config.train.device, 0);  // A cuda request this build cannot serve.
-      Dataset dataset = open_dataset(config.data);
-      check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
-                       config.train.eval_sequences);
-      Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()), cells);
-      std::filesystem::create_directories(out_dir);
-      lock->emplace(DirectoryLock::acquire(out_dir, "journey sweep"));
-      verdict = {{"ok", true}, {"tokenizer_hash", dataset.tokenizer_hash()}};
-    } catch (const UsageError&) {
-      error = std::current_exception();
-      verdict = {{"ok", false}, {"exit_code", exit_code::kUsage}};
-    } catch (const std::exception&) {
-      error = std::current_exception();
-      verdict = {{"ok", false}, {"exit_code", exit_code::kFailure}};
-    }
-  }
-  verdict = broadcast_json(world.handle(), 0, verdict);
-  if (!verdict.at("ok").get<bool>()) {
-    if (world.rank() == 0) std::rethrow_exception(error);
-    *exit_code_if_bad = verdict.at("exit_code").get<int>();
-    return std::nullopt;
-  }
-  return verdict.at("tokenizer_hash").get<std::string>();
+Preflight preflight(const Communicator& world, const RunConfig& config,
+                    const std::vector<Cell>& cells, const std::string& out_dir,
+                    std::optional<DirectoryLock>* lock) {
+  Preflight result;
+  const std::unique_ptr<Collectives> ranks = make_mpi_collectives(world);
+  result.code = agree_on_leader_check(*ranks, [&] {
+    require_directory_or_absent(out_dir, "--out");
+    refuse_symlinks_under(out_dir, out_dir, "journey sweep");
+    choose_device(config.train.device, 0);  // A cuda request this build cannot serve.
+    Dataset dataset = open_dataset(config.data);
+    check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
+                     config.train.eval_sequences);
+    Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()), cells);
+    std::filesystem::create_directories(out_dir);
+    lock->emplace(DirectoryLock::acquire(out_dir, "journey sweep"));
+    result.tokenizer_hash = dataset.tokenizer_hash();
+  });
+  return result;
 }
 
 }  // namespace
 
-int run_sweep(const Args& args) {
+int command_sweep(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("out", po::value<std::string>(),
                       "sweep directory (default runs/<config name>)")(
@@ -115,9 +86,7 @@ int run_sweep(const Args& args) {
         flags);
     return exit_code::kOk;
   }
-  RunConfig config = cmd.config;
-  if (cmd.flags.count("group-size")) config.sweep.group_size = cmd.flags["group-size"].as<int>();
-  validate(config);
+  RunConfig config = sweep_config(cmd);
   const int k = static_cast<int>(config.sweep.group_size);
   const std::vector<Cell> cells = expand_grid(config);
   // Every rank of a group trains at least one sequence a step: refused here, before any cell
@@ -134,10 +103,7 @@ int run_sweep(const Args& args) {
                        "smaller --group-size");
     }
   }
-  const std::string config_path = cmd.flags["config"].as<std::string>();
-  const std::string out_dir = cmd.flags.count("out")
-                                  ? cmd.flags["out"].as<std::string>()
-                                  : "runs/" + std::filesystem::path(config_path).stem().string();
+  const std::string out_dir = sweep_out_dir(cmd);
 
   install_stop_signal_handlers();
   MpiSession mpi(nullptr, nullptr);
@@ -171,25 +137,24 @@ int run_sweep(const Args& args) {
                      std::to_string(1 + 2 * k) + ", ...), or change --group-size");
   }
 
-  int bad_input_code = exit_code::kFailure;
   std::optional<DirectoryLock> lock;
-  const std::optional<std::string> tokenizer_hash =
-      preflight(world, config, cells, out_dir, &lock, &bad_input_code);
-  if (!tokenizer_hash) return bad_input_code;
+  const Preflight checked = preflight(world, config, cells, out_dir, &lock);
+  if (checked.code != exit_code::kOk) return checked.code;
 
-  const int group_index = layout->group_of(world.rank());
-  Communicator group = world.split(world.rank() == 0 ? MPI_UNDEFINED : group_index, world.rank());
-  if (world.rank() != 0) {
-    const NodeWorkers workers = node_workers(world);
+  const bool coordinator = world.rank() == 0;
+  Communicator group =
+      world.split(coordinator ? std::nullopt : std::optional<int>(layout->group_of(world.rank())),
+                  world.rank());
+  const NodeMembers workers = node_members(world, !coordinator);  // Collective: rank 0 too.
+  if (!coordinator) {
     configure_threads(config.train, workers.count);
     run_worker_group(world, group, workers.index);
     return exit_code::kOk;
   }
-  node_workers(world);  // Collective: rank 0 joins the count the workers make.
   SweepOptions options;
   options.out_dir = out_dir;
   options.retry_failed = cmd.flags.count("retry-failed") > 0;
-  options.tokenizer_hash = *tokenizer_hash;
+  options.tokenizer_hash = checked.tokenizer_hash;
   print_plan_warnings(cells);
   std::printf("sweep: %zu cells on %d group(s) of %d rank(s); output in %s\n", cells.size(),
               layout->num_groups(), k, out_dir.c_str());
@@ -202,8 +167,7 @@ int run_sweep(const Args& args) {
     // so the same command resumes.
     std::fprintf(stderr, "journey sweep: error: %s\n", e.what());
     std::fflush(stderr);
-    MPI_Abort(world.handle(), exit_code::kFailure);
-    return exit_code::kFailure;
+    world.abort(exit_code::kFailure);
   }
 }
 

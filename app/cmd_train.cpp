@@ -7,6 +7,7 @@
 #include "comm/mpi_session.h"
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "common/leader_check.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
 #include "data/dataset.h"
@@ -21,7 +22,7 @@ namespace po = boost::program_options;
 
 namespace journey {
 
-int run_train(const Args& args) {
+int command_train(const Args& args) {
   po::options_description flags("Options");
   flags.add_options()("out", po::value<std::string>()->default_value("runs/train"),
                       "output directory (metrics, summary, checkpoints)")(
@@ -60,24 +61,12 @@ int run_train(const Args& args) {
   // Rank 0 locks the directory for this run; every rank learns whether it could, and exits
   // with rank 0's code if not (a directory in use is exit 2).
   std::optional<DirectoryLock> lock;
-  std::exception_ptr refusal;
-  int64_t refused_with = 0;
-  if (world.rank() == 0) {
-    try {
-      DirectoryLock::refuse_if_an_ancestor_is_locked(options.out_dir, "journey train");
-      std::filesystem::create_directories(options.out_dir);
-      lock.emplace(DirectoryLock::acquire(options.out_dir, "journey train"));
-    } catch (const UsageError&) {
-      refusal = std::current_exception();
-      refused_with = exit_code::kUsage;
-    } catch (const std::exception&) {
-      refusal = std::current_exception();
-      refused_with = exit_code::kFailure;
-    }
-  }
-  group->all_reduce_max(&refused_with, 1, ElementType::kInt64);
-  if (refusal) std::rethrow_exception(refusal);
-  if (refused_with != 0) return static_cast<int>(refused_with);
+  const int refused_with = agree_on_leader_check(*group, [&] {
+    DirectoryLock::refuse_if_an_ancestor_is_locked(options.out_dir, "journey train");
+    std::filesystem::create_directories(options.out_dir);
+    lock.emplace(DirectoryLock::acquire(options.out_dir, "journey train"));
+  });
+  if (refused_with != exit_code::kOk) return refused_with;
   Trainer trainer(config, dataset, *group, options);
   const RunSummary result = trainer.run();
   if (world.rank() == 0) {

@@ -8,7 +8,8 @@
 // bundled protobuf that clashes with LibTorch's in one process; it also keeps the torch-free
 // commands' start-up free of LibTorch's ~1 s of library loading.
 //
-// Entry points receive the arguments after the command name, return an exit code
+// Entry points are named command_<name> after their app/cmd_<name>.cpp ("run" is left to what
+// a run records: run/). They receive the arguments after the command name, return an exit code
 // (common/exit_codes.h) and may throw UsageError or DataError, which dispatch() reports.
 #pragma once
 
@@ -22,32 +23,32 @@ using Args = std::vector<std::string>;
 struct Command {
   const char* name;
   const char* summary;
-  int (*run)(const Args& args);  // nullptr: the command runs in journey-torch.
+  int (*entry)(const Args& args);  // nullptr: the command runs in journey-torch.
 };
 
 // Runs the command argv[1] of `commands` (or prints usage) and returns the exit code.
 // `program` names the executable in messages.
 int dispatch(int argc, char** argv, const std::vector<Command>& commands, const char* program);
 
-int run_config(const Args& args);
-int run_schedule(const Args& args);
+int command_config(const Args& args);
+int command_schedule(const Args& args);
 // -- data --
-int run_prepare(const Args& args);
+int command_prepare(const Args& args);
 // -- fit --
-int run_fit(const Args& args);
-int run_plan(const Args& args);
+int command_fit(const Args& args);
+int command_plan(const Args& args);
 // -- io --
-int run_inspect(const Args& args);
-int run_export(const Args& args);
+int command_inspect(const Args& args);
+int command_export(const Args& args);
 // -- worker --
-int run_train(const Args& args);
-int run_eval(const Args& args);         // torch-free half of `journey eval`
-int run_eval_tokens(const Args& args);  // journey-torch's half (internal)
-int run_sweep(const Args& args);
+int command_train(const Args& args);
+int command_eval(const Args& args);         // torch-free half of `journey eval`
+int command_eval_tokens(const Args& args);  // journey-torch's half (internal)
+int command_sweep(const Args& args);
 // -- slurm --
-int run_submit(const Args& args);
-int run_status(const Args& args);
+int command_submit(const Args& args);
+int command_status(const Args& args);
 // -- report --
-int run_report(const Args& args);
+int command_report(const Args& args);
 
 }  // namespace journey

@@ -59,9 +59,9 @@ int dispatch(int argc, char** argv, const std::vector<Command>& commands, const 
   }
   for (const Command& command : commands) {
     if (name != command.name) continue;
-    if (command.run == nullptr) return exec_torch_binary(argv);
+    if (command.entry == nullptr) return exec_torch_binary(argv);
     try {
-      return command.run(Args(argv + 2, argv + argc));
+      return command.entry(Args(argv + 2, argv + argc));
     } catch (const UsageError& e) {
       std::fprintf(stderr, "journey %s: error: %s\n", command.name, e.what());
       return exit_code::kUsage;

@@ -8,28 +8,31 @@ namespace journey {
 namespace {
 
 const std::vector<Command> kCommands = {
-    {"schedule", "print a run's pruning schedule, N-bar and compute before training", run_schedule},
-    {"config", "print the effective config (defaults + file + overrides)", run_config},
+    {"schedule", "print a run's pruning schedule, N-bar and compute before training",
+     command_schedule},
+    {"config", "print the effective config (defaults + file + overrides)", command_config},
     // -- data --
     {"prepare", "build a dataset (tokenizer + token shards) from the default corpus or files",
-     run_prepare},
+     command_prepare},
     // -- fit --
-    {"fit", "fit the scaling laws to results, with bootstrap intervals and validation", run_fit},
-    {"plan", "the sparsity, size and tokens with the lowest predicted loss for a budget", run_plan},
+    {"fit", "fit the scaling laws to results, with bootstrap intervals and validation",
+     command_fit},
+    {"plan", "the sparsity, size and tokens with the lowest predicted loss for a budget",
+     command_plan},
     // -- io --
     {"inspect", "show a checkpoint's step, sparsity and N-bar, and verify its checksums",
-     run_inspect},
+     command_inspect},
     {"export", "write a checkpoint's model as a Hugging Face Llama folder or safetensors",
-     run_export},
+     command_export},
     // -- worker --
     {"train", "train one cell (one model, schedule and dataset) on this launch's ranks", nullptr},
-    {"eval", "a checkpoint's loss (nats/token, bits/byte) on any text file", run_eval},
+    {"eval", "a checkpoint's loss (nats/token, bits/byte) on any text file", command_eval},
     {"sweep", "run a sweep: a coordinator and worker groups over the [sweep] grid", nullptr},
     // -- slurm --
-    {"submit", "submit a sweep as a self-requeueing Slurm batch job", run_submit},
-    {"status", "show a sweep's progress (and its Slurm job) from its directory", run_status},
+    {"submit", "submit a sweep as a self-requeueing Slurm batch job", command_submit},
+    {"status", "show a sweep's progress (and its Slurm job) from its directory", command_status},
     // -- report --
-    {"report", "an HTML report of a sweep: figures, the fit, a plan, run metadata", run_report},
+    {"report", "an HTML report of a sweep: figures, the fit, a plan, run metadata", command_report},
 };
 
 }  // namespace

@@ -8,10 +8,12 @@ namespace journey {
 namespace {
 
 const std::vector<Command> kTorchCommands = {
-    {"train", "train one cell (one model, schedule and dataset) on this launch's ranks", run_train},
-    {"sweep", "run a sweep: a coordinator and worker groups over the [sweep] grid", run_sweep},
+    {"train", "train one cell (one model, schedule and dataset) on this launch's ranks",
+     command_train},
+    {"sweep", "run a sweep: a coordinator and worker groups over the [sweep] grid", command_sweep},
     // Internal: the LibTorch half of `journey eval` (app/cmd_eval.cpp runs it).
-    {"eval-tokens", "score a token file with a checkpoint (used by journey eval)", run_eval_tokens},
+    {"eval-tokens", "score a token file with a checkpoint (used by journey eval)",
+     command_eval_tokens},
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "comm/mpi_session.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 #include <utility>
 
@@ -67,11 +69,16 @@ Communicator::~Communicator() {
   }
 }
 
-Communicator Communicator::split(int color, int key) const {
+Communicator Communicator::split(std::optional<int> color, int key) const {
   MPI_Comm out = MPI_COMM_NULL;
-  check_mpi(MPI_Comm_split(comm_, color, key, &out), "MPI_Comm_split");
+  check_mpi(MPI_Comm_split(comm_, color.value_or(MPI_UNDEFINED), key, &out), "MPI_Comm_split");
   if (out != MPI_COMM_NULL) MPI_Comm_set_errhandler(out, MPI_ERRORS_RETURN);
   return Communicator(out, true);
+}
+
+void Communicator::abort(int exit_code) const noexcept {
+  MPI_Abort(comm_, exit_code);
+  std::abort();  // MPI_Abort does not return; this tells the compiler so.
 }
 
 int Communicator::ranks_on_node() const {
@@ -91,6 +98,19 @@ std::pair<int, int> Communicator::node_layout() const {
   MPI_Comm_size(node, &n);
   MPI_Comm_free(&node);
   return {rank, n};
+}
+
+NodeMembers node_members(const Communicator& world, bool member) {
+  MPI_Comm node = MPI_COMM_NULL;
+  check_mpi(
+      MPI_Comm_split_type(world.handle(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
+      "MPI_Comm_split_type");
+  int is_member = member ? 1 : 0, members = 0, before = 0, node_rank = 0;
+  MPI_Comm_rank(node, &node_rank);
+  MPI_Allreduce(&is_member, &members, 1, MPI_INT, MPI_SUM, node);
+  MPI_Exscan(&is_member, &before, 1, MPI_INT, MPI_SUM, node);  // Undefined on node rank 0.
+  MPI_Comm_free(&node);
+  return {std::max(1, members), node_rank == 0 || !member ? 0 : before};
 }
 
 }  // namespace journey

@@ -9,6 +9,7 @@
 
 #include <mpi.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -41,8 +42,12 @@ class Communicator {
   int ranks_on_node() const;
   int rank_on_node() const;
   // MPI_Comm_split: ranks with the same color form a communicator, ordered by key. A rank
-  // with color MPI_UNDEFINED gets an empty communicator (size 0).
-  Communicator split(int color, int key) const;
+  // with no color (std::nullopt, MPI_UNDEFINED) gets an empty communicator (size 0).
+  Communicator split(std::optional<int> color, int key) const;
+
+  // MPI_Abort: ends this process with `exit_code` and every other process of the job (the
+  // way out when ranks wait for messages this rank will never send). Never returns.
+  [[noreturn]] void abort(int exit_code) const noexcept;
 
  private:
   Communicator(MPI_Comm comm, bool owned);
@@ -51,6 +56,15 @@ class Communicator {
   bool owned_ = false;
   int rank_ = 0, size_ = 1;
 };
+
+// The ranks of `world` on this rank's node that are `members` (in `journey sweep`, the worker
+// ranks: every rank but the coordinator), and this rank's index among them, which picks its
+// GPU. `count` is at least 1 and `index` is 0 on a rank that is no member. Collective over
+// `world`.
+struct NodeMembers {
+  int count = 1, index = 0;
+};
+NodeMembers node_members(const Communicator& world, bool member);
 
 // Throws std::runtime_error with MPI's text for a failed call (MPI_ERRORS_RETURN is set on
 // every communicator Journey uses).

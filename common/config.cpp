@@ -11,6 +11,7 @@
 
 #include "common/closest_name.h"
 #include "common/error.h"
+#include "common/named_values.h"
 #include "common/program_options_error.h"
 #include "common/pruning_schedules.h"
 #include "common/sweep_axes.h"
@@ -20,35 +21,35 @@ namespace po = boost::program_options;
 namespace journey {
 namespace {
 
-PhaseUnits parse_phase_units(const std::string& key, const std::string& text) {
-  if (text == "compute") return PhaseUnits::kCompute;
-  if (text == "steps") return PhaseUnits::kSteps;
-  reject_config_value(key, text, "must be compute or steps");
-}
+// The names of the enumerated keys (common/named_values.h); prune.schedule's are
+// common/pruning_schedules.h's.
+constexpr NamedValue<PhaseUnits> kPhaseUnitsNames[] = {
+    {"compute", PhaseUnits::kCompute},
+    {"steps", PhaseUnits::kSteps},
+};
+constexpr NamedValue<PruneScope> kScopeNames[] = {
+    {"global", PruneScope::kGlobal},
+    {"layer", PruneScope::kLayer},
+};
+constexpr NamedValue<DeviceKind> kDeviceNames[] = {
+    {"auto", DeviceKind::kAuto},
+    {"cpu", DeviceKind::kCpu},
+    {"cuda", DeviceKind::kCuda},
+};
+constexpr NamedValue<Precision> kPrecisionNames[] = {
+    {"fp32", Precision::kFp32},
+    {"bf16", Precision::kBf16},
+};
+constexpr NamedValue<ModelFamily> kFamilyNames[] = {
+    {"llama", ModelFamily::kLlama},
+    {"parallel", ModelFamily::kParallel},
+};
 
-DeviceKind parse_device(const std::string& key, const std::string& text) {
-  if (text == "auto") return DeviceKind::kAuto;
-  if (text == "cpu") return DeviceKind::kCpu;
-  if (text == "cuda") return DeviceKind::kCuda;
-  reject_config_value(key, text, "must be auto, cpu or cuda");
-}
-
-Precision parse_precision(const std::string& key, const std::string& text) {
-  if (text == "fp32") return Precision::kFp32;
-  if (text == "bf16") return Precision::kBf16;
-  reject_config_value(key, text, "must be fp32 or bf16");
-}
-
-ModelFamily parse_family(const std::string& key, const std::string& text) {
-  if (text == "llama") return ModelFamily::kLlama;
-  if (text == "parallel") return ModelFamily::kParallel;
-  reject_config_value(key, text, "must be llama or parallel");
-}
-
-PruneScope parse_scope(const std::string& key, const std::string& text) {
-  if (text == "global") return PruneScope::kGlobal;
-  if (text == "layer") return PruneScope::kLayer;
-  reject_config_value(key, text, "must be global or layer");
+// The value `text` names in `table`; otherwise UsageError naming the key and the names.
+template <class Table>
+auto parse_named(const Table& table, const std::string& key, const std::string& text) {
+  if (auto value = value_named(table, text)) return *value;
+  reject_config_value(key, text, "must be " + names_of(table));
 }
 
 // One config key: its name, help, and how to bind and print it. The table below is the
@@ -103,23 +104,23 @@ ScheduleKind parse_enum(const std::string& key, const std::string& text) {
 }
 template <>
 PhaseUnits parse_enum(const std::string& key, const std::string& text) {
-  return parse_phase_units(key, text);
+  return parse_named(kPhaseUnitsNames, key, text);
 }
 template <>
 PruneScope parse_enum(const std::string& key, const std::string& text) {
-  return parse_scope(key, text);
+  return parse_named(kScopeNames, key, text);
 }
 template <>
 DeviceKind parse_enum(const std::string& key, const std::string& text) {
-  return parse_device(key, text);
+  return parse_named(kDeviceNames, key, text);
 }
 template <>
 Precision parse_enum(const std::string& key, const std::string& text) {
-  return parse_precision(key, text);
+  return parse_named(kPrecisionNames, key, text);
 }
 template <>
 ModelFamily parse_enum(const std::string& key, const std::string& text) {
-  return parse_family(key, text);
+  return parse_named(kFamilyNames, key, text);
 }
 
 template <class T, class Get>
@@ -279,29 +280,23 @@ const char* schedule_name(ScheduleKind kind) {
 }
 
 const char* phase_units_name(PhaseUnits units) {
-  return units == PhaseUnits::kSteps ? "steps" : "compute";
+  return name_of(kPhaseUnitsNames, units);
 }
 
 const char* scope_name(PruneScope scope) {
-  return scope == PruneScope::kLayer ? "layer" : "global";
+  return name_of(kScopeNames, scope);
 }
 
 const char* device_name(DeviceKind device) {
-  return device == DeviceKind::kCpu ? "cpu" : device == DeviceKind::kCuda ? "cuda" : "auto";
+  return name_of(kDeviceNames, device);
 }
 
 const char* precision_name(Precision precision) {
-  return precision == Precision::kBf16 ? "bf16" : "fp32";
+  return name_of(kPrecisionNames, precision);
 }
 
 const char* family_name(ModelFamily family) {
-  switch (family) {
-    case ModelFamily::kLlama:
-      return "llama";
-    case ModelFamily::kParallel:
-      return "parallel";
-  }
-  return "llama";
+  return name_of(kFamilyNames, family);
 }
 
 ScheduleKind parse_schedule_kind(const std::string& key, const std::string& text) {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "common/named_values.h"
+
 namespace journey {
 namespace {
 
@@ -44,13 +46,7 @@ const PruningSchedule& pruning_schedule(ScheduleKind kind) {
 }
 
 std::string pruning_schedule_names() {
-  std::string names;
-  const std::vector<PruningSchedule>& table = pruning_schedules();
-  for (size_t i = 0; i < table.size(); ++i) {
-    if (i > 0) names += i + 1 == table.size() ? " or " : ", ";
-    names += table[i].name;
-  }
-  return names;
+  return names_of(pruning_schedules());
 }
 
 }  // namespace journey

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/named_values.h"
 
 namespace journey {
 namespace {
@@ -41,24 +42,32 @@ Range range_of(const std::vector<RunRecord>& runs, Get get) {
 
 }  // namespace
 
+namespace {
+
+// "all" names every row, in this order.
+constexpr NamedValue<SizeVariable> kSizeVariableNames[] = {
+    {"avg", SizeVariable::kAverage},
+    {"final", SizeVariable::kFinal},
+    {"initial", SizeVariable::kInitial},
+};
+
+}  // namespace
+
 const char* size_variable_name(SizeVariable v) {
-  switch (v) {
-    case SizeVariable::kAverage:
-      return "avg";
-    case SizeVariable::kFinal:
-      return "final";
-    case SizeVariable::kInitial:
-      return "initial";
-  }
-  return "avg";
+  return name_of(kSizeVariableNames, v);
 }
 
 std::vector<SizeVariable> parse_size_variables(const std::string& name) {
-  if (name == "avg") return {SizeVariable::kAverage};
-  if (name == "final") return {SizeVariable::kFinal};
-  if (name == "initial") return {SizeVariable::kInitial};
-  if (name == "all") return {SizeVariable::kAverage, SizeVariable::kFinal, SizeVariable::kInitial};
-  throw UsageError("--size-variable '" + name + "': expected avg, final, initial or all");
+  std::vector<SizeVariable> variables;
+  for (const auto& row : kSizeVariableNames) {
+    if (name == row.name || name == "all") variables.push_back(row.value);
+  }
+  if (variables.empty()) {
+    std::string names;
+    for (const auto& row : kSizeVariableNames) names += std::string(row.name) + ", ";
+    throw UsageError("--size-variable '" + name + "': expected " + names + "or all");
+  }
+  return variables;
 }
 
 std::string LawReport::label() const {

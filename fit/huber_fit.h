@@ -1,37 +1,23 @@
 // The fitter: Chinchilla Approach 3 (Hoffmann et al. 2022, as replicated by Besiroglu et al.
-// 2024, arXiv 2404.10102) for any LawForm.
+// 2024, arXiv 2404.10102) for any LawForm. Why it is built this way (the sum, the optimiser,
+// the two stages, sampling large tables) and what it gives on the Chinchilla points:
+// docs/fit.md, "The fit".
 //
 // Objective: the Huber loss (delta 1e-3) of the log-loss residuals log L-hat - log L, SUMMED
 // over points, each counted LawPoint::weight times (Reduction::kMean divides by the total
 // weight; it exists to show why the sum, in a test).
 //
-// Optimiser: L-BFGS from LBFGSpp (Debian liblbfgspp-dev) with analytic gradients, in two
-// stages. Grid stage: every start point, with SciPy's stopping rules as the replication ran
-// them. Those rules are absolute (an iteration that lowers f by at most 2.2e-9 max(|f|, 1)
-// stops), so with the mean (f about 4e-6 on Chinchilla) L-BFGS stops far from the optimum,
-// as Epoch AI found, while the sum (f about 1e-3) reaches it. Polishing stage: the best
-// distinct optima of the grid (FitOptions::polished_optima) continue with patient rules (no
-// objective test, gradient norm 1e-8) to the bottom of their basin; polished, the mean and
-// the sum reach the same optimum, since the minimiser itself does not depend on the
-// reduction. The lowest objective wins (ties: the lowest start index), so the result does
-// not depend on the thread count.
+// Optimiser: L-BFGS (LBFGSpp) with analytic gradients, in two stages. Grid stage: every
+// start point, with SciPy's stopping rules as the replication ran them. Polishing stage: the
+// best distinct optima of the grid (FitOptions::polished_optima) continue with patient rules
+// (no objective test, gradient norm 1e-8) to the bottom of their basin. The lowest objective
+// wins (ties: the lowest start index), so the result does not depend on the thread count.
 //
-// Why LBFGSpp with analytic gradients: accuracy, because the gradient of a log-sum-exp is
-// exact, where finite differences lose about half the digits near the optimum, exactly where
-// the tiny Huber delta makes the objective flat; and speed, because it costs one vectorised
-// pass over the points where finite differences cost 6-8, and LBFGSpp is a maintained,
-// header-only L-BFGS with Wolfe line searches on Eigen rather than code of our own. See
-// docs/fit.md.
-//
-// Large tables (more points than FitOptions::sample_size, 250 by default): the grid costs
-// about 4500 x 75 = 3 x 10^5 passes over the points, 10 minutes per law on 54,000 runs. There
-// both stages run on kGridSampleSize points drawn without replacement (subsample()), and the
-// best kFullDataPolished of their optima start both stages again on every point (about 200
-// passes), the lowest full-data objective winning; the sample's other optima follow them in
-// FitResult::optima, as starts for refits. The grid only has to find the basins: on the
-// Chinchilla points, grids on ten different samples of 60, 100 and 150 points all led to the
-// full grid's optimum. Smaller tables are fitted exactly as described above (the 240
-// Chinchilla points are); tests/fit_test.cpp checks that both ways reach the same optimum.
+// Large tables (more points than FitOptions::sample_size): both stages run on
+// kGridSampleSize points drawn without replacement (subsample()), and the best
+// kFullDataPolished of their optima start both stages again on every point, the lowest
+// full-data objective winning; the sample's other optima follow them in FitResult::optima, as
+// starts for refits. Smaller tables are fitted on every point from the start.
 //
 // Errors: none for finite inputs; a start that fails (line-search breakdown) keeps the best
 // point it evaluated.
@@ -52,8 +38,7 @@ struct FitOptions {
   int threads = 2;  // Start points run on this many std::threads.
   // How many of the best distinct grid optima continue into polishing: 8 is all of them
   // (FitResult::kMaxOptima), 0 the grid stage alone, as the replication ran it. Refits
-  // (fit/bootstrap.h) polish only the best one: on 300 Chinchilla resamples that gave the
-  // same optimum (parameters within 1e-6) as polishing all, at 40% of the cost.
+  // (fit/bootstrap.h) polish only the best one (docs/fit.md, "Uncertainty", says why).
   int polished_optima = 8;
   // Larger tables are fitted on a sample of this many points first ("Large tables" above;
   // bootstrap.h and validation.h sample likewise); 0 never samples.

@@ -3,10 +3,25 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/named_values.h"
+
 namespace journey {
 
+namespace {
+
+constexpr NamedValue<LawForm> kLawFormNames[] = {
+    {"chinchilla", LawForm::kChinchilla},
+    {"sparse", LawForm::kSparse},
+};
+
+}  // namespace
+
 const char* law_form_name(LawForm form) {
-  return form == LawForm::kChinchilla ? "chinchilla" : "sparse";
+  return name_of(kLawFormNames, form);
+}
+
+std::optional<LawForm> law_form_named(const std::string& name) {
+  return value_named(kLawFormNames, name);
 }
 
 int parameter_count(LawForm form) {

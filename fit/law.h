@@ -18,6 +18,7 @@
 // a_S, b_S, c_S, b_N, a_D, b_D, c); the "parameters" are x. Pure functions, no errors.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,9 @@ namespace journey {
 
 enum class LawForm { kChinchilla, kSparse };
 
-// "chinchilla" or "sparse".
+// "chinchilla" or "sparse" (fits.json's "form"), and back; nullopt for any other name.
 const char* law_form_name(LawForm form);
+std::optional<LawForm> law_form_named(const std::string& name);
 // Length of x: 5 or 7.
 int parameter_count(LawForm form);
 // Names of the natural-scale coefficients, in the order coefficients() returns them.

@@ -5,35 +5,36 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/named_values.h"
 #include "io/checkpoint_hdf5.h"
 #include "io/sha256.h"
 
 namespace journey {
 
+namespace {
+
+// Every DType: its name (in errors and `journey inspect`) and its bytes per element.
+struct DTypeRow {
+  const char* name;
+  DType value;
+  size_t size;
+};
+constexpr DTypeRow kDTypes[] = {
+    {"float32", DType::kFloat32, 4},
+    {"uint8", DType::kUInt8, 1},
+    {"int64", DType::kInt64, 8},
+    {"float64", DType::kFloat64, 8},
+};
+
+}  // namespace
+
 const char* dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::kFloat32:
-      return "float32";
-    case DType::kUInt8:
-      return "uint8";
-    case DType::kInt64:
-      return "int64";
-    case DType::kFloat64:
-      return "float64";
-  }
-  return "?";
+  return name_of(kDTypes, dtype, "?");
 }
 
 size_t dtype_size(DType dtype) {
-  switch (dtype) {
-    case DType::kFloat32:
-      return 4;
-    case DType::kUInt8:
-      return 1;
-    case DType::kInt64:
-      return 8;
-    case DType::kFloat64:
-      return 8;
+  for (const DTypeRow& row : kDTypes) {
+    if (row.value == dtype) return row.size;
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "common/error.h"
+#include "common/named_values.h"
 
 namespace journey {
 
@@ -14,26 +15,24 @@ namespace journey {
   X(wall_s) X(tokens_per_s) X(group_size)
 // clang-format on
 
+namespace {
+
+constexpr NamedValue<RunStatus> kRunStatusNames[] = {
+    {"done", RunStatus::kDone},
+    {"diverged", RunStatus::kDiverged},
+    {"preempted", RunStatus::kPreempted},
+    {"failed", RunStatus::kFailed},
+};
+
+}  // namespace
+
 const char* status_name(RunStatus status) {
-  switch (status) {
-    case RunStatus::kDone:
-      return "done";
-    case RunStatus::kDiverged:
-      return "diverged";
-    case RunStatus::kPreempted:
-      return "preempted";
-    case RunStatus::kFailed:
-      return "failed";
-  }
-  return "unknown";
+  return name_of(kRunStatusNames, status, "unknown");
 }
 
 RunStatus parse_run_status(const std::string& name) {
-  for (RunStatus s :
-       {RunStatus::kDone, RunStatus::kDiverged, RunStatus::kPreempted, RunStatus::kFailed}) {
-    if (name == status_name(s)) return s;
-  }
-  throw DataError("unknown run status '" + name + "'");
+  if (const auto status = value_named(kRunStatusNames, name)) return *status;
+  throw DataError("unknown run status '" + name + "' (expected " + names_of(kRunStatusNames) + ")");
 }
 
 namespace {

@@ -4,35 +4,30 @@
 #include <type_traits>
 
 #include "common/error.h"
+#include "common/named_values.h"
 #include "io/sha256.h"
 #include "schedules/grid.h"
 
 namespace journey {
 
+namespace {
+
+constexpr NamedValue<CellStatus> kCellStatusNames[] = {
+    {"pending", CellStatus::kPending},     {"running", CellStatus::kRunning},
+    {"done", CellStatus::kDone},           {"failed", CellStatus::kFailed},
+    {"preempted", CellStatus::kPreempted}, {"diverged", CellStatus::kDiverged},
+};
+
+}  // namespace
+
 const char* cell_status_name(CellStatus status) {
-  switch (status) {
-    case CellStatus::kPending:
-      return "pending";
-    case CellStatus::kRunning:
-      return "running";
-    case CellStatus::kDone:
-      return "done";
-    case CellStatus::kFailed:
-      return "failed";
-    case CellStatus::kPreempted:
-      return "preempted";
-    case CellStatus::kDiverged:
-      return "diverged";
-  }
-  return "unknown";
+  return name_of(kCellStatusNames, status, "unknown");
 }
 
 CellStatus parse_cell_status(const std::string& name) {
-  for (CellStatus s : {CellStatus::kPending, CellStatus::kRunning, CellStatus::kDone,
-                       CellStatus::kFailed, CellStatus::kPreempted, CellStatus::kDiverged}) {
-    if (name == cell_status_name(s)) return s;
-  }
-  throw DataError("unknown cell status '" + name + "'");
+  if (const auto status = value_named(kCellStatusNames, name)) return *status;
+  throw DataError("unknown cell status '" + name + "' (expected " + names_of(kCellStatusNames) +
+                  ")");
 }
 
 namespace {

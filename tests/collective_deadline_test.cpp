@@ -2,16 +2,22 @@
 // one whose calls never return (a peer that never arrives) and one whose calls return.
 // Ending the process is what a deadline does, so those cases are death tests; the system
 // test with real ranks and a frozen peer is Resume.AFrozenRankEndsTheGroup* (resume_test.cpp).
+// Also the rank-0 start-up check (common/leader_check.h), against a stand-in pair of ranks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "common/collective_deadline.h"
+#include "common/error.h"
+#include "common/exit_codes.h"
+#include "common/leader_check.h"
 #include "common/stop_signal.h"
 
 namespace journey {
@@ -74,6 +80,50 @@ TEST(CollectiveDeadline, CallsThatReturnPassThroughHoweverLongTheirSum) {
   EXPECT_EQ(x, 1 << 20);
   EXPECT_EQ(group->rank(), 0);
   EXPECT_EQ(group->size(), 2);
+}
+
+// One rank of two whose all_reduce_max sees `peer` as the other rank's value.
+class PairRank : public Collectives {
+ public:
+  PairRank(int rank, int64_t peer) : rank_(rank), peer_(peer) {}
+  int rank() const override { return rank_; }
+  int size() const override { return 2; }
+  void all_gather(const void*, void*, size_t, ElementType) override {}
+  void gather(const void*, void*, size_t, ElementType, int) override {}
+  void reduce_scatter_sum(const void*, void*, size_t, ElementType) override {}
+  void all_reduce_sum(void*, size_t, ElementType) override {}
+  void all_reduce_max(void* data, size_t, ElementType) override {
+    int64_t* value = static_cast<int64_t*>(data);
+    *value = std::max(*value, peer_);
+  }
+  Stats stats() const override { return {}; }
+  [[noreturn]] void abort(int exit_code) noexcept override { std::_Exit(exit_code); }
+
+ private:
+  int rank_;
+  int64_t peer_;
+};
+
+TEST(LeaderCheck, OnlyRankZeroChecksAndEveryRankLearnsItsExitCode) {
+  int checks = 0;
+  PairRank leader(0, exit_code::kOk);
+  EXPECT_EQ(agree_on_leader_check(leader, [&] { ++checks; }), exit_code::kOk);
+  EXPECT_EQ(checks, 1);
+  PairRank other(1, exit_code::kOk);
+  EXPECT_EQ(agree_on_leader_check(other, [&] { ++checks; }), exit_code::kOk);
+  EXPECT_EQ(checks, 1);  // Rank 1 never runs the check.
+
+  // Rank 0 rethrows its own error; the other rank gets the code that error gives.
+  PairRank refusing_leader(0, exit_code::kOk);
+  EXPECT_THROW(agree_on_leader_check(refusing_leader, [] { throw UsageError("in use"); }),
+               UsageError);
+  PairRank told_usage(1, exit_code::kUsage);
+  EXPECT_EQ(agree_on_leader_check(told_usage, [] {}), exit_code::kUsage);
+  PairRank failing_leader(0, exit_code::kOk);
+  EXPECT_THROW(agree_on_leader_check(failing_leader, [] { throw DataError("no dataset"); }),
+               DataError);
+  PairRank told_failure(1, exit_code::kFailure);
+  EXPECT_EQ(agree_on_leader_check(told_failure, [] {}), exit_code::kFailure);
 }
 
 }  // namespace

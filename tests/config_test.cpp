@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ini_entries.h"
+#include "common/named_values.h"
 #include "schedules/run_plan.h"
 #include "tests/bad_config_values.h"
 
@@ -25,6 +26,50 @@ std::string write_temp(const std::string& text) {
   close(fd);
   std::ofstream(path) << text;
   return path;
+}
+
+// common/named_values.h: a table is read both ways, and its names are listed in order.
+TEST(NamedValues, ReadBothWaysAndListTheNamesInOrder) {
+  enum class Fruit { kApple, kPear, kPlum, kQuince };
+  constexpr NamedValue<Fruit> kFruits[] = {
+      {"apple", Fruit::kApple}, {"pear", Fruit::kPear}, {"plum", Fruit::kPlum}};
+  for (const auto& row : kFruits) {
+    EXPECT_STREQ(name_of(kFruits, row.value), row.name);
+    EXPECT_EQ(value_named(kFruits, row.name), row.value);
+  }
+  EXPECT_EQ(name_of(kFruits, Fruit::kQuince), nullptr);
+  EXPECT_STREQ(name_of(kFruits, Fruit::kQuince, "?"), "?");
+  EXPECT_FALSE(value_named(kFruits, "Apple"));  // Names are exact.
+  EXPECT_EQ(names_of(kFruits), "apple, pear or plum");
+  constexpr NamedValue<Fruit> kOne[] = {{"apple", Fruit::kApple}};
+  EXPECT_EQ(names_of(kOne), "apple");
+}
+
+// Every enumerated key prints the name it parses, and an unknown name's error lists them all.
+TEST(Config, EnumeratedKeysRoundTripAndListTheirNames) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> keys = {
+      {"train.device", {"auto", "cpu", "cuda"}}, {"train.precision", {"fp32", "bf16"}},
+      {"model.family", {"llama", "parallel"}},   {"prune.phase_units", {"compute", "steps"}},
+      {"prune.scope", {"global", "layer"}},      {"prune.schedule", {"geometric", "cubic"}},
+  };
+  for (const auto& [key, names] : keys) {
+    const std::string section = "[" + key.substr(0, key.find('.')) + "]\n";
+    const std::string line = key.substr(key.find('.') + 1) + " = ";
+    for (const std::string& name : names) {
+      const RunConfig config = parse_config_text(section + line + name + "\n", "test");
+      EXPECT_NE(to_ini(config).find(line + name + "\n"), std::string::npos) << key << " " << name;
+    }
+    try {
+      parse_config_text(section + line + "bogus\n", "test");
+      ADD_FAILURE() << key << " took bogus";
+    } catch (const UsageError& e) {
+      std::string listed = names[0];
+      for (size_t i = 1; i < names.size(); ++i) {
+        listed += (i + 1 == names.size() ? " or " : ", ") + names[i];
+      }
+      EXPECT_NE(std::string(e.what()).find("must be " + listed), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Config, DefaultsAreValid) {

@@ -1,12 +1,9 @@
-// Which implementation the worker's few hand-written kernels use.
-//
-// The host's RMSNorm node, the target column of the cross-entropy gradient, the pruning
-// histograms and mask updates, and the FSDP buffer copies each have a CPU kernel (raw loops
-// and memcpy on host memory, or fewer recorded operations; BENCHMARKS.md "Worker training
-// step", bench/kernels_bench.sh) and a device-agnostic one built from ATen operations, which
-// GPUs run. The CPU kernels serve float32 tensors on the
-// host unless generic kernels are forced, which tests do to run the device-agnostic path on a
-// machine without a GPU and compare it with the CPU one.
+// Which implementation the worker's few hand-written kernels use: the CPU kernel (loops and
+// memcpy on host memory) or the device-agnostic one built from ATen operations, which GPUs
+// run. use_cpu_kernel() is true for float32 tensors on the host unless generic kernels are
+// forced, which tests do to run the device-agnostic path on a machine without a GPU and
+// compare it with the CPU one. Which kernels these are and why they exist: docs/gpu.md,
+// "Hand-written kernels".
 #pragma once
 
 #include <ATen/ATen.h>
