@@ -907,6 +907,22 @@ TEST(PlanCompute, TheSparseLawPlansWithTheFittedLawsPrediction) {
     EXPECT_NEAR(6 * p.mean_params * p.tokens / request.flops, 1, 1e-12);
   }
   EXPECT_LE(plan.best.loss, plan.dense.loss);
+  // Uncapped, a sparse run (A' falls with S here) is the law's minimum along its budget line:
+  // moving P either way, at the same S, schedule and C, predicts more.
+  request.max_final_params = std::numeric_limits<double>::infinity();
+  const Plan free = plan_compute(sparse, SizeVariable::kFinal, request);
+  ASSERT_GT(free.best.sparsity, 0);
+  EXPECT_FALSE(free.best.capped);
+  for (double factor : {0.98, 1.02}) {
+    PlanCandidate moved = free.best;
+    moved.dense_params *= factor;
+    moved.mean_params *= factor;
+    moved.final_params *= factor;
+    moved.tokens = request.flops / (6 * moved.mean_params);
+    EXPECT_GT(planned_loss(LawForm::kSparse, SizeVariable::kFinal, sparse.coefficients(), moved),
+              free.best.loss)
+        << factor;
+  }
 }
 
 std::vector<std::vector<double>> perturbed_draws(const std::vector<double>& c, int n, double sd) {
