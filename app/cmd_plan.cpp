@@ -2,6 +2,7 @@
 // lowest predicted loss for a compute budget, and the best dense run beside it
 // (fit/planner.h).
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -25,6 +26,84 @@ void print_candidate(const char* label, const PlanCandidate& p) {
               p.loss, p.capped ? "  (capped)" : "");
 }
 
+// "N-bar", "N_final" or "N_initial": the law's N in its formula.
+const char* size_symbol(SizeVariable v) {
+  return v == SizeVariable::kAverage ? "N-bar"
+         : v == SizeVariable::kFinal ? "N_final"
+                                     : "N_initial";
+}
+
+// Which law the plan uses and why: the one named by --law, or the one `journey fit` validated
+// best, with every law's validation error beside it.
+void print_law_choice(const SavedFit& saved, bool by_flag, const std::string& path) {
+  std::string errors;
+  for (const SavedFit::LawChoice& law : saved.laws) {
+    char text[96];
+    if (std::isnan(law.held_out_mae)) {
+      std::snprintf(text, sizeof text, "%s: in-sample MAE %.4g", law.name.c_str(),
+                    law.in_sample_mae);
+    } else {
+      std::snprintf(text, sizeof text, "%s: held-out MAE %.4g", law.name.c_str(), law.held_out_mae);
+    }
+    errors += (errors.empty() ? "" : ", ") + std::string(text);
+  }
+  if (by_flag) {
+    std::printf("law: the %s (--law %s); `journey fit` validated %s best (%s)\n",
+                law_label(saved.law_name).c_str(), saved.law_name.c_str(), saved.best.c_str(),
+                errors.c_str());
+  } else {
+    std::printf(
+        "law: the %s, the size variable `journey fit` validated best (%s); --law NAME plans "
+        "with another\n",
+        law_label(saved.law_name).c_str(), errors.c_str());
+  }
+  const std::vector<double> c = saved.law.coefficients();
+  if (saved.law.form == LawForm::kChinchilla) {
+    const char* n = size_symbol(saved.size_variable);
+    std::printf("law (%s, N = %s): L = %.4g + %.4g / %s^%.4g + %.4g / D^%.4g\n", path.c_str(), n,
+                c[2], c[0], n, c[3], c[1], c[4]);
+  } else {
+    std::printf(
+        "law (%s, Frantar et al.): L = (%.4g (1 - S)^%.4g + %.4g) / N_final^%.4g + "
+        "(%.4g / D)^%.4g + %.4g\n",
+        path.c_str(), c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+  }
+}
+
+// The predicted losses' bootstrap intervals, or why there are none.
+void print_intervals(const Plan& plan, const SavedFit& saved, const std::string& path) {
+  if (!saved.has_draws) {
+    std::printf(
+        "no bootstrap interval: %s stores no bootstrap draws (written before `journey fit` "
+        "stored them); fit again to get intervals\n",
+        path.c_str());
+    return;
+  }
+  const PlanIntervals in = plan_intervals(plan, saved.law.form, saved.size_variable, saved.draws);
+  if (in.draws == 0) {
+    std::printf("no bootstrap interval: no bootstrap draw of the %s in %s predicts a finite loss\n",
+                law_label(saved.law_name).c_str(), path.c_str());
+    return;
+  }
+  std::printf(
+      "95%% bootstrap intervals (%d draws of the law; the planned runs held fixed): best "
+      "[%.5f, %.5f], dense [%.5f, %.5f]\n",
+      in.draws, in.best.low, in.best.high, in.dense.low, in.dense.high);
+  if (plan.best.sparsity == 0) {
+    std::printf("difference: none, the best run is the dense run\n");
+  } else if (in.difference.excludes_zero()) {
+    std::printf("difference dense - best %.5f [%.5f, %.5f]: distinguishable, %s\n",
+                plan.dense.loss - plan.best.loss, in.difference.low, in.difference.high,
+                in.difference.low > 0 ? "the sparse run is predicted better"
+                                      : "the dense run is predicted better");
+  } else {
+    std::printf(
+        "difference dense - best %.5f [%.5f, %.5f]: not distinguishable (the interval holds "
+        "0)\n",
+        plan.dense.loss - plan.best.loss, in.difference.low, in.difference.high);
+  }
+}
+
 }  // namespace
 
 int command_plan(const Args& args) {
@@ -34,11 +113,19 @@ int command_plan(const Args& args) {
       "flops", po::value<double>(), "compute budget C in FLOP (C = 6 N-bar D)")(
       "max-final-params", po::value<double>(), "largest allowed final model N_final = (1 - S) P")(
       "max-sparsity", po::value<double>(),
-      "largest sparsity considered (default: the largest among the fitted runs)");
+      "largest sparsity considered (default: the largest among the fitted runs; above it only "
+      "with --extrapolate)")(
+      "law", po::value<std::string>(),
+      "law to plan with: avg, final, initial (the Chinchilla law with N = N-bar, N_final, "
+      "N_initial) or sparse (Frantar et al.); default: the size variable `journey fit` "
+      "validated best")("extrapolate",
+                        "allow --max-sparsity above the largest fitted sparsity (with a warning)");
   const ParsedFlags parsed = parse_flags(
       args, flags, {},
-      {"journey plan --fit FIT_FILE --flops C [--max-final-params P] [--max-sparsity S]",
-       "From the law fitted with N = N-bar, finds the dense size P, sparsity S, tokens D and "
+      {"journey plan --fit FIT_FILE --flops C [--max-final-params P] [--max-sparsity S] "
+       "[--law NAME] [--extrapolate]",
+       "From the fitted law (by default the best validated), finds the dense size P, sparsity S, "
+       "tokens D and "
        "pruning\nschedule (phases 25/50/25 of compute) with the lowest predicted loss for the "
        "budget, and the\nbest dense run for comparison (docs/fit.md)."});
   if (parsed.help) return exit_code::kOk;
@@ -48,18 +135,18 @@ int command_plan(const Args& args) {
   std::string path = vm["fit"].as<std::string>();
   if (std::filesystem::is_directory(path))
     path = (std::filesystem::path(path) / "fit.json").string();
-  const SavedFit saved = read_fit_json(path);
+  const bool by_flag = vm.count("law") > 0;
+  const SavedFit saved = read_fit_json(path, by_flag ? vm["law"].as<std::string>() : "");
 
   PlanRequest request;
   request.flops = vm["flops"].as<double>();
   if (vm.count("max-final-params")) request.max_final_params = vm["max-final-params"].as<double>();
   request.max_sparsity =
       vm.count("max-sparsity") ? vm["max-sparsity"].as<double>() : saved.max_sparsity;
-  const Plan plan = plan_compute(saved.law, request);
+  check_sparsity_range(request, saved.evidence, vm.count("extrapolate") > 0);
+  const Plan plan = plan_compute(saved.law, saved.size_variable, request);
 
-  const std::vector<double> c = saved.law.coefficients();
-  std::printf("law (%s, N = N-bar): L = %.4g + %.4g / N-bar^%.4g + %.4g / D^%.4g\n", path.c_str(),
-              c[2], c[0], c[3], c[1], c[4]);
+  print_law_choice(saved, by_flag, path);
   std::printf(
       "budget C = %.4g FLOP = 6 N-bar D; sparsities 0 to %.3g, geometric and cubic "
       "schedules, phases 25/50/25 of compute",
@@ -76,11 +163,14 @@ int command_plan(const Args& args) {
       "the dense one\n",
       plan.best.loss, plan.dense.loss, plan.dense.loss - plan.best.loss,
       plan.best.final_params / plan.dense.final_params);
+  print_intervals(plan, saved, path);
   const std::vector<std::string> warnings = plan_warnings(plan, request, saved.evidence);
   for (const std::string& warning : warnings) std::printf("warning: %s\n", warning.c_str());
   if (warnings.empty()) {
-    std::printf("within the fitted data: budget, N-bar and D no more than %.0fx outside it\n",
-                kTrustedExtrapolation);
+    std::printf(
+        "within the fitted data: budget, %s and D no more than %.0fx outside it\n",
+        saved.size_variable == SizeVariable::kInitial ? "P" : size_symbol(saved.size_variable),
+        kTrustedExtrapolation);
   }
   return exit_code::kOk;
 }

@@ -1,6 +1,7 @@
 // `journey sweep`: the main job. mpirun -np 1+G*k journey sweep --config S.ini ...
 // Rank 0 coordinates (coordinator/sweep_coordinator.h); the other ranks form G worker
 // groups of k ranks (coordinator/worker_group.h).
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -62,6 +63,33 @@ Preflight preflight(const Communicator& world, const RunConfig& config,
   return result;
 }
 
+// The dry run's throughput: --peak-flops and --mfu when given; otherwise this machine's
+// measured CPU matmul for a CPU sweep, and nothing (the dry run says how to give it) for a
+// GPU sweep, which a login node without its GPUs cannot measure.
+DryRunThroughput dry_run_throughput(const RunConfig& config, const po::variables_map& flags) {
+  DryRunThroughput t;
+  t.gpu =
+      config.train.device == DeviceKind::kCuda ||
+      (config.train.device == DeviceKind::kAuto && choose_device(DeviceKind::kAuto, 0).is_cuda());
+  if (flags.count("mfu")) {
+    t.efficiency = flags["mfu"].as<double>();
+    if (!(t.efficiency > 0 && t.efficiency <= 1)) {
+      throw UsageError("--mfu must lie in (0, 1]: the fraction of the peak training achieves");
+    }
+  }
+  if (flags.count("peak-flops")) {
+    t.peak_flops = flags["peak-flops"].as<double>();
+    if (!(t.peak_flops > 0) || !std::isfinite(t.peak_flops)) {
+      throw UsageError("--peak-flops must be a positive number of FLOP/s");
+    }
+    t.source = "--peak-flops";
+  } else if (!t.gpu) {
+    t.peak_flops = matmul_peak_flops();
+    t.source = "measured float32 matmul on this machine's CPU";
+  }
+  return t;
+}
+
 }  // namespace
 
 int command_sweep(const Args& args) {
@@ -71,7 +99,12 @@ int command_sweep(const Args& args) {
       "group-size", po::value<int>(), "ranks per worker group (overrides sweep.group_size)")(
       "retry-failed", "run failed cells again, from their newest valid checkpoints")(
       "dry-run", "print the cells, their schedules, N-bar, D, FLOPs and an estimated wall time")(
-      "ranks", po::value<int>(), "for --dry-run without mpirun: the ranks to plan for");
+      "ranks", po::value<int>(), "for --dry-run without mpirun: the ranks to plan for")(
+      "peak-flops", po::value<double>(),
+      "for --dry-run: one rank's peak matmul FLOP/s (one GPU's at train.precision for a cuda "
+      "sweep; default on the CPU: measured here)")(
+      "mfu", po::value<double>(),
+      "for --dry-run: the fraction of --peak-flops training achieves (default 0.3)");
   ParsedCommand cmd = parse_command(args, flags, true);
   if (cmd.help) {
     print_help(
@@ -126,7 +159,8 @@ int command_sweep(const Args& args) {
     const Dataset dataset = open_dataset(config.data);
     check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
                      config.train.eval_sequences);
-    print_dry_run(cells, layout->num_groups(), k, matmul_peak_flops(), dataset.train_tokens());
+    print_dry_run(cells, layout->num_groups(), k, dry_run_throughput(config, cmd.flags),
+                  dataset.train_tokens());
     return exit_code::kOk;
   }
   const std::optional<SweepLayout> layout = SweepLayout::of(world.size(), k);

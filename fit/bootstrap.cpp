@@ -8,17 +8,13 @@
 #include <thread>
 
 namespace journey {
-namespace {
 
-// The q-quantile of sorted values, interpolating linearly between order statistics.
 double quantile(const std::vector<double>& sorted, double q) {
   const double h = q * static_cast<double>(sorted.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(h));
   const size_t hi = std::min(lo + 1, sorted.size() - 1);
   return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
-
-}  // namespace
 
 std::vector<int> resample_indices(int n, uint64_t seed, int resample, int draws) {
   // std::seed_seq and mt19937_64 are fully specified by the standard, so the draws are the

@@ -62,6 +62,10 @@ struct BootstrapResult {
   std::vector<std::vector<double>> draws;
 };
 
+// The q-quantile (0 <= q <= 1) of `sorted` (ascending, not empty), interpolating linearly
+// between order statistics: the percentile intervals here and in the planner (fit/planner.h).
+double quantile(const std::vector<double>& sorted, double q);
+
 // The run indices resample `resample` draws: `draws` values in [0, n) (n values when draws
 // is 0; fewer are the first of those n), a function of the arguments alone.
 std::vector<int> resample_indices(int n, uint64_t seed, int resample, int draws = 0);

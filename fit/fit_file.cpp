@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -152,7 +153,76 @@ void read_evidence(const json& doc, const json& law, FitEvidence* evidence) {
 
 }  // namespace
 
+std::string law_label(const std::string& name) {
+  if (name == "avg") return "N-bar law";
+  if (name == "final") return "N_final law";
+  if (name == "initial") return "N_initial law";
+  return name + " law";
+}
+
+namespace {
+
+// avg, final, initial or sparse.
+std::string law_name_of(const json& law) {
+  return law.at("form") == "sparse" ? "sparse" : law.at("size_variable").get<std::string>();
+}
+
+double mae_or_nan(const json& error) {
+  const json& mae = error.at("mae");
+  return mae.is_null() ? std::numeric_limits<double>::quiet_NaN() : mae.get<double>();
+}
+
+// Held-out MAE of both kinds pooled, as Validation::held_out_mae() (fit/validation.h).
+double held_out_mae(const json& validation) {
+  double sum = 0;
+  int points = 0;
+  for (const char* kind : {"leave_one_size_out", "leave_one_sparsity_out"}) {
+    const json& e = validation.at(kind);
+    const int n = e.at("points").get<int>();
+    if (n > 0) {
+      sum += e.at("mae").get<double>() * n;
+      points += n;
+    }
+  }
+  return points > 0 ? sum / points : std::numeric_limits<double>::quiet_NaN();
+}
+
+// The law from its coefficients, each checked: positive and finite (the sparse law's b_S
+// only finite), exponents at most 10 (Chinchilla: 0.34, 0.28; beyond 10 every prediction is
+// E to double precision, or overflows).
+Law read_law(const std::string& path, const json& law, const std::string& name) {
+  const LawForm form = name == "sparse" ? LawForm::kSparse : LawForm::kChinchilla;
+  const json& c = law.at("coefficients");
+  const std::vector<std::string>& names = coefficient_names(form);
+  std::vector<double> v(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    v[i] = c.at(names[i]).at("estimate").get<double>();
+    const bool signed_ok = form == LawForm::kSparse && names[i] == "b_S";
+    if (!std::isfinite(v[i]) || (!signed_ok && !(v[i] > 0))) {
+      throw DataError(path + ": coefficient " + names[i] + " of the " + law_label(name) + " is " +
+                      std::to_string(v[i]) + "; expected a positive number");
+    }
+    const bool exponent = names[i] == "alpha" || names[i] == "beta" || names[i] == "b_N" ||
+                          names[i] == "b_D" || names[i] == "b_S";
+    if (exponent && std::fabs(v[i]) > 10) {
+      throw DataError(path + ": exponent " + names[i] + " of the " + law_label(name) + " is " +
+                      std::to_string(v[i]) + "; expected at most 10");
+    }
+  }
+  if (form == LawForm::kChinchilla) return chinchilla_law(v[0], v[1], v[2], v[3], v[4]);
+  // x = (a_s, c_s, b, e, b_N, b_D, b_S) from a_S, b_S, c_S, b_N, a_D, b_D, c (fit/law.h).
+  return Law{
+      LawForm::kSparse,
+      {std::log(v[0]), std::log(v[2]), v[5] * std::log(v[4]), std::log(v[6]), v[3], v[5], v[1]}};
+}
+
+}  // namespace
+
 SavedFit read_fit_json(const std::string& path) {
+  return read_fit_json(path, "avg");
+}
+
+SavedFit read_fit_json(const std::string& path, const std::string& requested) {
   const json doc = read_fit_document(path);
   SavedFit saved;
   try {
@@ -162,35 +232,55 @@ SavedFit read_fit_json(const std::string& path) {
       throw DataError(path + ": data_range.sparsity[1] is " + std::to_string(saved.max_sparsity) +
                       "; expected a sparsity in [0, 1)");
     }
-    for (const json& law : doc.at("laws")) {
-      if (law.at("form") != "chinchilla" || law.at("size_variable") != "avg") continue;
-      const json& c = law.at("coefficients");
-      double v[5];
-      const char* names[5] = {"A", "B", "E", "alpha", "beta"};
-      for (int i = 0; i < 5; ++i) {
-        v[i] = c.at(names[i]).at("estimate").get<double>();
-        if (!(v[i] > 0) || !std::isfinite(v[i])) {
-          throw DataError(path + ": coefficient " + names[i] + " of the N-bar law is " +
-                          std::to_string(v[i]) + "; expected a positive number");
-        }
-        // Exponents are fractions in practice (Chinchilla: 0.34, 0.28); beyond 10 every
-        // prediction is E to double precision, or overflows.
-        if (i >= 3 && v[i] > 10) {
-          throw DataError(path + ": exponent " + names[i] + " of the N-bar law is " +
-                          std::to_string(v[i]) + "; expected at most 10");
-        }
-      }
-      saved.law = chinchilla_law(v[0], v[1], v[2], v[3], v[4]);
-      read_evidence(doc, law, &saved.evidence);
-      saved.evidence.max_sparsity = saved.max_sparsity;
-      return saved;
+    if (doc.contains("best_size_variable")) {
+      saved.best = doc.at("best_size_variable").get<std::string>();
     }
+    const json* chosen = nullptr;
+    std::string names;
+    for (const json& law : doc.at("laws")) {
+      const std::string name = law_name_of(law);
+      const json& validation = law.at("validation");
+      saved.laws.push_back(
+          {name, held_out_mae(validation), mae_or_nan(validation.at("in_sample"))});
+      names += (names.empty() ? "" : ", ") + name;
+      if (chosen == nullptr && name == (requested.empty() ? saved.best : requested)) {
+        chosen = &law;
+      }
+    }
+    if (chosen == nullptr) {
+      if (requested == "avg" || (requested.empty() && saved.best == "avg")) {
+        throw DataError(path +
+                        " holds no Chinchilla law with N = N-bar; run `journey fit` with "
+                        "--size-variable avg or all");
+      }
+      throw UsageError("--law " + (requested.empty() ? saved.best : requested) + ": " + path +
+                       " holds no such law; it holds: " + names +
+                       " (avg, final, initial: the Chinchilla law with N = N-bar, N_final, "
+                       "N_initial; sparse: Frantar et al.)");
+    }
+    const json& law = *chosen;
+    saved.law_name = law_name_of(law);
+    saved.law = read_law(path, law, saved.law_name);
+    saved.size_variable = saved.law_name == "initial" ? SizeVariable::kInitial
+                          : saved.law_name == "avg"   ? SizeVariable::kAverage
+                                                      : SizeVariable::kFinal;
+    if (law.contains("bootstrap_draws")) {
+      saved.has_draws = true;
+      saved.draws = law.at("bootstrap_draws").get<std::vector<std::vector<double>>>();
+    }
+    read_evidence(doc, law, &saved.evidence);
+    saved.evidence.max_sparsity = saved.max_sparsity;
+    saved.evidence.size_variable = saved.size_variable;
+    saved.evidence.law_name = law_label(saved.law_name);
+    const json& ranges = doc.at("data_range");
+    const char* range_key = saved.size_variable == SizeVariable::kInitial ? "n_initial"
+                            : saved.size_variable == SizeVariable::kFinal ? "n_final"
+                                                                          : "n_avg";
+    if (ranges.contains(range_key)) saved.evidence.size = read_range(ranges.at(range_key));
+    return saved;
   } catch (const json::exception& e) {
     throw DataError(path + ": missing or malformed field: " + e.what());
   }
-  throw DataError(path +
-                  " holds no Chinchilla law with N = N-bar; run `journey fit` with "
-                  "--size-variable avg or all");
 }
 
 }  // namespace journey

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -808,6 +810,194 @@ TEST(PlanCompute, RejectsBadRequests) {
   EXPECT_THROW(plan_compute(sparse, request), UsageError);
 }
 
+// With the N_final law a sparse run is charged for its small final model: uncapped, the dense
+// run wins; the planned run minimises that law along the budget line C = 6 N-bar D.
+TEST(PlanCompute, TheFinalSizeLawPlansOnItsOwnSizeVariable) {
+  PlanRequest request;
+  request.flops = 1e20;
+  request.max_sparsity = 0.8;
+  const Plan plan = plan_compute(kPlanLaw, SizeVariable::kFinal, request);
+  EXPECT_EQ(plan.best.sparsity, 0);
+  // Dense, N_final = N-bar = P: the N-bar law's dense run.
+  const Plan by_avg = plan_compute(kPlanLaw, request);
+  EXPECT_NEAR(plan.dense.dense_params / by_avg.dense.dense_params, 1, 1e-12);
+  EXPECT_NEAR(plan.dense.loss, by_avg.dense.loss, 1e-12);
+  auto final_loss = [&](double dense, double sparsity, double mean_density) {
+    const double tokens = request.flops / (6 * mean_density * dense);
+    return law_loss((1 - sparsity) * dense, tokens);
+  };
+  const double density =
+      solve_compute_phases(ScheduleKind::kGeometric, 0.8, 0.25, 0.75).mean_density;
+  // The sparse candidate is not returned when dense wins, so check the closed form of
+  // fit/planner.h (log P*) directly: the law's minimum along the budget line.
+  PlanCandidate run;
+  run.sparsity = 0.8;
+  const double log_p =
+      (std::log(kTrue[3] * kTrue[0] / (kTrue[4] * kTrue[1])) - kTrue[3] * std::log(0.2) +
+       kTrue[4] * std::log(request.flops / (6 * density))) /
+      (kTrue[3] + kTrue[4]);
+  const double p_star = std::exp(log_p);
+  for (double factor : {0.98, 1.02}) {
+    EXPECT_GT(final_loss(p_star * factor, 0.8, density), final_loss(p_star, 0.8, density));
+  }
+  run.dense_params = p_star;
+  run.mean_params = density * p_star;
+  run.final_params = 0.2 * p_star;
+  run.tokens = request.flops / (6 * run.mean_params);
+  EXPECT_NEAR(
+      planned_loss(LawForm::kChinchilla, SizeVariable::kFinal, kPlanLaw.coefficients(), run),
+      final_loss(p_star, 0.8, density), 1e-12);
+  // A final-size cap below the dense optimum binds N_final for every candidate.
+  request.max_final_params = 1e8;
+  const Plan capped = plan_compute(kPlanLaw, SizeVariable::kFinal, request);
+  EXPECT_TRUE(capped.dense.capped);
+  EXPECT_LE(capped.best.final_params, 1e8 * (1 + 1e-12));
+  EXPECT_NEAR(6 * capped.best.mean_params * capped.best.tokens / request.flops, 1, 1e-12);
+}
+
+// The N_initial law credits a sparse run with its dense size: the sparsest run wins, and the
+// N-bar law through the general entry point is the N-bar plan bit for bit.
+TEST(PlanCompute, TheInitialSizeLawFavoursSparsityAndAvgIsUnchanged) {
+  PlanRequest request;
+  request.flops = 1e20;
+  request.max_sparsity = 0.8;
+  const Plan initial = plan_compute(kPlanLaw, SizeVariable::kInitial, request);
+  EXPECT_NEAR(initial.best.sparsity, 0.8, 1e-12);
+  EXPECT_LT(initial.best.loss, initial.dense.loss);
+  for (double factor : {0.98, 1.02}) {
+    PlanCandidate moved = initial.best;
+    moved.dense_params *= factor;
+    moved.mean_params *= factor;
+    moved.final_params *= factor;
+    moved.tokens = request.flops / (6 * moved.mean_params);
+    EXPECT_GT(
+        planned_loss(LawForm::kChinchilla, SizeVariable::kInitial, kPlanLaw.coefficients(), moved),
+        initial.best.loss);
+  }
+  request.max_final_params = 1e8;
+  const Plan a = plan_compute(kPlanLaw, request);
+  const Plan b = plan_compute(kPlanLaw, SizeVariable::kAverage, request);
+  for (const auto& [x, y] : {std::pair{a.best, b.best}, std::pair{a.dense, b.dense}}) {
+    EXPECT_EQ(x.dense_params, y.dense_params);
+    EXPECT_EQ(x.sparsity, y.sparsity);
+    EXPECT_EQ(x.schedule, y.schedule);
+    EXPECT_EQ(x.mean_params, y.mean_params);
+    EXPECT_EQ(x.tokens, y.tokens);
+    EXPECT_EQ(x.loss, y.loss);
+  }
+}
+
+// The sparse law (Frantar et al.) plans with N_final and S; planned_loss agrees with the
+// fitted law's own prediction.
+TEST(PlanCompute, TheSparseLawPlansWithTheFittedLawsPrediction) {
+  const Law sparse{
+      LawForm::kSparse,
+      {std::log(50.0), std::log(400.0), 0.37 * std::log(2000.0), std::log(1.8), 0.34, 0.37, 1.5}};
+  PlanRequest request;
+  request.flops = 1e20;
+  request.max_sparsity = 0.8;
+  request.max_final_params = 1e8;
+  const Plan plan = plan_compute(sparse, SizeVariable::kFinal, request);
+  for (const PlanCandidate& p : {plan.best, plan.dense}) {
+    const double predicted =
+        sparse.predict(make_law_point(p.final_params, p.tokens, p.sparsity, 1));
+    EXPECT_NEAR(p.loss, predicted, 1e-12 * predicted);
+    EXPECT_NEAR(planned_loss(LawForm::kSparse, SizeVariable::kFinal, sparse.coefficients(), p),
+                predicted, 1e-12 * predicted);
+    EXPECT_NEAR(6 * p.mean_params * p.tokens / request.flops, 1, 1e-12);
+  }
+  EXPECT_LE(plan.best.loss, plan.dense.loss);
+  // Uncapped, a sparse run (A' falls with S here) is the law's minimum along its budget line:
+  // moving P either way, at the same S, schedule and C, predicts more.
+  request.max_final_params = std::numeric_limits<double>::infinity();
+  const Plan free = plan_compute(sparse, SizeVariable::kFinal, request);
+  ASSERT_GT(free.best.sparsity, 0);
+  EXPECT_FALSE(free.best.capped);
+  for (double factor : {0.98, 1.02}) {
+    PlanCandidate moved = free.best;
+    moved.dense_params *= factor;
+    moved.mean_params *= factor;
+    moved.final_params *= factor;
+    moved.tokens = request.flops / (6 * moved.mean_params);
+    EXPECT_GT(planned_loss(LawForm::kSparse, SizeVariable::kFinal, sparse.coefficients(), moved),
+              free.best.loss)
+        << factor;
+  }
+}
+
+std::vector<std::vector<double>> perturbed_draws(const std::vector<double>& c, int n, double sd) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0, sd);
+  std::vector<std::vector<double>> draws;
+  for (int i = 0; i < n; ++i) {
+    std::vector<double> d = c;
+    for (double& v : d) v *= 1 + noise(rng);
+    draws.push_back(d);
+  }
+  return draws;
+}
+
+// Intervals re-evaluate the planned runs under each draw: the same draw everywhere collapses
+// them to the plan's losses; a capped sparse win is distinguishable, an uncapped tie is not.
+TEST(PlanCompute, BootstrapIntervalsOfThePlannedLosses) {
+  PlanRequest request;
+  request.flops = 1e20;
+  request.max_sparsity = 0.8;
+  request.max_final_params = 1e8;
+  const Plan capped = plan_compute(kPlanLaw, request);
+  const std::vector<double> c = kPlanLaw.coefficients();
+  PlanIntervals in = plan_intervals(capped, LawForm::kChinchilla, SizeVariable::kAverage,
+                                    std::vector<std::vector<double>>(30, c));
+  EXPECT_EQ(in.draws, 30);
+  EXPECT_NEAR(in.best.low, capped.best.loss, 1e-12);
+  EXPECT_NEAR(in.best.high, capped.best.loss, 1e-12);
+  EXPECT_NEAR(in.dense.low, capped.dense.loss, 1e-12);
+
+  in = plan_intervals(capped, LawForm::kChinchilla, SizeVariable::kAverage,
+                      perturbed_draws(c, 200, 0.01));
+  EXPECT_EQ(in.draws, 200);
+  EXPECT_LT(in.best.low, capped.best.loss);
+  EXPECT_GT(in.best.high, capped.best.loss);
+  EXPECT_TRUE(in.difference.excludes_zero());
+  EXPECT_GT(in.difference.low, 0);
+
+  request.max_final_params = std::numeric_limits<double>::infinity();
+  const Plan tie = plan_compute(kPlanLaw, request);
+  ASSERT_GT(tie.best.sparsity, 0);
+  in = plan_intervals(tie, LawForm::kChinchilla, SizeVariable::kAverage,
+                      perturbed_draws(c, 200, 0.01));
+  EXPECT_FALSE(in.difference.excludes_zero());
+
+  std::vector<std::vector<double>> bad = {{1, 2, 3}, {c[0], c[1], c[2], 1e300, c[4]}};
+  in = plan_intervals(tie, LawForm::kChinchilla, SizeVariable::kAverage, bad);
+  EXPECT_EQ(in.draws, 1);  // The wrong-length draw is left out.
+  in = plan_intervals(tie, LawForm::kChinchilla, SizeVariable::kAverage, {});
+  EXPECT_EQ(in.draws, 0);
+  EXPECT_TRUE(std::isnan(in.best.low));
+  EXPECT_FALSE(in.difference.excludes_zero());
+}
+
+TEST(PlanCompute, ASearchAboveTheFittedSparsityNeedsExtrapolate) {
+  FitEvidence evidence;
+  evidence.max_sparsity = 0.8;
+  PlanRequest request;
+  request.flops = 1e20;
+  request.max_sparsity = 0.8;
+  EXPECT_NO_THROW(check_sparsity_range(request, evidence, false));
+  request.max_sparsity = 0.9;
+  try {
+    check_sparsity_range(request, evidence, false);
+    ADD_FAILURE() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--max-sparsity 0.9 is above the largest sparsity of "
+                                         "the fitted runs (0.8)"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("--extrapolate"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(check_sparsity_range(request, evidence, true));
+}
+
 TEST(FitFile, ReadFitDocumentRefusesMissingMalformedAndForeignFiles) {
   const std::string dir = temp_dir("document");
   auto expect_error = [](const std::string& path, const std::string& words) {
@@ -877,6 +1067,162 @@ TEST(FitCli, FitWritesFilesThatPlanReads) {
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find(file + ": " + words), std::string::npos) << r.output;
   }
+}
+
+// A fit.json written by hand: the N-bar law kPlanLaw and an N_final law, with `best` as
+// fit.json's best size variable and bootstrap draws near each law's coefficients.
+nlohmann::json synthetic_fit(const std::string& best, bool draws) {
+  auto law = [&](const std::string& size_variable, const std::vector<double>& c, double held_out) {
+    nlohmann::json coefficients = nlohmann::json::object();
+    for (size_t i = 0; i < c.size(); ++i) {
+      coefficients[coefficient_names(LawForm::kChinchilla)[i]] = {
+          {"estimate", c[i]}, {"se", 0.01 * c[i]}, {"ci95", {0.98 * c[i], 1.02 * c[i]}}};
+    }
+    auto error = [](double mae, int points) {
+      return nlohmann::json{{"mae", mae}, {"max", 2 * mae}, {"points", points}, {"groups", 3}};
+    };
+    nlohmann::json j = {{"form", "chinchilla"},
+                        {"size_variable", size_variable},
+                        {"objective", 0.001},
+                        {"coefficients", coefficients},
+                        {"degenerate", nlohmann::json::array()},
+                        {"validation",
+                         {{"in_sample", error(0.004, 40)},
+                          {"leave_one_size_out", error(held_out, 40)},
+                          {"leave_one_sparsity_out", error(held_out, 40)}}}};
+    if (draws) j["bootstrap_draws"] = perturbed_draws(c, 200, 0.01);
+    return j;
+  };
+  const std::vector<double> avg = kPlanLaw.coefficients();
+  const std::vector<double> final_size = {300, 2000, 1.8, 0.33, 0.37};
+  return {{"format", "journey-fit"},
+          {"version", 1},
+          {"source", "synthetic"},
+          {"runs", 40},
+          {"skipped", 0},
+          {"data_range",
+           {{"n_avg", {1e7, 1e9}},
+            {"n_final", {2e6, 1e9}},
+            {"n_initial", {1e7, 1e9}},
+            {"tokens", {1e8, 1e11}},
+            {"sparsity", {0, 0.8}},
+            {"compute", {1e16, 1e20}}}},
+          {"coverage", {{"sizes", 4}, {"durations_per_size", 3}}},
+          {"best_size_variable", best},
+          {"laws",
+           {law("avg", avg, best == "avg" ? 0.01 : 0.02),
+            law("final", final_size, best == "final" ? 0.01 : 0.02)}},
+          {"notes", nlohmann::json::array()}};
+}
+
+std::string loss_text(double loss) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.5f", loss);
+  return text;
+}
+
+// `journey fit` found N_final the best size variable: the plan uses that law by default, says
+// so and why, and --law picks another.
+TEST(PlanCli, PlansWithTheBestValidatedLawUnlessToldOtherwise) {
+  const std::string dir = temp_dir("plan-best");
+  const std::string file = write_text(dir, "fit.json", synthetic_fit("final", true).dump());
+  PlanRequest request;
+  request.flops = 1e20;
+  request.max_sparsity = 0.8;
+  request.max_final_params = 1e8;
+  const Law final_law = chinchilla_law(300, 2000, 1.8, 0.33, 0.37);
+  const Plan by_final = plan_compute(final_law, SizeVariable::kFinal, request);
+  const Plan by_avg = plan_compute(kPlanLaw, request);
+  ASSERT_NE(loss_text(by_final.best.loss), loss_text(by_avg.best.loss));
+
+  auto r =
+      run_process(journey_command("plan --fit " + file + " --flops 1e20 --max-final-params 1e8"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("law: the N_final law, the size variable `journey fit` validated best "
+                          "(avg: held-out MAE 0.02, final: held-out MAE 0.01)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("N = N_final): L = 1.8 + 300 / N_final^0.33"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("predicted loss: best " + loss_text(by_final.best.loss)),
+            std::string::npos)
+      << r.output;
+
+  r = run_process(
+      journey_command("plan --fit " + file + " --flops 1e20 --max-final-params 1e8 --law avg"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("law: the N-bar law (--law avg); `journey fit` validated final best"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("predicted loss: best " + loss_text(by_avg.best.loss)), std::string::npos)
+      << r.output;
+
+  // A fit whose best is N-bar plans with the N-bar law, as before --law existed.
+  const std::string avg_file =
+      write_text(temp_dir("plan-best-avg"), "fit.json", synthetic_fit("avg", true).dump());
+  r = run_process(
+      journey_command("plan --fit " + avg_file + " --flops 1e20 --max-final-params 1e8"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("law: the N-bar law, the size variable"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("predicted loss: best " + loss_text(by_avg.best.loss)), std::string::npos)
+      << r.output;
+
+  r = run_process(journey_command("plan --fit " + file + " --flops 1e20 --law median"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--law median: " + file + " holds no such law; it holds: avg, final"),
+            std::string::npos)
+      << r.output;
+}
+
+// Each recommendation carries a bootstrap interval from fit.json's draws; a difference whose
+// interval holds 0 is "not distinguishable"; a fit.json without draws says why there is none.
+TEST(PlanCli, PrintsBootstrapIntervalsOrWhyThereAreNone) {
+  const std::string dir = temp_dir("plan-intervals");
+  const std::string file = write_text(dir, "fit.json", synthetic_fit("avg", true).dump());
+  auto r =
+      run_process(journey_command("plan --fit " + file + " --flops 1e20 --max-final-params 1e8"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("95% bootstrap intervals (200 draws of the law"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(": distinguishable, the sparse run is predicted better"),
+            std::string::npos)
+      << r.output;
+  r = run_process(journey_command("plan --fit " + file + " --flops 1e20"));  // Uncapped: a tie.
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("not distinguishable (the interval holds 0)"), std::string::npos)
+      << r.output;
+  r = run_process(journey_command("plan --fit " + file + " --flops 1e20 --law final"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("difference: none, the best run is the dense run"), std::string::npos)
+      << r.output;
+
+  const std::string old = write_text(dir, "old.json", synthetic_fit("avg", false).dump());
+  r = run_process(journey_command("plan --fit " + old + " --flops 1e20 --max-final-params 1e8"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("95% bootstrap intervals"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no bootstrap interval: " + old + " stores no bootstrap draws"),
+            std::string::npos)
+      << r.output;
+}
+
+// --max-sparsity above the fitted runs' largest sparsity is refused unless --extrapolate, and
+// then warned about.
+TEST(PlanCli, MaxSparsityAboveTheFittedRangeNeedsExtrapolate) {
+  const std::string file =
+      write_text(temp_dir("plan-extrapolate"), "fit.json", synthetic_fit("avg", true).dump());
+  auto r = run_process(journey_command("plan --fit " + file + " --flops 1e20 --max-sparsity 0.9"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--max-sparsity 0.9 is above the largest sparsity of the fitted runs "
+                          "(0.8)"),
+            std::string::npos)
+      << r.output;
+  r = run_process(
+      journey_command("plan --fit " + file + " --flops 1e20 --max-sparsity 0.9 --extrapolate"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: the search goes up to sparsity 0.9, above the largest fitted "
+                          "(0.8)"),
+            std::string::npos)
+      << r.output;
 }
 
 // fit.json is written through io/atomic_file.h (random temporary names, O_EXCL) and replaced,

@@ -304,6 +304,40 @@ TEST(Sweep, DryRunChecksTheDatasetAndWarnsAboutRepeatedData) {
       << repeated.output;
 }
 
+// The dry run ends with the compute in FLOP and, for a GPU sweep, needs a stated throughput
+// for its wall time and GPU-hours (nothing is measured: a login node has no GPU); on the CPU
+// it measures this machine's matmul.
+TEST(Sweep, DryRunEstimatesTimeAndGpuHours) {
+  const std::string base = "sweep --config " + sweep_config() + " --dry-run --ranks 3 ";
+  testing::ProcessResult cpu = run_process(journey_command(base));
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.output;
+  EXPECT_NE(cpu.output.find("FLOP executed in all"), std::string::npos) << cpu.output;
+  EXPECT_NE(cpu.output.find("estimated wall time"), std::string::npos) << cpu.output;
+  EXPECT_NE(cpu.output.find("(measured float32 matmul on this machine's CPU) x 30% MFU"),
+            std::string::npos)
+      << cpu.output;
+  EXPECT_EQ(cpu.output.find("GPU-hours"), std::string::npos) << cpu.output;
+
+  testing::ProcessResult unknown = run_process(journey_command(base + "--train.device=cuda"));
+  ASSERT_EQ(unknown.exit_code, 0) << unknown.output;
+  EXPECT_NE(unknown.output.find("no time estimate: train.device is cuda"), std::string::npos)
+      << unknown.output;
+  EXPECT_EQ(unknown.output.find("estimated wall time"), std::string::npos) << unknown.output;
+
+  testing::ProcessResult stated =
+      run_process(journey_command(base + "--train.device=cuda --peak-flops 1e12 --mfu 0.5"));
+  ASSERT_EQ(stated.exit_code, 0) << stated.output;
+  EXPECT_NE(stated.output.find(" rank(s), one GPU each: "), std::string::npos) << stated.output;
+  EXPECT_NE(stated.output.find("at 1e+12 FLOP/s peak per rank (--peak-flops) x 50% MFU"),
+            std::string::npos)
+      << stated.output;
+  EXPECT_NE(stated.output.find("estimated GPU-hours "), std::string::npos) << stated.output;
+
+  testing::ProcessResult bad = run_process(journey_command(base + "--mfu 2"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--mfu must lie in (0, 1]"), std::string::npos) << bad.output;
+}
+
 TEST(Sweep, DryRunListsCellsWithTheirSchedules) {
   testing::ProcessResult r = run_process(journey_command("sweep --config " + sweep_config() +
                                                          " --dry-run --ranks 5 "
