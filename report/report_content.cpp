@@ -81,8 +81,7 @@ constexpr const char* kStyle =
     ".verdict ul { margin: 4px 0 2px; padding-left: 22px; }\n"
     ".verdict p { margin: 0; }\n"
     ".flagged-why { color: #666; font-style: italic; margin-bottom: 2px; }\n"
-    ".table-wrap.flagged { opacity: 0.45; filter: grayscale(1); }\n"
-    ".table-wrap.flagged td { text-decoration: line-through; text-decoration-color: #999; }\n"
+    ".table-wrap.flagged { opacity: 0.5; filter: grayscale(1); }\n"
     "pre { background: #f7f7f7; padding: 8px; overflow-x: auto; font-size: 0.85em; }\n";
 
 // Counts the figures the browser laid out with a non-zero size and some drawing in them,
@@ -210,14 +209,18 @@ std::string text_table(const ContentTable& t) {
     return out + "\n";
   };
   std::string out;
-  if (!t.flagged_why.empty()) out += wrap("[greyed out] " + t.flagged_why, "  ", "  ");
+  const bool flagged = !t.flagged_why.empty();
+  if (flagged) out += wrap(t.flagged_why, "  ", "  ");
   out += line(t.header, "  ");
   size_t total = 0;
   for (size_t w : widths) total += w + 2;
   out += "  " + std::string("  ") + std::string(total > 2 ? total - 2 : 0, '-') + "\n";
   for (size_t i = 0; i < t.rows.size(); ++i) {
     const std::string& c = t.row_classes[i];
-    out += line(t.rows[i], c == "failed" || c == "not-done" ? "! " : c == "best" ? "* " : "  ");
+    out += line(t.rows[i], flagged                            ? "~ "
+                           : c == "failed" || c == "not-done" ? "! "
+                           : c == "best"                      ? "* "
+                                                              : "  ");
   }
   return out;
 }

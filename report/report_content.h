@@ -8,7 +8,7 @@
 // that collects every note about one subject (a law, the plan from a law): flagged subjects
 // (a degenerate or unreliable fit) are drawn red and say why. A table that rests on a
 // flagged subject carries `flagged_why`: the HTML greys it out (class "flagged") under that
-// sentence, the text marks it. No errors.
+// sentence, the text prints the sentence and marks the rows with "~". No errors.
 #pragma once
 
 #include <string>
@@ -86,7 +86,8 @@ struct ReportContent {
 std::string render_html(const ReportContent& content);
 
 // The same content as text: paragraphs wrapped at 100 columns, tables with aligned columns,
-// figures by title, caption and PNG, verdicts as marked lists.
+// figures by title, caption and PNG, verdicts as marked lists. Row marks: "!" not done,
+// "*" best, "~" greyed out.
 std::string render_text(const ReportContent& content);
 
 }  // namespace journey

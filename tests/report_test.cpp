@@ -440,7 +440,9 @@ TEST(Report, APlanFromADegenerateLawIsGreyedOut) {
                        "<p class=\"flagged-why\">Greyed out: the N-bar law this plan comes "
                        "from is degenerate"))
       << html;
-  EXPECT_TRUE(contains(read_file(dir + "/report.txt"), "[greyed out] Greyed out: the N-bar law"));
+  const std::string text = read_file(dir + "/report.txt");
+  EXPECT_TRUE(contains(text, "  Greyed out: the N-bar law")) << text;
+  EXPECT_EQ(count_of(text, "\n  ~ "), 3) << "the plan's three rows are marked";
   EXPECT_TRUE(contains(run.process.output, "plan greyed out")) << run.process.output;
   // The original, whose laws are not flagged for degeneracy, greys out nothing unless its fit
   // said so.
@@ -1030,8 +1032,8 @@ TEST(ReportData, ContentRendersToHtmlAndText) {
   EXPECT_TRUE(contains(html, "<section id=\"s\">"));
   const std::string text = render_text(content);
   EXPECT_TRUE(contains(text, "a <b> & c"));
-  EXPECT_TRUE(contains(text, "[greyed out] Greyed out: because."));
-  EXPECT_TRUE(contains(text, "* 1.25  <2>"));
+  EXPECT_TRUE(contains(text, "  Greyed out: because.\n"));
+  EXPECT_TRUE(contains(text, "~ 1.25  <2>"));
   EXPECT_TRUE(contains(text, "[FLAGGED] law: degenerate\n  - E collapsed\n  - alpha unpinned"));
 }
 
