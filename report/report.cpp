@@ -427,6 +427,12 @@ void fit_section(Context& c) {
     const Plan p = plan_compute(law->law, request);
     if (evidence) {
       for (const std::string& w : plan_warnings(p, request, *evidence)) {
+        // The law's own verdict above lists why it is degenerate or thinly covered; the
+        // plan's verdict says so once instead of repeating each reason.
+        if (w.rfind("the N-bar law is degenerate (", 0) == 0 ||
+            w.rfind("the law was fitted on ", 0) == 0) {
+          continue;
+        }
         auto it = std::find_if(warnings.begin(), warnings.end(),
                                [&](const auto& entry) { return entry.first == w; });
         if (it == warnings.end()) it = warnings.insert(warnings.end(), {w, {}});

@@ -434,7 +434,10 @@ TEST(Report, APlanFromADegenerateLawIsGreyedOut) {
                        "<div class=\"verdict flagged\"><p><strong>chinchilla N=avg:</strong> "
                        "degenerate"))
       << html;
+  EXPECT_EQ(count_of(html, "E = 1e-09 collapsed to zero"), 1) << "listed once, in the law's box";
   EXPECT_TRUE(contains(html, "<li>E = 1e-09 collapsed to zero")) << html;
+  EXPECT_TRUE(contains(html, "<strong>the plan (from the N-bar law):</strong> do not plan with it"))
+      << html;
   EXPECT_EQ(count_of(html, "<div class=\"table-wrap flagged\">"), 1) << html;
   EXPECT_TRUE(contains(html,
                        "<p class=\"flagged-why\">Greyed out: the N-bar law this plan comes "
