@@ -1,5 +1,5 @@
-// `journey report`: the HTML report of a sweep directory, a PNG of each figure, and a
-// plain-text summary on stdout (report/report.h, docs/report.md).
+// `journey report`: the HTML report of a sweep directory, the same as text (report.txt), a
+// PNG of each figure, and a plain-text summary on stdout (report/report.h, docs/report.md).
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <string>
@@ -16,7 +16,8 @@ namespace journey {
 
 int command_report(const Args& args) {
   po::options_description flags("Options");
-  flags.add_options()("out", po::value<std::string>(), "the HTML file (default DIR/report.html)")(
+  flags.add_options()("out", po::value<std::string>(),
+                      "the HTML file (default DIR/report.html; the text beside it, .txt)")(
       "png-dir", po::value<std::string>(), "directory for the figures' PNGs (default DIR/figures)")(
       "bootstrap", po::value<int>()->default_value(1000),
       "bootstrap resamples, when the fit is computed here (at least 20)")(
@@ -26,7 +27,8 @@ int command_report(const Args& args) {
       args, flags, {"dir"},
       {"journey report RESULTS_DIR [--out FILE.html] [--png-dir DIR]",
        "Writes one self-contained HTML page about a sweep directory (figures drawn with gnuplot "
-       "and\ninlined as SVG), a PNG of each figure, and a plain-text summary to stdout. When "
+       "and\ninlined as SVG), the same content as text (report.txt beside the page), a PNG of "
+       "each\nfigure, and a plain-text summary to stdout. When "
        "RESULTS_DIR\nhas no fit.json, or one older than results.csv, the fit is computed first "
        "and fit.json and\nfit.csv are written, as `journey fit` would (docs/report.md)."});
   if (parsed.help) return exit_code::kOk;

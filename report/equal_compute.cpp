@@ -46,6 +46,7 @@ std::vector<EqualComputeRow> compare_at_equal_compute(const SweepData& data) {
     row.sparse = &cell;
     row.kept_fraction =
         r.run.n_initial > 0 ? static_cast<double>(r.run.n_final) / r.run.n_initial : 0;
+    row.executed_compute = 6.0 * r.run.n_initial * static_cast<double>(r.run.tokens);
     const std::vector<DensePoint> curve = dense_curve(data, r.tokens_per_param);
     for (size_t i = 0; i + 1 < curve.size(); ++i) {
       const DensePoint &lo = curve[i], &hi = curve[i + 1];

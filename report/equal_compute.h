@@ -8,6 +8,10 @@
 // Outside the dense cells' compute range there is no reference: extrapolating is the law's
 // job, and the figure shows the law's compute-optimal dense curve beside the runs.
 //
+// Two compute measures: the comparison is at equal C = 6 N-bar D (the law's axis: weights
+// alive), while the runs execute dense matmuls with masked weights, 6 P D; each row carries
+// both (executed_compute).
+//
 // Savings: N_final / N_dense(C), the sparse run's final size against the dense run of equal
 // compute, and N_final / N_initial, against its own starting size. No errors.
 #pragma once
@@ -27,6 +31,9 @@ struct EqualComputeRow {
   double loss_difference = std::numeric_limits<double>::quiet_NaN();   // sparse - dense
   double final_size_ratio = std::numeric_limits<double>::quiet_NaN();  // N_final / N_dense
   double kept_fraction = 0;                                            // N_final / N_initial
+  // What the run executed: 6 P D, P = N_initial (the dense prunable count; sparse runs
+  // multiply dense matrices with masked weights), D its tokens. C = 6 N-bar D is less.
+  double executed_compute = 0;
 };
 
 // One row per done sparse cell, in ledger order.

@@ -12,9 +12,11 @@
 //   5 schedule grid   heat maps of final loss over (dense_frac, prune_end_frac)
 //   6 equal compute   loss against compute, and sparse - dense at equal compute against
 //                     the final-size ratio
-//   7 matched pairs   a sparse run and the dense run of its N-bar, overlaid training curves
+//   7 matched pairs   a sparse run and the dense run of its N-bar: raw and smoothed training
+//                     curves, eval points, and the difference with its seed-noise band
 //   8 residuals       the best law's residuals against sparsity and against size
-//   9 frontier        the law's compute-optimal loss with its bootstrap band, and the runs
+//   9 frontier        the law's compute-optimal loss with its bootstrap band over the runs'
+//                     compute range, dashed and labelled extrapolation beyond it
 //  10 matrix sparsity the density of every prunable matrix over training
 //
 // Cells that are not done are drawn where they have data (partial curves end in a hollow
@@ -46,6 +48,10 @@ std::optional<Figure> equal_compute_figure(const SweepData& data, const PlotStyl
                                            const std::vector<EqualComputeRow>& rows,
                                            const FitSummary* fit);
 std::optional<Figure> matched_pairs_figure(const SweepData& data, const PlotStyle& style);
+// Figure 7's smoothing: the mean of y over [i - half, i + half] (non-finite values skipped;
+// NaN where y[i] is not finite), with half = points / 40, at least 1.
+int smoothing_half_window(size_t points);
+std::vector<double> centred_moving_average(const std::vector<double>& y, int half);
 std::optional<Figure> residuals_figure(const SweepData& data, const PlotStyle& style,
                                        const FitSummary* fit);
 std::optional<Figure> frontier_figure(const SweepData& data, const PlotStyle& style,

@@ -123,7 +123,10 @@ std::optional<Figure> equal_compute_figure(const SweepData& data, const PlotStyl
       "dense run of the same duration and the same compute, interpolated in log C between "
       "the dense runs around it: the loss difference against how small the sparse model ends "
       "relative to that dense model. Sparse cells outside the dense runs' compute range are "
-      "listed in the table below without a reference.";
+      "listed in the table below without a reference. Compute here is C = 6 N-bar D, the "
+      "weights alive at each step; the sparse runs execute dense matrix products with masked "
+      "weights, 6 P D (P the dense prunable count), which the table lists beside C: at equal "
+      "C a sparse run executed more than its dense reference.";
   figure.script = s.str();
   return figure;
 }

@@ -59,6 +59,7 @@ FittedLaw read_law(const json& j, const std::string& path) {
   if (j.contains("bootstrap_draws")) {
     law.draws = j.at("bootstrap_draws").get<std::vector<std::vector<double>>>();
   }
+  if (j.contains("degenerate")) law.degenerate = j.at("degenerate").get<std::vector<std::string>>();
   return law;
 }
 
@@ -92,6 +93,10 @@ FitSummary read_fit_summary(const std::string& path) {
     s.max_sparsity = doc.at("data_range").at("sparsity").at(1).get<double>();
     for (const json& law : doc.at("laws")) s.laws.push_back(read_law(law, path));
     s.notes = doc.at("notes").get<std::vector<std::string>>();
+    if (doc.contains("coverage")) {
+      s.sizes = doc.at("coverage").at("sizes").get<int>();
+      s.durations_per_size = doc.at("coverage").at("durations_per_size").get<int>();
+    }
   } catch (const json::exception& e) {
     throw DataError(path + ": missing or malformed field: " + e.what());
   }

@@ -43,6 +43,9 @@ struct FittedLaw {
   // The bootstrap resamples' coefficients (coefficient order), for uncertainty bands; empty
   // in fit.json files written before they were kept.
   std::vector<std::vector<double>> draws;
+  // Why the fit is degenerate (fit/fit_report.h degenerate_reasons); empty when it is not, or
+  // in fit.json files written before they were kept.
+  std::vector<std::string> degenerate;
   std::string label() const;  // e.g. "chinchilla N=avg"
 };
 
@@ -56,6 +59,11 @@ struct FitSummary {
   double max_sparsity = 0;  // The largest sparsity fitted: the planner's bound.
   std::vector<FittedLaw> laws;
   std::vector<std::string> notes;
+  // Coverage of the runs (fit.json "coverage"; the minimum when absent): with fewer than
+  // kMinSizes sizes or kMinDurations durations per size no law separates A/N^alpha from
+  // B/D^beta, so every law is unreliable.
+  int sizes = kMinSizes, durations_per_size = kMinDurations;
+  bool thin_coverage() const { return sizes < kMinSizes || durations_per_size < kMinDurations; }
 
   // The Chinchilla law with this size variable, or nullptr.
   const FittedLaw* chinchilla(const std::string& size_variable) const;

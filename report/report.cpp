@@ -24,6 +24,7 @@
 #include "report/html.h"
 #include "report/machine_info.h"
 #include "report/plot_style.h"
+#include "report/report_content.h"
 #include "report/schedule_grid.h"
 #include "report/sweep_data.h"
 
@@ -84,106 +85,13 @@ std::string sweep_name(const std::string& dir) {
   return name.empty() ? path.parent_path().filename().string() : name;
 }
 
-// The page, section by section.
-class ReportPage {
- public:
-  void section(const std::string& id, const std::string& heading) {
-    if (open_) body_ += "</section>\n";
-    body_ += "<section id=\"" + id + "\">\n<h2>" + html_escape(heading) + "</h2>\n";
-    nav_ += "<a href=\"#" + id + "\">" + html_escape(heading) + "</a>\n";
-    open_ = true;
-  }
-  void paragraph(const std::string& text, const std::string& css_class = "") {
-    body_ += (css_class.empty() ? "<p>" : "<p class=\"" + css_class + "\">") + html_escape(text) +
-             "</p>\n";
-  }
-  void note(const std::string& text) { paragraph(text, "note"); }
-  void raw(const std::string& html) { body_ += html; }
-  void figure(const Figure& figure, const RenderedFigure& rendered, const std::string& png_link) {
-    body_ += "<figure class=\"plot\" id=\"" + figure.name + "\">\n" + rendered.svg +
-             "\n<figcaption><strong>" + html_escape(figure.title) + ".</strong> " +
-             html_escape(figure.caption) + " <a href=\"" + html_escape(png_link) +
-             "\">PNG</a></figcaption>\n</figure>\n";
-    ++figures_;
-  }
-  std::string html(const std::string& title, const std::string& subtitle) const {
-    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-           "<title>" +
-           html_escape(title) + "</title>\n<style>\n" + kStyle +
-           "</style>\n"
-           "</head>\n<body data-figures=\"" +
-           std::to_string(figures_) + "\">\n<header><h1>" + html_escape(title) +
-           "</h1>\n<p class=\"subtitle\">" + html_escape(subtitle) + "</p>\n<nav>\n" + nav_ +
-           "</nav></header>\n<main>\n" + body_ + (open_ ? "</section>\n" : "") +
-           "</main>\n<script>\n" + kCheck +
-           "</script>\n"
-           "</body>\n</html>\n";
-  }
-
- private:
-  static constexpr const char* kStyle =
-      "body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 0 auto; max-width: 1260px;"
-      " padding: 0 16px 40px; color: #222; line-height: 1.45; }\n"
-      ".warning { border-left: 4px solid #D55E00; background: #fff4e5; padding: 8px 12px;"
-      " font-weight: bold; }\n"
-      "h1 { margin-bottom: 4px; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 4px;"
-      " margin-top: 36px; }\n"
-      ".subtitle { color: #555; margin-top: 0; }\n"
-      "nav a { margin-right: 14px; font-size: 0.9em; white-space: nowrap; }\n"
-      "figure.plot { margin: 16px 0; }\n"
-      "figure.plot svg { display: block; max-width: 100%; height: auto; }\n"
-      "figcaption { font-size: 0.9em; color: #333; max-width: 1100px; }\n"
-      ".table-wrap { overflow-x: auto; margin: 10px 0 18px; }\n"
-      "table { border-collapse: collapse; font-size: 0.86em; }\n"
-      "td:first-child { white-space: nowrap; }\n"
-      "th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }\n"
-      "th { background: #f2f2f2; }\n"
-      "tr.failed td, tr.not-done td { background: #fde2e2; }\n"
-      "tr.best td { background: #e3f4e1; }\n"
-      ".note { background: #fff8dc; border-left: 4px solid #e6b800; padding: 6px 10px; }\n"
-      ".warning { background: #fde2e2; border-left: 4px solid #c0392b; padding: 6px 10px; }\n"
-      "pre { background: #f7f7f7; padding: 8px; overflow-x: auto; font-size: 0.85em; }\n";
-  // Counts the figures the browser laid out with a non-zero size and some drawing in them,
-  // and finds the smallest legend text as displayed (font size times the figure's scale to
-  // the page width; gnuplot gives each titled plot a <title> holding the key entry's text),
-  // so that a browser test can check the legends are readable at the report's width.
-  static constexpr const char* kCheck =
-      "(function () {\n"
-      "  var ok = 0, smallest = Infinity;\n"
-      "  document.querySelectorAll('figure.plot').forEach(function (f) {\n"
-      "    var svg = f.querySelector('svg');\n"
-      "    if (!svg) return;\n"
-      "    var box = svg.getBoundingClientRect();\n"
-      "    if (box.width > 0 && box.height > 0 &&\n"
-      "        svg.querySelectorAll('path, polyline, polygon, rect, use').length > 0) ok++;\n"
-      "    var view = svg.viewBox.baseVal;\n"
-      "    var scale = view && view.width > 0 ? box.width / view.width : 1;\n"
-      "    svg.querySelectorAll('g > title').forEach(function (t) {\n"
-      "      t.parentNode.querySelectorAll('text').forEach(function (text) {\n"
-      "        if (text.textContent !== t.textContent) return;  // Not the key entry.\n"
-      "        var px = parseFloat(getComputedStyle(text).fontSize) * scale;\n"
-      "        if (px < smallest) smallest = px;\n"
-      "      });\n"
-      "    });\n"
-      "  });\n"
-      "  document.body.setAttribute('data-figures-ok', String(ok));\n"
-      "  document.body.setAttribute('data-smallest-legend-px',\n"
-      "                             isFinite(smallest) ? smallest.toFixed(1) : 'none');\n"
-      "})();\n";
-
-  std::string nav_, body_;
-  bool open_ = false;
-  int figures_ = 0;
-};
-
 struct Context {
   const ReportOptions& options;
   const SweepData& data;
   const PlotStyle& style;
   const FitStatus& fit;
   WorkDir& work;
-  ReportPage& page;
+  ReportContent& content;
   ReportResult& result;
   std::ostringstream& text;
   bool gnuplot;  // Whether figures can be drawn here.
@@ -191,11 +99,12 @@ struct Context {
 
 void add_figure(Context& c, const std::optional<Figure>& figure, const std::string& missing) {
   if (!figure) {
-    c.page.note(missing);
+    c.content.sections.back().note(missing);
     return;
   }
   if (!c.gnuplot) {
-    c.page.note("Figure not drawn (gnuplot is not installed): " + figure->title + ".");
+    c.content.sections.back().note("Figure not drawn (gnuplot is not installed): " + figure->title +
+                                   ".");
     c.result.undrawn.push_back(figure->name);
     return;
   }
@@ -203,7 +112,8 @@ void add_figure(Context& c, const std::optional<Figure>& figure, const std::stri
   const fs::path html_dir = fs::absolute(c.options.html_path).parent_path();
   const std::string link =
       fs::absolute(rendered.png_path).lexically_relative(html_dir).generic_string();
-  c.page.figure(*figure, rendered, link);
+  c.content.sections.back().figure(
+      {figure->name, figure->title, figure->caption, link, std::move(rendered.svg)});
   c.result.figures.push_back(figure->name);
   c.result.png_paths.push_back(rendered.png_path);
 }
@@ -244,10 +154,10 @@ std::string scale_verdict(const SweepData& data) {
 
 void status_section(Context& c) {
   const SweepData& data = c.data;
-  c.page.section("cells", "Cells");
+  ContentSection& sec = c.content.section("cells", "Cells");
   const std::string verdict = scale_verdict(data);
   if (!verdict.empty()) {
-    c.page.paragraph(verdict, "warning");
+    sec.warning(verdict);
     c.text << verdict << "\n";
   }
   std::string counts = std::to_string(data.cells.size()) + " cells: ";
@@ -257,9 +167,9 @@ void status_section(Context& c) {
     counts += (first ? "" : ", ") + std::to_string(data.count(s)) + " " + cell_status_name(s);
     first = false;
   }
-  c.page.paragraph(counts + ".");
+  sec.paragraph(counts + ".");
   c.text << counts << "\n";
-  HtmlTable not_done({"cell", "status", "reason", "steps", "attempts"});
+  ContentTable not_done({"cell", "status", "reason", "steps", "attempts"});
   for (const SweepCell& cell : data.cells) {
     if (cell.done()) continue;
     const CellRecord& r = cell.record;
@@ -270,51 +180,52 @@ void status_section(Context& c) {
            << steps_text(r) << (r.reason.empty() ? "" : ": " + r.reason) << "\n";
   }
   if (!not_done.empty()) {
-    c.page.paragraph(
+    sec.paragraph(
         "Cells that did not finish. They are left out of the fit and of the final-loss "
         "figures (3, 4, 6); where they have a partial history (figures 1 and 2) their curves "
         "end in a hollow circle, and in the schedule grid (5) their boxes are hatched.");
-    c.page.raw(not_done.html());
+    sec.table(std::move(not_done));
   }
   for (const std::string& warning : data.warnings) {
-    c.page.paragraph(warning, "warning");
+    sec.warning(warning);
     c.text << "  warning: " << warning << "\n";
   }
 }
 
 void training_sections(Context& c) {
-  c.page.section("journey", "1. The journey");
+  c.content.section("journey", "1. The journey");
   add_figure(c, journey_figure(c.data, c.style),
              "No cell has recorded a training history (cells/<id>/metrics.csv) yet.");
-  c.page.section("losses", "2. Loss curves");
+  c.content.section("losses", "2. Loss curves");
   add_figure(c, loss_curves_figure(c.data, c.style),
              "No cell has recorded a training history (cells/<id>/metrics.csv) yet.");
 }
 
 void law_sections(Context& c) {
   const FitSummary* fit = c.fit.fit ? &*c.fit.fit : nullptr;
-  c.page.section("collapse", "3. The collapse");
-  if (!fit) c.page.note(c.fit.note + ". The figure shows the runs without the law.");
+  c.content.section("collapse", "3. The collapse");
+  if (!fit)
+    c.content.sections.back().note(c.fit.note + ". The figure shows the runs without the law.");
   add_figure(c, collapse_figure(c.data, c.style, fit), "No cell is done yet.");
-  c.page.section("predicted", "4. Predicted against actual");
+  ContentSection& sec = c.content.section("predicted", "4. Predicted against actual");
   if (!fit) {
-    c.page.note(c.fit.note + ".");
+    sec.note(c.fit.note + ".");
     return;
   }
   add_figure(c, predicted_figure(c.data, c.style, *fit), "No cell is done yet.");
 }
 
 void schedule_section(Context& c, const std::vector<GridPanel>& panels) {
-  c.page.section("schedules", "5. Schedule sweep");
+  ContentSection& sec = c.content.section("schedules", "5. Schedule sweep");
   if (panels.empty()) {
-    c.page.note(
+    sec.note(
         "Not a schedule sweep: the sparse cells share one (dense_frac, prune_end_frac) pair, "
         "so there is no grid to map.");
     return;
   }
   add_figure(c, schedule_grid_figure(panels), "");
-  HtmlTable table({"size", "schedule", "sparsity", "tok/param", "best phases", "best loss",
-                   "25/50/25 loss", "25/50/25 - best"});
+  ContentTable table({"size", "schedule", "sparsity", "tok/param", "best phases", "best loss",
+                      "25/50/25 loss", "25/50/25 - best"});
   c.text << "schedule grid:\n";
   for (const GridPanel& p : panels) {
     const GridPoint* best = p.best >= 0 ? &p.points[p.best] : nullptr;
@@ -330,23 +241,32 @@ void schedule_section(Context& c, const std::vector<GridPanel>& panels) {
                     : "-")
            << "; " << reference_gap_text(p) << "\n";
   }
-  c.page.raw(table.html());
+  sec.table(std::move(table));
 }
 
 void equal_compute_section(Context& c) {
-  c.page.section("equal-compute", "6. Sparse against dense at equal compute");
+  ContentSection& sec =
+      c.content.section("equal-compute", "6. Sparse against dense at equal compute");
   const std::vector<EqualComputeRow> rows = compare_at_equal_compute(c.data);
   const FitSummary* fit = c.fit.fit ? &*c.fit.fit : nullptr;
   add_figure(c, equal_compute_figure(c.data, c.style, rows, fit),
              "Needs done sparse and dense cells.");
   if (rows.empty()) return;
-  HtmlTable table({"sparse cell", "compute C (FLOP)", "loss", "dense loss at C", "sparse - dense",
-                   "N_final", "dense N at C", "N_final / dense N", "N_final / N_initial"});
+  sec.paragraph(
+      "Two compute measures: C = 6 N-bar D counts only the weights alive at each step (what "
+      "an implementation that skips pruned weights would spend, and the law's axis); the "
+      "runs themselves multiply dense matrices with the pruned weights masked to zero, so "
+      "they execute 6 P D, P the dense prunable parameter count. The comparison is at equal "
+      "C; the executed column shows what the sparse run actually cost.");
+  ContentTable table({"sparse cell", "C = 6 N-bar D (FLOP)", "executed 6 P D (FLOP)", "loss",
+                      "dense loss at C", "sparse - dense", "N_final", "dense N at C",
+                      "N_final / dense N", "N_final / N_initial"});
   int compared = 0, better = 0;
   double ratio_lo = INFINITY, ratio_hi = 0;
   for (const EqualComputeRow& row : rows) {
     const CellRecord& r = row.sparse->record;
-    table.add_row({r.id, short_number(r.run.compute), fixed4(r.run.final_eval_loss),
+    table.add_row({r.id, short_number(r.run.compute), short_number(row.executed_compute),
+                   fixed4(r.run.final_eval_loss),
                    row.has_reference ? fixed4(row.dense_loss) : "outside the dense runs' range",
                    signed4(row.loss_difference), short_number(r.run.n_final),
                    short_number(row.dense_params), short_number(row.final_size_ratio, 3),
@@ -357,7 +277,7 @@ void equal_compute_section(Context& c) {
     ratio_lo = std::min(ratio_lo, row.final_size_ratio);
     ratio_hi = std::max(ratio_hi, row.final_size_ratio);
   }
-  c.page.raw(table.html());
+  sec.table(std::move(table));
   c.text << "equal compute: " << compared << " of " << rows.size()
          << " sparse cells lie within the dense runs' compute range";
   if (compared > 0) {
@@ -371,39 +291,39 @@ void equal_compute_section(Context& c) {
 // Figures 7-10: matched pairs, residuals, the compute frontier, per-matrix sparsity.
 void detail_sections(Context& c) {
   const FitSummary* fit = c.fit.fit ? &*c.fit.fit : nullptr;
-  c.page.section("matched", "7. Matched pairs");
+  c.content.section("matched", "7. Matched pairs");
   add_figure(c, matched_pairs_figure(c.data, c.style),
              "Not a matched-pairs sweep: with sweep.matched_dense every sparse cell gets a dense "
              "twin of its N-bar on the same tokens (configs/cpu-replication-matched.ini).");
-  c.page.section("residuals", "8. Residuals");
+  c.content.section("residuals", "8. Residuals");
   add_figure(c, residuals_figure(c.data, c.style, fit),
              fit ? "No cell is done yet." : c.fit.note + ".");
-  c.page.section("frontier", "9. The compute frontier");
+  c.content.section("frontier", "9. The compute frontier");
   add_figure(c, frontier_figure(c.data, c.style, fit),
              fit ? "Needs done cells and the N-bar law." : c.fit.note + ".");
-  c.page.section("matrix-sparsity", "10. Sparsity of each matrix");
+  c.content.section("matrix-sparsity", "10. Sparsity of each matrix");
   add_figure(c, matrix_sparsity_figure(c.data, c.style),
              "No cell has recorded per-matrix sparsity (cells/<id>/sparsity.csv, written by "
              "pruned runs).");
 }
 
 void fit_section(Context& c) {
-  c.page.section("fit", "11. The fit");
+  ContentSection& sec = c.content.section("fit", "11. The fit");
   if (!c.fit.fit) {
-    c.page.note(c.fit.note + ". Run `journey report` again when more cells are done.");
+    sec.note(c.fit.note + ". Run `journey report` again when more cells are done.");
     c.text << "fit: " << c.fit.note << "\n";
     return;
   }
   const FitSummary& fit = *c.fit.fit;
-  c.page.paragraph(std::string(fit.computed_now ? "Fitted now and written to " : "Read from ") +
-                   fit.path + ": " + std::to_string(fit.runs) + " runs, " +
-                   std::to_string(fit.skipped) + " skipped (not done); " +
-                   std::to_string(fit.resamples) + " bootstrap resamples (seed " +
-                   std::to_string(fit.seed) +
-                   "). Chinchilla law L = E + A / N^alpha + B / "
-                   "D^beta with N = N-bar, N_final or N_initial; sparse law of Frantar et al. "
-                   "(docs/fit.md).");
-  HtmlTable coefficients(
+  sec.paragraph(std::string(fit.computed_now ? "Fitted now and written to " : "Read from ") +
+                fit.path + ": " + std::to_string(fit.runs) + " runs, " +
+                std::to_string(fit.skipped) + " skipped (not done); " +
+                std::to_string(fit.resamples) + " bootstrap resamples (seed " +
+                std::to_string(fit.seed) +
+                "). Chinchilla law L = E + A / N^alpha + B / "
+                "D^beta with N = N-bar, N_final or N_initial; sparse law of Frantar et al. "
+                "(docs/fit.md).");
+  ContentTable coefficients(
       {"law", "coefficient", "estimate", "standard error", "95% CI low", "95% CI high"});
   for (const FittedLaw& law : fit.laws) {
     for (const FitCoefficient& k : law.coefficients) {
@@ -411,9 +331,10 @@ void fit_section(Context& c) {
                             short_number(k.ci_low, 4), short_number(k.ci_high, 4)});
     }
   }
-  c.page.raw("<h3>Coefficients with bootstrap intervals</h3>\n" + coefficients.html());
-  HtmlTable comparison({"law", "in-sample MAE", "in-sample max", "leave-one-size-out MAE", "max",
-                        "folds", "leave-one-sparsity-out MAE", "max", "folds"});
+  sec.heading("Coefficients with bootstrap intervals");
+  sec.table(std::move(coefficients));
+  ContentTable comparison({"law", "in-sample MAE", "in-sample max", "leave-one-size-out MAE", "max",
+                           "folds", "leave-one-sparsity-out MAE", "max", "folds"});
   auto folds = [](const FitError& e) { return e.points == 0 ? "-" : std::to_string(e.groups); };
   for (const FittedLaw& law : fit.laws) {
     const bool best = law.form == "chinchilla" && law.size_variable == fit.best_size_variable;
@@ -424,10 +345,10 @@ void fit_section(Context& c) {
                         fixed4(law.leave_one_sparsity_out.max), folds(law.leave_one_sparsity_out)},
                        best ? "best" : "");
   }
-  c.page.raw("<h3>Model comparison (absolute error of predicted loss)</h3>\n" + comparison.html());
-  c.page.paragraph("Best size variable: " + fit.best_size_variable +
-                   " (lowest held-out MAE, or in-sample MAE when nothing can be held out).");
-  for (const std::string& note : fit.notes) c.page.note(note);
+  sec.heading("Model comparison (absolute error of predicted loss)");
+  sec.table(std::move(comparison));
+  sec.paragraph("Best size variable: " + fit.best_size_variable +
+                " (lowest held-out MAE, or in-sample MAE when nothing can be held out).");
 
   c.text << "fit (" << fit.path << (fit.computed_now ? ", computed now" : "") << "): " << fit.runs
          << " runs; best size variable " << fit.best_size_variable << "\n";
@@ -439,32 +360,66 @@ void fit_section(Context& c) {
     c.text << "; MAE " << fixed4(law.in_sample.mae) << "\n";
   }
 
-  c.page.raw("<h3>Plan for three budgets</h3>\n");
+  // One verdict per law, and one for what concerns the fit as a whole: every note about a
+  // subject in one box, instead of a box per note.
+  sec.heading("Verdicts");
+  const std::string degenerate_prefix = "degenerate fit, ";
+  Verdict overall{"the fit as a whole", fit.thin_coverage(), "", {}};
+  for (const std::string& note : fit.notes) {
+    if (note.rfind(degenerate_prefix, 0) != 0) overall.notes.push_back(note);
+  }
+  overall.summary = overall.flagged
+                        ? "unreliable: every law below rests on too few sizes or durations"
+                    : overall.notes.empty() ? "no notes"
+                                            : "notes that apply to every law";
+  sec.verdict(overall);
+  for (const FittedLaw& law : fit.laws) {
+    Verdict v{law.label(), !law.degenerate.empty() || fit.thin_coverage(), "", law.degenerate};
+    const std::string errors = "in-sample MAE " + fixed4(law.in_sample.mae) +
+                               ", leave-one-size-out MAE " + fixed4(law.leave_one_size_out.mae);
+    if (!law.degenerate.empty()) {
+      v.summary =
+          "degenerate: the runs do not determine its coefficients; do not use its "
+          "predictions (" +
+          errors + ")";
+    } else if (fit.thin_coverage()) {
+      v.summary = "unreliable: fitted on " + std::to_string(fit.sizes) + " size(s) with at most " +
+                  std::to_string(fit.durations_per_size) + " duration(s) each (" + errors + ")";
+    } else {
+      v.summary = "no warnings (" + errors + ")";
+    }
+    sec.verdict(v);
+    if (v.flagged) c.text << "  flagged " << v.subject << ": " << v.summary << "\n";
+  }
+
+  sec.heading("Plan for three budgets");
   const FittedLaw* law = fit.chinchilla("avg");
   if (law == nullptr) {
-    c.page.note("No plan: fit.json holds no law with N = N-bar (fit with --size-variable all).");
+    sec.note("No plan: fit.json holds no law with N = N-bar (fit with --size-variable all).");
     return;
   }
   double max_compute = 0;
   for (const SweepCell& cell : c.data.cells) {
     if (cell.done()) max_compute = std::max(max_compute, cell.record.run.compute);
   }
-  c.page.paragraph(
+  sec.paragraph(
       "From the N-bar law (fit/planner.h, `journey plan`): for budgets of 1, 10 and 100 times "
       "the sweep's largest run, the dense size P, sparsity S (up to " +
       short_number(fit.max_sparsity, 3) +
       ", the largest fitted) and tokens D with the lowest predicted loss, phases 25/50/25, "
       "and the best dense run. Without a size cap the law predicts the same loss for every "
       "sparsity; ties go to the smallest final model.");
-  HtmlTable plan({"budget C (FLOP)", "P", "S", "schedule", "N-bar", "N_final", "D (tokens)",
-                  "predicted loss", "dense P", "dense D", "dense loss", "N_final / dense N"});
+  ContentTable plan({"budget C (FLOP)", "P", "S", "schedule", "N-bar", "N_final", "D (tokens)",
+                     "predicted loss", "dense P", "dense D", "dense loss", "N_final / dense N"});
+  Verdict plan_verdict{"the plan (from the N-bar law)", false, "", {}};
   std::optional<FitEvidence> evidence;
   try {
     evidence = read_fit_json(fit.path).evidence;
   } catch (const DataError& e) {
-    c.page.note(std::string("The plan's limits are unknown: ") + e.what());
+    plan_verdict.notes.push_back(std::string("the plan's limits are unknown: ") + e.what());
   }
-  std::vector<std::string> warnings;
+  // Each warning once, with the budgets it applies to.
+  std::vector<std::pair<std::string, std::vector<std::string>>> warnings;
   for (double multiple : {1.0, 10.0, 100.0}) {
     PlanRequest request;
     request.flops = max_compute * multiple;
@@ -472,10 +427,16 @@ void fit_section(Context& c) {
     const Plan p = plan_compute(law->law, request);
     if (evidence) {
       for (const std::string& w : plan_warnings(p, request, *evidence)) {
-        const std::string line = "budget " + short_number(request.flops) + ": " + w;
-        if (std::find(warnings.begin(), warnings.end(), line) == warnings.end()) {
-          warnings.push_back(line);
+        // The law's own verdict above lists why it is degenerate or thinly covered; the
+        // plan's verdict says so once instead of repeating each reason.
+        if (w.rfind("the N-bar law is degenerate (", 0) == 0 ||
+            w.rfind("the law was fitted on ", 0) == 0) {
+          continue;
         }
+        auto it = std::find_if(warnings.begin(), warnings.end(),
+                               [&](const auto& entry) { return entry.first == w; });
+        if (it == warnings.end()) it = warnings.insert(warnings.end(), {w, {}});
+        it->second.push_back(short_number(request.flops));
       }
     }
     plan.add_row({short_number(request.flops), short_number(p.best.dense_params),
@@ -490,35 +451,58 @@ void fit_section(Context& c) {
            << ", D " << short_number(p.best.tokens) << ", loss " << fixed4(p.best.loss)
            << " (dense " << fixed4(p.dense.loss) << ")\n";
   }
-  c.page.raw(plan.html());
-  for (const std::string& w : warnings) {
-    c.page.note("Plan warning: " + w);
-    c.text << "  plan warning: " << w << "\n";
+  for (const auto& [w, budgets] : warnings) {
+    std::string at;
+    for (const std::string& b : budgets) at += (at.empty() ? "" : ", ") + b;
+    plan_verdict.notes.push_back(
+        (budgets.size() == 3 ? "every budget"
+                             : "budget" + std::string(budgets.size() > 1 ? "s " : " ") + at) +
+        ": " + w);
+    c.text << "  plan warning (" << at << "): " << w << "\n";
   }
+  const bool law_flagged = !law->degenerate.empty() || fit.thin_coverage();
+  plan_verdict.flagged = law_flagged || !plan_verdict.notes.empty();
+  if (law_flagged) {
+    plan_verdict.summary = "do not plan with it: the N-bar law is " +
+                           std::string(law->degenerate.empty() ? "unreliable" : "degenerate") +
+                           " (its verdict above)";
+    plan.flagged_why =
+        "Greyed out: the N-bar law this plan comes from is " +
+        std::string(law->degenerate.empty()
+                        ? "unreliable (too few sizes or durations to separate its terms)"
+                        : "degenerate (the runs do not determine its coefficients)") +
+        ", so these numbers only show what the planner does; they are not a recommendation.";
+    c.text << "  plan greyed out: the N-bar law is flagged\n";
+  } else {
+    plan_verdict.summary = plan_verdict.notes.empty() ? "within the fitted data: no warnings"
+                                                      : "read the plan with these limits in mind";
+  }
+  sec.verdict(plan_verdict);
+  sec.table(std::move(plan));
 }
 
 void metadata_section(Context& c) {
-  c.page.section("metadata", "12. Run metadata");
+  ContentSection& sec = c.content.section("metadata", "12. Run metadata");
   const MachineInfo machine = this_machine();
   std::time_t now = std::time(nullptr);
   char stamp[64];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
-  HtmlTable about({"", ""});
+  ContentTable about({"", ""});
   about.add_row({"Journey version", machine.journey_version});
   about.add_row({"report made", stamp});
   about.add_row({"host", machine.host});
   about.add_row({"system", machine.os});
   about.add_row({"CPU", machine.cpu_model});
   about.add_row({"logical cores", std::to_string(machine.cores)});
-  c.page.raw(about.html());
-  c.page.paragraph(
+  sec.table(std::move(about));
+  sec.paragraph(
       "The machine above made this report; the sweep's own machine is recorded per cell only "
       "through its wall time, throughput and group size below.");
 
   double wall = 0, tokens = 0;
-  HtmlTable cells({"cell", "status", "size", "sparsity", "schedule", "phases", "tok/param", "seed",
-                   "steps", "tokens D", "compute C", "N-bar", "N_final", "final eval loss",
-                   "wall s", "tokens/s", "attempts", "ranks"});
+  ContentTable cells({"cell", "status", "size", "sparsity", "schedule", "phases", "tok/param",
+                      "seed", "steps", "tokens D", "compute C", "N-bar", "N_final",
+                      "final eval loss", "wall s", "tokens/s", "attempts", "ranks"});
   for (const SweepCell& cell : c.data.cells) {
     const CellRecord& r = cell.record;
     wall += r.wall_s;
@@ -536,15 +520,15 @@ void metadata_section(Context& c) {
       "Training wall time summed over cells: " + format("%.1f", wall) + " s; " +
       short_number(tokens, 6) + " tokens in done cells" +
       (wall > 0 ? ", " + format("%.0f", tokens / wall) + " tokens/s overall per group" : "") + ".";
-  c.page.paragraph(totals);
+  sec.paragraph(totals);
   c.text << totals << "\n";
-  c.page.raw(cells.html());
+  sec.table(std::move(cells));
 
-  c.page.raw("<h3>sweep.ini</h3>\n");
+  sec.heading("sweep.ini");
   if (c.data.sweep_ini.empty()) {
-    c.page.note("The directory holds no sweep.ini.");
+    sec.note("The directory holds no sweep.ini.");
   } else {
-    c.page.raw("<pre>" + html_escape(c.data.sweep_ini) + "</pre>\n");
+    sec.pre(c.data.sweep_ini);
   }
   // Per-cell configs: only the keys whose values differ between cells.
   std::vector<std::string> keys;
@@ -570,24 +554,24 @@ void metadata_section(Context& c) {
     for (const auto& [id, kv] : values) everywhere = everywhere && kv.count(key);
     if (differs[key] || !everywhere) varying.push_back(key);
   }
-  c.page.raw("<h3>Per-cell config differences</h3>\n");
+  sec.heading("Per-cell config differences");
   if (values.empty()) {
-    c.page.note("No cell has written its config.ini yet.");
+    sec.note("No cell has written its config.ini yet.");
     return;
   }
-  c.page.paragraph(
+  sec.paragraph(
       "Keys of cells/<id>/config.ini whose values differ between cells; every "
       "other key is the same in all " +
       std::to_string(values.size()) + " configs (as in sweep.ini).");
   std::vector<std::string> header{"cell"};
   header.insert(header.end(), varying.begin(), varying.end());
-  HtmlTable diff(header);
+  ContentTable diff(header);
   for (const auto& [id, kv] : values) {
     std::vector<std::string> row{id};
     for (const std::string& key : varying) row.push_back(kv.count(key) ? kv.at(key) : "(absent)");
     diff.add_row(row);
   }
-  c.page.raw(diff.html());
+  sec.table(std::move(diff));
 }
 
 }  // namespace
@@ -613,12 +597,17 @@ ReportResult write_report(const ReportOptions& given) {
 
   ReportResult result;
   result.html_path = options.html_path;
-  ReportPage page;
+  result.text_path = fs::path(options.html_path).replace_extension(".txt").string();
+  ReportContent content;
+  content.title = "Journey sweep report: " + sweep_name(options.dir);
+  content.subtitle = options.dir;
   WorkDir work;
   std::ostringstream text;
   text << "journey report: " << options.dir << "\n";
-  Context c{options, data, style, fit, work, page, result, text, !find_program("gnuplot").empty()};
-  if (!c.gnuplot) page.note(std::string("This page has no figures: ") + kGnuplotMissing + ".");
+  Context c{
+      options, data, style, fit, work, content, result, text, !find_program("gnuplot").empty()};
+  if (!c.gnuplot)
+    content.notes.push_back(std::string("This page has no figures: ") + kGnuplotMissing + ".");
   try {
     status_section(c);
     training_sections(c);
@@ -633,10 +622,13 @@ ReportResult write_report(const ReportOptions& given) {
     if (std::string(e.what()).find(work.path()) != std::string::npos) work.keep();
     throw;
   }
-  write_file_atomically(options.html_path,
-                        page.html("Journey sweep report: " + sweep_name(options.dir), options.dir));
-  text << result.figures.size() << " figures; wrote " << options.html_path << " and "
-       << result.png_paths.size() << " PNGs in " << options.png_dir << "\n";
+  // One content, two renderings: the text first, so that the page, written last, is never
+  // newer than a failed text.
+  write_file_atomically(result.text_path, render_text(content));
+  write_file_atomically(options.html_path, render_html(content));
+  text << result.figures.size() << " figures; wrote " << options.html_path << ", "
+       << result.text_path << " and " << result.png_paths.size() << " PNGs in " << options.png_dir
+       << "\n";
   if (!result.undrawn.empty()) {
     text << result.undrawn.size() << " figures not drawn (";
     for (size_t i = 0; i < result.undrawn.size(); ++i) text << (i ? ", " : "") << result.undrawn[i];

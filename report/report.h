@@ -1,15 +1,19 @@
-// `journey report`: one self-contained HTML page about a sweep directory, a PNG of each
-// figure, and a plain-text summary (docs/report.md).
+// `journey report`: one self-contained HTML page about a sweep directory, the same content
+// as text (report.txt beside the page), a PNG of each figure, and a short plain-text summary
+// (docs/report.md). The content is built once (report/report_content.h) and rendered twice.
 //
 // The page holds, in order: the cells that did not finish (status and reason) and any
 // problems reading the directory; 1 the journey (density against compute and step); 2 the
 // loss curves; 3 the collapse (loss against N-bar and N_final with the fitted law); 4
 // predicted against actual loss; 5 the schedule-grid heat maps (schedule sweeps only); 6
-// sparse against dense at equal compute; 7 the fit's tables and a plan for three budgets;
-// 8 run metadata (version, machine, wall time, throughput, configs). Figures are drawn by
-// gnuplot (report/gnuplot.h) and inlined as SVG; the page needs no network and no
-// JavaScript (a tiny inline script only records, in body[data-figures-ok], how many figures
-// the browser laid out with a non-zero size, for the headless-browser test).
+// sparse against dense at equal compute (both compute measures); 7 matched pairs; 8
+// residuals; 9 the compute frontier (band over the runs' range, extrapolation dashed); 10
+// the sparsity of each matrix; 11 the fit's tables, one verdict per law, and a plan for
+// three budgets (greyed out when its law is flagged); 12 run metadata (version, machine,
+// wall time, throughput, configs). Figures are drawn by gnuplot (report/gnuplot.h) and
+// inlined as SVG; the page needs no network and no JavaScript (a tiny inline script only
+// records, in body[data-figures-ok], how many figures the browser laid out with a non-zero
+// size, for the headless-browser test).
 //
 // The fit comes from report/fit_summary.h: fit.json when it is current, else computed here
 // and written (fit.json, fit.csv). Without enough done cells the law parts are replaced by
@@ -17,8 +21,8 @@
 // and marked where they appear (hollow end markers, hatched grid boxes, red table rows).
 //
 // Outputs are written atomically (io/atomic_file.h): each PNG to options.png_dir/<figure>.png
-// as its figure is drawn, the HTML to options.html_path last, so a failure leaves the
-// previous page in place.
+// as its figure is drawn, then the text, the HTML to options.html_path last, so a failure
+// leaves the previous page in place.
 //
 // Errors: DataError for a directory that is not a sweep (no ledger.json), unreadable or
 // malformed results, gnuplot missing or failing, or unwritable outputs.
@@ -40,6 +44,7 @@ struct ReportOptions {
 
 struct ReportResult {
   std::string html_path;
+  std::string text_path;               // The same content as text: html_path with .txt.
   std::vector<std::string> figures;    // Figure names, in page order.
   std::vector<std::string> png_paths;  // One per figure.
   // Figures that could be drawn but were not because gnuplot is not installed.

@@ -29,8 +29,10 @@
 #include "common/error.h"
 #include "report/equal_compute.h"
 #include "report/figures.h"
+#include "report/fit_summary.h"
 #include "report/gnuplot.h"
 #include "report/plot_style.h"
+#include "report/report_content.h"
 #include "report/schedule_grid.h"
 #include "report/sweep_data.h"
 #include "schedules/grid.h"
@@ -89,6 +91,23 @@ int count_of(const std::string& text, const std::string& what) {
 
 bool contains(const std::string& text, const std::string& what) {
   return text.find(what) != std::string::npos;
+}
+
+// The HTML of <section id="ID"> ... </section>.
+std::string section_html(const std::string& html, const std::string& id) {
+  const size_t from = html.find("<section id=\"" + id + "\">");
+  if (from == std::string::npos) return "";
+  return html.substr(from, html.find("</section>", from) - from);
+}
+
+std::string html_unescape(std::string text) {
+  for (const auto& [entity, c] : std::vector<std::pair<std::string, std::string>>{
+           {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}}) {
+    for (size_t at = text.find(entity); at != std::string::npos; at = text.find(entity, at + 1)) {
+      text.replace(at, entity.size(), c);
+    }
+  }
+  return text;
 }
 
 struct PngSize {
@@ -357,10 +376,151 @@ TEST(Report, SweepWithAFailedCellGivesAReportThatMarksIt) {
       << s.run.html.substr(0, 3000);
   EXPECT_TRUE(contains(s.run.html, "configs/cpu-replication.ini"));
   EXPECT_TRUE(contains(s.run.process.output, "smoke test"));
-  // The plan says where it leaves the data (100x the largest run) and that the law ties.
-  EXPECT_TRUE(contains(s.run.html, "Plan warning: budget")) << s.run.html;
-  EXPECT_TRUE(contains(s.run.html, "above the fitted runs"));
-  EXPECT_TRUE(contains(s.run.html, "sparse and dense tie"));
+  // The plan says where it leaves the data (100x the largest run) and that the law ties,
+  // in the plan's one verdict box.
+  const std::string fit_html = section_html(s.run.html, "fit");
+  EXPECT_TRUE(contains(fit_html, "<strong>the plan (from the N-bar law):</strong>")) << fit_html;
+  EXPECT_TRUE(contains(fit_html, "above the fitted runs"));
+  EXPECT_TRUE(contains(fit_html, "sparse and dense tie"));
+}
+
+// Issue #25: one verdict box per law (plus one for the fit as a whole and one for the plan),
+// never a box per note; the plan's warnings are each listed once with their budgets.
+TEST(Report, TheFitSectionGivesOneVerdictPerLaw) {
+  const FailedSweep& s = failed_sweep();
+  ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
+  const nlohmann::json fit = nlohmann::json::parse(read_file(s.dir + "/fit.json"));
+  const std::string html = section_html(s.run.html, "fit");
+  EXPECT_EQ(count_of(html, "<div class=\"verdict"), static_cast<int>(fit["laws"].size()) + 2)
+      << html;
+  EXPECT_EQ(count_of(html, "<p class=\"note\">"), 0) << "notes belong in the verdicts";
+  for (const auto& law : fit["laws"]) {
+    const std::string label = law["form"] == "sparse"
+                                  ? std::string("sparse (Frantar et al.)")
+                                  : "chinchilla N=" + law["size_variable"].get<std::string>();
+    EXPECT_EQ(count_of(html, "<strong>" + label + ":</strong>"), 1) << label;
+  }
+  // Every warning at most once: the warning text is not repeated per budget.
+  static const std::regex item_re("<li>([^<]*)</li>");
+  std::set<std::string> items;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), item_re);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_TRUE(items.insert((*it)[1].str()).second) << "repeated: " << (*it)[1].str();
+  }
+}
+
+// A degenerate N-bar law (fit.json edited to say so, as `journey fit` writes it) gets a red
+// verdict, and the plan computed from it is greyed out under a sentence that says why, in
+// the page and in report.txt.
+TEST(Report, APlanFromADegenerateLawIsGreyedOut) {
+  const FailedSweep& s = failed_sweep();
+  ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
+  const std::string dir = fresh_dir("degenerate");
+  fs::copy(s.dir, dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  fs::remove_all(dir + "/figures");
+  nlohmann::json fit = nlohmann::json::parse(read_file(dir + "/fit.json"));
+  for (auto& law : fit["laws"]) {
+    law["degenerate"] = nlohmann::json::array();
+    if (law["form"] == "chinchilla" && law["size_variable"] == "avg") {
+      law["degenerate"].push_back(
+          "E = 1e-09 collapsed to zero: the irreducible loss is not identified");
+    }
+  }
+  std::ofstream(dir + "/fit.json") << fit.dump(1);
+  const ReportRun run = run_report(dir);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
+  const std::string html = section_html(run.html, "fit");
+  EXPECT_TRUE(contains(html,
+                       "<div class=\"verdict flagged\"><p><strong>chinchilla N=avg:</strong> "
+                       "degenerate"))
+      << html;
+  EXPECT_EQ(count_of(html, "E = 1e-09 collapsed to zero"), 1) << "listed once, in the law's box";
+  EXPECT_TRUE(contains(html, "<li>E = 1e-09 collapsed to zero")) << html;
+  EXPECT_TRUE(contains(html, "<strong>the plan (from the N-bar law):</strong> do not plan with it"))
+      << html;
+  EXPECT_EQ(count_of(html, "<div class=\"table-wrap flagged\">"), 1) << html;
+  EXPECT_TRUE(contains(html,
+                       "<p class=\"flagged-why\">Greyed out: the N-bar law this plan comes "
+                       "from is degenerate"))
+      << html;
+  const std::string text = read_file(dir + "/report.txt");
+  EXPECT_TRUE(contains(text, "  Greyed out: the N-bar law")) << text;
+  EXPECT_EQ(count_of(text, "\n  ~ "), 3) << "the plan's three rows are marked";
+  EXPECT_TRUE(contains(run.process.output, "plan greyed out")) << run.process.output;
+  // The original, whose laws are not flagged for degeneracy, greys out nothing unless its fit
+  // said so.
+  bool degenerate = false;
+  for (const auto& law : nlohmann::json::parse(read_file(s.dir + "/fit.json"))["laws"]) {
+    degenerate = degenerate || (law["size_variable"] == "avg" && law.contains("degenerate") &&
+                                !law["degenerate"].empty());
+  }
+  EXPECT_EQ(contains(s.run.html, "table-wrap flagged"), degenerate);
+}
+
+// One size at two durations: no law can separate its terms, so every law is unreliable and
+// the plan is greyed out.
+TEST(Report, APlanFromTooFewSizesIsGreyedOutAsUnreliable) {
+  const std::string dir = fresh_dir("one-size");
+  SweepSpec spec;
+  spec.sizes = "32x2x2";
+  spec.sparsities = "0 0.5 0.8";
+  spec.durations = "2 4";
+  write_synthetic_sweep(dir, spec);
+  const ReportRun run = run_report(dir);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
+  const std::string html = section_html(run.html, "fit");
+  EXPECT_TRUE(contains(html, "<strong>the fit as a whole:</strong> unreliable")) << html;
+  EXPECT_TRUE(contains(html, "<strong>chinchilla N=avg:</strong> ")) << html;
+  EXPECT_TRUE(contains(html, "<div class=\"table-wrap flagged\">")) << html;
+  EXPECT_TRUE(contains(html, "this plan comes from is unreliable") ||
+              contains(html, "this plan comes from is degenerate"))
+      << html;
+}
+
+// Issue #26 4b: the page and report.txt are two renderings of one content; every table cell
+// of the page, and every figure's caption, is in the text too.
+TEST(Report, TheTextReportCarriesTheSameNumbersAsThePage) {
+  const FailedSweep& s = failed_sweep();
+  ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
+  ASSERT_TRUE(fs::exists(s.dir + "/report.txt")) << s.run.process.output;
+  const std::string text = read_file(s.dir + "/report.txt");
+  EXPECT_TRUE(contains(s.run.process.output, s.dir + "/report.txt")) << s.run.process.output;
+  static const std::regex cell_re("<td>([^<]*)</td>");
+  int cells = 0, numbers = 0;
+  for (auto it = std::sregex_iterator(s.run.html.begin(), s.run.html.end(), cell_re);
+       it != std::sregex_iterator(); ++it) {
+    const std::string cell = html_unescape((*it)[1].str());
+    ++cells;
+    numbers += std::regex_match(cell, std::regex("[-+]?[0-9.]+(e[-+]?[0-9]+)?"));
+    EXPECT_TRUE(contains(text, cell)) << "not in report.txt: " << cell;
+  }
+  EXPECT_GT(cells, 300);
+  EXPECT_GT(numbers, 200);
+  // The plan's numbers in particular, row by row in the same order.
+  static const std::regex plan_row_re("<tr><td>([0-9.e+]+)</td><td>([0-9.e+]+)</td><td>");
+  std::vector<std::string> budgets;
+  const std::string fit_html = section_html(s.run.html, "fit");
+  for (auto it = std::sregex_iterator(fit_html.begin(), fit_html.end(), plan_row_re);
+       it != std::sregex_iterator(); ++it) {
+    auto escaped = [](const std::string& x) {
+      return std::regex_replace(x, std::regex("[.+]"), "\\$&");
+    };
+    budgets.push_back(escaped((*it)[1].str()) + " +" + escaped((*it)[2].str()));
+  }
+  ASSERT_EQ(budgets.size(), 3u) << fit_html;
+  const size_t plan_at = text.find("Plan for three budgets");
+  ASSERT_NE(plan_at, std::string::npos);
+  std::string rest = text.substr(plan_at);
+  for (const std::string& pattern : budgets) {
+    std::smatch found;
+    ASSERT_TRUE(std::regex_search(rest, found, std::regex(pattern))) << pattern << "\n"
+                                                                     << rest.substr(0, 2000);
+    rest = found.suffix();
+  }
+  // Figures by title and caption, with their PNG.
+  for (const std::string& name : kPlainSweepFigures) {
+    EXPECT_TRUE(contains(text, "[figures/" + name + ".png]")) << name;
+  }
 }
 
 TEST(Report, ExistingCurrentFitIsReusedAndOutputsGoWhereAsked) {
@@ -733,6 +893,151 @@ TEST(ReportData, EqualComputeReferenceIsInterpolatedInLogCompute) {
   EXPECT_DOUBLE_EQ(rows[0].kept_fraction, 0.5);
   EXPECT_FALSE(rows[1].has_reference);
   EXPECT_TRUE(std::isnan(rows[1].loss_difference));
+}
+
+// The frontier's band is filled only over the fitted runs' compute range; outside it the
+// law and the band are dashed and the plot says "extrapolation".
+TEST(ReportData, TheFrontierBandStaysWithinTheFittedComputeRange) {
+  const FailedSweep& s = failed_sweep();
+  ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
+  const SweepData data = load_sweep(s.dir);
+  const FitSummary fit = read_fit_summary(s.dir + "/fit.json");
+  ASSERT_GE(fit.chinchilla("avg")->draws.size(), 10u) << "no bootstrap draws to make a band";
+  double c_lo = INFINITY, c_hi = 0;
+  for (const SweepCell& cell : data.cells) {
+    if (!cell.done()) continue;
+    c_lo = std::min(c_lo, cell.record.run.compute);
+    c_hi = std::max(c_hi, cell.record.run.compute);
+  }
+  const std::optional<Figure> figure = frontier_figure(data, PlotStyle(data), &fit);
+  ASSERT_TRUE(figure.has_value());
+  const std::string& script = figure->script;
+  // Exactly one filled band, and it is the fitted range's.
+  EXPECT_EQ(count_of(script, "with filledcurves"), 1) << script;
+  EXPECT_TRUE(contains(script, "$fitted using 1:3:4 with filledcurves")) << script;
+  const size_t from = script.find("$fitted << EOD\n");
+  ASSERT_NE(from, std::string::npos);
+  std::istringstream rows(script.substr(from + 15, script.find("EOD", from + 15) - from - 15));
+  int n = 0;
+  for (double c, rest; rows >> c;) {
+    std::string line;
+    std::getline(rows, line);
+    (void)rest;
+    EXPECT_GE(c, c_lo * (1 - 1e-9));
+    EXPECT_LE(c, c_hi * (1 + 1e-9));
+    ++n;
+  }
+  EXPECT_GT(n, 10);
+  EXPECT_TRUE(contains(script, "set label 2 'extrapolation'"));
+  EXPECT_TRUE(contains(script, "$beyond using 1:2 with lines lw 2 dt 2"));
+  EXPECT_TRUE(contains(script, "$beyond using 1:3 with lines lw 1 dt 2"));
+  EXPECT_TRUE(contains(figure->caption, "labelled extrapolation"));
+  const std::string dir = fresh_dir("frontier");
+  EXPECT_TRUE(contains(render_figure(*figure, dir, dir).svg, "extrapolation"));
+}
+
+// Figure 6 and its table state both compute measures: C = 6 N-bar D and the executed 6 P D.
+TEST(ReportData, EqualComputeRowsCarryTheExecutedCompute) {
+  SweepData data;
+  data.cells = {cell("small", 0, 1e11, 5.0, 1e5), cell("large", 0, 4e11, 4.5, 4e5),
+                cell("between", 0.5, 2e11, 4.7, 4e5)};
+  data.cells[2].record.run.tokens = 100000;
+  const std::vector<EqualComputeRow> rows = compare_at_equal_compute(data);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(rows[0].executed_compute, 6.0 * 4e5 * 100000);
+  const FailedSweep& s = failed_sweep();
+  ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
+  const std::string html = section_html(s.run.html, "equal-compute");
+  EXPECT_TRUE(contains(html, "<th>C = 6 N-bar D (FLOP)</th><th>executed 6 P D (FLOP)</th>"))
+      << html.substr(0, 2000);
+  EXPECT_TRUE(contains(html, "the sparse runs execute dense matrix products")) << "caption";
+  // A done sparse cell's row: its executed compute is 6 N_initial D, more than its C.
+  std::optional<SweepCell> sparse;
+  for (const SweepCell& c : load_sweep(s.dir).cells) {
+    if (c.done() && c.record.sparsity > 0 && !sparse) sparse = c;
+  }
+  ASSERT_TRUE(sparse.has_value());
+  const double executed = 6.0 * sparse->record.run.n_initial * sparse->record.run.tokens;
+  EXPECT_GT(executed, sparse->record.run.compute);
+  EXPECT_TRUE(contains(html, "<tr><td>" + sparse->record.id + "</td><td>" +
+                                 short_number(sparse->record.run.compute) + "</td><td>" +
+                                 short_number(executed) + "</td>"))
+      << html;
+}
+
+TEST(ReportData, CentredMovingAverageSkipsNaN) {
+  const std::vector<double> y = {1, 2, 3, 4, 5};
+  const std::vector<double> m = centred_moving_average(y, 1);
+  EXPECT_DOUBLE_EQ(m[0], 1.5);
+  EXPECT_DOUBLE_EQ(m[2], 3);
+  EXPECT_DOUBLE_EQ(m[4], 4.5);
+  const std::vector<double> g = centred_moving_average({1, NAN, 3}, 1);
+  EXPECT_DOUBLE_EQ(g[0], 1);
+  EXPECT_TRUE(std::isnan(g[1]));
+  EXPECT_DOUBLE_EQ(g[2], 3);
+  EXPECT_EQ(smoothing_half_window(10), 1);
+  EXPECT_EQ(smoothing_half_window(400), 10);
+}
+
+// Figure 7: raw and smoothed curves, eval points, and the difference's seed-noise band when
+// the pair has several seeds; with one seed, the panel says there is no band.
+TEST(ReportData, MatchedPairsShowSmoothedCurvesEvalPointsAndSeedNoise) {
+  for (const std::string seeds : {"0 1 2", "0"}) {
+    const std::string dir = fresh_dir("pairs-seeds-" + std::to_string(seeds.size()));
+    SweepSpec spec;
+    spec.sizes = "48x2x2";
+    spec.sparsities = "0.5 0.8";
+    spec.durations = "2";
+    spec.matched_dense = true;
+    spec.seeds = seeds;
+    write_synthetic_sweep(dir, spec);
+    const SweepData data = load_sweep(dir);
+    const std::optional<Figure> figure = matched_pairs_figure(data, PlotStyle(data));
+    ASSERT_TRUE(figure.has_value());
+    const std::string& script = figure->script;
+    EXPECT_TRUE(contains(figure->caption, "centred moving average")) << figure->caption;
+    // Two pair panels (S=0.5, S=0.8), each with faint raw, bold smoothed and eval points.
+    EXPECT_EQ(count_of(script, "using 1:2 with lines lw 1 lc rgb '#A0"), 4) << script;
+    EXPECT_EQ(count_of(script, "S using 1:2 with lines lw 2.5"), 2) << script;
+    EXPECT_EQ(count_of(script, "e using 1:2 with points pt 7"), 2) << script;
+    if (seeds.size() > 1) {
+      EXPECT_EQ(count_of(script, "x using 1:3:4 with filledcurves"), 2) << script;
+      EXPECT_EQ(count_of(script, "mean of 3 seeds, band +-1 sd (seed noise)"), 2) << script;
+    } else {
+      EXPECT_EQ(count_of(script, "x using 1:3:4 with filledcurves"), 0) << script;
+      EXPECT_EQ(count_of(script, "one seed, so no seed-noise band"), 2) << script;
+    }
+    const RenderedFigure rendered = render_figure(*figure, dir, dir);
+    EXPECT_TRUE(png_size(rendered.png_path).valid);
+  }
+}
+
+// The two renderings of a content by hand: escaping, flagged tables, verdicts.
+TEST(ReportData, ContentRendersToHtmlAndText) {
+  ReportContent content;
+  content.title = "T";
+  ContentSection& sec = content.section("s", "1. S");
+  sec.paragraph("a <b> & c");
+  ContentTable table({"x", "y"});
+  table.add_row({"1.25", "<2>"}, "best");
+  table.flagged_why = "Greyed out: because.";
+  sec.table(table);
+  sec.verdict({"law", true, "degenerate", {"E collapsed", "alpha unpinned"}});
+  const std::string html = render_html(content);
+  EXPECT_TRUE(contains(html, "<p>a &lt;b&gt; &amp; c</p>"));
+  EXPECT_TRUE(contains(html,
+                       "<p class=\"flagged-why\">Greyed out: because.</p>\n"
+                       "<div class=\"table-wrap flagged\">"));
+  EXPECT_TRUE(contains(html, "<tr class=\"best\"><td>1.25</td><td>&lt;2&gt;</td></tr>"));
+  EXPECT_TRUE(contains(html,
+                       "<div class=\"verdict flagged\"><p><strong>law:</strong> "
+                       "degenerate</p>\n<ul>\n<li>E collapsed</li>"));
+  EXPECT_TRUE(contains(html, "<section id=\"s\">"));
+  const std::string text = render_text(content);
+  EXPECT_TRUE(contains(text, "a <b> & c"));
+  EXPECT_TRUE(contains(text, "  Greyed out: because.\n"));
+  EXPECT_TRUE(contains(text, "~ 1.25  <2>"));
+  EXPECT_TRUE(contains(text, "[FLAGGED] law: degenerate\n  - E collapsed\n  - alpha unpinned"));
 }
 
 TEST(ReportData, ScheduleGridNeedsTwoPhasePairsAndFindsTheBest) {
