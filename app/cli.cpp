@@ -78,8 +78,15 @@ ParsedFlags parse_flags(const Args& args, po::options_description flags,
   all.add(flags);
   po::positional_options_description positions;
   for (const std::string& name : positional) {
-    all.add_options()(name.c_str(), po::value<std::string>());
-    positions.add(name.c_str(), 1);
+    const size_t dots = name.size() > 3 ? name.rfind("...") : std::string::npos;
+    if (dots != std::string::npos && dots == name.size() - 3 && &name == &positional.back()) {
+      const std::string rest = name.substr(0, dots);
+      all.add_options()(rest.c_str(), po::value<std::vector<std::string>>());
+      positions.add(rest.c_str(), -1);
+    } else {
+      all.add_options()(name.c_str(), po::value<std::string>());
+      positions.add(name.c_str(), 1);
+    }
   }
   const auto usage_error = [&](po::error& e) {
     std::string text = program_options_error_text(e);

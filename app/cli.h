@@ -50,7 +50,9 @@ struct ParsedFlags {
 
 // Parses `args` against `flags` plus --help. `positional` names the positional arguments in
 // order; each takes one argument and is also accepted as --name VALUE, and more arguments
-// than names are a usage error (with no names, any positional argument is). With --help
+// than names are a usage error (with no names, any positional argument is). A last name
+// ending in "..." ("results...") takes all the remaining arguments, as a
+// std::vector<std::string> under the name without the dots. With --help
 // the help is printed to stdout and nothing else is checked (not even required flags).
 // Throws UsageError with Boost's message (plus the usage, see FlagsUsage) for an unknown
 // flag, a missing or malformed value, a missing required flag or too many arguments.

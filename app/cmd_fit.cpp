@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "app/cli.h"
 #include "app/command.h"
@@ -12,6 +13,7 @@
 #include "common/exit_codes.h"
 #include "fit/fit_file.h"
 #include "fit/fit_report.h"
+#include "fit/lr_selection.h"
 #include "fit/results_csv.h"
 
 namespace po = boost::program_options;
@@ -111,15 +113,20 @@ int command_fit(const Args& args) {
       "directory for fit.json and fit.csv (default: the results directory, or the CSV's)")(
       "bootstrap", po::value<int>()->default_value(1000), "bootstrap resamples (at least 20)")(
       "seed", po::value<uint64_t>()->default_value(0), "bootstrap seed")(
-      "threads", po::value<int>()->default_value(2), "threads for starts and resamples");
+      "threads", po::value<int>()->default_value(2), "threads for starts and resamples")(
+      "select", po::value<std::string>(),
+      "best-lr: per size, keep only the runs of the rate whose dense runs have the lowest loss "
+      "(fit/lr_selection.h)");
   const ParsedFlags parsed = parse_flags(
-      args, flags, {"results"},
-      {"journey fit RESULTS [--size-variable avg|final|initial|all] [--out DIR] [--bootstrap N] "
-       "[--seed S] [--threads T]",
+      args, flags, {"results..."},
+      {"journey fit RESULTS... [--size-variable avg|final|initial|all] [--out DIR] [--bootstrap N] "
+       "[--seed S] [--threads T] [--select best-lr]",
        "Fits L = E + A/N^alpha + B/D^beta with N = N-bar, N_final or N_initial, and the sparse "
        "law of\nFrantar et al., to RESULTS (a CSV, or a directory holding results.csv; "
        "docs/results-format.md),\nprints coefficients with bootstrap intervals and a validation "
-       "table, and writes fit.json and\nfit.csv (docs/fit.md)."});
+       "table, and writes fit.json and\nfit.csv (docs/fit.md). Several RESULTS are one data set "
+       "(each run in one of them; --out is\nthen required), e.g. the sweeps of an lr scan with "
+       "--select best-lr."});
   if (parsed.help) return exit_code::kOk;
   const po::variables_map& vm = parsed.flags;
   if (!vm.count("results")) throw UsageError("missing RESULTS (a results CSV or directory)");
@@ -136,8 +143,28 @@ int command_fit(const Args& args) {
   options.fit.threads = threads;
   options.bootstrap.threads = threads;
 
-  const std::string results = vm["results"].as<std::string>();
-  const ResultsTable table = read_results_csv(results);
+  const std::vector<std::string> results = vm["results"].as<std::vector<std::string>>();
+  if (results.size() > 1 && !vm.count("out")) {
+    throw UsageError(
+        "--out DIR is required with several RESULTS: fit.json belongs to none of "
+        "them alone");
+  }
+  ResultsTable table = read_results_csv(results);
+  std::vector<std::string> selection_notes;
+  if (vm.count("select")) {
+    if (vm["select"].as<std::string>() != "best-lr") {
+      throw UsageError("--select " + vm["select"].as<std::string>() + ": expected best-lr");
+    }
+    const LrSelection selection = select_best_lr(table.runs);
+    selection_notes = describe(selection);
+    for (const std::string& line : selection_notes) std::printf("%s\n", line.c_str());
+    std::printf("\n");
+    table.runs = selection.runs;
+    if (static_cast<int>(table.runs.size()) < kMinRuns) {
+      throw DataError("--select best-lr leaves " + std::to_string(table.runs.size()) +
+                      " runs; a fit needs at least " + std::to_string(kMinRuns));
+    }
+  }
   fs::path out_dir =
       vm.count("out") ? fs::path(vm["out"].as<std::string>()) : fs::path(table.path).parent_path();
   if (out_dir.empty()) out_dir = ".";
@@ -146,7 +173,8 @@ int command_fit(const Args& args) {
   if (ec)
     throw DataError("cannot create output directory " + out_dir.string() + ": " + ec.message());
 
-  const FitReport report = make_fit_report(table, options);
+  FitReport report = make_fit_report(table, options);
+  report.notes.insert(report.notes.begin(), selection_notes.begin(), selection_notes.end());
   print_report(report);
   write_fit_json(report, (out_dir / "fit.json").string());
   write_fit_csv(report, (out_dir / "fit.csv").string());

@@ -123,8 +123,9 @@ class RowReader {
   const std::vector<std::string>& fields_;
 };
 
-RunRecord parse_run(const RowReader& row, int line) {
+RunRecord parse_run(const RowReader& row, const std::string& file, int line) {
   RunRecord run;
+  run.file = file;
   run.line = line;
   run.n_avg = row.positive("n_avg");
   run.n_final = row.positive("n_final");
@@ -170,6 +171,12 @@ RunRecord parse_run(const RowReader& row, int line) {
     throw DataError(row.where("sparsity") + ": " + row.text("sparsity").value() +
                     " is outside [0, 1)");
   }
+  run.id = row.text("id").value_or("");
+  if (std::optional<double> lr = row.number("lr", false)) {
+    if (*lr <= 0)
+      throw DataError(row.where("lr") + ": " + row.text("lr").value() + " is not positive");
+    run.lr = *lr;
+  }
   std::optional<std::string> size = row.text("size");
   if (size && !size->empty()) {
     run.size = *size;
@@ -181,12 +188,11 @@ RunRecord parse_run(const RowReader& row, int line) {
   return run;
 }
 
-}  // namespace
-
-ResultsTable read_results_csv(const std::string& path) {
-  ResultsTable table;
-  table.path = resolve_path(path);
-  const std::string& file = table.path;
+// Reads one file's runs into `table`; `seen` maps each run's key to where it was first seen,
+// across files.
+void read_one_file(const std::string& path, ResultsTable& table,
+                   std::map<std::string, std::string>& seen) {
+  const std::string file = resolve_path(path);
   std::ifstream in(file);
   if (!in) throw DataError("cannot read results " + file + ": " + std::strerror(errno));
 
@@ -214,7 +220,6 @@ ResultsTable read_results_csv(const std::string& path) {
     }
   }
 
-  std::map<std::string, int> seen;  // Run key -> its line.
   while (std::getline(in, line)) {
     ++line_number;
     if (trim(line).empty()) continue;
@@ -245,21 +250,37 @@ ResultsTable read_results_csv(const std::string& path) {
         }
       }
     }
-    const auto [first, inserted] = seen.emplace(key, record_line);
+    const auto [first, inserted] = seen.emplace(key, where);
     if (!inserted) {
-      throw DataError(where + ": the same run as line " + std::to_string(first->second) + " (" +
-                      key + "); each run must appear once");
+      const std::string earlier = first->second.rfind(file + " ", 0) == 0
+                                      ? first->second.substr(file.size() + 1)
+                                      : first->second;
+      throw DataError(where + ": the same run as " + earlier + " (" + key +
+                      "); each run must appear once");
     }
     std::optional<std::string> status = row.text("status");
     if (status && *status != "done") {
       ++table.skipped;
       continue;
     }
-    table.runs.push_back(parse_run(row, record_line));
+    table.runs.push_back(parse_run(row, file, record_line));
   }
   if (in.bad()) throw DataError("cannot read results " + file + ": read error");
+  table.path += (table.path.empty() ? "" : ", ") + file;
+}
+
+}  // namespace
+
+ResultsTable read_results_csv(const std::string& path) {
+  return read_results_csv(std::vector<std::string>{path});
+}
+
+ResultsTable read_results_csv(const std::vector<std::string>& paths) {
+  ResultsTable table;
+  std::map<std::string, std::string> seen;  // Run key -> where it was first seen.
+  for (const std::string& path : paths) read_one_file(path, table, seen);
   if (static_cast<int>(table.runs.size()) < kMinRuns) {
-    throw DataError(file + ": " + std::to_string(table.runs.size()) +
+    throw DataError(table.path + ": " + std::to_string(table.runs.size()) +
                     " usable runs (status done); a fit needs at least " + std::to_string(kMinRuns));
   }
   return table;

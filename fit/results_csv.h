@@ -28,11 +28,15 @@ struct RunRecord {
   double n_avg = 0, n_final = 0, n_initial = 0, tokens = 0, loss = 0;
   double sparsity = 0;  // The column, or 1 - n_final / n_initial.
   std::string size;     // The column, or n_initial as text.
-  int line = 0;         // 1-based line in the file, for messages.
+  std::string id;       // The column, or empty.
+  double lr = 0;        // The column (peak learning rate), or 0 when the file has none.
+  std::string file;     // The CSV file it came from, and its 1-based line, for messages.
+  int line = 0;
 };
 
 struct ResultsTable {
-  std::string path;  // The CSV file read (RESULTS/results.csv for a directory).
+  std::string path;  // The CSV file read (RESULTS/results.csv for a directory); with several
+                     // files, their paths joined by ", ".
   std::vector<RunRecord> runs;
   int skipped = 0;  // Rows whose status was not "done".
 };
@@ -42,5 +46,10 @@ constexpr int kMinRuns = 6;
 
 // `path` is a CSV file, or a results directory holding results.csv.
 ResultsTable read_results_csv(const std::string& path);
+
+// Several such tables as one data set (sweeps that differ outside their grid, such as the
+// runs of an lr scan): every file is checked as above, a run may appear in only one of them
+// (DataError naming both places), and the minimum of kMinRuns applies to the union.
+ResultsTable read_results_csv(const std::vector<std::string>& paths);
 
 }  // namespace journey

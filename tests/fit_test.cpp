@@ -21,6 +21,7 @@
 #include "fit/fit_report.h"
 #include "fit/huber_fit.h"
 #include "fit/law.h"
+#include "fit/lr_selection.h"
 #include "fit/planner.h"
 #include "fit/results_csv.h"
 #include "fit/validation.h"
@@ -630,6 +631,81 @@ TEST(FitResultsCsv, ReadsAnyColumnOrderAndSkipsUnfinishedRuns) {
   EXPECT_EQ(partial.runs[6].line, 13);  // After a record spanning lines 11 and 12.
 }
 
+// Several tables are one data set: each file checked as one, each run in only one file, the
+// minimum of runs over the union.
+TEST(FitResultsCsv, SeveralFilesAreOneDataSetWithEachRunOnce) {
+  const std::string dir = temp_dir("several");
+  const std::string header = "id,lr,n_avg,n_final,n_initial,tokens,loss\n";
+  const std::string a = write_text(dir, "a.csv",
+                                   header +
+                                       "r1,3e-3,1e7,1e7,1e7,2e8,4.1\nr2,3e-3,3e7,3e7,3e7,6e8,3.6\n"
+                                       "r3,3e-3,1e8,1e8,1e8,2e9,3.2\n");
+  const std::string b = write_text(dir, "b.csv",
+                                   header +
+                                       "r4,3e-3,3e8,3e8,3e8,6e9,2.9\nr5,3e-3,1e9,1e9,1e9,2e10,2.6\n"
+                                       "r1,1e-3,1e7,1e7,1e7,2e8,4.3\n");
+  EXPECT_THROW(read_results_csv(a), DataError);  // Three runs alone are too few.
+  const ResultsTable table = read_results_csv(std::vector<std::string>{a, b});
+  EXPECT_EQ(table.path, a + ", " + b);
+  ASSERT_EQ(table.runs.size(), 6u);
+  EXPECT_EQ(table.runs[5].id, "r1");
+  EXPECT_DOUBLE_EQ(table.runs[5].lr, 1e-3);
+  EXPECT_EQ(table.runs[5].file, b);
+  EXPECT_EQ(table.runs[5].line, 4);
+  // The same run (id and lr) in two files is named with both places.
+  const std::string c = write_text(dir, "c.csv", header + "r2,3e-3,3e7,3e7,3e7,6e8,3.6\n");
+  try {
+    read_results_csv(std::vector<std::string>{a, b, c});
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(c + " line 2: the same run as " + a + " line 3"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// Each size keeps the rate whose dense runs are best at the durations every rate has; the
+// sparse runs of the other rates go too.
+TEST(LrSelection, KeepsEachSizesRateWithTheLowestDenseLossAtCommonDurations) {
+  const auto run = [](const std::string& size, double lr, double sparsity, double tokens,
+                      double loss) {
+    RunRecord r;
+    r.size = size, r.lr = lr, r.sparsity = sparsity, r.tokens = tokens, r.loss = loss;
+    r.file = "x.csv";
+    return r;
+  };
+  std::vector<RunRecord> runs = {
+      // Size A: 1e-3 is best at 1e8 (the only duration 3e-2 also has), though 3e-3 wins at 2e8.
+      run("A", 1e-3, 0, 1e8, 3.0), run("A", 1e-3, 0, 2e8, 2.9), run("A", 1e-3, 0.5, 1e8, 3.2),
+      run("A", 3e-3, 0, 1e8, 3.1), run("A", 3e-3, 0, 2e8, 2.5), run("A", 3e-3, 0.5, 1e8, 3.3),
+      run("A", 3e-2, 0, 1e8, 3.05), run("A", 3e-2, 0, 1e8, 3.15),  // Two seeds: mean 3.1.
+      // Size B has one rate: kept whole.
+      run("B", 1e-3, 0, 1e8, 2.7), run("B", 1e-3, 0.8, 1e8, 2.9)};
+  const LrSelection selection = select_best_lr(runs);
+  ASSERT_EQ(selection.choices.size(), 2u);
+  EXPECT_EQ(selection.choices[0].size, "A");
+  EXPECT_DOUBLE_EQ(selection.choices[0].chosen_lr, 1e-3);
+  EXPECT_EQ(selection.choices[0].common_durations, 1);
+  ASSERT_EQ(selection.choices[0].rates.size(), 3u);
+  EXPECT_DOUBLE_EQ(selection.choices[0].rates[2].mean_dense_loss, 3.1);
+  EXPECT_EQ(selection.choices[0].kept_runs, 3);
+  EXPECT_EQ(selection.choices[0].dropped_runs, 5);
+  EXPECT_EQ(selection.choices[1].kept_runs, 2);
+  ASSERT_EQ(selection.runs.size(), 5u);
+  for (const RunRecord& r : selection.runs) EXPECT_DOUBLE_EQ(r.lr, 1e-3);
+  const std::vector<std::string> lines = describe(selection);
+  EXPECT_EQ(lines[0],
+            "lr selection: A keeps lr 0.001 (mean dense loss 3) of 0.001 (3), 0.003 (3.1), 0.03 "
+            "(3.1) at 1 common duration; 3 runs kept, 5 dropped");
+
+  runs.push_back(run("C", 1e-3, 0, 1e8, 3.0));
+  runs.push_back(run("C", 3e-3, 0, 2e8, 3.0));  // No duration in common.
+  EXPECT_THROW(select_best_lr(runs), UsageError);
+  runs.resize(2);
+  runs[1].lr = 0;  // No lr column.
+  EXPECT_THROW(select_best_lr(runs), UsageError);
+}
+
 TEST(FitResultsCsv, DerivesSparsityAndSizeWhenAbsent) {
   const std::string dir = temp_dir("derive");
   const ResultsTable t = read_results_csv(
@@ -1229,6 +1305,42 @@ TEST(PlanCli, MaxSparsityAboveTheFittedRangeNeedsExtrapolate) {
 // never written through: symbolic links planted at its name or at the temporary name the
 // fit once used (fit.json.tmp-<pid>, here the pid the shell execs into) stay pointing at an
 // untouched file.
+// An lr scan in two files fitted as one: --out is required, and --select best-lr keeps each
+// size's better rate, says so and records it in fit.json.
+TEST(FitCli, SeveralResultsWithSelectBestLrFitTheBetterRate) {
+  const std::string dir = temp_dir("cli-lr");
+  const std::vector<RunRecord> runs = synthetic_runs(0.01, 13);
+  for (const auto& [file, lr, penalty] :
+       {std::tuple<const char*, const char*, double>{"good.csv", "3e-3", 0.0},
+        {"bad.csv", "1e-3", 0.2}}) {
+    std::ofstream out(dir + "/" + file);
+    out.precision(17);
+    out << "id,lr,size,sparsity,n_avg,n_final,n_initial,tokens,loss\n";
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const RunRecord& r = runs[i];
+      out << "c" << i << "," << lr << "," << r.size << "," << r.sparsity << "," << r.n_avg << ","
+          << r.n_final << "," << r.n_initial << "," << r.tokens << "," << r.loss + penalty << "\n";
+    }
+  }
+  const std::string both = dir + "/good.csv " + dir + "/bad.csv";
+  auto r = run_process(journey_command("fit " + both + " --bootstrap 20"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--out DIR is required with several RESULTS"), std::string::npos)
+      << r.output;
+  r = run_process(
+      journey_command("fit " + both + " --bootstrap 20 --select best-lr --out " + dir + "/fit"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("lr selection: 1e+07 keeps lr 0.003"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(std::to_string(runs.size()) + " runs from " + dir + "/good.csv, " + dir +
+                          "/bad.csv"),
+            std::string::npos)
+      << r.output;
+  std::ifstream in(dir + "/fit/fit.json");
+  const std::string fit_json((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(fit_json.find("lr selection: 3e+08 keeps lr 0.003"), std::string::npos);
+  EXPECT_NEAR(read_fit_json(dir + "/fit/fit.json").law.coefficients()[3], kTrue[3], 0.05);
+}
+
 TEST(FitCli, PlantedSymlinksAreNeverWrittenThrough) {
   const std::string dir = temp_dir("symlink");
   write_csv(dir + "/results.csv", synthetic_runs(0.01, 12));
