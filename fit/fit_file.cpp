@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/number_text.h"
 #include "io/atomic_file.h"
 
 namespace journey {
@@ -95,13 +96,13 @@ void write_fit_json(const FitReport& report, const std::string& path) {
 
 void write_fit_csv(const FitReport& report, const std::string& path) {
   std::ostringstream out;
-  out.precision(17);
   out << "form,size_variable,coefficient,estimate,se,ci95_low,ci95_high\n";
   for (const LawReport& law : report.laws) {
     for (const CoefficientInterval& c : law.bootstrap.coefficients) {
       out << law_form_name(law.form) << ',' << size_variable_name(law.size_variable) << ','
-          << c.name << ',' << c.estimate << ',' << c.se << ',' << c.ci_low << ',' << c.ci_high
-          << '\n';
+          << c.name;
+      for (double x : {c.estimate, c.se, c.ci_low, c.ci_high}) out << ',' << shortest_decimal(x);
+      out << '\n';
     }
   }
   write_file_atomically(path, out.str());

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/number_text.h"
 #include "io/atomic_file.h"
 #include "io/table_file.h"
 #include "run/metrics_history.h"
@@ -96,7 +97,6 @@ std::string cell_dir(const std::string& sweep_dir, const std::string& cell_id) {
 void write_results(const Ledger& ledger) {
   const auto& records = ledger.records();
   std::ostringstream csv;
-  csv.precision(10);
   for (size_t c = 0; c < columns().size(); ++c) csv << (c ? "," : "") << columns()[c].name;
   csv << "\n";
   for (const CellRecord& r : records) {
@@ -104,7 +104,7 @@ void write_results(const Ledger& ledger) {
       const ColumnSpec& col = columns()[c];
       csv << (c ? "," : "");
       if (col.text) csv << csv_field(col.text(r));
-      if (col.number && !std::isnan(col.number(r))) csv << col.number(r);
+      if (col.number && !std::isnan(col.number(r))) csv << shortest_decimal(col.number(r));
       if (col.integer) csv << col.integer(r);
     }
     csv << "\n";

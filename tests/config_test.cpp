@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/ini_entries.h"
 #include "common/named_values.h"
+#include "common/number_text.h"
 #include "schedules/run_plan.h"
 #include "tests/bad_config_values.h"
 
@@ -124,6 +125,15 @@ TEST(Config, ClosestNameFindsTyposPrefixesAndTheWrongSection) {
   EXPECT_EQ(closest_name("lr", keys), "");  // Too short for even one edit to be a typo.
   EXPECT_EQ(did_you_mean("scheduel", keys), " (did you mean 'schedule'?)");
   EXPECT_EQ(did_you_mean("frobnicate", keys), "");
+}
+
+TEST(Config, NumbersAreWrittenAsTheShortestTextThatReadsBack) {
+  EXPECT_EQ(shortest_decimal(0.003), "0.003");
+  EXPECT_EQ(shortest_decimal(3e-3 * 1e-300), "3e-303");
+  EXPECT_EQ(shortest_decimal(4096), "4096");
+  for (double x : {1.0 / 3, 4.4513123456789, 2.299e+06, 1e22}) {
+    EXPECT_EQ(std::stod(shortest_decimal(x)), x) << shortest_decimal(x);
+  }
 }
 
 TEST(Config, UnknownKeySuggestsTheNearestKey) {

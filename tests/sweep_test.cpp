@@ -83,6 +83,15 @@ TEST(Sweep, SixCellGridCompletesOnTwoGroupsOfTwo) {
   }
   EXPECT_TRUE(fs::exists(reference_sweep() + "/results.h5"));
   EXPECT_TRUE(fs::exists(reference_sweep() + "/ledger.json"));
+  // results.csv holds each number as the shortest text that reads back exactly: the ledger's
+  // losses and the config's lr as written.
+  const nlohmann::json ledger =
+      nlohmann::json::parse(testing::read_file(reference_sweep() + "/ledger.json"));
+  for (const auto& cell : ledger["cells"]) {
+    const auto& row = rows.at(cell["id"].get<std::string>());
+    EXPECT_EQ(std::stod(row.at("loss")), cell["run"]["final_eval_loss"].get<double>());
+    EXPECT_EQ(row.at("lr"), "0.003");
+  }
   // Each cell is announced with its loss as it finishes.
   const std::string out = testing::read_file(reference_sweep() + ".out");
   for (auto& [id, row] : rows) {
