@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <stdexcept>
 #include <tuple>
+
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -16,6 +19,7 @@
 #include "schedules/param_count.h"
 #include "schedules/phase_solver.h"
 #include "schedules/run_plan.h"
+#include "sweep/ledger.h"
 
 namespace journey {
 namespace {
@@ -572,6 +576,26 @@ TEST(Grid, AddingARateOnlyAddsCells) {
     a.sweep = b.sweep = SweepConfig();  // A cell's result does not depend on [sweep].
     EXPECT_EQ(to_ini(a), to_ini(b)) << id;
   }
+}
+
+// The sweep's fit selects each size's best rate once some size has done cells at two rates.
+TEST(Grid, SizesWithSeveralRatesAreTheSweepsLrSelection) {
+  const std::string dir = ::testing::TempDir() + "journey-lrs-ledger-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  RunConfig c = parse_config(
+      "", {"--sweep.sizes=64x2x2 128x2x4", "--sweep.lrs=64x2x2:3e-3,6e-3 128x2x4:1e-3,2e-3"});
+  const std::vector<Cell> cells = expand_grid(c);
+  ASSERT_EQ(cells.size(), 4u);
+  Ledger ledger = Ledger::open_or_create(dir, "identity", cells);
+  EXPECT_TRUE(sizes_with_several_rates(ledger).empty());
+  for (const Cell& cell : cells) {
+    if (cell.config.train.lr != 2e-3) ledger.at(cell.id).status = CellStatus::kDone;
+  }
+  EXPECT_EQ(sizes_with_several_rates(ledger), std::vector<std::string>{"64x2x2"});
+  ledger.at(cells[3].id).status = CellStatus::kDone;
+  EXPECT_EQ(sizes_with_several_rates(ledger), (std::vector<std::string>{"64x2x2", "128x2x4"}));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Grid, LearningRateAxisErrors) {
