@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -226,6 +227,10 @@ const std::vector<Key>& keys() {
       JOURNEY_KEY(std::string, sweep, lr,
                   "per-size peak lr, '48x2x2:3e-3 96x2x4:2e-3', or a rule in the dense "
                   "prunable parameters N, '0.3*N^-0.35'"),
+      JOURNEY_KEY(std::string, sweep, lrs,
+                  "lr as a grid axis, each rate its own cells: '1e-3 3e-3' for every size, or "
+                  "per size '48x2x2:6e-3,1.2e-2 96x2x4:3e-3,6e-3'; not with sweep.lr; the "
+                  "final fit keeps each size's best rate (journey fit --select best-lr)"),
       JOURNEY_KEY(std::string, sweep, batch_tokens,
                   "per-size global batch in tokens, '48x2x2:2048 96x2x4:4096'"),
       JOURNEY_KEY(int64_t, sweep, group_size, "ranks per worker group"),
@@ -492,6 +497,18 @@ void validate(const RunConfig& c) {
   for (const auto& [size, batch] : axes.batch_tokens_by_size) {
     require_config_value(batch % m.seq_len == 0, "sweep.batch_tokens", size + ":" + show(batch),
                          "must be a multiple of model.seq_len = " + show(m.seq_len));
+  }
+  // Several rates of a size are told apart by its dense loss (journey fit --select best-lr).
+  bool several_rates = axes.lrs.size() > 1;
+  for (const auto& [size, rates] : axes.lrs_by_size) several_rates |= rates.size() > 1;
+  if (several_rates) {
+    const bool dense_cells = axes.sparsities.empty()
+                                 ? p.sparsity == 0.0
+                                 : std::find(axes.sparsities.begin(), axes.sparsities.end(), 0.0) !=
+                                       axes.sparsities.end();
+    require_config_value(dense_cells, "sweep.lrs", s.lrs,
+                         "several rates need dense cells (0 in sweep.sparsities): the sweep "
+                         "keeps each size's rate with the lowest dense loss");
   }
   require_config_value(s.group_size >= 1 && s.group_size <= kMaxGroupSize, "sweep.group_size",
                        show(s.group_size), "must be in [1, " + show(kMaxGroupSize) + "]");

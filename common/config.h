@@ -139,6 +139,10 @@ struct SweepConfig {
   // Per-size learning rates, "48x2x2:3e-3 96x2x4:2e-3" (every size listed), or a power law
   // in the dense model's prunable parameters N, "0.3*N^-0.35"; empty: train.lr for all.
   std::string lr;
+  // Learning rates as a grid axis, each rate its own cells: "1e-3 3e-3" for every size, or
+  // per-size lists "48x2x2:6e-3,1.2e-2 96x2x4:3e-3,6e-3" (every size listed); excludes
+  // sweep.lr. Empty: no lr axis.
+  std::string lrs;
   // Per-size global batches in tokens, "48x2x2:2048 96x2x4:4096"; empty: train.batch_tokens.
   std::string batch_tokens;
   int64_t group_size = 1;      // Ranks per worker group (FSDP shards).

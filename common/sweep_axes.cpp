@@ -1,5 +1,6 @@
 #include "common/sweep_axes.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -33,15 +34,17 @@ PhaseSplit parse_phase(const std::string& key, const std::string& pair) {
   return p;
 }
 
-// "SIZE:VALUE" pairs for every size of the sweep, and no other size.
+// "SIZE:VALUE" pairs for every size of the sweep, and no other size. `entries` are the list's
+// entries (split_list(list) unless told otherwise); `example` shows the form in errors.
 template <class T, class Parse>
 std::map<std::string, T> per_size(const std::string& key, const std::string& list,
-                                  const std::vector<ModelSize>& sizes, Parse parse) {
+                                  const std::vector<ModelSize>& sizes, Parse parse,
+                                  const std::vector<std::string>& entries,
+                                  const std::string& example = "SIZE:VALUE, e.g. 48x2x2:3e-3") {
   std::map<std::string, T> values;
-  for (const std::string& entry : split_list(list)) {
+  for (const std::string& entry : entries) {
     const auto colon = entry.find(':');
-    require_config_value(colon != std::string::npos, key, entry,
-                         "each entry must be SIZE:VALUE, e.g. 48x2x2:3e-3");
+    require_config_value(colon != std::string::npos, key, entry, "each entry must be " + example);
     const ModelSize size = parse_model_size(key, entry.substr(0, colon));
     bool in_sweep = false;
     for (const ModelSize& s : sizes) in_sweep = in_sweep || s.text == size.text;
@@ -59,6 +62,67 @@ std::map<std::string, T> per_size(const std::string& key, const std::string& lis
   return values;
 }
 
+template <class T, class Parse>
+std::map<std::string, T> per_size(const std::string& key, const std::string& list,
+                                  const std::vector<ModelSize>& sizes, Parse parse) {
+  return per_size<T>(key, list, sizes, parse, split_list(list));
+}
+
+// A learning rate of sweep.lr or sweep.lrs: in (0, 10).
+double parse_lr(const std::string& key, const std::string& text, const std::string& entry) {
+  const double lr = parse_double(key, text);
+  require_config_value(lr > 0 && lr < 10, key, entry, "lr must be in (0, 10)");
+  return lr;
+}
+
+// The rates of one sweep.lrs list, each once.
+std::vector<double> parse_rates(const std::vector<std::string>& texts, const std::string& entry) {
+  std::vector<double> rates;
+  for (const std::string& text : texts) {
+    const double lr = parse_lr("sweep.lrs", text, entry);
+    require_config_value(std::find(rates.begin(), rates.end(), lr) == rates.end(), "sweep.lrs",
+                         entry, "the rate " + text + " is listed twice");
+    rates.push_back(lr);
+  }
+  return rates;
+}
+
+// sweep.lrs: "LR LR ..." for every size, or "SIZE:LR,LR ... SIZE:LR,LR ..." per size (a rate
+// without a size belongs to the entry before it, as the list is split on spaces and commas).
+void parse_lr_axis(const SweepConfig& s, SweepAxes& axes) {
+  const std::string key = "sweep.lrs";
+  if (split_list(s.lrs).empty()) return;
+  require_config_value(s.lr.empty(), key, s.lrs,
+                       "sweep.lrs and sweep.lr = " + s.lr +
+                           " cannot both be set: sweep.lrs makes each rate its own cells (per "
+                           "size: SIZE:LR,LR), sweep.lr gives each size one rate");
+  if (s.lrs.find(':') == std::string::npos) {
+    axes.lrs = parse_rates(split_list(s.lrs), s.lrs);
+    return;
+  }
+  require_config_value(!axes.sizes.empty(), key, s.lrs,
+                       "per-size values need sweep.sizes (or one list for every size)");
+  std::vector<std::string> entries;
+  for (const std::string& token : split_list(s.lrs)) {
+    if (token.find(':') != std::string::npos) {
+      entries.push_back(token);
+    } else {
+      require_config_value(!entries.empty(), key, token,
+                           "a rate before any SIZE: entry; write either rates for every size "
+                           "or SIZE:LR,LR entries for each size, not both");
+      entries.back() += "," + token;
+    }
+  }
+  axes.lrs_by_size = per_size<std::vector<double>>(
+      key, s.lrs, axes.sizes,
+      [](const std::string& text, const std::string& entry) {
+        require_config_value(!split_list(text).empty(), "sweep.lrs", entry,
+                             "each size needs at least one rate, e.g. 48x2x2:6e-3,1.2e-2");
+        return parse_rates(split_list(text), entry);
+      },
+      entries, "SIZE:LR,LR..., e.g. 48x2x2:6e-3,1.2e-2");
+}
+
 // "C*N^A".
 std::optional<LrRule> parse_lr_rule(const std::string& key, const std::string& text) {
   const auto star = text.find("*N^");
@@ -70,6 +134,11 @@ std::optional<LrRule> parse_lr_rule(const std::string& key, const std::string& t
 }
 
 }  // namespace
+
+const std::vector<double>& SweepAxes::lrs_of(const std::string& size) const {
+  const auto it = lrs_by_size.find(size);
+  return it == lrs_by_size.end() ? lrs : it->second;
+}
 
 double LrRule::at(double n) const {
   return coefficient * std::pow(n, exponent);
@@ -128,13 +197,12 @@ SweepAxes parse_sweep_axes(const SweepConfig& s) {
   if (!axes.lr_rule && !s.lr.empty()) {
     require_config_value(!axes.sizes.empty(), "sweep.lr", s.lr,
                          "per-size values need sweep.sizes (or use a rule C*N^A)");
-    axes.lr_by_size = per_size<double>(
-        "sweep.lr", s.lr, axes.sizes, [](const std::string& text, const std::string& entry) {
-          const double lr = parse_double("sweep.lr", text);
-          require_config_value(lr > 0 && lr < 10, "sweep.lr", entry, "lr must be in (0, 10)");
-          return lr;
-        });
+    axes.lr_by_size = per_size<double>("sweep.lr", s.lr, axes.sizes,
+                                       [](const std::string& text, const std::string& entry) {
+                                         return parse_lr("sweep.lr", text, entry);
+                                       });
   }
+  parse_lr_axis(s, axes);
   if (!s.batch_tokens.empty()) {
     require_config_value(!axes.sizes.empty(), "sweep.batch_tokens", s.batch_tokens,
                          "per-size values need sweep.sizes");

@@ -43,6 +43,13 @@ struct SweepAxes {
   std::map<std::string, double> lr_by_size;
   std::optional<LrRule> lr_rule;
   std::map<std::string, int64_t> batch_tokens_by_size;
+  // sweep.lrs, the lr axis: one list for every size, or a list per size (by size text);
+  // both empty when the key is not set. Each rate is its own cells (schedules/grid.h).
+  std::vector<double> lrs;
+  std::map<std::string, std::vector<double>> lrs_by_size;
+
+  // The rates of the lr axis for a size ("" for the base model); empty: no lr axis.
+  const std::vector<double>& lrs_of(const std::string& size) const;
 };
 
 // Parses every list of `sweep`; throws UsageError naming the key, the bad entry and the rule.

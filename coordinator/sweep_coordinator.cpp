@@ -248,12 +248,27 @@ class Coordinator {
     } else {
       std::printf("fit skipped: the law needs at least 6 finished cells\n");
     }
+    // Several rates of a size (sweep.lrs): the law is fitted on each size's best rate.
+    const std::vector<std::string> several = sizes_with_several_rates(ledger_);
     for (const char* command : commands) {
+      std::vector<std::string> argv{sibling_executable("journey"), command, options_.out_dir};
+      if (std::string(command) == "fit" && !several.empty()) {
+        std::string sizes;
+        for (const std::string& size : several) sizes += (sizes.empty() ? "" : ", ") + size;
+        std::printf(
+            "fit: %s trained at several learning rates; the law is fitted on each size's best "
+            "rate, the one with the lowest dense loss (journey fit %s --select best-lr; "
+            "fit.json's notes say which rate each size kept)\n",
+            sizes.c_str(), options_.out_dir.c_str());
+        argv.insert(argv.end(), {"--select", "best-lr"});
+      }
       std::fflush(stdout);
-      const int code = run_and_wait({sibling_executable("journey"), command, options_.out_dir});
+      const int code = run_and_wait(argv);
       if (code != 0) {
-        log::warn(std::string("journey ") + command + " " + options_.out_dir + " exited with " +
-                  std::to_string(code) + "; rerun it by hand once the problem is fixed");
+        std::string shown = "journey";
+        for (size_t i = 1; i < argv.size(); ++i) shown += " " + argv[i];
+        log::warn(shown + " exited with " + std::to_string(code) +
+                  "; rerun it by hand once the problem is fixed");
       }
     }
   }

@@ -88,11 +88,18 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
   };
   std::vector<std::optional<ModelSize>> sizes(axes.sizes.begin(), axes.sizes.end());
   if (sizes.empty()) sizes.push_back(std::nullopt);  // The base model.
+  // Each size with each rate of the lr axis (sweep.lrs); without one, the lr set below.
+  std::vector<std::pair<std::optional<ModelSize>, std::optional<double>>> size_rates;
+  for (const std::optional<ModelSize>& size : sizes) {
+    const std::vector<double>& rates = axes.lrs_of(size ? size->text : "");
+    if (rates.empty()) size_rates.emplace_back(size, std::nullopt);
+    for (double lr : rates) size_rates.emplace_back(size, lr);
+  }
   const bool sweep_durations = !axes.tokens_per_param.empty();
 
   std::vector<Cell> cells;
   std::set<std::string> seen;
-  for (const std::optional<ModelSize>& size : sizes) {
+  for (const auto& [size, lr] : size_rates) {
     for (double tpp : or_base(axes.tokens_per_param, base.train.tokens_per_param)) {
       for (double sparsity : or_base(axes.sparsities, base.prune.sparsity)) {
         for (ScheduleKind schedule : or_base(axes.schedules, base.prune.schedule)) {
@@ -115,6 +122,7 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
                 c.train.lr = axes.lr_rule->at(
                     static_cast<double>(count_params(c.model, c.data.vocab_size).prunable));
               }
+              if (lr) c.train.lr = *lr;
               if (sweep_durations) {
                 c.train.tokens = 0;
                 c.train.tokens_per_param = tpp;
@@ -136,6 +144,7 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
                       "-p" + percent(c.prune.dense_frac) + "-" + percent(c.prune.prune_end_frac);
               }
               id += "-" + duration + "-seed" + std::to_string(c.train.seed);
+              if (lr) id += "-lr" + shortest(*lr);    // Only with sweep.lrs: old ids stay.
               if (!seen.insert(id).second) continue;  // Dense cells collapse schedule axes.
               cell.id = id;
               const RunPlan plan = make_plan(c);
@@ -160,7 +169,8 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
           matched_dense_model(cells[i].config.model, base.data.vocab_size, sparse_plan.mean_active);
       match.config.prune.sparsity = 0.0;
       match.config.train.tokens = sparse_plan.total_tokens;  // The same tokens.
-      // The lr of its own size: the rule's, or the per-size list's interpolated; the sparse
+      // The lr of its own size: the rule's, or the per-size list's interpolated; with an lr
+      // axis (sweep.lrs), the sparse cell's rate, so each rate has its twins; the sparse
       // run's batch.
       const double twin_params =
           static_cast<double>(count_params(match.config.model, base.data.vocab_size).prunable);

@@ -8,6 +8,8 @@
 //
 // Per-size settings (sweep.lr, sweep.batch_tokens, common/sweep_axes.h) set each cell's
 // train.lr and train.batch_tokens; they are functions of the size, so ids leave them out.
+// The lr axis (sweep.lrs) is different: each rate is its own cells, whose ids end in
+// "-lr<rate>" (128x2x4-dense-tpp20-seed0-lr0.006); without sweep.lrs ids have no lr part.
 //
 // With sweep.matched_dense, every sparse cell also gets a matched dense cell, id
 // "match-<sparse id>": a dense model with as many prunable parameters as the sparse run's
@@ -15,7 +17,8 @@
 // width that closes the gap), trained on the same tokens D with the sparse run's batch and
 // the lr of its own size: an lr rule's at its prunable count, or a per-size list's,
 // interpolated in log lr against log N between the listed sizes around it (the nearest listed
-// size's outside them); the base lr when neither is given. The paper's claim is that the two
+// size's outside them); with an lr axis, the sparse cell's rate (a twin per rate); the base
+// lr when none is given. The paper's claim is that the two
 // reach the same loss.
 #pragma once
 

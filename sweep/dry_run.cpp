@@ -84,8 +84,11 @@ std::vector<std::string> dry_run_estimate(const std::vector<double>& executed_fl
 
 void print_dry_run(const std::vector<Cell>& cells, int num_groups, int group_size,
                    const DryRunThroughput& throughput, int64_t train_tokens) {
-  std::printf("%-46s %7s %7s %7s %4s %8s %7s %11s %11s %10s %10s %10s %6s\n", "cell", "steps",
-              "t_s", "t_e", "K", "lr", "batch", "N-bar", "N_final", "D", "C", "executed", "epochs");
+  int id_width = 46;  // Wider for long ids (an lr axis adds "-lr<rate>").
+  for (const Cell& cell : cells) id_width = std::max(id_width, static_cast<int>(cell.id.size()));
+  std::printf("%-*s %7s %7s %7s %4s %8s %7s %11s %11s %10s %10s %10s %6s\n", id_width, "cell",
+              "steps", "t_s", "t_e", "K", "lr", "batch", "N-bar", "N_final", "D", "C", "executed",
+              "epochs");
   std::vector<double> executed;
   double paper_compute = 0;
   std::vector<std::string> repeats;
@@ -95,8 +98,8 @@ void print_dry_run(const std::vector<Cell>& cells, int num_groups, int group_siz
     const double epochs =
         train_tokens > 0 ? static_cast<double>(plan.total_tokens) / train_tokens : 0.0;
     std::printf(
-        "%-46s %7lld %7lld %7lld %4zu %8.3g %7lld %11.0f %11lld %10.3g %10.3g %10.3g %6.2f\n",
-        cell.id.c_str(), static_cast<long long>(plan.total_steps),
+        "%-*s %7lld %7lld %7lld %4zu %8.3g %7lld %11.0f %11lld %10.3g %10.3g %10.3g %6.2f\n",
+        id_width, cell.id.c_str(), static_cast<long long>(plan.total_steps),
         static_cast<long long>(s.events().empty() ? 0 : s.start_step()),
         static_cast<long long>(s.events().empty() ? 0 : s.end_step()), s.events().size(),
         cell.config.train.lr, static_cast<long long>(plan.tokens_per_step), plan.mean_active,

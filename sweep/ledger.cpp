@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/error.h"
@@ -172,6 +173,20 @@ CellRecord& Ledger::at(const std::string& id) {
     if (r.id == id) return r;
   }
   throw std::logic_error("no cell " + id + " in the ledger");
+}
+
+std::vector<std::string> sizes_with_several_rates(const Ledger& ledger) {
+  std::vector<std::string> sizes;
+  std::map<std::string, double> first_rate;
+  for (const CellRecord& r : ledger.records()) {
+    if (r.status != CellStatus::kDone) continue;
+    const auto [it, first] = first_rate.emplace(r.size, r.lr);
+    if (!first && it->second != r.lr &&
+        std::find(sizes.begin(), sizes.end(), r.size) == sizes.end()) {
+      sizes.push_back(r.size);
+    }
+  }
+  return sizes;
 }
 
 int Ledger::count(CellStatus status) const {

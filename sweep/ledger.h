@@ -54,4 +54,9 @@ class Ledger {
   std::vector<CellRecord> records_;
 };
 
+// The sizes whose done cells were trained at more than one lr (sweep.lrs, or a grown grid),
+// in order of first appearance: the sweep's fit then keeps each size's best rate
+// (`journey fit --select best-lr`, fit/lr_selection.h).
+std::vector<std::string> sizes_with_several_rates(const Ledger& ledger);
+
 }  // namespace journey

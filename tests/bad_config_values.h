@@ -74,6 +74,11 @@ inline constexpr BadValue kBadValues[] = {
     {"--sweep.tokens_per_param=inf", "sweep.tokens_per_param", "finite"},
     {"--sweep.schedules=linear", "sweep.schedules", "geometric or cubic"},
     {"--sweep.seeds=1.5", "sweep.seeds", "non-negative integer"},
+    {"--sweep.lrs=0 1e-3", "sweep.lrs", "(0, 10)"},
+    {"--sweep.lrs=1e-3 10", "sweep.lrs", "(0, 10)"},
+    {"--sweep.lrs=1e-3 fast", "sweep.lrs", "not a number"},
+    {"--sweep.lrs=1e-3,1e-3", "sweep.lrs", "listed twice"},
+    {"--sweep.lrs=48x2x2:1e-3,2e-3", "sweep.lrs", "need sweep.sizes"},
     {"--sweep.group_size=0", "sweep.group_size", "[1, 1048576]"},
     {"--sweep.group_size=4294967297", "sweep.group_size", "[1, 1048576]"},
 };

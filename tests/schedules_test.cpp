@@ -3,9 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <tuple>
+
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -15,6 +19,7 @@
 #include "schedules/param_count.h"
 #include "schedules/phase_solver.h"
 #include "schedules/run_plan.h"
+#include "sweep/ledger.h"
 
 namespace journey {
 namespace {
@@ -483,6 +488,144 @@ TEST(Grid, PerSizeLearningRatesAndBatches) {
       EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
     }
   }
+}
+
+// sweep.lrs makes the lr a grid axis: each (size, rate) is its own cells, ids ending in
+// "-lr<rate>" only then, so the ids of sweeps without it stay as they were.
+TEST(Grid, LearningRateAxisGivesEachRateItsOwnCells) {
+  RunConfig c = parse_config("", {"--sweep.sizes=64x2x2 128x2x4", "--sweep.sparsities=0 0.5"});
+  validate(c);
+  std::set<std::string> plain;
+  for (const Cell& cell : expand_grid(c)) plain.insert(cell.id);
+  EXPECT_EQ(plain.size(), 4u);
+  EXPECT_EQ(plain.count("64x2x2-dense-tpp20-seed0"), 1u);
+
+  c.sweep.lrs = "3e-3 1.2e-2";  // Every size at both rates.
+  validate(c);
+  std::vector<Cell> cells = expand_grid(c);
+  ASSERT_EQ(cells.size(), 8u);
+  std::map<std::string, std::set<double>> rates;
+  for (const Cell& cell : cells) {
+    rates[size_name(cell.config.model)].insert(cell.config.train.lr);
+    const std::string suffix = cell.config.train.lr == 3e-3 ? "-lr0.003" : "-lr0.012";
+    ASSERT_GT(cell.id.size(), suffix.size());
+    EXPECT_EQ(cell.id.substr(cell.id.size() - suffix.size()), suffix) << cell.id;
+    EXPECT_EQ(plain.count(cell.id.substr(0, cell.id.size() - suffix.size())), 1u) << cell.id;
+  }
+  EXPECT_EQ(rates["64x2x2"], (std::set<double>{3e-3, 1.2e-2}));
+  EXPECT_EQ(rates["128x2x4"], (std::set<double>{3e-3, 1.2e-2}));
+  const auto has = [&](const std::string& id) {
+    return std::any_of(cells.begin(), cells.end(), [&](const Cell& x) { return x.id == id; });
+  };
+  EXPECT_TRUE(has("64x2x2-dense-tpp20-seed0-lr0.003"));
+  EXPECT_TRUE(has("128x2x4-sp0.5-geometric-p25-75-tpp20-seed0-lr0.012"));
+
+  c.sweep.lrs = "64x2x2:6e-3,1.2e-2 128x2x4:3e-3";  // Per size, like sweep.lr.
+  validate(c);
+  cells = expand_grid(c);
+  ASSERT_EQ(cells.size(), 6u);
+  rates.clear();
+  for (const Cell& cell : cells) rates[size_name(cell.config.model)].insert(cell.config.train.lr);
+  EXPECT_EQ(rates["64x2x2"], (std::set<double>{6e-3, 1.2e-2}));
+  EXPECT_EQ(rates["128x2x4"], (std::set<double>{3e-3}));
+  EXPECT_TRUE(has("64x2x2-dense-tpp20-seed0-lr0.006"));
+  EXPECT_TRUE(has("128x2x4-dense-tpp20-seed0-lr0.003"));
+
+  // Without sweep.sizes the rates apply to the base model.
+  RunConfig one = parse_config("", {"--sweep.lrs=1e-3,2e-3"});
+  validate(one);
+  cells = expand_grid(one);
+  ASSERT_EQ(cells.size(), 2u);
+  EXPECT_EQ(cells[0].id, "128x2x4-dense-tpp20-seed0-lr0.001");
+  EXPECT_EQ(cells[1].id, "128x2x4-dense-tpp20-seed0-lr0.002");
+  EXPECT_DOUBLE_EQ(cells[1].config.train.lr, 2e-3);
+}
+
+// A dense twin per sparse cell, at that cell's rate.
+TEST(Grid, LearningRateAxisGivesATwinPerRate) {
+  RunConfig c = parse_config("", {"--sweep.sizes=64x2x2 128x2x4", "--sweep.sparsities=0 0.5",
+                                  "--sweep.lrs=3e-3 6e-3", "--sweep.matched_dense=true"});
+  validate(c);
+  const std::vector<Cell> cells = expand_grid(c);
+  int twins = 0;
+  for (const Cell& sparse : cells) {
+    if (sparse.config.prune.sparsity == 0.0) continue;
+    const auto match = std::find_if(cells.begin(), cells.end(),
+                                    [&](const Cell& x) { return x.id == "match-" + sparse.id; });
+    ASSERT_NE(match, cells.end()) << sparse.id;
+    EXPECT_EQ(match->config.train.lr, sparse.config.train.lr) << match->id;
+    ++twins;
+  }
+  EXPECT_EQ(twins, 4);  // 2 sizes x 2 rates.
+  EXPECT_EQ(cells.size(), 8u + 4u);
+}
+
+// Adding a rate adds cells and changes none: a sweep directory grows by it (sweep/ledger.h).
+TEST(Grid, AddingARateOnlyAddsCells) {
+  RunConfig c = parse_config(
+      "", {"--sweep.sizes=64x2x2 128x2x4", "--sweep.sparsities=0 0.5", "--sweep.lrs=3e-3"});
+  std::map<std::string, std::string> before;
+  for (const Cell& cell : expand_grid(c)) before[cell.id] = to_ini(cell.config);
+  c.sweep.lrs = "3e-3 6e-3";
+  std::map<std::string, std::string> after;
+  for (const Cell& cell : expand_grid(c)) after[cell.id] = to_ini(cell.config);
+  EXPECT_EQ(after.size(), 2 * before.size());
+  for (const auto& [id, ini] : before) {
+    ASSERT_EQ(after.count(id), 1u) << id;
+    RunConfig a = parse_config_text(ini, id), b = parse_config_text(after.at(id), id);
+    a.sweep = b.sweep = SweepConfig();  // A cell's result does not depend on [sweep].
+    EXPECT_EQ(to_ini(a), to_ini(b)) << id;
+  }
+}
+
+// The sweep's fit selects each size's best rate once some size has done cells at two rates.
+TEST(Grid, SizesWithSeveralRatesAreTheSweepsLrSelection) {
+  const std::string dir = ::testing::TempDir() + "journey-lrs-ledger-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  RunConfig c = parse_config(
+      "", {"--sweep.sizes=64x2x2 128x2x4", "--sweep.lrs=64x2x2:3e-3,6e-3 128x2x4:1e-3,2e-3"});
+  const std::vector<Cell> cells = expand_grid(c);
+  ASSERT_EQ(cells.size(), 4u);
+  Ledger ledger = Ledger::open_or_create(dir, "identity", cells);
+  EXPECT_TRUE(sizes_with_several_rates(ledger).empty());
+  for (const Cell& cell : cells) {
+    if (cell.config.train.lr != 2e-3) ledger.at(cell.id).status = CellStatus::kDone;
+  }
+  EXPECT_EQ(sizes_with_several_rates(ledger), std::vector<std::string>{"64x2x2"});
+  ledger.at(cells[3].id).status = CellStatus::kDone;
+  EXPECT_EQ(sizes_with_several_rates(ledger), (std::vector<std::string>{"64x2x2", "128x2x4"}));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Grid, LearningRateAxisErrors) {
+  for (const auto& [overrides, words] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--sweep.lr=64x2x2:3e-3 128x2x4:1e-3", "--sweep.lrs=1e-3 2e-3"}, "sweep.lr = "},
+           {{"--sweep.lr=0.3*N^-0.35", "--sweep.lrs=1e-3"}, "cannot both be set"},
+           {{"--sweep.lrs=64x2x2:3e-3"}, "128x2x4 has none"},
+           {{"--sweep.lrs=64x2x2: 128x2x4:1e-3"}, "at least one rate"},
+           {{"--sweep.lrs=1e-3 64x2x2:1e-3 128x2x4:1e-3"}, "a rate before any SIZE"},
+           {{"--sweep.lrs=64x2x2:1e-3,1e-3 128x2x4:1e-3"}, "listed twice"},
+           {{"--sweep.lrs=64x2x2:1e-3,20 128x2x4:1e-3"}, "(0, 10)"},
+           {{"--sweep.lrs=64x2x2=1e-3"}, "not a number"},
+           {{"--sweep.lrs=256x2x4:1e-3 64x2x2:1e-3 128x2x4:1e-3"}, "not one of sweep.sizes"},
+           {{"--sweep.lrs=1e-3 2e-3", "--sweep.sparsities=0.5 0.8"}, "dense cells"},
+           {{"--sweep.lrs=64x2x2:1e-3,2e-3 128x2x4:1e-3", "--sweep.sparsities=0.5"},
+            "dense cells"}}) {
+    std::vector<std::string> flags{"--sweep.sizes=64x2x2 128x2x4"};
+    flags.insert(flags.end(), overrides.begin(), overrides.end());
+    try {
+      validate(parse_config("", flags));
+      FAIL() << overrides.back();
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("sweep.lrs"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  }
+  // One rate per size needs no dense cells: nothing is chosen.
+  EXPECT_NO_THROW(validate(parse_config(
+      "", {"--sweep.sizes=64x2x2 128x2x4", "--sweep.lrs=1e-3", "--sweep.sparsities=0.5"})));
 }
 
 TEST(Grid, SizeNameShowsANonStandardFfnWidth) {

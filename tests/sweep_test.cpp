@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "tests/subprocess.h"
 #include "tests/system_test_helpers.h"
@@ -416,6 +418,65 @@ TEST(Sweep, AGridThatAddsCellsGrowsTheSweepAndOneThatChangesCellsIsRefused) {
       << r.output;
   EXPECT_EQ(testing::read_file(dir + "/ledger.json"), ledger_grown);
   EXPECT_NE(ledger_before, ledger_grown);
+}
+
+// sweep.lrs: each (size, rate) is its own cells; at the end the law is fitted on each size's
+// best rate (journey fit --select best-lr), and fit.json says which rate each size kept. A
+// rate added later is new cells: the directory grows, and the cells it had do not run again.
+TEST(Sweep, LearningRateAxisRunsEachRateAndFitsEachSizesBest) {
+  const std::string dir = fresh_dir("lrs");
+  // Nine cells: 32x1x2 at two rates, 48x1x2 at one, each (dense, 0.5, 0.8); six after the
+  // selection, as many as a fit needs.
+  testing::ProcessResult r =
+      run_process(sweep_command(3, 1, dir, "'--sweep.lrs=32x1x2:3e-3,1e-2 48x1x2:3e-3'"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto rows = read_results(dir);
+  ASSERT_EQ(rows.size(), 9u) << r.output;
+  for (const auto& [size, rate, suffix] :
+       std::vector<std::tuple<std::string, double, std::string>>{{"32x1x2", 3e-3, "-lr0.003"},
+                                                                 {"32x1x2", 1e-2, "-lr0.01"},
+                                                                 {"48x1x2", 3e-3, "-lr0.003"}}) {
+    for (const std::string& id : {size + "-dense-tpp1.5-seed0" + suffix,
+                                  size + "-sp0.5-geometric-p25-75-tpp1.5-seed0" + suffix,
+                                  size + "-sp0.8-geometric-p25-75-tpp1.5-seed0" + suffix}) {
+      ASSERT_EQ(rows.count(id), 1u) << id << "\n" << r.output;
+      EXPECT_EQ(rows[id]["status"], "done") << id;
+      EXPECT_DOUBLE_EQ(std::stod(rows[id]["lr"]), rate) << id;
+    }
+  }
+  EXPECT_NE(r.output.find("fit: 32x1x2 trained at several learning rates"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("--select best-lr"), std::string::npos) << r.output;
+  const nlohmann::json fit = nlohmann::json::parse(testing::read_file(dir + "/fit.json"));
+  std::vector<std::string> selections;
+  for (const std::string note : fit.at("notes")) {
+    if (note.rfind("lr selection: ", 0) == 0) selections.push_back(note);
+  }
+  ASSERT_EQ(selections.size(), 2u) << fit.dump(2);
+  EXPECT_TRUE(selections[0].rfind("lr selection: 32x1x2 keeps lr 0.003 ", 0) == 0 ||
+              selections[0].rfind("lr selection: 32x1x2 keeps lr 0.01 ", 0) == 0)
+      << selections[0];
+  EXPECT_NE(selections[0].find("3 runs kept, 3 dropped"), std::string::npos) << selections[0];
+  EXPECT_NE(selections[1].find("48x1x2 keeps lr 0.003 (its only rate)"), std::string::npos)
+      << selections[1];
+
+  // A second rate for the larger size: three new cells, and the nine it had stay as they were.
+  r = run_process(sweep_command(3, 1, dir, "'--sweep.lrs=32x1x2:3e-3,1e-2 48x1x2:3e-3,1e-2'"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto grown = read_results(dir);
+  ASSERT_EQ(grown.size(), 12u) << r.output;
+  for (auto& [id, row] : rows) {
+    EXPECT_EQ(grown.at(id), row) << id << ": a cell it had changed";
+    EXPECT_EQ(r.output.find("cell " + id + " done"), std::string::npos) << id << " ran again";
+  }
+  for (const std::string id :
+       {"48x1x2-dense-tpp1.5-seed0-lr0.01", "48x1x2-sp0.8-geometric-p25-75-tpp1.5-seed0-lr0.01"}) {
+    ASSERT_EQ(grown.count(id), 1u) << id;
+    EXPECT_EQ(grown.at(id).at("status"), "done") << id;
+  }
+  EXPECT_NE(r.output.find("fit: 32x1x2, 48x1x2 trained at several learning rates"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST(Sweep, OutputPathThatIsAFileIsRefusedByEveryRank) {
