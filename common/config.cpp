@@ -551,6 +551,7 @@ std::string result_identity(const RunConfig& config) {
 std::string training_identity(const RunConfig& config) {
   RunConfig c = config;
   c.train.eval_sequences = RunConfig().train.eval_sequences;
+  c.sweep = RunConfig().sweep;  // A cell's config holds its own axis values already.
   return result_identity(c);
 }
 

@@ -179,7 +179,8 @@ std::string result_identity(const RunConfig& config);
 
 // What a checkpoint must agree with to be resumed: result_identity() without
 // train.eval_sequences, which changes what the final evaluation measures but not the
-// training itself.
+// training itself, and without [sweep]: a sweep's grid may grow while a cell is preempted
+// (sweep/ledger.h), and a cell's config already holds its own axis values.
 std::string training_identity(const RunConfig& config);
 
 // Help text listing every key, its default and its meaning.

@@ -140,6 +140,30 @@ TEST(Sweep, SigtermMidSweepThenSameCommandGivesTheSameLosses) {
   }
 }
 
+// A sweep preempted mid-cell and run again with a grown grid resumes those cells from their
+// checkpoints (the grid is not part of a cell's training identity) and gives the
+// uninterrupted losses, plus the new cells.
+TEST(Sweep, APreemptedSweepResumesItsCellsWhenTheGridGrows) {
+  const std::string dir = fresh_dir("preempted-grown");
+  const std::string log = dir + ".log";
+  pid_t pid = testing::start_process(sweep_command(5, 2, dir), log);
+  ASSERT_TRUE(testing::wait_for_a_cell_checkpoint(dir, std::chrono::seconds(120)))
+      << "no checkpoint appeared";
+  signal_ranks(dir);
+  ASSERT_EQ(testing::wait_process(pid), 75) << testing::read_file(log);
+
+  testing::ProcessResult again =
+      run_process(sweep_command(5, 2, dir, "'--sweep.sparsities=0 0.5 0.8 0.9'"));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("resumed "), std::string::npos) << again.output;
+  auto grown = read_results(dir), reference = read_results(reference_sweep());
+  ASSERT_EQ(grown.size(), 8u);
+  for (auto& [id, row] : reference) {
+    EXPECT_EQ(grown[id]["status"], "done") << id;
+    EXPECT_EQ(grown[id]["loss"], row["loss"]) << id;
+  }
+}
+
 TEST(Sweep, ResumeOnAnotherGroupSizeCompletes) {
   const std::string dir = fresh_dir("regrouped");
   const std::string log = dir + ".log";
