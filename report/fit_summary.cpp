@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/error.h"
 #include "fit/fit_file.h"
@@ -29,9 +30,9 @@ FitError read_error(const json& j) {
 }
 
 LawForm parse_form(const std::string& name, const std::string& path) {
-  if (name == law_form_name(LawForm::kChinchilla)) return LawForm::kChinchilla;
-  if (name == law_form_name(LawForm::kSparse)) return LawForm::kSparse;
-  throw DataError(path + ": unknown law form '" + name + "'");
+  const std::optional<LawForm> form = law_form_named(name);
+  if (!form) throw DataError(path + ": unknown law form '" + name + "'");
+  return *form;
 }
 
 FittedLaw read_law(const json& j, const std::string& path) {
@@ -76,6 +77,14 @@ std::string FittedLaw::label() const {
 const FittedLaw* FitSummary::chinchilla(const std::string& size_variable) const {
   for (const FittedLaw& law : laws) {
     if (law.form == "chinchilla" && law.size_variable == size_variable) return &law;
+  }
+  return nullptr;
+}
+
+const FittedLaw* FitSummary::named(const std::string& name) const {
+  if (name != "sparse") return chinchilla(name);
+  for (const FittedLaw& law : laws) {
+    if (law.form == "sparse") return &law;
   }
   return nullptr;
 }

@@ -67,6 +67,8 @@ struct FitSummary {
 
   // The Chinchilla law with this size variable, or nullptr.
   const FittedLaw* chinchilla(const std::string& size_variable) const;
+  // The law named as fit/fit_file.h names them (avg, final, initial, sparse), or nullptr.
+  const FittedLaw* named(const std::string& name) const;
 };
 
 struct FitStatus {

@@ -393,51 +393,66 @@ void fit_section(Context& c) {
   }
 
   sec.heading("Plan for three budgets");
-  const FittedLaw* law = fit.chinchilla("avg");
-  if (law == nullptr) {
-    sec.note("No plan: fit.json holds no law with N = N-bar (fit with --size-variable all).");
+  // The law `journey plan` uses by default: the one `journey fit` validated best.
+  std::optional<SavedFit> saved;
+  try {
+    saved = read_fit_json(fit.path, "");
+  } catch (const std::exception& e) {
+    sec.note(std::string("No plan: ") + e.what());
+    c.text << "  no plan: " << e.what() << "\n";
     return;
   }
+  const FittedLaw* law = fit.named(saved->law_name);
+  if (law == nullptr) {
+    sec.note("No plan: fit.json holds no " + law_label(saved->law_name) + ".");
+    return;
+  }
+  const std::string law_name = law_label(saved->law_name);
   double max_compute = 0;
   for (const SweepCell& cell : c.data.cells) {
     if (cell.done()) max_compute = std::max(max_compute, cell.record.run.compute);
   }
+  std::string errors;
+  for (const SavedFit::LawChoice& choice : saved->laws) {
+    const bool held_out = !std::isnan(choice.held_out_mae);
+    errors += (errors.empty() ? "" : ", ") + choice.name + " " +
+              fixed4(held_out ? choice.held_out_mae : choice.in_sample_mae) +
+              (held_out ? "" : " in-sample");
+  }
   sec.paragraph(
-      "From the N-bar law (fit/planner.h, `journey plan`): for budgets of 1, 10 and 100 times "
-      "the sweep's largest run, the dense size P, sparsity S (up to " +
+      "From the " + law_name +
+      ", the law `journey plan` uses by default: the size variable `journey fit` validated "
+      "best (held-out MAE, in-sample where nothing could be held out: " +
+      errors +
+      "; `journey plan --law NAME` plans with another). For budgets of 1, 10 and 100 times "
+      "the sweep's largest run: the dense size P, sparsity S (up to " +
       short_number(fit.max_sparsity, 3) +
       ", the largest fitted) and tokens D with the lowest predicted loss, phases 25/50/25, "
-      "and the best dense run. Without a size cap the law predicts the same loss for every "
-      "sparsity; ties go to the smallest final model.");
+      "and the best dense run (fit/planner.h). Under the N-bar law without a size cap every "
+      "sparsity predicts the same loss; ties go to the smallest final model.");
+  c.text << "  plan from the " << law_name << " (validated best; " << errors << ")\n";
   ContentTable plan({"budget C (FLOP)", "P", "S", "schedule", "N-bar", "N_final", "D (tokens)",
                      "predicted loss", "dense P", "dense D", "dense loss", "N_final / dense N"});
-  Verdict plan_verdict{"the plan (from the N-bar law)", false, "", {}};
-  std::optional<FitEvidence> evidence;
-  try {
-    evidence = read_fit_json(fit.path).evidence;
-  } catch (const DataError& e) {
-    plan_verdict.notes.push_back(std::string("the plan's limits are unknown: ") + e.what());
-  }
+  Verdict plan_verdict{"the plan (from the " + law_name + ")", false, "", {}};
+  const FitEvidence& evidence = saved->evidence;
   // Each warning once, with the budgets it applies to.
   std::vector<std::pair<std::string, std::vector<std::string>>> warnings;
   for (double multiple : {1.0, 10.0, 100.0}) {
     PlanRequest request;
     request.flops = max_compute * multiple;
     request.max_sparsity = fit.max_sparsity;
-    const Plan p = plan_compute(law->law, request);
-    if (evidence) {
-      for (const std::string& w : plan_warnings(p, request, *evidence)) {
-        // The law's own verdict above lists why it is degenerate or thinly covered; the
-        // plan's verdict says so once instead of repeating each reason.
-        if (w.rfind("the N-bar law is degenerate (", 0) == 0 ||
-            w.rfind("the law was fitted on ", 0) == 0) {
-          continue;
-        }
-        auto it = std::find_if(warnings.begin(), warnings.end(),
-                               [&](const auto& entry) { return entry.first == w; });
-        if (it == warnings.end()) it = warnings.insert(warnings.end(), {w, {}});
-        it->second.push_back(short_number(request.flops));
+    const Plan p = plan_compute(saved->law, saved->size_variable, request);
+    for (const std::string& w : plan_warnings(p, request, evidence)) {
+      // The law's own verdict above lists why it is degenerate or thinly covered; the
+      // plan's verdict says so once instead of repeating each reason.
+      if (w.rfind("the " + law_name + " is degenerate (", 0) == 0 ||
+          w.rfind("the law was fitted on ", 0) == 0) {
+        continue;
       }
+      auto it = std::find_if(warnings.begin(), warnings.end(),
+                             [&](const auto& entry) { return entry.first == w; });
+      if (it == warnings.end()) it = warnings.insert(warnings.end(), {w, {}});
+      it->second.push_back(short_number(request.flops));
     }
     plan.add_row({short_number(request.flops), short_number(p.best.dense_params),
                   short_number(p.best.sparsity, 3), schedule_name(p.best.schedule),
@@ -463,16 +478,16 @@ void fit_section(Context& c) {
   const bool law_flagged = !law->degenerate.empty() || fit.thin_coverage();
   plan_verdict.flagged = law_flagged || !plan_verdict.notes.empty();
   if (law_flagged) {
-    plan_verdict.summary = "do not plan with it: the N-bar law is " +
+    plan_verdict.summary = "do not plan with it: the " + law_name + " is " +
                            std::string(law->degenerate.empty() ? "unreliable" : "degenerate") +
                            " (its verdict above)";
     plan.flagged_why =
-        "Greyed out: the N-bar law this plan comes from is " +
+        "Greyed out: the " + law_name + " this plan comes from is " +
         std::string(law->degenerate.empty()
                         ? "unreliable (too few sizes or durations to separate its terms)"
                         : "degenerate (the runs do not determine its coefficients)") +
         ", so these numbers only show what the planner does; they are not a recommendation.";
-    c.text << "  plan greyed out: the N-bar law is flagged\n";
+    c.text << "  plan greyed out: the " << law_name << " is flagged\n";
   } else {
     plan_verdict.summary = plan_verdict.notes.empty() ? "within the fitted data: no warnings"
                                                       : "read the plan with these limits in mind";

@@ -24,6 +24,9 @@
 // as its figure is drawn, then the text, the HTML to options.html_path last, so a failure
 // leaves the previous page in place.
 //
+// The plan (section 11) uses the law `journey plan` uses by default: the one fit.json says was
+// validated best (fit/fit_file.h read_fit_json(path, "")), greyed out when it is flagged.
+//
 // Errors: DataError for a directory that is not a sweep (no ledger.json), unreadable or
 // malformed results, gnuplot missing or failing, or unwritable outputs.
 #pragma once

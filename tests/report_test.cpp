@@ -409,9 +409,9 @@ TEST(Report, TheFitSectionGivesOneVerdictPerLaw) {
   }
 }
 
-// A degenerate N-bar law (fit.json edited to say so, as `journey fit` writes it) gets a red
-// verdict, and the plan computed from it is greyed out under a sentence that says why, in
-// the page and in report.txt.
+// A degenerate law (fit.json edited to say so, as `journey fit` writes it) gets a red verdict,
+// and when it is the law the plan uses (the best validated, as `journey plan`'s default), the
+// plan is greyed out under a sentence that says why, in the page and in report.txt.
 TEST(Report, APlanFromADegenerateLawIsGreyedOut) {
   const FailedSweep& s = failed_sweep();
   ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
@@ -419,9 +419,11 @@ TEST(Report, APlanFromADegenerateLawIsGreyedOut) {
   fs::copy(s.dir, dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   fs::remove_all(dir + "/figures");
   nlohmann::json fit = nlohmann::json::parse(read_file(dir + "/fit.json"));
+  const std::string best = fit["best_size_variable"];
+  const std::string label = best == "avg" ? "N-bar law" : "N_" + best + " law";
   for (auto& law : fit["laws"]) {
     law["degenerate"] = nlohmann::json::array();
-    if (law["form"] == "chinchilla" && law["size_variable"] == "avg") {
+    if (law["form"] == "chinchilla" && law["size_variable"] == best) {
       law["degenerate"].push_back(
           "E = 1e-09 collapsed to zero: the irreducible loss is not identified");
     }
@@ -430,21 +432,25 @@ TEST(Report, APlanFromADegenerateLawIsGreyedOut) {
   const ReportRun run = run_report(dir);
   ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
   const std::string html = section_html(run.html, "fit");
-  EXPECT_TRUE(contains(html,
-                       "<div class=\"verdict flagged\"><p><strong>chinchilla N=avg:</strong> "
-                       "degenerate"))
+  EXPECT_TRUE(contains(html, "<div class=\"verdict flagged\"><p><strong>chinchilla N=" + best +
+                                 ":</strong> degenerate"))
       << html;
   EXPECT_EQ(count_of(html, "E = 1e-09 collapsed to zero"), 1) << "listed once, in the law's box";
   EXPECT_TRUE(contains(html, "<li>E = 1e-09 collapsed to zero")) << html;
-  EXPECT_TRUE(contains(html, "<strong>the plan (from the N-bar law):</strong> do not plan with it"))
+  EXPECT_TRUE(contains(html, "From the " + label + ", the law `journey plan` uses by default"))
+      << html;
+  EXPECT_TRUE(
+      contains(html, "<strong>the plan (from the " + label + "):</strong> do not plan with it"))
       << html;
   EXPECT_EQ(count_of(html, "<div class=\"table-wrap flagged\">"), 1) << html;
-  EXPECT_TRUE(contains(html,
-                       "<p class=\"flagged-why\">Greyed out: the N-bar law this plan comes "
-                       "from is degenerate"))
+  EXPECT_TRUE(contains(html, "<p class=\"flagged-why\">Greyed out: the " + label +
+                                 " this plan comes from is degenerate"))
       << html;
   const std::string text = read_file(dir + "/report.txt");
-  EXPECT_TRUE(contains(text, "  Greyed out: the N-bar law")) << text;
+  EXPECT_TRUE(contains(text, "  Greyed out: the " + label)) << text;
+  EXPECT_TRUE(contains(text, "From the " + label + ", the law `journey plan` uses")) << text;
+  EXPECT_TRUE(contains(run.process.output, "plan from the " + label + " (validated best; "))
+      << run.process.output;
   EXPECT_EQ(count_of(text, "\n  ~ "), 3) << "the plan's three rows are marked";
   EXPECT_TRUE(contains(run.process.output, "plan greyed out")) << run.process.output;
   // The original, whose laws are not flagged for degeneracy, greys out nothing unless its fit
