@@ -515,21 +515,37 @@ void metadata_section(Context& c) {
       "through its wall time, throughput and group size below.");
 
   double wall = 0, tokens = 0;
-  ContentTable cells({"cell", "status", "size", "sparsity", "schedule", "phases", "tok/param",
-                      "seed", "steps", "tokens D", "compute C", "N-bar", "N_final",
-                      "final eval loss", "wall s", "tokens/s", "attempts", "ranks"});
+  std::vector<std::string> columns{
+      "cell",   "status",   "size",     "sparsity",  "schedule", "phases",  "tok/param",
+      "seed",   "steps",    "tokens D", "compute C", "N-bar",    "N_final", "final eval loss",
+      "wall s", "tokens/s", "attempts", "ranks"};
+  const bool several_dirs = c.data.sources.size() > 1;
+  if (several_dirs) columns.insert(columns.begin() + 1, {"directory", "lr"});
+  ContentTable cells(columns);
   for (const SweepCell& cell : c.data.cells) {
     const CellRecord& r = cell.record;
     wall += r.wall_s;
     tokens += static_cast<double>(r.run.tokens) * (cell.done() ? 1 : 0);
-    cells.add_row(
-        {r.id, cell_status_name(r.status), r.size, short_number(r.sparsity), r.schedule,
-         phases_of(r), short_number(r.tokens_per_param), std::to_string(r.seed), steps_text(r),
-         std::to_string(r.run.tokens), short_number(r.run.compute), short_number(r.run.n_avg),
-         short_number(r.run.n_final), cell.done() ? fixed4(r.run.final_eval_loss) : "-",
-         format("%.1f", r.wall_s), format("%.0f", r.run.tokens_per_s), std::to_string(r.attempts),
-         std::to_string(r.group_size)},
-        cell.done() ? "" : (is_unsuccessful(r.status) ? "failed" : "not-done"));
+    std::vector<std::string> row{r.id,
+                                 cell_status_name(r.status),
+                                 r.size,
+                                 short_number(r.sparsity),
+                                 r.schedule,
+                                 phases_of(r),
+                                 short_number(r.tokens_per_param),
+                                 std::to_string(r.seed),
+                                 steps_text(r),
+                                 std::to_string(r.run.tokens),
+                                 short_number(r.run.compute),
+                                 short_number(r.run.n_avg),
+                                 short_number(r.run.n_final),
+                                 cell.done() ? fixed4(r.run.final_eval_loss) : "-",
+                                 format("%.1f", r.wall_s),
+                                 format("%.0f", r.run.tokens_per_s),
+                                 std::to_string(r.attempts),
+                                 std::to_string(r.group_size)};
+    if (several_dirs) row.insert(row.begin() + 1, {cell.dir, short_number(r.lr, 3)});
+    cells.add_row(row, cell.done() ? "" : (is_unsuccessful(r.status) ? "failed" : "not-done"));
   }
   const std::string totals =
       "Training wall time summed over cells: " + format("%.1f", wall) + " s; " +
@@ -539,11 +555,29 @@ void metadata_section(Context& c) {
   c.text << totals << "\n";
   sec.table(std::move(cells));
 
-  sec.heading("sweep.ini");
-  if (c.data.sweep_ini.empty()) {
-    sec.note("The directory holds no sweep.ini.");
-  } else {
-    sec.pre(c.data.sweep_ini);
+  const bool several = c.data.sources.size() > 1;
+  if (several) {
+    sec.heading("Sweep directories");
+    sec.paragraph("This report reads " + std::to_string(c.data.sources.size()) +
+                  " sweep directories as one data set: every figure and the fit are over the "
+                  "cells of all of them.");
+    ContentTable sources({"directory", "cells", "done"});
+    for (const SweepSource& source : c.data.sources) {
+      int done = 0;
+      for (const SweepCell& cell : c.data.cells) done += cell.dir == source.dir && cell.done();
+      sources.add_row({source.dir, std::to_string(source.cells), std::to_string(done)});
+      c.text << "directory " << source.dir << ": " << source.cells << " cells, " << done
+             << " done\n";
+    }
+    sec.table(std::move(sources));
+  }
+  for (const SweepSource& source : c.data.sources) {
+    sec.heading(several ? "sweep.ini of " + source.dir : std::string("sweep.ini"));
+    if (source.sweep_ini.empty()) {
+      sec.note("The directory holds no sweep.ini.");
+    } else {
+      sec.pre(source.sweep_ini);
+    }
   }
   // Per-cell configs: only the keys whose values differ between cells.
   std::vector<std::string> keys;
@@ -593,15 +627,29 @@ void metadata_section(Context& c) {
 
 ReportResult write_report(const ReportOptions& given) {
   ReportOptions options = given;
-  const fs::path dir(options.dir);
+  if (options.dirs.empty()) throw UsageError("journey report: no sweep directory given");
+  const bool several = options.dirs.size() > 1;
+  if (several && options.html_path.empty()) {
+    throw UsageError(
+        "--out FILE.html is required with several directories: the report belongs to none of "
+        "them alone");
+  }
+  const fs::path dir(options.dirs.front());
   if (options.html_path.empty()) options.html_path = (dir / "report.html").string();
-  if (options.png_dir.empty()) options.png_dir = (dir / "figures").string();
+  // With several directories the fit and the figures go beside the page.
+  const fs::path out_dir = fs::path(options.html_path).parent_path();
+  if (options.png_dir.empty()) {
+    options.png_dir = several ? (out_dir / "figures").string() : (dir / "figures").string();
+  }
 
   // Figures are replaced in place: never through a link (io/symlink_check.h).
   refuse_symlinks_under((fs::path(options.png_dir) / "..").lexically_normal().string(),
                         options.png_dir, "journey report");
-  const SweepData data = load_sweep(options.dir);
-  const FitStatus fit = load_or_fit(options.dir, data.count(CellStatus::kDone), options.fit);
+  const SweepData data = load_sweeps(options.dirs);
+  const std::string fit_dir =
+      several ? (out_dir.empty() ? std::string(".") : out_dir.string()) : dir.string();
+  const FitStatus fit = load_or_fit(options.dirs, fit_dir, data.count(CellStatus::kDone),
+                                    options.fit, options.select_best_lr);
   const PlotStyle style(data);
   for (const fs::path& out :
        {fs::absolute(options.html_path).parent_path(), fs::absolute(options.png_dir)}) {
@@ -614,11 +662,18 @@ ReportResult write_report(const ReportOptions& given) {
   result.html_path = options.html_path;
   result.text_path = fs::path(options.html_path).replace_extension(".txt").string();
   ReportContent content;
-  content.title = "Journey sweep report: " + sweep_name(options.dir);
-  content.subtitle = options.dir;
+  std::string names, dirs;
+  for (const std::string& d : options.dirs) {
+    names += (names.empty() ? "" : " + ") + sweep_name(d);
+    dirs += (dirs.empty() ? "" : ", ") + d;
+  }
+  content.title = "Journey sweep report: " + names;
+  content.subtitle = several ? "one data set of " + std::to_string(options.dirs.size()) +
+                                   " sweep directories: " + dirs
+                             : dirs;
   WorkDir work;
   std::ostringstream text;
-  text << "journey report: " << options.dir << "\n";
+  text << "journey report: " << dirs << "\n";
   Context c{
       options, data, style, fit, work, content, result, text, !find_program("gnuplot").empty()};
   if (!c.gnuplot)
