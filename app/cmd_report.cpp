@@ -30,13 +30,12 @@ int command_report(const Args& args) {
   const ParsedFlags parsed = parse_flags(
       args, flags, {"dir..."},
       {"journey report RESULTS_DIR... [--out FILE.html] [--png-dir DIR] [--select best-lr]",
-       "Writes one self-contained HTML page about a sweep directory (figures drawn with gnuplot "
-       "and\ninlined as SVG), the same content as text (report.txt beside the page), a PNG of "
-       "each\nfigure, and a plain-text summary to stdout. When "
-       "RESULTS_DIR\nhas no fit.json, or one older than results.csv, the fit is computed first "
-       "and fit.json and\nfit.csv are written, as `journey fit` would (docs/report.md). Several "
-       "RESULTS_DIRs are one data\nset (--out is then required; the fit is kept beside the "
-       "page)."});
+       "Writes one self-contained HTML page about a sweep directory (figures drawn with "
+       "gnuplot and\ninlined as SVG), the same content as text (report.txt beside the page), a "
+       "PNG of each\nfigure, and a plain-text summary to stdout. When RESULTS_DIR has no "
+       "fit.json, or one older\nthan results.csv, the fit is computed first and fit.json and "
+       "fit.csv are written, as\n`journey fit` would (docs/report.md). Several RESULTS_DIRs are "
+       "one data set: --out is then\nrequired and the fit is kept beside the page."});
   if (parsed.help) return exit_code::kOk;
   const po::variables_map& vm = parsed.flags;
   if (!vm.count("dir")) throw UsageError("missing RESULTS_DIR (a sweep directory)");
