@@ -162,8 +162,12 @@ bool selected_best_lr(const FitSummary& fit) {
 
 FitStatus load_or_fit(const std::vector<std::string>& dirs, const std::string& fit_dir,
                       int done_cells, const FitReportOptions& options, bool select_best_lr) {
-  if (dirs.size() == 1 && fit_dir == dirs.front() && !select_best_lr) {
-    return load_or_fit(dirs.front(), done_cells, options);
+  // One directory keeping its own fit: as before, unless that fit.json was fitted with
+  // --select best-lr and this report is not (then it is fitted again, below).
+  const bool own_fit = dirs.size() == 1 && fit_dir == dirs.front();
+  if (own_fit && !select_best_lr) {
+    FitStatus own = load_or_fit(dirs.front(), done_cells, options);
+    if (!own.fit || own.fit->computed_now || !selected_best_lr(*own.fit)) return own;
   }
   FitStatus status;
   std::string source;
@@ -182,7 +186,9 @@ FitStatus load_or_fit(const std::vector<std::string>& dirs, const std::string& f
       current = current && newer_or_same(fit_json, results_file(dir));
     if (current) {
       FitSummary saved = read_fit_summary(fit_json.string());
-      if (saved.source == source && selected_best_lr(saved) == select_best_lr) {
+      // A directory's own fit.json may name its results differently (`journey fit` given
+      // another spelling of the path): only a merged fit is checked by its source.
+      if ((own_fit || saved.source == source) && selected_best_lr(saved) == select_best_lr) {
         status.fit = std::move(saved);
         return status;
       }
