@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "app/cli.h"
 #include "app/command.h"
@@ -22,20 +23,35 @@ int command_report(const Args& args) {
       "bootstrap", po::value<int>()->default_value(1000),
       "bootstrap resamples, when the fit is computed here (at least 20)")(
       "seed", po::value<uint64_t>()->default_value(0), "bootstrap seed, likewise")(
-      "threads", po::value<int>()->default_value(2), "threads for the fit, likewise");
+      "threads", po::value<int>()->default_value(2), "threads for the fit, likewise")(
+      "select", po::value<std::string>(),
+      "best-lr: fit, per size, only the runs of the rate whose dense runs have the lowest loss "
+      "(as `journey fit --select best-lr`)");
   const ParsedFlags parsed = parse_flags(
-      args, flags, {"dir"},
-      {"journey report RESULTS_DIR [--out FILE.html] [--png-dir DIR]",
-       "Writes one self-contained HTML page about a sweep directory (figures drawn with gnuplot "
-       "and\ninlined as SVG), the same content as text (report.txt beside the page), a PNG of "
-       "each\nfigure, and a plain-text summary to stdout. When "
-       "RESULTS_DIR\nhas no fit.json, or one older than results.csv, the fit is computed first "
-       "and fit.json and\nfit.csv are written, as `journey fit` would (docs/report.md)."});
+      args, flags, {"dir..."},
+      {"journey report RESULTS_DIR... [--out FILE.html] [--png-dir DIR] [--select best-lr]",
+       "Writes one self-contained HTML page about a sweep directory (figures drawn with "
+       "gnuplot and\ninlined as SVG), the same content as text (report.txt beside the page), a "
+       "PNG of each\nfigure, and a plain-text summary to stdout. When RESULTS_DIR has no "
+       "fit.json, or one older\nthan results.csv, the fit is computed first and fit.json and "
+       "fit.csv are written, as\n`journey fit` would (docs/report.md). Several RESULTS_DIRs are "
+       "one data set: --out is then\nrequired and the fit is kept beside the page."});
   if (parsed.help) return exit_code::kOk;
   const po::variables_map& vm = parsed.flags;
   if (!vm.count("dir")) throw UsageError("missing RESULTS_DIR (a sweep directory)");
   ReportOptions options;
-  options.dir = vm["dir"].as<std::string>();
+  options.dirs = vm["dir"].as<std::vector<std::string>>();
+  if (options.dirs.size() > 1 && !vm.count("out")) {
+    throw UsageError(
+        "--out FILE.html is required with several RESULTS_DIRs: the report (and its fit) "
+        "belongs to none of them alone");
+  }
+  if (vm.count("select")) {
+    if (vm["select"].as<std::string>() != "best-lr") {
+      throw UsageError("--select " + vm["select"].as<std::string>() + ": expected best-lr");
+    }
+    options.select_best_lr = true;
+  }
   if (vm.count("out")) options.html_path = vm["out"].as<std::string>();
   if (vm.count("png-dir")) options.png_dir = vm["png-dir"].as<std::string>();
   options.fit.bootstrap.resamples = vm["bootstrap"].as<int>();

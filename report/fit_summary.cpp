@@ -3,9 +3,11 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/error.h"
 #include "fit/fit_file.h"
+#include "fit/lr_selection.h"
 #include "fit/results_csv.h"
 
 namespace fs = std::filesystem;
@@ -29,9 +31,9 @@ FitError read_error(const json& j) {
 }
 
 LawForm parse_form(const std::string& name, const std::string& path) {
-  if (name == law_form_name(LawForm::kChinchilla)) return LawForm::kChinchilla;
-  if (name == law_form_name(LawForm::kSparse)) return LawForm::kSparse;
-  throw DataError(path + ": unknown law form '" + name + "'");
+  const std::optional<LawForm> form = law_form_named(name);
+  if (!form) throw DataError(path + ": unknown law form '" + name + "'");
+  return *form;
 }
 
 FittedLaw read_law(const json& j, const std::string& path) {
@@ -80,11 +82,20 @@ const FittedLaw* FitSummary::chinchilla(const std::string& size_variable) const 
   return nullptr;
 }
 
+const FittedLaw* FitSummary::named(const std::string& name) const {
+  if (name != "sparse") return chinchilla(name);
+  for (const FittedLaw& law : laws) {
+    if (law.form == "sparse") return &law;
+  }
+  return nullptr;
+}
+
 FitSummary read_fit_summary(const std::string& path) {
   const json doc = read_fit_document(path);
   FitSummary s;
   s.path = path;
   try {
+    s.source = doc.value("source", "");
     s.runs = doc.at("runs").get<int>();
     s.skipped = doc.at("skipped").get<int>();
     s.resamples = doc.at("bootstrap").at("resamples").get<int>();
@@ -125,6 +136,89 @@ FitStatus load_or_fit(const std::string& dir, int done_cells, const FitReportOpt
   const FitReport report = make_fit_report(read_results_csv(results.string()), options);
   write_fit_json(report, fit_json.string());
   write_fit_csv(report, (fs::path(dir) / "fit.csv").string());
+  status.fit = read_fit_summary(fit_json.string());
+  status.fit->computed_now = true;
+  return status;
+}
+
+}  // namespace journey
+
+namespace journey {
+namespace {
+
+// The results file of a directory as fit/results_csv.h names it (and fit.json's "source").
+std::string results_file(const std::string& dir) {
+  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + "results.csv";
+}
+
+bool selected_best_lr(const FitSummary& fit) {
+  for (const std::string& note : fit.notes) {
+    if (note.rfind("lr selection: ", 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+FitStatus load_or_fit(const std::vector<std::string>& dirs, const std::string& fit_dir,
+                      int done_cells, const FitReportOptions& options, bool select_best_lr) {
+  // One directory keeping its own fit: as before, unless that fit.json was fitted with
+  // --select best-lr and this report is not (then it is fitted again, below).
+  const bool own_fit = dirs.size() == 1 && fit_dir == dirs.front();
+  if (own_fit && !select_best_lr) {
+    FitStatus own = load_or_fit(dirs.front(), done_cells, options);
+    if (!own.fit || own.fit->computed_now || !selected_best_lr(*own.fit)) return own;
+  }
+  FitStatus status;
+  std::string source;
+  for (const std::string& dir : dirs) {
+    const std::string results = results_file(dir);
+    if (!fs::exists(results)) {
+      status.note = "no fit: " + results + " does not exist yet";
+      return status;
+    }
+    source += (source.empty() ? "" : ", ") + results;
+  }
+  const fs::path fit_json = fs::path(fit_dir) / "fit.json";
+  if (fs::exists(fit_json)) {
+    bool current = true;
+    for (const std::string& dir : dirs)
+      current = current && newer_or_same(fit_json, results_file(dir));
+    if (current) {
+      FitSummary saved = read_fit_summary(fit_json.string());
+      // A directory's own fit.json may name its results differently (`journey fit` given
+      // another spelling of the path): only a merged fit is checked by its source.
+      if ((own_fit || saved.source == source) && selected_best_lr(saved) == select_best_lr) {
+        status.fit = std::move(saved);
+        return status;
+      }
+    }
+  }
+  if (done_cells < kMinRuns) {
+    status.note = "no fit: " + std::to_string(done_cells) + " cell" +
+                  (done_cells == 1 ? " is" : "s are") +
+                  " done; the scaling-law fit needs at least " + std::to_string(kMinRuns);
+    return status;
+  }
+  ResultsTable table = read_results_csv(dirs);
+  std::vector<std::string> selection_notes;
+  if (select_best_lr) {
+    const LrSelection selection = journey::select_best_lr(table.runs);
+    selection_notes = describe(selection);
+    table.runs = selection.runs;
+    if (static_cast<int>(table.runs.size()) < kMinRuns) {
+      status.note = "no fit: --select best-lr leaves " + std::to_string(table.runs.size()) +
+                    " runs; the scaling-law fit needs at least " + std::to_string(kMinRuns);
+      return status;
+    }
+  }
+  std::error_code ec;
+  fs::create_directories(fit_dir, ec);
+  if (ec) throw DataError("cannot create directory " + fit_dir + ": " + ec.message());
+  FitReport report = make_fit_report(table, options);
+  report.notes.insert(report.notes.begin(), selection_notes.begin(), selection_notes.end());
+  write_fit_json(report, fit_json.string());
+  write_fit_csv(report, (fs::path(fit_dir) / "fit.csv").string());
   status.fit = read_fit_summary(fit_json.string());
   status.fit->computed_now = true;
   return status;

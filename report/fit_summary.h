@@ -7,6 +7,14 @@
 // DIR/fit.json and DIR/fit.csv. With fewer done cells, or no results.csv, there is no fit:
 // the result holds a note that says why, and the report leaves the law parts out.
 //
+// With several sweep directories (load_or_fit(dirs, fit_dir, ...)) the fit is over their
+// results.csv files as one data set (fit/results_csv.h), kept in fit_dir (the report's
+// directory): fit_dir/fit.json is used when it is at least as new as every results.csv and
+// was fitted from exactly those files (its "source"); otherwise it is computed and written
+// there. With select_best_lr the runs are first narrowed to each size's best rate
+// (fit/lr_selection.h, as `journey fit --select best-lr`), and a fit.json is current only
+// when it was fitted so (its notes hold the lr selection), and only without it otherwise.
+//
 // Errors: DataError for an unreadable or malformed results.csv or fit.json, or an
 // unwritable directory (from fit/).
 #pragma once
@@ -51,6 +59,7 @@ struct FittedLaw {
 
 struct FitSummary {
   std::string path;           // The fit.json read.
+  std::string source;         // The results it was fitted from (fit.json "source").
   bool computed_now = false;  // Fitted by this report rather than read from an older run.
   int runs = 0, skipped = 0;
   int resamples = 0;
@@ -67,6 +76,8 @@ struct FitSummary {
 
   // The Chinchilla law with this size variable, or nullptr.
   const FittedLaw* chinchilla(const std::string& size_variable) const;
+  // The law named as fit/fit_file.h names them (avg, final, initial, sparse), or nullptr.
+  const FittedLaw* named(const std::string& name) const;
 };
 
 struct FitStatus {
@@ -75,6 +86,8 @@ struct FitStatus {
 };
 
 FitStatus load_or_fit(const std::string& dir, int done_cells, const FitReportOptions& options);
+FitStatus load_or_fit(const std::vector<std::string>& dirs, const std::string& fit_dir,
+                      int done_cells, const FitReportOptions& options, bool select_best_lr);
 
 FitSummary read_fit_summary(const std::string& path);
 

@@ -393,51 +393,66 @@ void fit_section(Context& c) {
   }
 
   sec.heading("Plan for three budgets");
-  const FittedLaw* law = fit.chinchilla("avg");
-  if (law == nullptr) {
-    sec.note("No plan: fit.json holds no law with N = N-bar (fit with --size-variable all).");
+  // The law `journey plan` uses by default: the one `journey fit` validated best.
+  std::optional<SavedFit> saved;
+  try {
+    saved = read_fit_json(fit.path, "");
+  } catch (const std::exception& e) {
+    sec.note(std::string("No plan: ") + e.what());
+    c.text << "  no plan: " << e.what() << "\n";
     return;
   }
+  const FittedLaw* law = fit.named(saved->law_name);
+  if (law == nullptr) {
+    sec.note("No plan: fit.json holds no " + law_label(saved->law_name) + ".");
+    return;
+  }
+  const std::string law_name = law_label(saved->law_name);
   double max_compute = 0;
   for (const SweepCell& cell : c.data.cells) {
     if (cell.done()) max_compute = std::max(max_compute, cell.record.run.compute);
   }
+  std::string errors;
+  for (const SavedFit::LawChoice& choice : saved->laws) {
+    const bool held_out = !std::isnan(choice.held_out_mae);
+    errors += (errors.empty() ? "" : ", ") + choice.name + " " +
+              fixed4(held_out ? choice.held_out_mae : choice.in_sample_mae) +
+              (held_out ? "" : " in-sample");
+  }
   sec.paragraph(
-      "From the N-bar law (fit/planner.h, `journey plan`): for budgets of 1, 10 and 100 times "
-      "the sweep's largest run, the dense size P, sparsity S (up to " +
+      "From the " + law_name +
+      ", the law `journey plan` uses by default: the size variable `journey fit` validated "
+      "best (held-out MAE, in-sample where nothing could be held out: " +
+      errors +
+      "; `journey plan --law NAME` plans with another). For budgets of 1, 10 and 100 times "
+      "the sweep's largest run: the dense size P, sparsity S (up to " +
       short_number(fit.max_sparsity, 3) +
       ", the largest fitted) and tokens D with the lowest predicted loss, phases 25/50/25, "
-      "and the best dense run. Without a size cap the law predicts the same loss for every "
-      "sparsity; ties go to the smallest final model.");
+      "and the best dense run (fit/planner.h). Under the N-bar law without a size cap every "
+      "sparsity predicts the same loss; ties go to the smallest final model.");
+  c.text << "  plan from the " << law_name << " (validated best; " << errors << ")\n";
   ContentTable plan({"budget C (FLOP)", "P", "S", "schedule", "N-bar", "N_final", "D (tokens)",
                      "predicted loss", "dense P", "dense D", "dense loss", "N_final / dense N"});
-  Verdict plan_verdict{"the plan (from the N-bar law)", false, "", {}};
-  std::optional<FitEvidence> evidence;
-  try {
-    evidence = read_fit_json(fit.path).evidence;
-  } catch (const DataError& e) {
-    plan_verdict.notes.push_back(std::string("the plan's limits are unknown: ") + e.what());
-  }
+  Verdict plan_verdict{"the plan (from the " + law_name + ")", false, "", {}};
+  const FitEvidence& evidence = saved->evidence;
   // Each warning once, with the budgets it applies to.
   std::vector<std::pair<std::string, std::vector<std::string>>> warnings;
   for (double multiple : {1.0, 10.0, 100.0}) {
     PlanRequest request;
     request.flops = max_compute * multiple;
     request.max_sparsity = fit.max_sparsity;
-    const Plan p = plan_compute(law->law, request);
-    if (evidence) {
-      for (const std::string& w : plan_warnings(p, request, *evidence)) {
-        // The law's own verdict above lists why it is degenerate or thinly covered; the
-        // plan's verdict says so once instead of repeating each reason.
-        if (w.rfind("the N-bar law is degenerate (", 0) == 0 ||
-            w.rfind("the law was fitted on ", 0) == 0) {
-          continue;
-        }
-        auto it = std::find_if(warnings.begin(), warnings.end(),
-                               [&](const auto& entry) { return entry.first == w; });
-        if (it == warnings.end()) it = warnings.insert(warnings.end(), {w, {}});
-        it->second.push_back(short_number(request.flops));
+    const Plan p = plan_compute(saved->law, saved->size_variable, request);
+    for (const std::string& w : plan_warnings(p, request, evidence)) {
+      // The law's own verdict above lists why it is degenerate or thinly covered; the
+      // plan's verdict says so once instead of repeating each reason.
+      if (w.rfind("the " + law_name + " is degenerate (", 0) == 0 ||
+          w.rfind("the law was fitted on ", 0) == 0) {
+        continue;
       }
+      auto it = std::find_if(warnings.begin(), warnings.end(),
+                             [&](const auto& entry) { return entry.first == w; });
+      if (it == warnings.end()) it = warnings.insert(warnings.end(), {w, {}});
+      it->second.push_back(short_number(request.flops));
     }
     plan.add_row({short_number(request.flops), short_number(p.best.dense_params),
                   short_number(p.best.sparsity, 3), schedule_name(p.best.schedule),
@@ -463,16 +478,16 @@ void fit_section(Context& c) {
   const bool law_flagged = !law->degenerate.empty() || fit.thin_coverage();
   plan_verdict.flagged = law_flagged || !plan_verdict.notes.empty();
   if (law_flagged) {
-    plan_verdict.summary = "do not plan with it: the N-bar law is " +
+    plan_verdict.summary = "do not plan with it: the " + law_name + " is " +
                            std::string(law->degenerate.empty() ? "unreliable" : "degenerate") +
                            " (its verdict above)";
     plan.flagged_why =
-        "Greyed out: the N-bar law this plan comes from is " +
+        "Greyed out: the " + law_name + " this plan comes from is " +
         std::string(law->degenerate.empty()
                         ? "unreliable (too few sizes or durations to separate its terms)"
                         : "degenerate (the runs do not determine its coefficients)") +
         ", so these numbers only show what the planner does; they are not a recommendation.";
-    c.text << "  plan greyed out: the N-bar law is flagged\n";
+    c.text << "  plan greyed out: the " << law_name << " is flagged\n";
   } else {
     plan_verdict.summary = plan_verdict.notes.empty() ? "within the fitted data: no warnings"
                                                       : "read the plan with these limits in mind";
@@ -500,21 +515,37 @@ void metadata_section(Context& c) {
       "through its wall time, throughput and group size below.");
 
   double wall = 0, tokens = 0;
-  ContentTable cells({"cell", "status", "size", "sparsity", "schedule", "phases", "tok/param",
-                      "seed", "steps", "tokens D", "compute C", "N-bar", "N_final",
-                      "final eval loss", "wall s", "tokens/s", "attempts", "ranks"});
+  std::vector<std::string> columns{
+      "cell",   "status",   "size",     "sparsity",  "schedule", "phases",  "tok/param",
+      "seed",   "steps",    "tokens D", "compute C", "N-bar",    "N_final", "final eval loss",
+      "wall s", "tokens/s", "attempts", "ranks"};
+  const bool several_dirs = c.data.sources.size() > 1;
+  if (several_dirs) columns.insert(columns.begin() + 1, {"directory", "lr"});
+  ContentTable cells(columns);
   for (const SweepCell& cell : c.data.cells) {
     const CellRecord& r = cell.record;
     wall += r.wall_s;
     tokens += static_cast<double>(r.run.tokens) * (cell.done() ? 1 : 0);
-    cells.add_row(
-        {r.id, cell_status_name(r.status), r.size, short_number(r.sparsity), r.schedule,
-         phases_of(r), short_number(r.tokens_per_param), std::to_string(r.seed), steps_text(r),
-         std::to_string(r.run.tokens), short_number(r.run.compute), short_number(r.run.n_avg),
-         short_number(r.run.n_final), cell.done() ? fixed4(r.run.final_eval_loss) : "-",
-         format("%.1f", r.wall_s), format("%.0f", r.run.tokens_per_s), std::to_string(r.attempts),
-         std::to_string(r.group_size)},
-        cell.done() ? "" : (is_unsuccessful(r.status) ? "failed" : "not-done"));
+    std::vector<std::string> row{r.id,
+                                 cell_status_name(r.status),
+                                 r.size,
+                                 short_number(r.sparsity),
+                                 r.schedule,
+                                 phases_of(r),
+                                 short_number(r.tokens_per_param),
+                                 std::to_string(r.seed),
+                                 steps_text(r),
+                                 std::to_string(r.run.tokens),
+                                 short_number(r.run.compute),
+                                 short_number(r.run.n_avg),
+                                 short_number(r.run.n_final),
+                                 cell.done() ? fixed4(r.run.final_eval_loss) : "-",
+                                 format("%.1f", r.wall_s),
+                                 format("%.0f", r.run.tokens_per_s),
+                                 std::to_string(r.attempts),
+                                 std::to_string(r.group_size)};
+    if (several_dirs) row.insert(row.begin() + 1, {cell.dir, short_number(r.lr, 3)});
+    cells.add_row(row, cell.done() ? "" : (is_unsuccessful(r.status) ? "failed" : "not-done"));
   }
   const std::string totals =
       "Training wall time summed over cells: " + format("%.1f", wall) + " s; " +
@@ -524,11 +555,29 @@ void metadata_section(Context& c) {
   c.text << totals << "\n";
   sec.table(std::move(cells));
 
-  sec.heading("sweep.ini");
-  if (c.data.sweep_ini.empty()) {
-    sec.note("The directory holds no sweep.ini.");
-  } else {
-    sec.pre(c.data.sweep_ini);
+  const bool several = c.data.sources.size() > 1;
+  if (several) {
+    sec.heading("Sweep directories");
+    sec.paragraph("This report reads " + std::to_string(c.data.sources.size()) +
+                  " sweep directories as one data set: every figure and the fit are over the "
+                  "cells of all of them.");
+    ContentTable sources({"directory", "cells", "done"});
+    for (const SweepSource& source : c.data.sources) {
+      int done = 0;
+      for (const SweepCell& cell : c.data.cells) done += cell.dir == source.dir && cell.done();
+      sources.add_row({source.dir, std::to_string(source.cells), std::to_string(done)});
+      c.text << "directory " << source.dir << ": " << source.cells << " cells, " << done
+             << " done\n";
+    }
+    sec.table(std::move(sources));
+  }
+  for (const SweepSource& source : c.data.sources) {
+    sec.heading(several ? "sweep.ini of " + source.dir : std::string("sweep.ini"));
+    if (source.sweep_ini.empty()) {
+      sec.note("The directory holds no sweep.ini.");
+    } else {
+      sec.pre(source.sweep_ini);
+    }
   }
   // Per-cell configs: only the keys whose values differ between cells.
   std::vector<std::string> keys;
@@ -578,15 +627,29 @@ void metadata_section(Context& c) {
 
 ReportResult write_report(const ReportOptions& given) {
   ReportOptions options = given;
-  const fs::path dir(options.dir);
+  if (options.dirs.empty()) throw UsageError("journey report: no sweep directory given");
+  const bool several = options.dirs.size() > 1;
+  if (several && options.html_path.empty()) {
+    throw UsageError(
+        "--out FILE.html is required with several directories: the report belongs to none of "
+        "them alone");
+  }
+  const fs::path dir(options.dirs.front());
   if (options.html_path.empty()) options.html_path = (dir / "report.html").string();
-  if (options.png_dir.empty()) options.png_dir = (dir / "figures").string();
+  // With several directories the fit and the figures go beside the page.
+  const fs::path out_dir = fs::path(options.html_path).parent_path();
+  if (options.png_dir.empty()) {
+    options.png_dir = several ? (out_dir / "figures").string() : (dir / "figures").string();
+  }
 
   // Figures are replaced in place: never through a link (io/symlink_check.h).
   refuse_symlinks_under((fs::path(options.png_dir) / "..").lexically_normal().string(),
                         options.png_dir, "journey report");
-  const SweepData data = load_sweep(options.dir);
-  const FitStatus fit = load_or_fit(options.dir, data.count(CellStatus::kDone), options.fit);
+  const SweepData data = load_sweeps(options.dirs);
+  const std::string fit_dir =
+      several ? (out_dir.empty() ? std::string(".") : out_dir.string()) : dir.string();
+  const FitStatus fit = load_or_fit(options.dirs, fit_dir, data.count(CellStatus::kDone),
+                                    options.fit, options.select_best_lr);
   const PlotStyle style(data);
   for (const fs::path& out :
        {fs::absolute(options.html_path).parent_path(), fs::absolute(options.png_dir)}) {
@@ -599,11 +662,18 @@ ReportResult write_report(const ReportOptions& given) {
   result.html_path = options.html_path;
   result.text_path = fs::path(options.html_path).replace_extension(".txt").string();
   ReportContent content;
-  content.title = "Journey sweep report: " + sweep_name(options.dir);
-  content.subtitle = options.dir;
+  std::string names, dirs;
+  for (const std::string& d : options.dirs) {
+    names += (names.empty() ? "" : " + ") + sweep_name(d);
+    dirs += (dirs.empty() ? "" : ", ") + d;
+  }
+  content.title = "Journey sweep report: " + names;
+  content.subtitle = several ? "one data set of " + std::to_string(options.dirs.size()) +
+                                   " sweep directories: " + dirs
+                             : dirs;
   WorkDir work;
   std::ostringstream text;
-  text << "journey report: " << options.dir << "\n";
+  text << "journey report: " << dirs << "\n";
   Context c{
       options, data, style, fit, work, content, result, text, !find_program("gnuplot").empty()};
   if (!c.gnuplot)

@@ -24,8 +24,17 @@
 // as its figure is drawn, then the text, the HTML to options.html_path last, so a failure
 // leaves the previous page in place.
 //
-// Errors: DataError for a directory that is not a sweep (no ledger.json), unreadable or
-// malformed results, gnuplot missing or failing, or unwritable outputs.
+// Several directories: their cells are one data set (a cell id in two of them with the same
+// lr is refused), the fit is over their results.csv files together, in the directory of
+// html_path (report/fit_summary.h), every figure is over all cells, and the run metadata lists
+// each directory with its sweep.ini.
+//
+// The plan (section 11) uses the law `journey plan` uses by default: the one fit.json says was
+// validated best (fit/fit_file.h read_fit_json(path, "")), greyed out when it is flagged.
+//
+// Errors: UsageError for several directories without html_path. DataError for a directory that is
+// not a sweep (no ledger.json), unreadable or malformed results, gnuplot missing or failing, or
+// unwritable outputs.
 #pragma once
 
 #include <string>
@@ -36,10 +45,13 @@
 namespace journey {
 
 struct ReportOptions {
-  std::string dir;        // The sweep directory.
-  std::string html_path;  // Default: DIR/report.html.
-  std::string png_dir;    // Default: DIR/figures.
-  FitReportOptions fit;   // Used when the fit is computed here.
+  // The sweep directories: one, or several read as one data set (report/sweep_data.h
+  // load_sweeps); with several, html_path is required and the fit is kept beside it.
+  std::vector<std::string> dirs;
+  std::string html_path;        // Default (one directory only): DIR/report.html.
+  std::string png_dir;          // Default: DIR/figures, or figures/ beside html_path.
+  FitReportOptions fit;         // Used when the fit is computed here.
+  bool select_best_lr = false;  // Fit each size's best rate only (fit/lr_selection.h).
 };
 
 struct ReportResult {

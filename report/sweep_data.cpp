@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "common/error.h"
 #include "io/whole_file.h"
@@ -107,6 +108,7 @@ SweepData load_sweep(const std::string& dir) {
   for (const CellRecord& record : ledger.records()) {
     SweepCell cell;
     cell.record = record;
+    cell.dir = dir;
     const fs::path cell_dir = fs::path(dir) / "cells" / record.id;
     cell.config_ini = read_file_or_empty((cell_dir / "config.ini").string());
     try {
@@ -127,7 +129,37 @@ SweepData load_sweep(const std::string& dir) {
     }
     data.cells.push_back(std::move(cell));
   }
+  data.sources.push_back({dir, data.sweep_ini, static_cast<int>(data.cells.size())});
   return data;
+}
+
+SweepData load_sweeps(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) throw DataError("no sweep directory given");
+  SweepData merged = load_sweep(dirs.front());
+  for (size_t i = 1; i < dirs.size(); ++i) {
+    SweepData next = load_sweep(dirs[i]);
+    for (const SweepCell& cell : next.cells) {
+      for (const SweepCell& other : merged.cells) {
+        if (other.record.id == cell.record.id && other.record.lr == cell.record.lr) {
+          throw DataError("cell " + cell.record.id + " is in both " + other.dir + " and " +
+                          cell.dir +
+                          " with the same lr: one run twice (report each directory once)");
+        }
+      }
+    }
+    merged.sources.push_back(next.sources.front());
+    merged.warnings.insert(merged.warnings.end(), next.warnings.begin(), next.warnings.end());
+    for (SweepCell& cell : next.cells) merged.cells.push_back(std::move(cell));
+  }
+  // Ids in several directories (different rates) are told apart by their lr.
+  std::map<std::string, int> seen;
+  for (const SweepCell& cell : merged.cells) ++seen[cell.record.id];
+  for (SweepCell& cell : merged.cells) {
+    if (seen[cell.record.id] > 1) {
+      cell.record.id += " (lr " + number_text(cell.record.lr) + ")";
+    }
+  }
+  return merged;
 }
 
 }  // namespace journey

@@ -14,6 +14,12 @@
 // and in a physical range; any cell's sparsity outside [0, 1)): the message names the
 // ledger, the cell, the field and what was expected. It is thrown before the report writes
 // anything.
+//
+// load_sweeps() reads several sweep directories as one data set (`journey report DIR1 DIR2
+// ...`): their cells in argument order, each keeping the directory it came from. A cell id
+// found in two directories is one run twice when both have the same lr (DataError naming both
+// directories) and two runs when the lr differs (an lr scan): both are kept, their ids made
+// unique by appending " (lr X)" so that figures and tables can tell them apart.
 #pragma once
 
 #include <cstdint>
@@ -43,20 +49,30 @@ struct SweepCell {
   CellHistory history;
   MatrixDensities sparsity;  // cells/<id>/sparsity.csv: per-matrix density at each event.
   std::string config_ini;    // cells/<id>/config.ini; empty when absent.
+  std::string dir;           // The sweep directory it came from.
 
   bool done() const { return record.status == CellStatus::kDone; }
 };
 
-struct SweepData {
+// One directory of the data set.
+struct SweepSource {
   std::string dir;
-  std::string sweep_ini;         // DIR/sweep.ini; empty when absent.
-  std::vector<SweepCell> cells;  // Ledger order.
+  std::string sweep_ini;  // DIR/sweep.ini; empty when absent.
+  int cells = 0;
+};
+
+struct SweepData {
+  std::string dir;                   // The first directory.
+  std::string sweep_ini;             // DIR/sweep.ini of the first directory; empty when absent.
+  std::vector<SweepSource> sources;  // Every directory, in argument order.
+  std::vector<SweepCell> cells;      // Ledger order.
   std::vector<std::string> warnings;
 
   int count(CellStatus status) const;
 };
 
 SweepData load_sweep(const std::string& dir);
+SweepData load_sweeps(const std::vector<std::string>& dirs);
 
 // A cell history from the text of metrics.csv and eval.csv (either may be empty). Columns
 // are found by name; metrics.csv needs step, loss, active, density and tokens. Throws

@@ -142,6 +142,8 @@ struct SweepSpec {
   std::string failed_cell;     // Left failed half-way, with a reason.
   bool matched_dense = false;  // Add a dense twin of each sparse cell's N-bar.
   std::string seeds = "0";
+  std::string lr;          // train.lr; empty: the default.
+  double loss_offset = 0;  // Added to every cell's loss (a worse learning rate).
   // The final loss follows N-bar and D; with `dense_size_loss`, the dense size and D instead,
   // so that `phase_penalty`, a function of (dense_frac, prune_end_frac), alone separates the
   // schedules of a grid.
@@ -152,7 +154,8 @@ struct SweepSpec {
 // The base config of a synthetic sweep: the demo's shape, small.
 RunConfig synthetic_config(const SweepSpec& spec) {
   std::ostringstream ini;
-  ini << "[model]\nseq_len = 64\n[train]\nbatch_tokens = 2048\n[data]\nvocab_size = 1024\n"
+  ini << "[model]\nseq_len = 64\n[train]\nbatch_tokens = 2048\n"
+      << (spec.lr.empty() ? "" : "lr = " + spec.lr + "\n") << "[data]\nvocab_size = 1024\n"
       << "[sweep]\nsizes = " << spec.sizes << "\nsparsities = " << spec.sparsities
       << "\nphases = " << spec.phases << "\ntokens_per_param = " << spec.durations
       << "\nmatched_dense = " << (spec.matched_dense ? "true" : "false")
@@ -179,7 +182,7 @@ std::vector<std::string> write_synthetic_sweep(const std::string& dir, const Swe
   std::ostringstream results;
   results.precision(10);
   results << "id,status,size,d_model,n_layers,n_heads,sparsity,schedule,dense_frac,"
-             "prune_end_frac,tokens_per_param,seed,n_avg,n_final,n_initial,embedding_params,"
+             "prune_end_frac,tokens_per_param,seed,lr,n_avg,n_final,n_initial,embedding_params,"
              "tokens,compute,loss,final_train_loss,steps_done,total_steps,wall_s,tokens_per_s,"
              "group_size,attempts,reason\n";
   std::vector<std::string> ids;
@@ -192,7 +195,7 @@ std::vector<std::string> write_synthetic_sweep(const std::string& dir, const Swe
         synthetic_loss(spec.dense_size_loss ? plan.params.prunable : plan.mean_active,
                        static_cast<double>(plan.total_tokens)) +
         spec.phase_penalty(cell.config.prune.dense_frac, cell.config.prune.prune_end_frac) +
-        0.002 * wobble(cell.id);
+        0.002 * wobble(cell.id) + spec.loss_offset;
 
     const std::string cell_dir = dir + "/cells/" + cell.id;
     fs::create_directories(cell_dir);
@@ -254,8 +257,8 @@ std::vector<std::string> write_synthetic_sweep(const std::string& dir, const Swe
     results << r.id << ',' << cell_status_name(r.status) << ',' << r.size << ',' << r.d_model << ','
             << r.n_layers << ',' << r.n_heads << ',' << r.sparsity << ',' << r.schedule << ','
             << r.dense_frac << ',' << r.prune_end_frac << ',' << r.tokens_per_param << ',' << r.seed
-            << ',' << r.run.n_avg << ',' << r.run.n_final << ',' << r.run.n_initial << ','
-            << r.run.embedding_params << ',' << r.run.tokens << ',' << r.run.compute << ','
+            << ',' << r.lr << ',' << r.run.n_avg << ',' << r.run.n_final << ',' << r.run.n_initial
+            << ',' << r.run.embedding_params << ',' << r.run.tokens << ',' << r.run.compute << ','
             << r.run.final_eval_loss << ',' << r.run.final_loss << ',' << r.run.steps_done << ','
             << r.run.total_steps << ',' << r.wall_s << ',' << r.run.tokens_per_s << ",1,1,"
             << r.reason << '\n';
@@ -409,9 +412,9 @@ TEST(Report, TheFitSectionGivesOneVerdictPerLaw) {
   }
 }
 
-// A degenerate N-bar law (fit.json edited to say so, as `journey fit` writes it) gets a red
-// verdict, and the plan computed from it is greyed out under a sentence that says why, in
-// the page and in report.txt.
+// A degenerate law (fit.json edited to say so, as `journey fit` writes it) gets a red verdict,
+// and when it is the law the plan uses (the best validated, as `journey plan`'s default), the
+// plan is greyed out under a sentence that says why, in the page and in report.txt.
 TEST(Report, APlanFromADegenerateLawIsGreyedOut) {
   const FailedSweep& s = failed_sweep();
   ASSERT_EQ(s.run.process.exit_code, 0) << s.run.process.output;
@@ -419,9 +422,11 @@ TEST(Report, APlanFromADegenerateLawIsGreyedOut) {
   fs::copy(s.dir, dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   fs::remove_all(dir + "/figures");
   nlohmann::json fit = nlohmann::json::parse(read_file(dir + "/fit.json"));
+  const std::string best = fit["best_size_variable"];
+  const std::string label = best == "avg" ? "N-bar law" : "N_" + best + " law";
   for (auto& law : fit["laws"]) {
     law["degenerate"] = nlohmann::json::array();
-    if (law["form"] == "chinchilla" && law["size_variable"] == "avg") {
+    if (law["form"] == "chinchilla" && law["size_variable"] == best) {
       law["degenerate"].push_back(
           "E = 1e-09 collapsed to zero: the irreducible loss is not identified");
     }
@@ -430,21 +435,25 @@ TEST(Report, APlanFromADegenerateLawIsGreyedOut) {
   const ReportRun run = run_report(dir);
   ASSERT_EQ(run.process.exit_code, 0) << run.process.output;
   const std::string html = section_html(run.html, "fit");
-  EXPECT_TRUE(contains(html,
-                       "<div class=\"verdict flagged\"><p><strong>chinchilla N=avg:</strong> "
-                       "degenerate"))
+  EXPECT_TRUE(contains(html, "<div class=\"verdict flagged\"><p><strong>chinchilla N=" + best +
+                                 ":</strong> degenerate"))
       << html;
   EXPECT_EQ(count_of(html, "E = 1e-09 collapsed to zero"), 1) << "listed once, in the law's box";
   EXPECT_TRUE(contains(html, "<li>E = 1e-09 collapsed to zero")) << html;
-  EXPECT_TRUE(contains(html, "<strong>the plan (from the N-bar law):</strong> do not plan with it"))
+  EXPECT_TRUE(contains(html, "From the " + label + ", the law `journey plan` uses by default"))
+      << html;
+  EXPECT_TRUE(
+      contains(html, "<strong>the plan (from the " + label + "):</strong> do not plan with it"))
       << html;
   EXPECT_EQ(count_of(html, "<div class=\"table-wrap flagged\">"), 1) << html;
-  EXPECT_TRUE(contains(html,
-                       "<p class=\"flagged-why\">Greyed out: the N-bar law this plan comes "
-                       "from is degenerate"))
+  EXPECT_TRUE(contains(html, "<p class=\"flagged-why\">Greyed out: the " + label +
+                                 " this plan comes from is degenerate"))
       << html;
   const std::string text = read_file(dir + "/report.txt");
-  EXPECT_TRUE(contains(text, "  Greyed out: the N-bar law")) << text;
+  EXPECT_TRUE(contains(text, "  Greyed out: the " + label)) << text;
+  EXPECT_TRUE(contains(text, "From the " + label + ", the law `journey plan` uses")) << text;
+  EXPECT_TRUE(contains(run.process.output, "plan from the " + label + " (validated best; "))
+      << run.process.output;
   EXPECT_EQ(count_of(text, "\n  ~ "), 3) << "the plan's three rows are marked";
   EXPECT_TRUE(contains(run.process.output, "plan greyed out")) << run.process.output;
   // The original, whose laws are not flagged for degeneracy, greys out nothing unless its fit
@@ -475,6 +484,111 @@ TEST(Report, APlanFromTooFewSizesIsGreyedOutAsUnreliable) {
   EXPECT_TRUE(contains(html, "this plan comes from is unreliable") ||
               contains(html, "this plan comes from is degenerate"))
       << html;
+}
+
+// Issue #25: several sweep directories are one data set: the cells of both in the page and in
+// report.txt, the fit over the union beside the page, each directory in the run metadata.
+TEST(ReportMulti, TwoSweepsAreReportedAsOneDataSet) {
+  const std::string a = fresh_dir("multi-a"), b = fresh_dir("multi-b"), out = fresh_dir("multi");
+  SweepSpec spec;
+  spec.sizes = "32x2x2";
+  spec.durations = "2 4";
+  const std::vector<std::string> ids_a = write_synthetic_sweep(a, spec);
+  spec.sizes = "48x2x2";
+  const std::vector<std::string> ids_b = write_synthetic_sweep(b, spec);
+  const testing::ProcessResult r = run_process(
+      journey_command("report " + a + " " + b + " --out " + out + "/report.html --bootstrap 40"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string html = read_file(out + "/report.html");
+  const std::string text = read_file(out + "/report.txt");
+  for (const std::vector<std::string>* ids : {&ids_a, &ids_b}) {
+    for (const std::string& id : *ids) {
+      EXPECT_TRUE(contains(section_html(html, "metadata"), "<td>" + id + "</td>")) << id;
+      EXPECT_TRUE(contains(text, id)) << id;
+    }
+  }
+  EXPECT_TRUE(contains(html, "12 cells: 12 done")) << section_html(html, "cells");
+  EXPECT_TRUE(contains(text, "12 cells: 12 done"));
+  // The fit: over both results tables, written beside the page, not into either sweep.
+  const nlohmann::json fit = nlohmann::json::parse(read_file(out + "/fit.json"));
+  EXPECT_EQ(fit["runs"], 12);
+  EXPECT_EQ(fit["source"], a + "/results.csv, " + b + "/results.csv");
+  EXPECT_FALSE(fs::exists(a + "/fit.json"));
+  EXPECT_FALSE(fs::exists(b + "/fit.json"));
+  EXPECT_TRUE(contains(r.output, "computed now")) << r.output;
+  // Each directory in the metadata, with its sweep.ini.
+  const std::string metadata = section_html(html, "metadata");
+  EXPECT_TRUE(contains(metadata, "<td>" + a + "</td><td>6</td><td>6</td>")) << metadata;
+  EXPECT_TRUE(contains(metadata, "<td>" + b + "</td><td>6</td><td>6</td>")) << metadata;
+  EXPECT_TRUE(contains(metadata, "sweep.ini of " + b)) << metadata;
+  EXPECT_TRUE(contains(text, "sweep.ini of " + b)) << text;
+  EXPECT_TRUE(contains(r.output, "directory " + b + ": 6 cells, 6 done")) << r.output;
+  // Figures over the union, beside the page.
+  EXPECT_TRUE(fs::exists(out + "/figures/fig3-collapse.png"));
+  EXPECT_TRUE(contains(html, "<figure class=\"plot\" id=\"fig3-collapse\">"));
+  // The second run reads the fit it wrote.
+  const testing::ProcessResult again = run_process(
+      journey_command("report " + a + " " + b + " --out " + out + "/report.html --bootstrap 40"));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_FALSE(contains(again.output, "computed now")) << again.output;
+}
+
+TEST(ReportMulti, SeveralDirectoriesNeedOutAndOneRunOnce) {
+  const std::string a = fresh_dir("multi-once-a"), b = fresh_dir("multi-once-b");
+  SweepSpec spec;
+  spec.sizes = "32x2x2";
+  write_synthetic_sweep(a, spec);
+  write_synthetic_sweep(b, spec);
+  const testing::ProcessResult no_out =
+      run_process(journey_command("report " + a + " " + b + " --bootstrap 40"));
+  EXPECT_EQ(no_out.exit_code, 2) << no_out.output;
+  EXPECT_TRUE(contains(no_out.output, "--out FILE.html is required")) << no_out.output;
+  const testing::ProcessResult twice = run_process(journey_command(
+      "report " + a + " " + b + " --out " + fresh_dir("multi-once") + "/r.html --bootstrap 40"));
+  EXPECT_EQ(twice.exit_code, 1) << twice.output;
+  EXPECT_TRUE(contains(twice.output, "is in both " + a + " and " + b + " with the same lr"))
+      << twice.output;
+}
+
+// The same grid at two learning rates (an lr scan): the same cell ids are two runs, told apart
+// by their lr, and --select best-lr fits the better rate's runs only.
+TEST(ReportMulti, TheSameCellsAtTwoRatesAreTwoRunsAndSelectPicksTheBest) {
+  const std::string a = fresh_dir("multi-lr-a"), b = fresh_dir("multi-lr-b"),
+                    out = fresh_dir("multi-lr");
+  SweepSpec spec;
+  spec.sizes = "32x2x2 48x2x2";
+  spec.durations = "2 4";
+  spec.lr = "0.003";
+  spec.loss_offset = 0.2;
+  const std::vector<std::string> ids = write_synthetic_sweep(a, spec);
+  spec.lr = "0.006";
+  spec.loss_offset = 0;
+  write_synthetic_sweep(b, spec);
+  const testing::ProcessResult r = run_process(journey_command(
+      "report " + a + " " + b + " --out " + out + "/report.html --bootstrap 40 --select best-lr"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string html = read_file(out + "/report.html");
+  EXPECT_TRUE(contains(html, "<td>" + ids[0] + " (lr 0.003)</td>"))
+      << section_html(html, "metadata");
+  EXPECT_TRUE(contains(html, "<td>" + ids[0] + " (lr 0.006)</td>"));
+  EXPECT_TRUE(contains(read_file(out + "/report.txt"), ids[0] + " (lr 0.006)"));
+  const nlohmann::json fit = nlohmann::json::parse(read_file(out + "/fit.json"));
+  EXPECT_EQ(fit["runs"], 12) << "one rate of each size";
+  EXPECT_TRUE(contains(fit["notes"].dump(), "lr selection: 32x2x2 keeps lr 0.006"))
+      << fit["notes"].dump();
+  // Without --select the fit.json beside the page is not current: it is fitted again.
+  const testing::ProcessResult all = run_process(
+      journey_command("report " + a + " " + b + " --out " + out + "/report.html --bootstrap 40"));
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_EQ(nlohmann::json::parse(read_file(out + "/fit.json"))["runs"], 24);
+  // One directory keeps its fit in DIR; a fit.json made with --select best-lr is not current
+  // for a report without it.
+  ASSERT_EQ(run_report(a, "--select best-lr").process.exit_code, 0);
+  EXPECT_TRUE(contains(read_file(a + "/fit.json"), "lr selection: "));
+  const ReportRun plain = run_report(a);
+  ASSERT_EQ(plain.process.exit_code, 0) << plain.process.output;
+  EXPECT_TRUE(contains(plain.process.output, "computed now")) << plain.process.output;
+  EXPECT_FALSE(contains(read_file(a + "/fit.json"), "lr selection: "));
 }
 
 // Issue #26 4b: the page and report.txt are two renderings of one content; every table cell
