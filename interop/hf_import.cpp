@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include "common/config.h"
@@ -125,7 +126,9 @@ RunConfig config_from_llama(const json& c, const std::string& file, RunConfig ba
   const ModelConfig& given = base.model;
   auto agree = [&](const char* key, double ours, double theirs, double default_value) {
     if (ours != default_value && ours != theirs) {
-      throw UsageError("model." + std::string(key) + " = " + std::to_string(ours) +
+      std::ostringstream value;
+      value << ours;
+      throw UsageError("model." + std::string(key) + " = " + value.str() +
                        " in the training config contradicts " + file);
     }
   };

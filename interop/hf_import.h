@@ -13,7 +13,8 @@
 //                       match tokenizer.model. config.json is then not read.
 //   config.json         otherwise: a LlamaConfig. hidden_size, num_hidden_layers,
 //                       num_attention_heads, intermediate_size, vocab_size, rms_norm_eps,
-//                       rope_theta and max_position_embeddings become the model's config (the
+//                       rope_theta (or transformers 5's rope_parameters, default rope_type
+//                       only) and max_position_embeddings become the model's config (the
 //                       rest of it, the training settings, comes from `config_path` or the
 //                       defaults; a [model] key there that contradicts config.json is a
 //                       UsageError). What Journey's Llama cannot express is refused naming the
@@ -32,9 +33,10 @@
 //
 // q_proj is divided by sqrt(d_head): the export multiplied it in because Hugging Face scales
 // attention logits by d_head^-1/2 and Journey folds that scale into wq. When sqrt(d_head) is a
-// power of two this is exact; otherwise each value is the float32 x with fl(x * s) equal to
-// the stored one (nearest to y / s when several are), which recovers an exported wq bit for
-// bit wherever the multiplication was one-to-one.
+// power of two this is exact; otherwise each value is a float32 x with fl(x * s) equal to
+// the stored y (y / s itself when it is one), which recovers an exported wq bit for bit
+// wherever the multiplication was one-to-one; where two adjacent x gave the same y (a few
+// values in a thousand for d_head = 12), the one recovered may be 1 ulp off the original.
 //
 // The checkpoint (io/checkpoint_file.h) holds params, masks, zero AdamW moments with
 // adam_steps 0 (an export carries no optimiser state, so a continued run restarts AdamW's
