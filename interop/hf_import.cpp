@@ -271,6 +271,16 @@ ImportResult import_hf_folder(const std::string& hf_dir, const std::string& out,
   if (fs::exists(result.checkpoint, ec) || fs::is_symlink(result.checkpoint, ec)) {
     throw UsageError(result.checkpoint + " exists; journey import never overwrites a file");
   }
+  if (!file_out) {
+    // `journey train --out` resumes from the newest checkpoint, which must be this one.
+    const std::vector<CheckpointEntry> present =
+        list_checkpoints(fs::path(result.checkpoint).parent_path().string());
+    if (!present.empty()) {
+      throw UsageError("--out " + out + " already holds checkpoints (" + present.back().path +
+                       "), which `journey train --out` would resume from instead; import into "
+                       "a new directory");
+    }
+  }
 
   const ModelSpec spec = make_model_spec(config.model, config.data.vocab_size);
   const SafetensorsReader weights = SafetensorsReader::open(dir + "model.safetensors");

@@ -47,7 +47,8 @@
 //
 // `out`: a path ending in ".h5" is the checkpoint file itself; anything else is a run
 // directory, and the file is out/checkpoints/ckpt-<step>.h5, where `journey train --out out`
-// (with the same training config and a dataset of the same tokenizer) resumes from it. The
+// (with the same training config and a dataset of the same tokenizer) resumes from it; a
+// directory whose checkpoints/ already holds checkpoints is refused (UsageError). The
 // file is written atomically (nothing at its name until complete) and never overwrites: an
 // existing file there is a UsageError.
 //

@@ -1040,6 +1040,30 @@ TEST_F(WorkerTrainRun, ForeignHuggingFaceLlamaImportsToTheLossTransformersComput
               transformers_loss);
   EXPECT_NEAR(ours->loss, transformers_loss, 1e-5 * transformers_loss);
 
+  // Imported with training settings, the dense model trains on under a pruning schedule.
+  const std::string ini = dir_ + "/foreign.ini";
+  std::ofstream(ini) << "[model]\nd_model = 32\nn_layers = 2\nn_heads = 2\nffn_dim = 88\n"
+                        "seq_len = 32\n[train]\nbatch_tokens = 1024\ntokens = 8192\nlr = 1e-3\n"
+                        "eval_sequences = 8\ncheckpoint_every = 4\nthreads = 1\n"
+                        "[prune]\nsparsity = 0.5\n[data]\nvocab_size = 512\ndir = "
+                     << testing::test_dataset_dir() << "\n";
+  const std::string tuned = dir_ + "/foreign-tuned";
+  r = run_process(
+      testing::journey_command("import " + folder + " --out " + tuned + " --config " + ini));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_process(testing::journey_command("train --config " + ini + " --out " + tuned));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed"), std::string::npos) << r.output;
+  const CheckpointReader trained =
+      CheckpointReader::open(checkpoint_path(tuned + "/checkpoints", 8));
+  EXPECT_EQ(trained.attr_int(checkpoint::kAdamStepsAttr), 8);
+  EXPECT_TRUE(trained.verify().empty());
+  // A run directory that already holds checkpoints is refused: train would resume from them.
+  ASSERT_FALSE(fs::exists(checkpoint_path(tuned + "/checkpoints", 0)));  // Pruned.
+  r = run_process(testing::journey_command("import " + folder + " --out " + tuned));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("already holds checkpoints"), std::string::npos) << r.output;
+
   // Refusals, each naming the key of config.json.
   const std::string original_config = read_file(folder + "/config.json");
   for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
