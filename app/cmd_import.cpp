@@ -27,7 +27,7 @@ int command_import(const Args& args) {
                       "an existing file is never overwritten")(
       "config", po::value<std::string>(),
       "training settings (INI) for a folder without journey.json; its [model] keys must agree "
-      "with config.json, and its model.seq_len replaces max_position_embeddings");
+      "with config.json, and its model.seq_len (when set) replaces max_position_embeddings");
   const ParsedFlags parsed = parse_flags(
       args, flags, {"folder"},
       {kUsage,

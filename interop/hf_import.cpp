@@ -61,8 +61,7 @@ int64_t required_int(const json& c, const std::string& file, const char* key) {
 }
 
 // The run's config for a LlamaConfig: the model from config.json, the rest from `base`.
-RunConfig config_from_llama(const json& c, const std::string& file, RunConfig base,
-                            bool seq_len_from_base) {
+RunConfig config_from_llama(const json& c, const std::string& file, RunConfig base) {
   auto refuse = [&](const std::string& key, const std::string& why) {
     throw UsageError(file + ": " + key + " " + why + ", which Journey's Llama cannot express");
   };
@@ -135,14 +134,14 @@ RunConfig config_from_llama(const json& c, const std::string& file, RunConfig ba
   agree("d_model", given.d_model, m.d_model, defaults.d_model);
   agree("n_layers", given.n_layers, m.n_layers, defaults.n_layers);
   agree("n_heads", given.n_heads, m.n_heads, defaults.n_heads);
-  agree("ffn_dim", given.ffn_dim, m.ffn_dim, defaults.ffn_dim);
+  agree("ffn_dim", given.ffn_dim, m.ffn(), defaults.ffn_dim);
   agree("rope_base", given.rope_base, m.rope_base, defaults.rope_base);
   agree("norm_eps", given.norm_eps, m.norm_eps, defaults.norm_eps);
   if (given.family != ModelFamily::kLlama) {
     throw UsageError("model.family = " + std::string(family_name(given.family)) +
                      " in the training config: a Hugging Face Llama folder is a llama model");
   }
-  if (seq_len_from_base) {
+  if (given.seq_len != defaults.seq_len) {
     if (given.seq_len > m.seq_len) {
       throw UsageError("model.seq_len = " + std::to_string(given.seq_len) +
                        " in the training config exceeds max_position_embeddings in " + file);
@@ -247,8 +246,7 @@ ImportResult import_hf_folder(const std::string& hf_dir, const std::string& out,
     if (result.step < 0) throw DataError(dir + "journey.json: step is negative");
   } else {
     const RunConfig base = config_path.empty() ? RunConfig{} : parse_config(config_path, {});
-    config = config_from_llama(read_json(dir + "config.json"), dir + "config.json", base,
-                               !config_path.empty());
+    config = config_from_llama(read_json(dir + "config.json"), dir + "config.json", base);
   }
   validate(config);
 

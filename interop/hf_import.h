@@ -14,14 +14,15 @@
 //   config.json         otherwise: a LlamaConfig. hidden_size, num_hidden_layers,
 //                       num_attention_heads, intermediate_size, vocab_size, rms_norm_eps,
 //                       rope_theta (or transformers 5's rope_parameters, default rope_type
-//                       only) and max_position_embeddings become the model's config (the
-//                       rest of it, the training settings, comes from `config_path` or the
-//                       defaults; a [model] key there that contradicts config.json is a
-//                       UsageError). What Journey's Llama cannot express is refused naming the
-//                       key: tie_word_embeddings, num_key_value_heads != num_attention_heads,
-//                       attention_bias, mlp_bias, rope_scaling, a hidden_act other than silu,
-//                       a head_dim other than hidden_size / num_attention_heads, a model_type
-//                       other than llama.
+//                       only) and max_position_embeddings (as model.seq_len) become the
+//                       model's config (the rest of it, the training settings, comes from
+//                       `config_path` or the defaults; a [model] key set there, i.e. not at
+//                       its default, that contradicts config.json is a UsageError, except
+//                       model.seq_len, which may shorten the context). What Journey's Llama cannot
+//                       express is refused naming the key: tie_word_embeddings, num_key_value_heads
+//                       != num_attention_heads, attention_bias, mlp_bias, rope_scaling, a
+//                       hidden_act other than silu, a head_dim other than hidden_size /
+//                       num_attention_heads, a model_type other than llama.
 //   masks.safetensors   optional: each prunable matrix's mask as CSR, as the export writes it
 //                       ("<hf name>.indptr", "<hf name>.indices", "<hf name>.shape" metadata).
 //                       Absent: every mask is all ones (a dense model). Weights where a mask is
