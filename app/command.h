@@ -40,6 +40,7 @@ int command_plan(const Args& args);
 // -- io --
 int command_inspect(const Args& args);
 int command_export(const Args& args);
+int command_import(const Args& args);
 // -- worker --
 int command_train(const Args& args);
 int command_eval(const Args& args);         // torch-free half of `journey eval`

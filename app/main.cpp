@@ -24,6 +24,8 @@ const std::vector<Command> kCommands = {
      command_inspect},
     {"export", "write a checkpoint's model as a Hugging Face Llama folder or safetensors",
      command_export},
+    {"import", "a Hugging Face Llama folder (or a journey export) as a checkpoint to eval or train",
+     command_import},
     // -- worker --
     {"train", "train one cell (one model, schedule and dataset) on this launch's ranks", nullptr},
     {"eval", "a checkpoint's loss (nats/token, bits/byte) on any text file", command_eval},
