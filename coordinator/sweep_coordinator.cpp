@@ -248,10 +248,12 @@ class Coordinator {
     } else {
       std::printf("fit skipped: the law needs at least 6 finished cells\n");
     }
-    // Several rates of a size (sweep.lrs): the law is fitted on each size's best rate.
+    // Several rates of a size (sweep.lrs): the law is fitted on each size's best rate, by the
+    // fit and by the report, which would otherwise refit all rates together.
     const std::vector<std::string> several = sizes_with_several_rates(ledger_);
     for (const char* command : commands) {
       std::vector<std::string> argv{sibling_executable("journey"), command, options_.out_dir};
+      if (!several.empty()) argv.insert(argv.end(), {"--select", "best-lr"});
       if (std::string(command) == "fit" && !several.empty()) {
         std::string sizes;
         for (const std::string& size : several) sizes += (sizes.empty() ? "" : ", ") + size;
@@ -260,7 +262,6 @@ class Coordinator {
             "rate, the one with the lowest dense loss (journey fit %s --select best-lr; "
             "fit.json's notes say which rate each size kept)\n",
             sizes.c_str(), options_.out_dir.c_str());
-        argv.insert(argv.end(), {"--select", "best-lr"});
       }
       std::fflush(stdout);
       const int code = run_and_wait(argv);

@@ -162,13 +162,11 @@ bool selected_best_lr(const FitSummary& fit) {
 
 FitStatus load_or_fit(const std::vector<std::string>& dirs, const std::string& fit_dir,
                       int done_cells, const FitReportOptions& options, bool select_best_lr) {
-  // One directory keeping its own fit: as before, unless that fit.json was fitted with
-  // --select best-lr and this report is not (then it is fitted again, below).
+  // One directory keeping its own fit: as before, including a fit.json made with --select
+  // best-lr (by the sweep itself, or by hand), which a report without the flag uses rather
+  // than overwrites with a fit of every rate together.
   const bool own_fit = dirs.size() == 1 && fit_dir == dirs.front();
-  if (own_fit && !select_best_lr) {
-    FitStatus own = load_or_fit(dirs.front(), done_cells, options);
-    if (!own.fit || own.fit->computed_now || !selected_best_lr(*own.fit)) return own;
-  }
+  if (own_fit && !select_best_lr) return load_or_fit(dirs.front(), done_cells, options);
   FitStatus status;
   std::string source;
   for (const std::string& dir : dirs) {
