@@ -114,36 +114,6 @@ FitSummary read_fit_summary(const std::string& path) {
   return s;
 }
 
-FitStatus load_or_fit(const std::string& dir, int done_cells, const FitReportOptions& options) {
-  FitStatus status;
-  const fs::path results = fs::path(dir) / "results.csv";
-  const fs::path fit_json = fs::path(dir) / "fit.json";
-  const bool have_results = fs::exists(results), have_fit = fs::exists(fit_json);
-  if (have_fit && (!have_results || newer_or_same(fit_json, results))) {
-    status.fit = read_fit_summary(fit_json.string());
-    return status;
-  }
-  if (!have_results) {
-    status.note = "no fit: " + results.string() + " does not exist yet";
-    return status;
-  }
-  if (done_cells < kMinRuns) {
-    status.note = "no fit: " + std::to_string(done_cells) + " cell" +
-                  (done_cells == 1 ? " is" : "s are") +
-                  " done; the scaling-law fit needs at least " + std::to_string(kMinRuns);
-    return status;
-  }
-  const FitReport report = make_fit_report(read_results_csv(results.string()), options);
-  write_fit_json(report, fit_json.string());
-  write_fit_csv(report, (fs::path(dir) / "fit.csv").string());
-  status.fit = read_fit_summary(fit_json.string());
-  status.fit->computed_now = true;
-  return status;
-}
-
-}  // namespace journey
-
-namespace journey {
 namespace {
 
 // The results file of a directory as fit/results_csv.h names it (and fit.json's "source").
@@ -162,34 +132,36 @@ bool selected_best_lr(const FitSummary& fit) {
 
 FitStatus load_or_fit(const std::vector<std::string>& dirs, const std::string& fit_dir,
                       int done_cells, const FitReportOptions& options, bool select_best_lr) {
-  // One directory keeping its own fit: as before, including a fit.json made with --select
-  // best-lr (by the sweep itself, or by hand), which a report without the flag uses rather
-  // than overwrites with a fit of every rate together.
+  // A directory keeping its own fit uses it as it is, also one made with --select best-lr (by
+  // the sweep itself, or by hand) when this report does not ask for a selection.
   const bool own_fit = dirs.size() == 1 && fit_dir == dirs.front();
-  if (own_fit && !select_best_lr) return load_or_fit(dirs.front(), done_cells, options);
   FitStatus status;
   std::string source;
-  for (const std::string& dir : dirs) {
-    const std::string results = results_file(dir);
-    if (!fs::exists(results)) {
-      status.note = "no fit: " + results + " does not exist yet";
-      return status;
-    }
-    source += (source.empty() ? "" : ", ") + results;
-  }
+  for (const std::string& dir : dirs) source += (source.empty() ? "" : ", ") + results_file(dir);
   const fs::path fit_json = fs::path(fit_dir) / "fit.json";
   if (fs::exists(fit_json)) {
     bool current = true;
-    for (const std::string& dir : dirs)
-      current = current && newer_or_same(fit_json, results_file(dir));
+    for (const std::string& dir : dirs) {
+      const std::string results = results_file(dir);
+      current = current && (fs::exists(results) ? newer_or_same(fit_json, results) : own_fit);
+    }
     if (current) {
       FitSummary saved = read_fit_summary(fit_json.string());
       // A directory's own fit.json may name its results differently (`journey fit` given
       // another spelling of the path): only a merged fit is checked by its source.
-      if ((own_fit || saved.source == source) && selected_best_lr(saved) == select_best_lr) {
+      const bool same_runs = own_fit || saved.source == source;
+      const bool same_selection =
+          selected_best_lr(saved) == select_best_lr || (own_fit && !select_best_lr);
+      if (same_runs && same_selection) {
         status.fit = std::move(saved);
         return status;
       }
+    }
+  }
+  for (const std::string& dir : dirs) {
+    if (!fs::exists(results_file(dir))) {
+      status.note = "no fit: " + results_file(dir) + " does not exist yet";
+      return status;
     }
   }
   if (done_cells < kMinRuns) {

@@ -1,19 +1,19 @@
 // The scaling-law fit as the report shows it: fit.json (fit/fit_file.h) read back into
 // tables and usable laws, computed first when it is missing or stale.
 //
-// load_or_fit(): DIR/fit.json is used as it is when it is at least as new as
-// DIR/results.csv. Otherwise, with at least kMinRuns done cells, the fit is computed in
-// process (fit/fit_report.h make_fit_report, the same as `journey fit DIR`) and written to
-// DIR/fit.json and DIR/fit.csv. With fewer done cells, or no results.csv, there is no fit:
-// the result holds a note that says why, and the report leaves the law parts out.
-//
-// With several sweep directories (load_or_fit(dirs, fit_dir, ...)) the fit is over their
-// results.csv files as one data set (fit/results_csv.h), kept in fit_dir (the report's
-// directory): fit_dir/fit.json is used when it is at least as new as every results.csv and
-// was fitted from exactly those files (its "source"); otherwise it is computed and written
-// there. With select_best_lr the runs are first narrowed to each size's best rate
+// load_or_fit(dirs, fit_dir, ...): the fit over the dirs' results.csv files as one data set
+// (fit/results_csv.h), kept in fit_dir (a sweep's own directory, or the report's beside the
+// page). fit_dir/fit.json is used as it is when it is at least as new as every results.csv
+// and was fitted from exactly those files (its "source"; a directory's own fit.json is also
+// used when there is no results.csv). Otherwise, with at least kMinRuns done cells, the fit
+// is computed in process (fit/fit_report.h make_fit_report, the same as `journey fit`) and
+// written to fit_dir/fit.json and fit.csv. With fewer done cells, or a results.csv missing,
+// there is no fit: the result holds a note that says why, and the report leaves the law
+// parts out. With select_best_lr the runs are first narrowed to each size's best rate
 // (fit/lr_selection.h, as `journey fit --select best-lr`), and a fit.json is current only
-// when it was fitted so (its notes hold the lr selection), and only without it otherwise.
+// when it was fitted so (its notes hold the lr selection); without it, a merged fit.json is
+// current only when fitted without a selection, while a directory's own fit.json is used as
+// it is (a sweep with several rates per size fits with the selection itself).
 //
 // Errors: DataError for an unreadable or malformed results.csv or fit.json, or an
 // unwritable directory (from fit/).
@@ -85,7 +85,6 @@ struct FitStatus {
   std::string note;  // Why there is no fit (empty when there is one).
 };
 
-FitStatus load_or_fit(const std::string& dir, int done_cells, const FitReportOptions& options);
 FitStatus load_or_fit(const std::vector<std::string>& dirs, const std::string& fit_dir,
                       int done_cells, const FitReportOptions& options, bool select_best_lr);
 
