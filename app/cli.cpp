@@ -3,23 +3,12 @@
 #include <filesystem>
 #include <iostream>
 
-#include "common/closest_name.h"
 #include "common/error.h"
 #include "common/program_options_error.h"
 
 namespace po = boost::program_options;
 
 namespace journey {
-namespace {
-
-// " (did you mean '--steps'?)" for a mistyped flag of `flags`, else "".
-std::string suggest_flag(const std::string& typed, const po::options_description& flags) {
-  std::vector<std::string> names;
-  for (const auto& option : flags.options()) names.push_back("--" + option->long_name());
-  return did_you_mean(typed.substr(0, typed.find('=')), names);
-}
-
-}  // namespace
 
 ParsedCommand parse_command(const Args& args, po::options_description flags, bool needs_config) {
   ParsedCommand result;
@@ -48,7 +37,7 @@ ParsedCommand parse_command(const Args& args, po::options_description flags, boo
   for (const std::string& o : overrides) {
     const bool is_key = o.rfind("--", 0) == 0 && o.find('.') != std::string::npos;
     if (!is_key && !value_expected) {
-      const std::string suggestion = suggest_flag(o, flags);
+      const std::string suggestion = did_you_mean_option(o, flags, "--");
       throw UsageError("unknown option or argument '" + o + "'" +
                        (suggestion.empty() ? " (see --help)" : suggestion));
     }
@@ -91,7 +80,7 @@ ParsedFlags parse_flags(const Args& args, po::options_description flags,
   const auto usage_error = [&](po::error& e) {
     std::string text = program_options_error_text(e);
     if (auto* unknown = dynamic_cast<po::unknown_option*>(&e)) {
-      text += suggest_flag(unknown->get_option_name(), flags);
+      text += did_you_mean_option(unknown->get_option_name(), flags, "--");
     }
     return UsageError(usage.usage_in_errors ? text + " (usage: " + usage.usage + ")" : text);
   };

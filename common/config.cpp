@@ -10,7 +10,6 @@
 #include <functional>
 #include <sstream>
 
-#include "common/closest_name.h"
 #include "common/error.h"
 #include "common/named_values.h"
 #include "common/program_options_error.h"
@@ -336,14 +335,7 @@ namespace {
 // " (did you mean '--train.lr'?)" when `e` is an unknown key near a key of `desc`, else "".
 std::string suggest_key(po::error& e, const po::options_description& desc, const char* dashes) {
   auto* unknown = dynamic_cast<po::unknown_option*>(&e);
-  if (unknown == nullptr) return "";
-  std::string typed = unknown->get_option_name();
-  typed.erase(0, typed.find_first_not_of('-'));
-  typed = typed.substr(0, typed.find('='));
-  std::vector<std::string> keys;
-  for (const auto& option : desc.options()) keys.push_back(option->long_name());
-  const std::string key = closest_name(typed, keys);
-  return key.empty() ? std::string() : " (did you mean '" + std::string(dashes) + key + "'?)";
+  return unknown ? did_you_mean_option(unknown->get_option_name(), desc, dashes) : "";
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <vector>
+
+#include "common/closest_name.h"
 
 namespace journey {
 
@@ -19,6 +22,17 @@ std::string program_options_error_text(boost::program_options::error& e) {
     }
   }
   return e.what();
+}
+
+std::string did_you_mean_option(const std::string& typed,
+                                const boost::program_options::options_description& options,
+                                const std::string& dashes) {
+  std::string name = typed.substr(0, typed.find('='));
+  name.erase(0, name.find_first_not_of('-'));
+  std::vector<std::string> names;
+  for (const auto& option : options.options()) names.push_back(option->long_name());
+  const std::string closest = closest_name(name, names);
+  return closest.empty() ? std::string() : " (did you mean '" + dashes + closest + "'?)";
 }
 
 }  // namespace journey

@@ -7,10 +7,17 @@
 #pragma once
 
 #include <boost/program_options/errors.hpp>
+#include <boost/program_options/options_description.hpp>
 #include <string>
 
 namespace journey {
 
 std::string program_options_error_text(boost::program_options::error& e);
+
+// " (did you mean '<dashes>NAME'?)" when `typed`, an option as written (leading dashes and any
+// "=value" ignored), is near a long name of `options` (common/closest_name.h); else "".
+std::string did_you_mean_option(const std::string& typed,
+                                const boost::program_options::options_description& options,
+                                const std::string& dashes);
 
 }  // namespace journey

@@ -100,8 +100,8 @@ Ledger Ledger::open_or_create(const std::string& dir, const std::string& identit
   ledger.dir_ = dir;
   ledger.identity_ = identity;
   if (std::filesystem::exists(ledger_path(dir))) {
-    check_identity(dir, identity, cells);
     Ledger stored = load(dir);
+    refuse_changes(stored, identity, cells);
     ledger.records_ = std::move(stored.records_);
     for (CellRecord& r : ledger.records_) {
       if (r.status == CellStatus::kRunning) {
@@ -124,8 +124,12 @@ Ledger Ledger::open_or_create(const std::string& dir, const std::string& identit
 
 void Ledger::check_identity(const std::string& dir, const std::string& identity,
                             const std::vector<Cell>& cells) {
-  if (!std::filesystem::exists(ledger_path(dir))) return;
-  const Ledger stored = load(dir);
+  if (std::filesystem::exists(ledger_path(dir))) refuse_changes(load(dir), identity, cells);
+}
+
+void Ledger::refuse_changes(const Ledger& stored, const std::string& identity,
+                            const std::vector<Cell>& cells) {
+  const std::string& dir = stored.dir_;
   const std::string fixed = without_grid(stored.identity_), wanted = without_grid(identity);
   if (fixed != wanted) {
     throw UsageError("output directory " + dir + " holds a sweep with a different config (" +

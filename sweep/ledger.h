@@ -49,6 +49,10 @@ class Ledger {
   void save() const;
 
  private:
+  // check_identity's refusals, for a ledger already loaded.
+  static void refuse_changes(const Ledger& stored, const std::string& identity,
+                             const std::vector<Cell>& cells);
+
   std::string dir_;
   std::string identity_;
   std::vector<CellRecord> records_;
