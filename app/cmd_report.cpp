@@ -35,10 +35,13 @@ int command_report(const Args& args) {
        "PNG of each\nfigure, and a plain-text summary to stdout. When RESULTS_DIR has no "
        "fit.json, or one older\nthan results.csv, the fit is computed first and fit.json and "
        "fit.csv are written, as\n`journey fit` would (docs/report.md). Several RESULTS_DIRs are "
-       "one data set: --out is then\nrequired and the fit is kept beside the page."});
+       "one data set: --out is then\nrequired and the fit is kept beside the page. A "
+       "RESULTS_DIR with results.csv but no\nledger.json (published or merged results) gives "
+       "the figures of final losses, without curves."});
   if (parsed.help) return exit_code::kOk;
   const po::variables_map& vm = parsed.flags;
-  if (!vm.count("dir")) throw UsageError("missing RESULTS_DIR (a sweep directory)");
+  if (!vm.count("dir"))
+    throw UsageError("missing RESULTS_DIR (a sweep directory, or one holding results.csv)");
   ReportOptions options;
   options.dirs = vm["dir"].as<std::vector<std::string>>();
   if (options.dirs.size() > 1 && !vm.count("out")) {

@@ -6,56 +6,18 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <tuple>
 
 #include "common/error.h"
+#include "io/csv_table.h"
 
 namespace journey {
 namespace {
 
 const char* const kRequired[] = {"n_avg", "n_final", "n_initial", "tokens", "loss"};
-
-std::string trim(const std::string& s) {
-  const size_t begin = s.find_first_not_of(" \t\r");
-  if (begin == std::string::npos) return "";
-  const size_t end = s.find_last_not_of(" \t\r");
-  return s.substr(begin, end - begin + 1);
-}
-
-// Splits one CSV record; throws with `where` on an unterminated quote.
-std::vector<std::string> split_record(const std::string& line, const std::string& where) {
-  std::vector<std::string> fields;
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.push_back(trim(field));
-      field.clear();
-    } else {
-      field += c;
-    }
-  }
-  if (quoted) throw DataError(where + ": unterminated quoted field");
-  fields.push_back(trim(field));
-  return fields;
-}
 
 std::string resolve_path(const std::string& path) {
   struct stat info {};
@@ -70,63 +32,10 @@ std::string resolve_path(const std::string& path) {
   return csv;
 }
 
-class RowReader {
- public:
-  RowReader(const std::string& file, int line, const std::map<std::string, size_t>& columns,
-            const std::vector<std::string>& fields)
-      : file_(file), line_(line), columns_(columns), fields_(fields) {}
-
-  std::string where(const std::string& column) const {
-    return file_ + " line " + std::to_string(line_) + ", column '" + column + "'";
-  }
-
-  std::optional<std::string> text(const std::string& column) const {
-    auto it = columns_.find(column);
-    if (it == columns_.end()) return std::nullopt;
-    return fields_[it->second];
-  }
-
-  // A finite number, or nullopt for an absent column or an empty optional field.
-  std::optional<double> number(const std::string& column, bool required) const {
-    std::optional<std::string> value = text(column);
-    if (!value) return std::nullopt;
-    if (value->empty()) {
-      if (!required) return std::nullopt;
-      throw DataError(where(column) + ": empty; expected a positive number");
-    }
-    char* end = nullptr;
-    errno = 0;
-    const double x = std::strtod(value->c_str(), &end);
-    if (end == value->c_str() || *end != '\0') {
-      throw DataError(where(column) + ": '" + *value + "' is not a number");
-    }
-    if (std::isnan(x)) throw DataError(where(column) + ": NaN; expected a finite number");
-    if (!std::isfinite(x) || errno == ERANGE) {
-      throw DataError(where(column) + ": '" + *value + "' is not a finite number");
-    }
-    return x;
-  }
-
-  double positive(const std::string& column) const {
-    const double x = *number(column, true);
-    if (x <= 0) {
-      throw DataError(where(column) + ": " + text(column).value() +
-                      " is not positive; expected a number > 0");
-    }
-    return x;
-  }
-
- private:
-  const std::string& file_;
-  int line_;
-  const std::map<std::string, size_t>& columns_;
-  const std::vector<std::string>& fields_;
-};
-
-RunRecord parse_run(const RowReader& row, const std::string& file, int line) {
+RunRecord parse_run(const CsvRow& row, const std::string& file) {
   RunRecord run;
   run.file = file;
-  run.line = line;
+  run.line = row.line();
   run.n_avg = row.positive("n_avg");
   run.n_final = row.positive("n_final");
   run.n_initial = row.positive("n_initial");
@@ -193,55 +102,21 @@ RunRecord parse_run(const RowReader& row, const std::string& file, int line) {
 void read_one_file(const std::string& path, ResultsTable& table,
                    std::map<std::string, std::string>& seen) {
   const std::string file = resolve_path(path);
-  std::ifstream in(file);
-  if (!in) throw DataError("cannot read results " + file + ": " + std::strerror(errno));
-
-  std::string line;
-  int line_number = 0;
-  std::vector<std::string> header;
-  while (header.empty() && std::getline(in, line)) {
-    ++line_number;
-    if (!trim(line).empty())
-      header = split_record(line, file + " line " + std::to_string(line_number));
-  }
-  if (header.empty()) throw DataError(file + ": empty file; expected a header row");
-  const int header_line = line_number;
-  std::map<std::string, size_t> columns;
-  for (size_t i = 0; i < header.size(); ++i) {
-    if (!columns.emplace(header[i], i).second) {
-      throw DataError(file + " line " + std::to_string(header_line) + ": column '" + header[i] +
-                      "' appears twice");
-    }
-  }
+  const CsvTable csv = read_csv_table(file);
   for (const char* name : kRequired) {
-    if (!columns.count(name)) {
-      throw DataError(file + " line " + std::to_string(header_line) + ": missing column '" + name +
-                      "' (required: n_avg, n_final, n_initial, tokens, loss)");
+    if (!csv.has(name)) {
+      throw DataError(file + " line " + std::to_string(csv.header_line) + ": missing column '" +
+                      name + "' (required: n_avg, n_final, n_initial, tokens, loss)");
     }
   }
-
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (trim(line).empty()) continue;
-    const int record_line = line_number;
-    // A quoted field may hold a newline: the record goes on while a quote is open.
-    std::string next;
-    while (std::count(line.begin(), line.end(), '"') % 2 == 1 && std::getline(in, next)) {
-      ++line_number;
-      line += "\n" + next;
-    }
-    const std::string where = file + " line " + std::to_string(record_line);
-    std::vector<std::string> fields = split_record(line, where);
-    if (fields.size() != header.size()) {
-      throw DataError(where + ": " + std::to_string(fields.size()) + " fields; the header has " +
-                      std::to_string(header.size()));
-    }
-    RowReader row(file, record_line, columns, fields);
+  for (const CsvRow& row : csv.rows) {
+    const std::string where = file + " line " + std::to_string(row.line());
     // Each run once: a run counted twice (a file merged twice, a copied row) weighs double in
     // the fit. A run is its id with its lr and batch where the file has them (a sweep's cell
     // ids do not name the rate: the cells of an lr scan share them), else its whole record.
     const std::optional<std::string> id = row.text("id");
-    std::string key = "record " + line;
+    std::string key = "record";
+    for (const std::string& name : csv.names) key += "," + row.text(name).value();
     if (id && !id->empty()) {
       key = "id " + *id;
       for (const char* setting : {"lr", "batch_tokens"}) {
@@ -263,9 +138,8 @@ void read_one_file(const std::string& path, ResultsTable& table,
       ++table.skipped;
       continue;
     }
-    table.runs.push_back(parse_run(row, file, record_line));
+    table.runs.push_back(parse_run(row, file));
   }
-  if (in.bad()) throw DataError("cannot read results " + file + ": read error");
   table.path += (table.path.empty() ? "" : ", ") + file;
 }
 

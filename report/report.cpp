@@ -186,6 +186,15 @@ void status_section(Context& c) {
         "end in a hollow circle, and in the schedule grid (5) their boxes are hatched.");
     sec.table(std::move(not_done));
   }
+  for (const SweepSource& source : data.sources) {
+    if (!source.results_only) continue;
+    const std::string note =
+        source.dir + " has no ledger.json: its " + std::to_string(source.cells) +
+        " cells are the rows of its results.csv, and only those with files in cells/<id>/ "
+        "have training curves (figures 1, 2 and the matched pairs).";
+    sec.note(note);
+    c.text << "  note: " << note << "\n";
+  }
   for (const std::string& warning : data.warnings) {
     sec.warning(warning);
     c.text << "  warning: " << warning << "\n";

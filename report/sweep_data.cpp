@@ -9,6 +9,7 @@
 #include "io/whole_file.h"
 #include "run/metrics_history.h"
 #include "sweep/ledger.h"
+#include "sweep/results_table.h"
 
 namespace fs = std::filesystem;
 
@@ -102,10 +103,16 @@ CellHistory parse_cell_history(const std::string& metrics_csv, const std::string
 SweepData load_sweep(const std::string& dir) {
   SweepData data;
   data.dir = dir;
-  const Ledger ledger = Ledger::load(dir);
-  for (const CellRecord& record : ledger.records()) check_numbers(record, dir + "/ledger.json");
+  // A directory with results.csv and no ledger is a results directory: published results, or
+  // several sweeps merged (scripts/merge_results.py).
+  const bool no_ledger = !fs::exists(fs::path(dir) / "ledger.json");
+  const bool results_only = no_ledger && fs::exists(fs::path(dir) / "results.csv");
+  const std::vector<CellRecord> records =
+      results_only ? read_results_table(dir) : Ledger::load(dir).records();
+  const std::string origin = dir + (results_only ? "/results.csv" : "/ledger.json");
+  for (const CellRecord& record : records) check_numbers(record, origin);
   data.sweep_ini = read_file_or_empty(dir + "/sweep.ini");
-  for (const CellRecord& record : ledger.records()) {
+  for (const CellRecord& record : records) {
     SweepCell cell;
     cell.record = record;
     cell.dir = dir;
@@ -123,13 +130,13 @@ SweepData load_sweep(const std::string& dir) {
     } catch (const DataError& e) {
       data.warnings.push_back(std::string("per-matrix sparsity left out: ") + e.what());
     }
-    if (cell.history.empty() && record.status == CellStatus::kDone) {
+    if (cell.history.empty() && record.status == CellStatus::kDone && !results_only) {
       data.warnings.push_back("cell " + record.id + " is done but " + cell_dir.string() +
                               " holds no metrics.csv or eval.csv");
     }
     data.cells.push_back(std::move(cell));
   }
-  data.sources.push_back({dir, data.sweep_ini, static_cast<int>(data.cells.size())});
+  data.sources.push_back({dir, data.sweep_ini, static_cast<int>(data.cells.size()), results_only});
   return data;
 }
 

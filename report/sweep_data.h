@@ -8,7 +8,11 @@
 // kept with an empty history and the problem is recorded in `warnings`, so a sweep with
 // failed cells still gives a report.
 //
-// Errors: DataError when DIR is not a sweep directory (no ledger.json), the ledger is
+// A directory with results.csv but no ledger.json (a sweep's published results, or sweeps
+// merged by scripts/merge_results.py) is read as well: its cells are the table's rows
+// (sweep/results_table.h), with the histories that DIR/cells/<id>/ holds, usually none.
+//
+// Errors: DataError when DIR is neither (no ledger.json, no results.csv), the ledger or table is
 // unreadable or malformed (sweep/ledger.h), or a cell record holds a number no sweep writes
 // (a done cell's parameter counts, tokens, compute or final eval loss not positive, finite
 // and in a physical range; any cell's sparsity outside [0, 1)): the message names the
@@ -59,6 +63,7 @@ struct SweepSource {
   std::string dir;
   std::string sweep_ini;  // DIR/sweep.ini; empty when absent.
   int cells = 0;
+  bool results_only = false;  // No ledger: the cells come from DIR/results.csv.
 };
 
 struct SweepData {

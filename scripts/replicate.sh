@@ -67,4 +67,8 @@ python3 scripts/merge_results.py "$runs"/lr-scan-*/results.csv \
 python3 scripts/merge_results.py "$runs/law-tuned-lr/results.csv" \
   "$results/law/results.csv" "${law_settings[@]}" > "$results/tuned-lr/results.csv"
 build/journey fit "$results/tuned-lr" --threads "$groups" > "$results/tuned-lr/fit.txt"
+# Its figures: the merged table has no ledger or training curves, so the report draws the
+# final-loss figures (collapse, predicted, equal compute, residuals, frontier).
+build/journey report "$results/tuned-lr" --out "$runs/tuned-lr-report.html" \
+  --png-dir "$results/tuned-lr/figures"
 python3 scripts/replication_summary.py "$runs" "$results"

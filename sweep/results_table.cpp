@@ -2,38 +2,30 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <sstream>
+#include <type_traits>
 
 #include "common/error.h"
 #include "common/log.h"
 #include "common/number_text.h"
 #include "io/atomic_file.h"
+#include "io/csv_table.h"
 #include "io/table_file.h"
 #include "run/metrics_history.h"
 
 namespace journey {
 namespace {
 
-// One results column: its name and how to read it from a record as text, number or integer.
+// One results column: its name, how to read it from a record as text, number or integer,
+// and how to set it in a record from results.csv (`read`, the inverse of the getter).
 struct ColumnSpec {
   const char* name;
   std::function<std::string(const CellRecord&)> text;
   std::function<double(const CellRecord&)> number;
   std::function<int64_t(const CellRecord&)> integer;
+  std::function<void(CellRecord&, const CsvRow&)> read;
 };
-
-#define TEXT(field)                                                       \
-  {                                                                       \
-#field, [](const CellRecord& r) { return r.field; }, nullptr, nullptr \
-  }
-#define NUMBER(name, expr)                                                                \
-  {                                                                                       \
-    name, nullptr, [](const CellRecord& r) { return static_cast<double>(expr); }, nullptr \
-  }
-#define INTEGER(name, expr)                                                                \
-  {                                                                                        \
-    name, nullptr, nullptr, [](const CellRecord& r) { return static_cast<int64_t>(expr); } \
-  }
 
 // A result only a finished cell has: N-bar and the final losses of a cell that has not
 // finished describe a partial run, so its row leaves them empty (NaN in results.h5).
@@ -41,35 +33,83 @@ double if_done(const CellRecord& r, double value) {
   return r.status == CellStatus::kDone ? value : std::nan("");
 }
 
+// `field` of `row` as a whole number (an integer column, or a count written as a number).
+int64_t whole_number(const CsvRow& row, const char* column) {
+  const double x = row.number(column, true).value();
+  if (x != std::floor(x) || std::fabs(x) > 9e15) {
+    throw DataError(row.where(column) + ": " + row.text(column).value() + " is not a whole number");
+  }
+  return static_cast<int64_t>(x);
+}
+
+template <typename T>
+void set_number(T& field, const CsvRow& row, const char* column) {
+  if constexpr (std::is_integral_v<T>) {
+    field = static_cast<T>(whole_number(row, column));
+  } else if (std::optional<double> x = row.number(column, false)) {
+    field = *x;  // An empty field (a result of a cell not done) keeps the default.
+  }
+}
+
+// clang-format off
+#define TEXT(field)                                                                      \
+  {                                                                                      \
+    #field, [](const CellRecord& r) { return r.field; }, nullptr, nullptr,               \
+    [](CellRecord& r, const CsvRow& row) { r.field = row.text(#field).value(); }         \
+  }
+// `done_only`: the field is empty in the rows of cells that are not done.
+#define NUMBER(name, field, done_only)                                                   \
+  {                                                                                      \
+    name, nullptr,                                                                       \
+    [](const CellRecord& r) {                                                            \
+      const double x = static_cast<double>(field);                                       \
+      return done_only ? if_done(r, x) : x;                                              \
+    },                                                                                   \
+    nullptr, [](CellRecord& r, const CsvRow& row) { set_number(field, row, name); }      \
+  }
+#define INTEGER(name, field)                                                             \
+  {                                                                                      \
+    name, nullptr, nullptr, [](const CellRecord& r) { return static_cast<int64_t>(field); }, \
+    [](CellRecord& r, const CsvRow& row) { set_number(field, row, name); }               \
+  }
+// clang-format on
+
 const std::vector<ColumnSpec>& columns() {
   static const std::vector<ColumnSpec> specs = {
       TEXT(id),
       {"status", [](const CellRecord& r) { return std::string(cell_status_name(r.status)); },
-       nullptr, nullptr},
+       nullptr, nullptr,
+       [](CellRecord& r, const CsvRow& row) {
+         try {
+           r.status = parse_cell_status(row.text("status").value());
+         } catch (const DataError& e) {
+           throw DataError(row.where("status") + ": " + e.what());
+         }
+       }},
       TEXT(size),
       INTEGER("d_model", r.d_model),
       INTEGER("n_layers", r.n_layers),
       INTEGER("n_heads", r.n_heads),
-      NUMBER("sparsity", r.sparsity),
+      NUMBER("sparsity", r.sparsity, false),
       TEXT(schedule),
-      NUMBER("dense_frac", r.dense_frac),
-      NUMBER("prune_end_frac", r.prune_end_frac),
-      NUMBER("tokens_per_param", r.tokens_per_param),
+      NUMBER("dense_frac", r.dense_frac, false),
+      NUMBER("prune_end_frac", r.prune_end_frac, false),
+      NUMBER("tokens_per_param", r.tokens_per_param, false),
       INTEGER("seed", r.seed),
-      NUMBER("lr", r.lr),
+      NUMBER("lr", r.lr, false),
       INTEGER("batch_tokens", r.batch_tokens),
-      NUMBER("n_avg", if_done(r, r.run.n_avg)),
-      NUMBER("n_final", r.run.n_final),
-      NUMBER("n_initial", r.run.n_initial),
-      NUMBER("embedding_params", r.run.embedding_params),
+      NUMBER("n_avg", r.run.n_avg, true),
+      NUMBER("n_final", r.run.n_final, false),
+      NUMBER("n_initial", r.run.n_initial, false),
+      NUMBER("embedding_params", r.run.embedding_params, false),
       INTEGER("tokens", r.run.tokens),
-      NUMBER("compute", r.run.compute),
-      NUMBER("loss", if_done(r, r.run.final_eval_loss)),
-      NUMBER("final_train_loss", if_done(r, r.run.final_loss)),
+      NUMBER("compute", r.run.compute, false),
+      NUMBER("loss", r.run.final_eval_loss, true),
+      NUMBER("final_train_loss", r.run.final_loss, true),
       INTEGER("steps_done", r.run.steps_done),
       INTEGER("total_steps", r.run.total_steps),
-      NUMBER("wall_s", r.wall_s),
-      NUMBER("tokens_per_s", r.run.tokens_per_s),
+      NUMBER("wall_s", r.wall_s, false),
+      NUMBER("tokens_per_s", r.run.tokens_per_s, false),
       INTEGER("group_size", r.group_size),
       INTEGER("attempts", r.attempts),
       TEXT(reason),
@@ -92,6 +132,36 @@ std::string csv_field(const std::string& text) {
 
 std::string cell_dir(const std::string& sweep_dir, const std::string& cell_id) {
   return sweep_dir + "/cells/" + cell_id;
+}
+
+std::vector<CellRecord> read_results_table(const std::string& dir) {
+  const CsvTable csv = read_csv_table(dir + "/results.csv");
+  for (const char* required : {"id", "status", "size", "n_avg", "n_initial", "tokens", "loss"}) {
+    if (!csv.has(required)) {
+      throw DataError(csv.file + " line " + std::to_string(csv.header_line) + ": missing column '" +
+                      required + "' (a results table of journey sweep)");
+    }
+  }
+  std::vector<CellRecord> records;
+  for (const CsvRow& row : csv.rows) {
+    CellRecord r;
+    // Status first: whether a cell is done decides which of its fields may be empty.
+    for (const ColumnSpec& col : columns()) {
+      if (std::string(col.name) == "status") col.read(r, row);
+    }
+    for (const ColumnSpec& col : columns()) {
+      if (std::string(col.name) != "status" && csv.has(col.name)) col.read(r, row);
+    }
+    if (r.id.empty()) throw DataError(row.where("id") + ": empty; expected the cell's id");
+    for (const CellRecord& earlier : records) {
+      if (earlier.id == r.id && earlier.lr == r.lr) {
+        throw DataError(row.where("id") + ": cell " + r.id + " appears twice at lr " +
+                        shortest_decimal(r.lr) + "; each cell must appear once");
+      }
+    }
+    records.push_back(std::move(r));
+  }
+  return records;
 }
 
 void write_results(const Ledger& ledger) {

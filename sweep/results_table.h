@@ -10,12 +10,22 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "sweep/ledger.h"
 
 namespace journey {
 
 void write_results(const Ledger& ledger);
+
+// The rows of DIR/results.csv as cell records: the axes, status and results that the table
+// holds (a record's other fields keep their defaults). For result directories without a
+// ledger: a sweep's published results, or a merge of several sweeps. Columns are found by
+// name; id, status, size, n_avg, n_initial, tokens and loss are required, the rest optional
+// (an older table). Errors: DataError naming the file, line and column for a missing
+// column, an unknown status, a non-numeric or fractional count, or a cell listed twice at
+// one lr.
+std::vector<CellRecord> read_results_table(const std::string& dir);
 
 // DIR/cells/<id>: where a cell's trainer writes.
 std::string cell_dir(const std::string& sweep_dir, const std::string& cell_id);

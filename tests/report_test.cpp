@@ -38,6 +38,7 @@
 #include "schedules/grid.h"
 #include "schedules/run_plan.h"
 #include "sweep/ledger.h"
+#include "sweep/results_table.h"
 #include "tests/subprocess.h"
 #include "tests/test_files.h"
 
@@ -548,6 +549,78 @@ TEST(ReportMulti, SeveralDirectoriesNeedOutAndOneRunOnce) {
   EXPECT_EQ(twice.exit_code, 1) << twice.output;
   EXPECT_TRUE(contains(twice.output, "is in both " + a + " and " + b + " with the same lr"))
       << twice.output;
+}
+
+// A results directory (results.csv without a ledger: published results, or sweeps merged by
+// scripts/merge_results.py) is reported from its table: the cells, the fit and the figures
+// of final losses, with a note that curves need the cells' files; a second directory adds
+// its cells; a malformed table is refused naming its file, line and column.
+TEST(ReportMulti, AResultsDirectoryWithoutALedgerIsReportedFromItsTable) {
+  const std::string sweep = fresh_dir("table-sweep"), table = fresh_dir("table-only"),
+                    other = fresh_dir("table-other"), out = fresh_dir("table-out");
+  SweepSpec spec;
+  spec.sizes = "32x2x2 48x2x2";
+  write_synthetic_sweep(sweep, spec);
+  // The table as the coordinator writes it, copied without the ledger and the cells.
+  const Ledger ledger = Ledger::load(sweep);
+  write_results(ledger);
+  fs::copy_file(sweep + "/results.csv", table + "/results.csv");
+
+  const std::vector<CellRecord> read = read_results_table(table);
+  ASSERT_EQ(read.size(), ledger.records().size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    const CellRecord& want = ledger.records()[i];
+    EXPECT_EQ(read[i].id, want.id);
+    EXPECT_EQ(read[i].status, want.status);
+    EXPECT_EQ(read[i].size, want.size);
+    EXPECT_EQ(read[i].d_model, want.d_model);
+    EXPECT_EQ(read[i].schedule, want.schedule);
+    EXPECT_EQ(read[i].sparsity, want.sparsity);
+    EXPECT_EQ(read[i].dense_frac, want.dense_frac);
+    EXPECT_EQ(read[i].tokens_per_param, want.tokens_per_param);
+    EXPECT_EQ(read[i].lr, want.lr);
+    EXPECT_EQ(read[i].run.n_avg, want.run.n_avg);
+    EXPECT_EQ(read[i].run.n_final, want.run.n_final);
+    EXPECT_EQ(read[i].run.tokens, want.run.tokens);
+    EXPECT_EQ(read[i].run.compute, want.run.compute);
+    EXPECT_EQ(read[i].run.final_eval_loss, want.run.final_eval_loss);
+    EXPECT_EQ(read[i].run.steps_done, want.run.steps_done);
+  }
+
+  const testing::ProcessResult r =
+      run_process(journey_command("report " + table + " --bootstrap 40"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string html = read_file(table + "/report.html");
+  const std::string cells = section_html(html, "cells");
+  EXPECT_TRUE(contains(cells, "12 cells: 12 done")) << cells;
+  EXPECT_TRUE(contains(cells, "has no ledger.json: its 12 cells are the rows of its results.csv"))
+      << cells;
+  EXPECT_TRUE(contains(html, "<figure class=\"plot\" id=\"fig3-collapse\">"));
+  EXPECT_TRUE(contains(html, "<figure class=\"plot\" id=\"fig4-predicted\">"));
+  EXPECT_FALSE(contains(html, "<figure class=\"plot\" id=\"fig1-journey\">"));
+  EXPECT_EQ(nlohmann::json::parse(read_file(table + "/fit.json"))["runs"], 12);
+  EXPECT_FALSE(fs::exists(table + "/ledger.json"));
+
+  // With a sweep directory beside it: one data set, the sweep's cells with their curves.
+  spec.sizes = "64x2x4";
+  write_synthetic_sweep(other, spec);
+  const testing::ProcessResult both = run_process(journey_command(
+      "report " + table + " " + other + " --out " + out + "/report.html --bootstrap 40"));
+  ASSERT_EQ(both.exit_code, 0) << both.output;
+  const std::string merged = read_file(out + "/report.html");
+  EXPECT_TRUE(contains(merged, "18 cells: 18 done")) << section_html(merged, "cells");
+  EXPECT_TRUE(contains(merged, "<figure class=\"plot\" id=\"fig1-journey\">"));
+
+  // A status no sweep writes.
+  std::string text = read_file(table + "/results.csv");
+  const size_t at = text.find(",done,");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 6, ",finished,");
+  std::ofstream(table + "/results.csv") << text;
+  const testing::ProcessResult bad =
+      run_process(journey_command("report " + table + " --bootstrap 40"));
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_TRUE(contains(bad.output, table + "/results.csv line 2, column 'status'")) << bad.output;
 }
 
 // The same grid at two learning rates (an lr scan): the same cell ids are two runs, told apart
