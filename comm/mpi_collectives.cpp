@@ -19,30 +19,48 @@ MPI_Datatype mpi_type(ElementType dtype) {
       return MPI_DOUBLE;
     case ElementType::kInt64:
       return MPI_INT64_T;
+    case ElementType::kByte:
+      return MPI_BYTE;
   }
   return MPI_BYTE;
 }
 
+// Adds the wall time of one wait (a blocking call, or the wait of a started one) to `seconds`.
+class Timed {
+ public:
+  explicit Timed(double& seconds) : seconds_(seconds), start_(std::chrono::steady_clock::now()) {}
+  ~Timed() {
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  double& seconds_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// A started MPI collective: its request, completed by MPI_Wait.
+class MpiPending : public PendingCollective {
+ public:
+  MpiPending(MPI_Request request, Collectives::Stats& stats, const char* what)
+      : request_(request), stats_(stats), what_(what) {}
+  ~MpiPending() override {
+    if (request_ != MPI_REQUEST_NULL) MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  }
+  void wait() override {
+    if (request_ == MPI_REQUEST_NULL) return;
+    Timed timed(stats_.seconds);
+    check_mpi(MPI_Wait(&request_, MPI_STATUS_IGNORE), what_);
+  }
+
+ private:
+  MPI_Request request_;
+  Collectives::Stats& stats_;
+  const char* what_;
+};
+
 // MPI counts are int. Gathers and reduce-scatters move one unit's shard (far below 2^30
 // elements even at paper scale) and refuse more; reductions loop in chunks.
 class MpiCollectives : public Collectives {
-  // Adds the bytes and the wall time of one collective call to stats_.
-  class Timed {
-   public:
-    Timed(Stats& stats, uint64_t bytes) : stats_(stats), start_(std::chrono::steady_clock::now()) {
-      stats_.bytes += bytes;
-      stats_.calls += 1;
-    }
-    ~Timed() {
-      stats_.seconds +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    }
-
-   private:
-    Stats& stats_;
-    std::chrono::steady_clock::time_point start_;
-  };
-
  public:
   explicit MpiCollectives(const Communicator& comm) : comm_(comm.handle()) {
     MPI_Comm_rank(comm_, &rank_);
@@ -53,7 +71,7 @@ class MpiCollectives : public Collectives {
   int size() const override { return size_; }
 
   void all_gather(const void* send, void* recv, size_t count, ElementType dtype) override {
-    Timed timed(stats_, count * element_size(dtype) * size_);
+    Timed timed(count_call(count * element_size(dtype) * size_));
     if (count == 0) return;
     check_int(count, "MPI_Allgather");
     check_mpi(MPI_Allgather(send, static_cast<int>(count), mpi_type(dtype), recv,
@@ -62,7 +80,7 @@ class MpiCollectives : public Collectives {
   }
 
   void gather(const void* send, void* recv, size_t count, ElementType dtype, int root) override {
-    Timed timed(stats_, count * element_size(dtype) * (rank_ == root ? size_ : 1));
+    Timed timed(count_call(count * element_size(dtype) * (rank_ == root ? size_ : 1)));
     if (count == 0) return;
     check_int(count, "MPI_Gather");
     check_mpi(MPI_Gather(send, static_cast<int>(count), mpi_type(dtype), recv,
@@ -71,12 +89,41 @@ class MpiCollectives : public Collectives {
   }
 
   void reduce_scatter_sum(const void* send, void* recv, size_t count, ElementType dtype) override {
-    Timed timed(stats_, count * element_size(dtype) * size_);
+    Timed timed(count_call(count * element_size(dtype) * size_));
+    check_reducible(dtype);
     if (count == 0) return;
     check_int(count, "MPI_Reduce_scatter_block");
     check_mpi(MPI_Reduce_scatter_block(send, recv, static_cast<int>(count), mpi_type(dtype),
                                        MPI_SUM, comm_),
               "MPI_Reduce_scatter_block");
+  }
+
+  std::unique_ptr<PendingCollective> start_all_gather(const void* send, void* recv, size_t count,
+                                                      ElementType dtype) override {
+    count_call(count * element_size(dtype) * size_);
+    check_int(count, "MPI_Iallgather");
+    MPI_Request request = MPI_REQUEST_NULL;
+    if (count > 0) {
+      check_mpi(MPI_Iallgather(send, static_cast<int>(count), mpi_type(dtype), recv,
+                               static_cast<int>(count), mpi_type(dtype), comm_, &request),
+                "MPI_Iallgather");
+    }
+    return std::make_unique<MpiPending>(request, stats_, "MPI_Iallgather");
+  }
+
+  std::unique_ptr<PendingCollective> start_reduce_scatter_sum(const void* send, void* recv,
+                                                              size_t count,
+                                                              ElementType dtype) override {
+    count_call(count * element_size(dtype) * size_);
+    check_reducible(dtype);
+    check_int(count, "MPI_Ireduce_scatter_block");
+    MPI_Request request = MPI_REQUEST_NULL;
+    if (count > 0) {
+      check_mpi(MPI_Ireduce_scatter_block(send, recv, static_cast<int>(count), mpi_type(dtype),
+                                          MPI_SUM, comm_, &request),
+                "MPI_Ireduce_scatter_block");
+    }
+    return std::make_unique<MpiPending>(request, stats_, "MPI_Ireduce_scatter_block");
   }
 
   void all_reduce_sum(void* data, size_t count, ElementType dtype) override {
@@ -102,9 +149,22 @@ class MpiCollectives : public Collectives {
   static void check_int(size_t count, const char* what) {
     if (count >= kMaxInt) throw std::runtime_error(std::string(what) + ": count too large");
   }
+  static void check_reducible(ElementType dtype) {
+    if (dtype == ElementType::kByte) {
+      throw std::invalid_argument("collectives: raw bytes cannot be summed or compared");
+    }
+  }
+
+  // Counts one call and its bytes; returns where its wait time goes.
+  double& count_call(uint64_t bytes) {
+    stats_.bytes += bytes;
+    stats_.calls += 1;
+    return stats_.seconds;
+  }
 
   void all_reduce(void* data, size_t count, ElementType dtype, MPI_Op op) {
-    Timed timed(stats_, 2 * count * element_size(dtype));
+    Timed timed(count_call(2 * count * element_size(dtype)));
+    check_reducible(dtype);
     char* p = static_cast<char*>(data);
     const size_t step = kMaxInt / element_size(dtype);
     for (size_t done = 0; done < count; done += step) {

@@ -32,6 +32,8 @@ ncclDataType_t nccl_type(ElementType dtype) {
       return ncclFloat64;
     case ElementType::kInt64:
       return ncclInt64;
+    case ElementType::kByte:
+      return ncclUint8;
   }
   return ncclFloat32;
 }
@@ -46,6 +48,27 @@ bool on_device(const void* p) {
   return attributes.type == cudaMemoryTypeDevice || attributes.type == cudaMemoryTypeManaged;
 }
 
+// A collective started on the communication stream: `done` is recorded after it there, and
+// wait() makes the compute stream wait for that event (the host does not block).
+class NcclPending : public PendingCollective {
+ public:
+  NcclPending(cudaEvent_t done, cudaStream_t compute) : done_(done), compute_(compute) {}
+  ~NcclPending() override {
+    if (!waited_) cudaStreamWaitEvent(compute_, done_, 0);
+    cudaEventDestroy(done_);
+  }
+  void wait() override {
+    if (waited_) return;
+    check_cuda(cudaStreamWaitEvent(compute_, done_, 0), "cudaStreamWaitEvent");
+    waited_ = true;
+  }
+
+ private:
+  cudaEvent_t done_;
+  cudaStream_t compute_;
+  bool waited_ = false;
+};
+
 class NcclCollectives : public Collectives {
  public:
   NcclCollectives(const Communicator& comm, int device)
@@ -55,10 +78,17 @@ class NcclCollectives : public Collectives {
     if (rank_ == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
     check_mpi(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, comm.handle()), "MPI_Bcast");
     check_nccl(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
+    // Non-blocking: the legacy default stream does not wait for it implicitly (nor it for
+    // that stream), so communication can run beside computation; run() and start() order
+    // the two with events.
+    check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    check_cuda(cudaEventCreateWithFlags(&inputs_ready_, cudaEventDisableTiming), "cudaEventCreate");
   }
   ~NcclCollectives() override {
     if (scratch_ != nullptr) cudaFree(scratch_);
     ncclCommDestroy(comm_);
+    cudaEventDestroy(inputs_ready_);
+    cudaStreamDestroy(stream_);
   }
 
   int rank() const override { return rank_; }
@@ -67,7 +97,7 @@ class NcclCollectives : public Collectives {
   void all_gather(const void* send, void* recv, size_t count, ElementType dtype) override {
     const size_t bytes = count * element_size(dtype);
     run(send, bytes, recv, bytes * size_, [&](const void* s, void* r) {
-      check_nccl(ncclAllGather(s, r, count, nccl_type(dtype), comm_, kStream), "ncclAllGather");
+      check_nccl(ncclAllGather(s, r, count, nccl_type(dtype), comm_, stream_), "ncclAllGather");
     });
   }
 
@@ -81,24 +111,53 @@ class NcclCollectives : public Collectives {
             for (int peer = 0; peer < size_; ++peer) {
               char* slot = static_cast<char*>(r) + peer * bytes;
               if (peer == root) {
-                check_cuda(cudaMemcpyAsync(slot, s, bytes, cudaMemcpyDeviceToDevice, kStream),
+                check_cuda(cudaMemcpyAsync(slot, s, bytes, cudaMemcpyDeviceToDevice, stream_),
                            "cudaMemcpyAsync");
               } else {
-                check_nccl(ncclRecv(slot, count, nccl_type(dtype), peer, comm_, kStream),
+                check_nccl(ncclRecv(slot, count, nccl_type(dtype), peer, comm_, stream_),
                            "ncclRecv");
               }
             }
           } else {
-            check_nccl(ncclSend(s, count, nccl_type(dtype), root, comm_, kStream), "ncclSend");
+            check_nccl(ncclSend(s, count, nccl_type(dtype), root, comm_, stream_), "ncclSend");
           }
           check_nccl(ncclGroupEnd(), "ncclGroupEnd");
         });
   }
 
   void reduce_scatter_sum(const void* send, void* recv, size_t count, ElementType dtype) override {
+    check_reducible(dtype);
     const size_t bytes = count * element_size(dtype);
     run(send, bytes * size_, recv, bytes, [&](const void* s, void* r) {
-      check_nccl(ncclReduceScatter(s, r, count, nccl_type(dtype), ncclSum, comm_, kStream),
+      check_nccl(ncclReduceScatter(s, r, count, nccl_type(dtype), ncclSum, comm_, stream_),
+                 "ncclReduceScatter");
+    });
+  }
+
+  // Device buffers only; host buffers take the blocking path (there is no stream-ordered way
+  // to copy them back once the collective ends).
+  std::unique_ptr<PendingCollective> start_all_gather(const void* send, void* recv, size_t count,
+                                                      ElementType dtype) override {
+    if (!on_device(send) || !on_device(recv)) {
+      return Collectives::start_all_gather(send, recv, count, dtype);
+    }
+    const size_t bytes = count * element_size(dtype);
+    return start(bytes + bytes * size_, [&] {
+      check_nccl(ncclAllGather(send, recv, count, nccl_type(dtype), comm_, stream_),
+                 "ncclAllGather");
+    });
+  }
+
+  std::unique_ptr<PendingCollective> start_reduce_scatter_sum(const void* send, void* recv,
+                                                              size_t count,
+                                                              ElementType dtype) override {
+    if (!on_device(send) || !on_device(recv)) {
+      return Collectives::start_reduce_scatter_sum(send, recv, count, dtype);
+    }
+    check_reducible(dtype);
+    const size_t bytes = count * element_size(dtype);
+    return start(bytes * size_ + bytes, [&] {
+      check_nccl(ncclReduceScatter(send, recv, count, nccl_type(dtype), ncclSum, comm_, stream_),
                  "ncclReduceScatter");
     });
   }
@@ -121,24 +180,54 @@ class NcclCollectives : public Collectives {
   }
 
  private:
-  // The legacy default stream: ATen's kernels run on it in a program that chooses no other,
-  // so collectives are ordered after the work that produced their inputs.
-  static constexpr cudaStream_t kStream = 0;
+  // The compute stream: the legacy default stream, where ATen's kernels run in a program that
+  // chooses no other.
+  static constexpr cudaStream_t kCompute = 0;
+
+  static void check_reducible(ElementType dtype) {
+    if (dtype == ElementType::kByte) {
+      throw std::invalid_argument("collectives: raw bytes cannot be summed or compared");
+    }
+  }
+
+  // The communication stream waits for the work queued so far on the compute stream (which
+  // produced the inputs).
+  void after_compute() {
+    check_cuda(cudaEventRecord(inputs_ready_, kCompute), "cudaEventRecord");
+    check_cuda(cudaStreamWaitEvent(stream_, inputs_ready_, 0), "cudaStreamWaitEvent");
+  }
+
+  // Queues `op` on the communication stream after the compute stream's work so far, and
+  // returns without waiting for it.
+  template <class Op>
+  std::unique_ptr<PendingCollective> start(size_t bytes, Op op) {
+    after_compute();
+    op();
+    cudaEvent_t done = nullptr;
+    check_cuda(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), "cudaEventCreate");
+    check_cuda(cudaEventRecord(done, stream_), "cudaEventRecord");
+    stats_.bytes += bytes;
+    stats_.calls += 1;
+    return std::make_unique<NcclPending>(done, kCompute);
+  }
 
   void all_reduce(void* data, size_t count, ElementType dtype, ncclRedOp_t op) {
+    check_reducible(dtype);
     const size_t bytes = count * element_size(dtype);
     run(data, bytes, data, bytes, [&](const void* s, void* r) {
-      check_nccl(ncclAllReduce(s, r, count, nccl_type(dtype), op, comm_, kStream), "ncclAllReduce");
+      check_nccl(ncclAllReduce(s, r, count, nccl_type(dtype), op, comm_, stream_), "ncclAllReduce");
     });
   }
 
-  // Runs `op` on device buffers: host buffers are copied into the scratch buffer (send at its
-  // start, recv after it) and the result copied back. Waits for the stream, then counts.
+  // Runs `op` on device buffers on the communication stream, after the compute stream's work
+  // so far: host buffers are copied into the scratch buffer (send at its start, recv after it)
+  // and the result copied back. Waits for the communication stream, then counts.
   template <class Op>
   void run(const void* send, size_t send_bytes, void* recv, size_t recv_bytes, Op op) {
     const auto start = std::chrono::steady_clock::now();
     const bool in_place = send == recv;
     const bool stage = !on_device(send) || !on_device(recv);
+    after_compute();
     if (!stage) {
       op(send, recv);
     } else {
@@ -146,16 +235,16 @@ class NcclCollectives : public Collectives {
       char* s = static_cast<char*>(scratch_);
       char* r = in_place ? s : s + send_bytes;
       if (send_bytes > 0) {
-        check_cuda(cudaMemcpyAsync(s, send, send_bytes, cudaMemcpyDefault, kStream),
+        check_cuda(cudaMemcpyAsync(s, send, send_bytes, cudaMemcpyDefault, stream_),
                    "cudaMemcpyAsync");
       }
       op(s, r);
       if (recv != nullptr && recv_bytes > 0) {
-        check_cuda(cudaMemcpyAsync(recv, r, recv_bytes, cudaMemcpyDefault, kStream),
+        check_cuda(cudaMemcpyAsync(recv, r, recv_bytes, cudaMemcpyDefault, stream_),
                    "cudaMemcpyAsync");
       }
     }
-    check_cuda(cudaStreamSynchronize(kStream), "cudaStreamSynchronize");
+    check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
     stats_.bytes += send_bytes + recv_bytes;
     stats_.calls += 1;
     stats_.seconds +=
@@ -173,6 +262,8 @@ class NcclCollectives : public Collectives {
   MPI_Comm mpi_comm_;
   int rank_, size_;
   ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;       // Every collective runs here, in the order called.
+  cudaEvent_t inputs_ready_ = nullptr;  // Recorded on the compute stream before each call.
   void* scratch_ = nullptr;
   size_t scratch_bytes_ = 0;
   Stats stats_;

@@ -67,6 +67,21 @@ class DeadlineCollectives : public Collectives {
     InFlight call(*this, "reduce_scatter_sum", count * element_size(dtype) * size());
     backend_->reduce_scatter_sum(send, recv, count, dtype);
   }
+  std::unique_ptr<PendingCollective> start_all_gather(const void* send, void* recv, size_t count,
+                                                      ElementType dtype) override {
+    const uint64_t bytes = count * element_size(dtype) * size();
+    InFlight call(*this, "all_gather (start)", bytes);
+    return std::make_unique<Watched>(*this, "all_gather", bytes,
+                                     backend_->start_all_gather(send, recv, count, dtype));
+  }
+  std::unique_ptr<PendingCollective> start_reduce_scatter_sum(const void* send, void* recv,
+                                                              size_t count,
+                                                              ElementType dtype) override {
+    const uint64_t bytes = count * element_size(dtype) * size();
+    InFlight call(*this, "reduce_scatter_sum (start)", bytes);
+    return std::make_unique<Watched>(*this, "reduce_scatter_sum", bytes,
+                                     backend_->start_reduce_scatter_sum(send, recv, count, dtype));
+  }
   void all_reduce_sum(void* data, size_t count, ElementType dtype) override {
     InFlight call(*this, "all_reduce_sum", count * element_size(dtype));
     backend_->all_reduce_sum(data, count, dtype);
@@ -95,6 +110,28 @@ class DeadlineCollectives : public Collectives {
 
    private:
     DeadlineCollectives& owner_;
+  };
+
+  // A started call whose wait the watchdog watches like a blocking call.
+  class Watched : public PendingCollective {
+   public:
+    Watched(DeadlineCollectives& owner, const char* name, uint64_t bytes,
+            std::unique_ptr<PendingCollective> inner)
+        : owner_(owner), name_(name), bytes_(bytes), inner_(std::move(inner)) {}
+    ~Watched() override {
+      InFlight call(owner_, name_, bytes_);
+      inner_.reset();  // Waits, if wait() was not called.
+    }
+    void wait() override {
+      InFlight call(owner_, name_, bytes_);
+      inner_->wait();
+    }
+
+   private:
+    DeadlineCollectives& owner_;
+    const char* name_;
+    uint64_t bytes_;
+    std::unique_ptr<PendingCollective> inner_;
   };
 
   void watch() {

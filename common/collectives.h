@@ -8,14 +8,19 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace journey {
 
-enum class ElementType { kFloat32, kFloat64, kInt64 };
+// kByte moves raw bytes (data of mixed element types, e.g. float32 and bfloat16 parameters
+// gathered in one call); it cannot be reduced.
+enum class ElementType { kFloat32, kFloat64, kInt64, kByte };
 
 // Bytes per element, for every backend.
 constexpr size_t element_size(ElementType dtype) {
   switch (dtype) {
+    case ElementType::kByte:
+      return 1;
     case ElementType::kFloat32:
       return 4;
     case ElementType::kFloat64:
@@ -24,6 +29,23 @@ constexpr size_t element_size(ElementType dtype) {
   }
   return 0;
 }
+
+// A collective that was started and may still be running (Collectives::start_all_gather,
+// start_reduce_scatter_sum). wait() returns once this rank's part is complete: the receive
+// buffer holds the result, and both buffers may be reused by work that follows the wait (on
+// a GPU backend: kernels queued on the compute stream after wait(); the host does not block).
+// Destroying a handle that was not waited for waits.
+class PendingCollective {
+ public:
+  virtual ~PendingCollective() = default;
+  virtual void wait() = 0;
+};
+
+// A collective already complete when started: what a backend without nonblocking calls returns.
+class CompletedCollective : public PendingCollective {
+ public:
+  void wait() override {}
+};
 
 class Collectives {
  public:
@@ -40,6 +62,23 @@ class Collectives {
   // over ranks of their block r (elements [r * count, (r + 1) * count)).
   virtual void reduce_scatter_sum(const void* send, void* recv, size_t count,
                                   ElementType dtype) = 0;
+  // all_gather and reduce_scatter_sum started without waiting for them, so that communication
+  // overlaps computation (FSDP prefetch, worker/sharded_model.h). A started call takes its
+  // place in the group's order of collectives when it is started: every rank starts it at the
+  // same point relative to its other calls. `send` and `recv` must stay valid, and untouched
+  // by anything but the call, until its wait(). A backend without nonblocking collectives
+  // runs the blocking call here (the default).
+  virtual std::unique_ptr<PendingCollective> start_all_gather(const void* send, void* recv,
+                                                              size_t count, ElementType dtype) {
+    all_gather(send, recv, count, dtype);
+    return std::make_unique<CompletedCollective>();
+  }
+  virtual std::unique_ptr<PendingCollective> start_reduce_scatter_sum(const void* send, void* recv,
+                                                                      size_t count,
+                                                                      ElementType dtype) {
+    reduce_scatter_sum(send, recv, count, dtype);
+    return std::make_unique<CompletedCollective>();
+  }
   // In place element-wise sum (or max) over ranks.
   virtual void all_reduce_sum(void* data, size_t count, ElementType dtype) = 0;
   virtual void all_reduce_max(void* data, size_t count, ElementType dtype) = 0;

@@ -193,11 +193,13 @@ const std::vector<Key>& keys() {
       JOURNEY_KEY(int64_t, train, threads, "threads per rank; 0 means cores/ranks"),
       JOURNEY_KEY(DeviceKind, train, device, "auto (a GPU when there is one), cpu or cuda"),
       JOURNEY_KEY(Precision, train, precision,
-                  "fp32, or bf16 matmuls under autocast (fp32 weights, optimizer, loss)"),
+                  "fp32, or bf16 matmuls on bf16 weight copies (fp32 weights, optimizer, loss)"),
       JOURNEY_KEY(int64_t, train, micro_batch_tokens,
                   "tokens per forward/backward on a rank, gradients accumulated; 0 = all"),
       JOURNEY_KEY(bool, train, activation_checkpointing,
                   "recompute each block's activations in backward (less memory)"),
+      JOURNEY_KEY(bool, train, fsdp_prefetch,
+                  "overlap FSDP all-gathers and reduce-scatters with computation"),
       JOURNEY_KEY(double, train, collective_timeout_s,
                   "seconds one collective may wait before the group ends; 0 = forever"),
       JOURNEY_KEY(std::string, train, collectives,
@@ -528,6 +530,7 @@ std::string result_identity(const RunConfig& config) {
   c.train.device = defaults.train.device;  // Where is operational; precision is not.
   c.train.micro_batch_tokens = defaults.train.micro_batch_tokens;  // Memory only.
   c.train.activation_checkpointing = defaults.train.activation_checkpointing;
+  c.train.fsdp_prefetch = defaults.train.fsdp_prefetch;  // Speed only: the same operations.
   c.train.collective_timeout_s = defaults.train.collective_timeout_s;  // Failure handling.
   c.train.collectives = defaults.train.collectives;  // How, not what: sums agree to rounding.
   c.train.log_every = defaults.train.log_every;

@@ -93,6 +93,9 @@ struct TrainConfig {
   // each block's activations in backward instead of keeping them.
   int64_t micro_batch_tokens = 0;
   bool activation_checkpointing = false;
+  // Speed, not results: start each FSDP unit's all-gather while the previous unit computes,
+  // and run its reduce-scatter during the next unit's backward (worker/sharded_model.h).
+  bool fsdp_prefetch = true;
   // A rank that waits this long in one collective call ends the group (a peer died or hung;
   // common/collective_deadline.h); 0 waits forever. Generous: the longest legitimate wait is
   // the leader alone writing a checkpoint or checking a dataset.

@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "comm/mpi_collectives.h"
 #include "comm/mpi_session.h"
+#include "common/collective_deadline.h"
 #include "common/error.h"
 #include "schedules/density_schedule.h"
 #include "worker/adamw.h"
+#include "worker/autocast_scope.h"
 #include "worker/kernels.h"
 #include "worker/pruner.h"
 #include "worker/run_checkpoint.h"
@@ -209,7 +212,10 @@ TEST_F(GroupFsdp, EachRankHoldsAboutOneKthOfParametersAndState) {
   EXPECT_EQ(model.units()[1]->exp_avg().numel(), model.units()[1]->shard_numel());
 }
 
-TEST_F(GroupFsdp, GatheredCopiesAreFreedAfterUse) {
+// Without prefetch one unit's full parameters are alive at a time; with it (the default) the
+// next unit's are gathered while one computes, so two are alive at once, and never more.
+// Either way everything is freed after backward.
+TEST_F(GroupFsdp, GatheredCopiesAreFreedAfterUseAndPrefetchHoldsTwoUnits) {
   if (group_->size() == 1) GTEST_SKIP() << "with one rank the full buffer is the shard";
   ShardedModel model(tiny_model(), kVocab, *group_);
   model.initialize(1);
@@ -217,15 +223,163 @@ TEST_F(GroupFsdp, GatheredCopiesAreFreedAfterUse) {
   for (auto& unit : model.units()) {
     largest_unit = std::max<int64_t>(largest_unit, unit->shard_numel() * group_->size() * 4);
   }
-  ShardedUnit::reset_peak_full_bytes();
-  const int64_t before = ShardedUnit::live_full_bytes();
   at::Tensor tokens = batch_tokens(0);
   const Part part = my_part(group_->rank(), group_->size());
-  model.forward_backward(tokens.narrow(1, 0, 16).narrow(0, part.first, part.count),
-                         tokens.narrow(1, 1, 16).narrow(0, part.first, part.count), 1.0);
-  EXPECT_EQ(ShardedUnit::live_full_bytes(), before);  // Everything released after backward.
-  EXPECT_LE(ShardedUnit::peak_full_bytes() - before, largest_unit);  // One unit at a time.
-  EXPECT_GT(ShardedUnit::peak_full_bytes() - before, 0);
+  for (const bool prefetch : {false, true}) {
+    model.set_prefetch(prefetch);
+    ShardedUnit::reset_peak_full_bytes();
+    const int64_t before = ShardedUnit::live_full_bytes();
+    model.forward_backward(tokens.narrow(1, 0, 16).narrow(0, part.first, part.count),
+                           tokens.narrow(1, 1, 16).narrow(0, part.first, part.count), 1.0);
+    EXPECT_EQ(ShardedUnit::live_full_bytes(), before);  // Everything released after backward.
+    const int64_t peak = ShardedUnit::peak_full_bytes() - before;
+    if (prefetch) {
+      EXPECT_GT(peak, largest_unit) << "no unit was gathered while another computed";
+      EXPECT_LE(peak, 2 * largest_unit);
+    } else {
+      EXPECT_LE(peak, largest_unit);  // One unit at a time.
+      EXPECT_GT(peak, 0);
+    }
+  }
+}
+
+// Prefetch changes when the collectives run, not what they compute: training with and without
+// it gives the same losses, pruning decisions and weights.
+TEST_F(GroupFsdp, PrefetchTrainsAsWithout) {
+  TrainConfig train;
+  train.lr = 1e-2;
+  ShardedModel on(tiny_model(), kVocab, *group_), off(tiny_model(), kVocab, *group_);
+  off.set_prefetch(false);
+  on.initialize(5);
+  off.initialize(5);
+  Pruner on_pruner(on, false), off_pruner(off, false);
+  AdamW on_opt(train), off_opt(train);
+  const DensitySchedule schedule(ScheduleKind::kGeometric, 0.6, 2, 8, 2, 10);
+  const Part part = my_part(group_->rank(), group_->size());
+  for (int64_t t = 0; t < schedule.total_steps(); ++t) {
+    if (const PruneEvent* event = schedule.event_at(t)) {
+      EXPECT_EQ(on_pruner.prune(event->keep), off_pruner.prune(event->keep)) << "step " << t;
+    }
+    at::Tensor tokens = batch_tokens(t);
+    const at::Tensor inputs = tokens.narrow(1, 0, 16).narrow(0, part.first, part.count);
+    const at::Tensor targets = tokens.narrow(1, 1, 16).narrow(0, part.first, part.count);
+    const double weight = static_cast<double>(part.count) / kBatch;
+    // Two micro-batches: the overlapped reduce-scatters also accumulate.
+    const double a = on.forward_backward(inputs, targets, weight, 2);
+    const double b = off.forward_backward(inputs, targets, weight, 2);
+    EXPECT_NEAR(a, b, 1e-6 * std::abs(b)) << "step " << t;
+    EXPECT_NEAR(on_opt.step(on, train.lr), off_opt.step(off, train.lr), 1e-6) << "step " << t;
+  }
+  for (size_t u = 0; u < on.units().size(); ++u) {
+    EXPECT_TRUE(at::equal(on.units()[u]->mask(), off.units()[u]->mask())) << "unit " << u;
+    const at::Tensor& w = off.units()[u]->weights();
+    EXPECT_LE((on.units()[u]->weights() - w).norm().item<double>(), 1e-5 * w.norm().item<double>())
+        << "unit " << u;
+  }
+}
+
+// The nonblocking collectives give what the blocking ones give, in the group's order of calls
+// (a blocking call may come between a start and its wait); raw bytes gather but do not reduce.
+TEST_F(GroupFsdp, StartedCollectivesMatchTheBlockingOnes) {
+  const int k = group_->size(), rank = group_->rank();
+  std::vector<float> mine(5), all(5 * k), started_all(5 * k);
+  for (int i = 0; i < 5; ++i) mine[i] = 10.0f * rank + i + 0.25f;
+  group_->all_gather(mine.data(), all.data(), mine.size(), ElementType::kFloat32);
+  std::vector<float> sums(3 * k), block(3), started_block(3);
+  for (int i = 0; i < 3 * k; ++i) sums[i] = static_cast<float>(rank + 1) * (i + 1);
+  group_->reduce_scatter_sum(sums.data(), block.data(), 3, ElementType::kFloat32);
+
+  std::unique_ptr<PendingCollective> gather = group_->start_all_gather(
+      mine.data(), started_all.data(), mine.size() * sizeof(float), ElementType::kByte);
+  std::unique_ptr<PendingCollective> reduce =
+      group_->start_reduce_scatter_sum(sums.data(), started_block.data(), 3, ElementType::kFloat32);
+  double between = 1.0;  // A blocking call while both are in flight.
+  group_->all_reduce_sum(&between, 1, ElementType::kFloat64);
+  reduce->wait();
+  gather->wait();
+  EXPECT_EQ(between, static_cast<double>(k));
+  EXPECT_EQ(started_all, all);
+  EXPECT_EQ(started_block, block);
+  for (int i = 0; i < 3; ++i) {
+    // Block `rank`, element i, summed over ranks: (3 rank + i + 1) * (1 + 2 + ... + k).
+    EXPECT_EQ(block[i], static_cast<float>((3 * rank + i + 1) * k * (k + 1) / 2));
+  }
+  EXPECT_THROW(group_->all_reduce_sum(mine.data(), 4, ElementType::kByte), std::invalid_argument);
+  // Through the deadline wrapper the trainer uses, which watches the wait.
+  std::unique_ptr<Collectives> watched = with_deadline(make_mpi_collectives(world_), 600);
+  std::fill(started_all.begin(), started_all.end(), 0.0f);
+  watched->start_all_gather(mine.data(), started_all.data(), mine.size(), ElementType::kFloat32)
+      ->wait();
+  EXPECT_EQ(started_all, all);
+}
+
+// train.precision = bf16 gathers the linear weights as bfloat16 copies: each rank casts its
+// chunks before the all-gather, which then moves half their bytes, and the full parameters of
+// a block are bfloat16 matrices (the cast of the float32 ones, exactly) beside float32 norm
+// gains. Nothing is left alive after release.
+TEST_F(GroupFsdp, Bfloat16GathersCastTheLinearWeightsBeforeMovingThem) {
+  ShardedModel fp32(tiny_model(), kVocab, *group_, at::kCPU, Precision::kFp32);
+  ShardedModel bf16(tiny_model(), kVocab, *group_, at::kCPU, Precision::kBf16);
+  fp32.initialize(3);
+  bf16.initialize(3);
+  const int k = group_->size();
+  for (size_t u = 0; u < fp32.units().size(); ++u) {
+    ShardedUnit& a = *fp32.units()[u];
+    ShardedUnit& b = *bf16.units()[u];
+    int64_t float_numel = 0, low_numel = 0;
+    for (const ShardedUnit::Slot& slot : b.slots()) {
+      (slot.prunable ? low_numel : float_numel) += slot.chunk_numel();
+      EXPECT_EQ(slot.low_precision, slot.prunable);
+    }
+    const int64_t before_live = ShardedUnit::live_full_bytes();
+    const uint64_t before_bytes = group_->stats().bytes;
+    b.gather();
+    const uint64_t moved = group_->stats().bytes - before_bytes;
+    const int64_t live = ShardedUnit::live_full_bytes() - before_live;
+    a.gather();
+    const std::vector<at::Tensor> pa = a.full_params(), pb = b.full_params();
+    for (size_t s = 0; s < pa.size(); ++s) {
+      if (b.slots()[s].prunable) {
+        EXPECT_EQ(pb[s].scalar_type(), at::kBFloat16) << "unit " << u << " slot " << s;
+        EXPECT_TRUE(at::equal(pb[s], pa[s].to(at::kBFloat16))) << "unit " << u << " slot " << s;
+      } else {
+        EXPECT_EQ(pb[s].scalar_type(), at::kFloat) << "unit " << u << " slot " << s;
+        EXPECT_TRUE(at::equal(pb[s], pa[s])) << "unit " << u << " slot " << s;
+      }
+    }
+    const int64_t padded = (4 * float_numel + 2 * low_numel + 3) / 4 * 4;
+    if (k > 1) {
+      EXPECT_EQ(moved, static_cast<uint64_t>(k * padded)) << "unit " << u;
+      EXPECT_EQ(live, k * (4 * float_numel + 2 * low_numel)) << "unit " << u;
+    } else {
+      EXPECT_EQ(moved, 0u);  // One rank: only the bfloat16 copies are made.
+      EXPECT_EQ(live, 2 * low_numel) << "unit " << u;
+    }
+    a.release();
+    b.release();
+    EXPECT_EQ(ShardedUnit::live_full_bytes(), before_live);
+  }
+}
+
+// The bfloat16 copies compute what autocast computed from float32 weights (the cast is the
+// same, made once instead of at each use): evaluation losses are equal to the bit.
+TEST_F(GroupFsdp, Bfloat16CopiesGiveAutocastsLoss) {
+  ShardedModel fp32(tiny_model(), kVocab, *group_, at::kCPU, Precision::kFp32);
+  ShardedModel bf16(tiny_model(), kVocab, *group_, at::kCPU, Precision::kBf16);
+  fp32.initialize(9);
+  bf16.initialize(9);
+  const Part part = my_part(group_->rank(), group_->size());
+  at::Tensor tokens = batch_tokens(3);
+  const at::Tensor inputs = tokens.narrow(1, 0, 16).narrow(0, part.first, part.count);
+  const at::Tensor targets = tokens.narrow(1, 1, 16).narrow(0, part.first, part.count);
+  double autocast_loss = 0;
+  {
+    const AutocastScope autocast(true, at::kCPU);  // Per-use casts of the float32 weights.
+    autocast_loss = fp32.loss_sum(inputs, targets);
+  }
+  const double plain_loss = fp32.loss_sum(inputs, targets);
+  EXPECT_EQ(bf16.loss_sum(inputs, targets), autocast_loss);
+  EXPECT_NE(autocast_loss, plain_loss) << "autocast did not change the computation";
 }
 
 // The device-agnostic kernels (what a GPU runs: ATen batched products, scatter for the loss

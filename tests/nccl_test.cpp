@@ -63,5 +63,38 @@ TEST(Nccl, OneRankCollectivesMatchTheMpiBackend) {
   cudaFree(device);
 }
 
+// Started collectives on device memory run on the communication stream; the compute stream
+// (the legacy default stream) waits for them at wait(), and a kernel queued on it afterwards
+// (here a copy back to the host) sees the result. Bytes move as they are (kByte).
+TEST(Nccl, StartedCollectivesOnDeviceMemoryAreSeenAfterWait) {
+  if (!have_gpu()) GTEST_SKIP() << "no GPU on this machine";
+  const Communicator world = Communicator::world();
+  std::unique_ptr<Collectives> nccl = make_nccl_collectives(world, 0);
+  const std::vector<float> host = {0.5f, -1.0f, 7.0f, 2.0f, -3.5f, 1e-3f};
+  const size_t bytes = host.size() * sizeof(float);
+  float *send = nullptr, *recv = nullptr;
+  ASSERT_EQ(cudaMalloc(&send, bytes), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&recv, bytes), cudaSuccess);
+  ASSERT_EQ(cudaMemcpy(send, host.data(), bytes, cudaMemcpyHostToDevice), cudaSuccess);
+  std::vector<float> back(host.size());
+  std::unique_ptr<PendingCollective> gather =
+      nccl->start_all_gather(send, recv, bytes, ElementType::kByte);
+  gather->wait();
+  ASSERT_EQ(cudaMemcpyAsync(back.data(), recv, bytes, cudaMemcpyDeviceToHost, 0), cudaSuccess);
+  ASSERT_EQ(cudaStreamSynchronize(0), cudaSuccess);
+  EXPECT_EQ(back, host);
+  ASSERT_EQ(cudaMemset(recv, 0, bytes), cudaSuccess);
+  std::unique_ptr<PendingCollective> reduce =
+      nccl->start_reduce_scatter_sum(send, recv, host.size(), ElementType::kFloat32);
+  reduce->wait();
+  ASSERT_EQ(cudaMemcpyAsync(back.data(), recv, bytes, cudaMemcpyDeviceToHost, 0), cudaSuccess);
+  ASSERT_EQ(cudaStreamSynchronize(0), cudaSuccess);
+  EXPECT_EQ(back, host);
+  EXPECT_THROW(nccl->start_reduce_scatter_sum(send, recv, bytes, ElementType::kByte),
+               std::invalid_argument);
+  cudaFree(send);
+  cudaFree(recv);
+}
+
 }  // namespace
 }  // namespace journey

@@ -18,9 +18,40 @@ ShardedModel::ShardedModel(const ModelConfig& model, int64_t vocab_size, Collect
       device_(device),
       precision_(precision),
       rope_(model, device) {
+  const at::ScalarType linear_dtype = precision == Precision::kBf16 ? at::kBFloat16 : at::kFloat;
   for (int u = 0; u < spec_.num_units; ++u) {
-    units_.push_back(std::make_unique<ShardedUnit>(spec_, u, group_, device_));
+    units_.push_back(std::make_unique<ShardedUnit>(spec_, u, group_, device_, linear_dtype));
   }
+  set_prefetch(true);
+}
+
+void ShardedModel::set_prefetch(bool on) {
+  prefetch_ = on;
+  for (auto& unit : units_) {
+    if (!on) {
+      unit->set_backward_handler({});
+      continue;
+    }
+    // Reduce-scatter overlapped with the next unit's backward: wait for the previous unit's
+    // (at most one in flight besides this one's), start this one's, free the parameters.
+    unit->set_backward_handler([this](ShardedUnit& self, const std::vector<at::Tensor>& grads) {
+      finish_pending_reduce();
+      self.start_reduce_scatter(grads);
+      self.release();
+      pending_reduce_ = &self;
+    });
+  }
+}
+
+void ShardedModel::finish_pending_reduce() {
+  if (pending_reduce_ == nullptr) return;
+  pending_reduce_->finish_reduce_scatter();
+  pending_reduce_ = nullptr;
+}
+
+void ShardedModel::before_backward(int u) {
+  units_[u]->finish_gather();
+  if (prefetch_ && u > 0) units_[u - 1]->start_gather();
 }
 
 void ShardedModel::initialize(uint64_t seed) {
@@ -99,7 +130,9 @@ at::Tensor ShardedModel::micro_step(const at::Tensor& inputs, const at::Tensor& 
     const AutocastScope autocast(precision_ == Precision::kBf16, device_);
     for (int u = 0; u <= last; ++u) {
       ShardedUnit& unit = *units_[u];
-      unit.gather();
+      unit.finish_gather();
+      // Prefetch: the next unit's all-gather runs while this one computes.
+      if (prefetch_ && u < last) units_[u + 1]->start_gather();
       std::vector<at::Tensor> params = unit.training_params();
       const bool recompute = activation_checkpointing_ && u > 0 && u < last;
       x = recompute ? checkpointed_block_forward(params, x, model_, rope_)
@@ -107,12 +140,15 @@ at::Tensor ShardedModel::micro_step(const at::Tensor& inputs, const at::Tensor& 
       if (u < last) {
         // Pre-backward: autograd calls this hook when x's gradient arrives, i.e. just before
         // this unit's backward needs its parameters again.
-        x.register_hook([&unit](const at::Tensor&) { unit.gather(); });
+        x.register_hook([this, u](const at::Tensor&) { before_backward(u); });
         unit.release();
       }
     }
   }
+  // Backward starts with the last unit, still gathered; the one before it comes next.
+  if (prefetch_) units_[last - 1]->start_gather();
   (x * loss_weight).backward();
+  finish_pending_reduce();
   return x.detach();
 }
 
@@ -125,7 +161,8 @@ double ShardedModel::loss_sum(const at::Tensor& host_inputs, const at::Tensor& h
   double sum = 0.0;
   for (int u = 0; u <= last; ++u) {
     ShardedUnit& unit = *units_[u];
-    unit.gather();
+    unit.finish_gather();
+    if (prefetch_ && u < last) units_[u + 1]->start_gather();
     if (inputs.size(0) > 0) {
       x = unit_forward(u, unit.full_params(), x, inputs, targets);
     }

@@ -4,9 +4,18 @@
 // forward_backward() walks the units in order: gather a unit, compute with it, free it
 // (registering a hook that gathers it again when backward reaches it), and finally
 // backpropagates the loss; each unit's gradients are reduce-scattered as soon as autograd
-// completes them. Every rank passes its own part of the global batch; `loss_weight` =
-// local tokens / global tokens makes the summed gradients exactly those of the mean loss
-// over the global batch, whatever the number of ranks.
+// completes them.
+//
+// With prefetch (train.fsdp_prefetch, the default) communication overlaps computation as in
+// FSDP2: the next unit's all-gather is started before the current unit computes (forward:
+// unit u + 1 while u runs; backward: u - 1 while u runs), and each unit's reduce-scatter
+// runs during the next unit's backward, waited for when the one after it starts and at the
+// end of backward. At most two units' full parameters are alive at once, and one unit's
+// gradient send buffer. The results are those without prefetch: the same operations on the
+// same data (a backend may sum the reduce-scatter in another order, a rounding difference). Every
+// rank passes its own part of the global batch; `loss_weight` = local tokens / global tokens makes
+// the summed gradients exactly those of the mean loss over the global batch, whatever the number of
+// ranks.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -31,9 +40,10 @@ int64_t micro_batch_count(int64_t rows, int64_t micro_batch_tokens, int64_t seq_
 class ShardedModel {
  public:
   // Parameters, state and activations live on `device` (worker/device.h); inputs may come
-  // from the host. With Precision::kBf16 the forward passes run under bfloat16 autocast: the
-  // matmuls take bfloat16 copies of the float32 parameters, and attention, the loss and every
-  // gradient handed to the optimizer stay float32.
+  // from the host. With Precision::kBf16 the forward passes run under bfloat16 autocast and
+  // the linear weights are gathered as bfloat16 copies (worker/sharded_unit.h), so the
+  // matmuls run in bfloat16; the norms, the residual stream, the softmax of the loss and
+  // every gradient handed to the optimizer stay float32.
   ShardedModel(const ModelConfig& model, int64_t vocab_size, Collectives& group,
                at::Device device = at::kCPU, Precision precision = Precision::kFp32);
 
@@ -56,6 +66,8 @@ class ShardedModel {
   // Recompute each block's activations in backward instead of keeping them
   // (train.activation_checkpointing).
   void set_activation_checkpointing(bool on) { activation_checkpointing_ = on; }
+  // Overlap gathers and reduce-scatters with computation (train.fsdp_prefetch; on by default).
+  void set_prefetch(bool on);
   // Sum over tokens of the loss, without gradients (0 for an empty batch; the rank still
   // joins every gather).
   double loss_sum(const at::Tensor& inputs, const at::Tensor& targets);
@@ -71,6 +83,9 @@ class ShardedModel {
   at::Tensor micro_step(const at::Tensor& inputs, const at::Tensor& targets, double loss_weight);
   at::Tensor unit_forward(int u, const std::vector<at::Tensor>& params, const at::Tensor& x,
                           const at::Tensor& inputs, const at::Tensor& targets);
+  // Backward reaches unit u: its parameters are needed now, the previous unit's next.
+  void before_backward(int u);
+  void finish_pending_reduce();
 
   ModelConfig model_;
   ModelSpec spec_;
@@ -79,6 +94,8 @@ class ShardedModel {
   Precision precision_;
   Rope rope_;
   bool activation_checkpointing_ = false;
+  bool prefetch_ = true;
+  ShardedUnit* pending_reduce_ = nullptr;  // The unit whose reduce-scatter is in flight.
   std::vector<std::unique_ptr<ShardedUnit>> units_;
 };
 

@@ -86,6 +86,7 @@ class Run {
         micro_batch_count((plan_.sequences_per_step + group_.size() - 1) / group_.size(),
                           config.train.micro_batch_tokens, config.model.seq_len);
     model_.set_activation_checkpointing(config.train.activation_checkpointing);
+    model_.set_prefetch(config.train.fsdp_prefetch);
     tokens_.resize(static_cast<size_t>(share_.count * (config.model.seq_len + 1)));
     if (leader_) {
       prepare_directory();
