@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # FSDP worker groups (BENCHMARKS.md, "FSDP groups"): one model trained the same way by
-#   k = 1 rank x 2 threads   and   k = 2 ranks x 1 thread   (the same 2 cores), and k = 3, 4
-# (oversubscribed: for memory only). Prints per k: mean step time, its ratio to 1 x 2, the
+#   k = 1 rank x 2 threads   and   k = 2 ranks x 1 thread   (the same 2 cores), the latter
+# also without prefetch (train.fsdp_prefetch = false), and k = 3, 4 (oversubscribed: for
+# memory only). Prints per k: mean step time, its ratio to 1 x 2, the
 # share of step time in collectives and in pruning events, the sharded state per rank and
 # each rank's peak RSS.
 #   bench/fsdp_bench.sh [build dir] [model DxLxH] [steps]
@@ -38,27 +39,36 @@ dir = $data
 vocab_size = 512
 INI
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-run() {  # ranks threads
-  mpirun -np "$1" --oversubscribe --bind-to none "$build/journey" train --config "$work/model.ini" \
-    --out "$work/k$1t$2" --fresh --train.threads="$2" > "$work/k$1t$2.log" 2>&1
+run() {  # name ranks threads [flags...]
+  local name=$1 ranks=$2 threads=$3
+  shift 3
+  mpirun -np "$ranks" --oversubscribe --bind-to none "$build/journey" train \
+    --config "$work/model.ini" --out "$work/$name" --fresh --train.threads="$threads" "$@" \
+    > "$work/$name.log" 2>&1
 }
-for _ in 1 2; do run 1 2; run 2 1; done  # interleaved: the machine is shared
-run 3 1
-run 4 1
+for _ in 1 2; do  # interleaved: the machine is shared
+  run k1t2 1 2
+  run k2t1 2 1
+  run k2t1-noprefetch 2 1 --train.fsdp_prefetch=false
+done
+run k3t1 3 1
+run k4t1 4 1
 "$python" - "$work" "$steps" <<'PY'
 import json, sys
 work, steps = sys.argv[1], int(sys.argv[2])
 rows = []
-for k, t in [(1, 2), (2, 1), (3, 1), (4, 1)]:
-    s = json.load(open(f"{work}/k{k}t{t}/summary.json"))
+for name, label in [("k1t2", "1 x 2"), ("k2t1", "2 x 1"),
+                    ("k2t1-noprefetch", "2 x 1, no prefetch"), ("k3t1", "3 x 1"),
+                    ("k4t1", "4 x 1")]:
+    s = json.load(open(f"{work}/{name}/summary.json"))
     sec = s["seconds"]
-    rows.append((k, t, sec["steps"] / s["steps_done"], sec["collectives"] / sec["steps"],
+    rows.append((label, sec["steps"] / s["steps_done"], sec["collectives"] / sec["steps"],
                  sec["pruning"] / sec["steps"], s["sharded_state_mb_per_rank"],
                  max(s["peak_rss_mb_per_rank"])))
-base = rows[0][2]
-print(f"{'k x threads':>12} {'step ms':>8} {'vs 1x2':>7} {'collect.':>9} {'pruning':>8}"
+base = rows[0][1]
+print(f"{'k x threads':>20} {'step ms':>8} {'vs 1x2':>7} {'collect.':>9} {'pruning':>8}"
       f" {'state MB/rank':>14} {'peak RSS MB':>12}")
-for k, t, step, coll, prune, state, rss in rows:
-    print(f"{k:>8} x {t:<2} {1000 * step:8.1f} {base / step:7.2f} {100 * coll:8.1f}% "
+for label, step, coll, prune, state, rss in rows:
+    print(f"{label:>20} {1000 * step:8.1f} {base / step:7.2f} {100 * coll:8.1f}% "
           f"{100 * prune:7.2f}% {state:14.2f} {rss:12.0f}")
 PY
