@@ -316,14 +316,17 @@ TEST_F(GroupFsdp, StartedCollectivesMatchTheBlockingOnes) {
 // train.precision = bf16 gathers the linear weights as bfloat16 copies: each rank casts its
 // chunks before the all-gather, which then moves half their bytes, and the full parameters of
 // a block are bfloat16 matrices (the cast of the float32 ones, exactly) beside float32 norm
-// gains. Nothing is left alive after release.
+// gains. Nothing is left alive after release. Both buffer-copy kernels: memcpy on the host and
+// the device-agnostic byte copies a GPU runs.
 TEST_F(GroupFsdp, Bfloat16GathersCastTheLinearWeightsBeforeMovingThem) {
   ShardedModel fp32(tiny_model(), kVocab, *group_, at::kCPU, Precision::kFp32);
   ShardedModel bf16(tiny_model(), kVocab, *group_, at::kCPU, Precision::kBf16);
   fp32.initialize(3);
   bf16.initialize(3);
   const int k = group_->size();
-  for (size_t u = 0; u < fp32.units().size(); ++u) {
+  for (size_t i = 0; i < 2 * fp32.units().size(); ++i) {
+    const size_t u = i % fp32.units().size();
+    force_generic_kernels(i >= fp32.units().size());
     ShardedUnit& a = *fp32.units()[u];
     ShardedUnit& b = *bf16.units()[u];
     int64_t float_numel = 0, low_numel = 0;
@@ -359,6 +362,7 @@ TEST_F(GroupFsdp, Bfloat16GathersCastTheLinearWeightsBeforeMovingThem) {
     b.release();
     EXPECT_EQ(ShardedUnit::live_full_bytes(), before_live);
   }
+  force_generic_kernels(false);
 }
 
 // The bfloat16 copies compute what autocast computed from float32 weights (the cast is the
