@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/error.h"
+
 #include "io/atomic_file.h"
 #include "io/hdf5_handles.h"
 
@@ -94,6 +96,84 @@ void TableFileWriter::set_attr(const std::string& name, const std::string& value
 void TableFileWriter::commit() {
   h5::check(impl_->file.close(), impl_->name(), "", "close");
   impl_->target.commit();
+}
+
+struct TableFileReader::Impl {
+  std::string path;
+  h5::File file;
+};
+
+TableFileReader::TableFileReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  h5::silence_error_printing();
+  impl_->path = path;
+  impl_->file = h5::File(
+      h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "", "open as HDF5"));
+}
+
+TableFileReader::~TableFileReader() = default;
+
+std::string TableFileReader::attr(const std::string& name) const {
+  h5::silence_error_printing();
+  if (H5Aexists(impl_->file.get(), name.c_str()) <= 0) return "";
+  h5::Attribute attr(h5::check(H5Aopen(impl_->file.get(), name.c_str(), H5P_DEFAULT), impl_->path,
+                               "attribute '" + name + "'", "open"));
+  h5::Datatype stored(H5Aget_type(attr.get()));
+  if (!stored.valid() || H5Tget_class(stored.get()) != H5T_STRING ||
+      H5Tis_variable_str(stored.get()) <= 0) {
+    return "";
+  }
+  h5::Dataspace space(H5Aget_space(attr.get()));
+  if (!space.valid() || H5Sget_simple_extent_npoints(space.get()) != 1) return "";
+  h5::Datatype type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5Tget_cset(stored.get()));  // HDF5 converts no character sets.
+  char* text = nullptr;
+  h5::check(H5Aread(attr.get(), type.get(), &text), impl_->path, "attribute '" + name + "'",
+            "read");
+  std::string value = text != nullptr ? text : "";
+  H5free_memory(text);
+  return value;
+}
+
+bool TableFileReader::has(const std::string& path) const {
+  h5::silence_error_printing();
+  // H5Lexists needs every link on the way to exist, so walk them one at a time.
+  for (size_t end = path.find('/');; end = path.find('/', end + 1)) {
+    const std::string prefix = path.substr(0, end);
+    if (H5Lexists(impl_->file.get(), prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (end == std::string::npos) return true;
+  }
+}
+
+std::vector<double> TableFileReader::read_numbers(const std::string& path) const {
+  h5::silence_error_printing();
+  const std::string object = "column '" + path + "'";
+  if (!has(path)) throw DataError(impl_->path + ": no " + object);
+  h5::Dataset dataset(h5::check(H5Dopen2(impl_->file.get(), path.c_str(), H5P_DEFAULT), impl_->path,
+                                object, "open"));
+  h5::Datatype type(h5::check(H5Dget_type(dataset.get()), impl_->path, object, "read the type"));
+  const H5T_class_t kind = H5Tget_class(type.get());
+  if (kind != H5T_INTEGER && kind != H5T_FLOAT) {
+    throw DataError(impl_->path + ", " + object + ": not numeric");
+  }
+  h5::Dataspace space(
+      h5::check(H5Dget_space(dataset.get()), impl_->path, object, "read the shape"));
+  if (H5Sget_simple_extent_ndims(space.get()) != 1) {
+    throw DataError(impl_->path + ", " + object + ": not one-dimensional");
+  }
+  hsize_t count = 0;
+  H5Sget_simple_extent_dims(space.get(), &count, nullptr);
+  if (count > kMaxColumn) {
+    throw DataError(impl_->path + ", " + object + ": " + std::to_string(count) +
+                    " values; expected at most " + std::to_string(kMaxColumn));
+  }
+  std::vector<double> values(count);
+  if (count > 0) {
+    h5::check(
+        H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+        impl_->path, object, "read");
+  }
+  return values;
 }
 
 }  // namespace journey

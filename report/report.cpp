@@ -190,8 +190,12 @@ void status_section(Context& c) {
     if (!source.results_only) continue;
     const std::string note =
         source.dir + " has no ledger.json: its " + std::to_string(source.cells) +
-        " cells are the rows of its results.csv, and only those with files in cells/<id>/ "
-        "have training curves (figures 1, 2 and the matched pairs).";
+        " cells are the rows of its results.csv, and " +
+        (source.stored_histories > 0
+             ? std::to_string(source.stored_histories) + " of them have training curves from " +
+                   "its results.h5 (figures 1, 2 and the matched pairs)."
+             : "only those with files in cells/<id>/ have training curves (figures 1, 2 and "
+               "the matched pairs).");
     sec.note(note);
     c.text << "  note: " << note << "\n";
   }

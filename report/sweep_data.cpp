@@ -78,9 +78,10 @@ int SweepData::count(CellStatus status) const {
   return n;
 }
 
-CellHistory parse_cell_history(const std::string& metrics_csv, const std::string& eval_csv,
-                               const std::string& origin) {
-  const MetricsHistory recorded = parse_metrics_csv(metrics_csv, eval_csv, origin);
+namespace {
+
+// The report's view of a recorded history: steps done, cumulative compute and tokens.
+CellHistory cell_history(const MetricsHistory& recorded) {
   CellHistory h;
   double compute = 0, tokens_before = 0;
   for (const StepRecord& r : recorded.steps) {
@@ -100,6 +101,13 @@ CellHistory parse_cell_history(const std::string& metrics_csv, const std::string
   return h;
 }
 
+}  // namespace
+
+CellHistory parse_cell_history(const std::string& metrics_csv, const std::string& eval_csv,
+                               const std::string& origin) {
+  return cell_history(parse_metrics_csv(metrics_csv, eval_csv, origin));
+}
+
 SweepData load_sweep(const std::string& dir) {
   SweepData data;
   data.dir = dir;
@@ -112,6 +120,17 @@ SweepData load_sweep(const std::string& dir) {
   const std::string origin = dir + (results_only ? "/results.csv" : "/ledger.json");
   for (const CellRecord& record : records) check_numbers(record, origin);
   data.sweep_ini = read_file_or_empty(dir + "/sweep.ini");
+  // A results directory's curves: those its results.h5 holds.
+  std::map<std::string, MetricsHistory> stored;
+  if (results_only) {
+    std::vector<std::string> ids;
+    for (const CellRecord& record : records) ids.push_back(record.id);
+    try {
+      stored = read_results_histories(dir, ids);
+    } catch (const DataError& e) {
+      data.warnings.push_back(std::string("histories of results.h5 left out: ") + e.what());
+    }
+  }
   for (const CellRecord& record : records) {
     SweepCell cell;
     cell.record = record;
@@ -122,6 +141,9 @@ SweepData load_sweep(const std::string& dir) {
       cell.history = parse_cell_history(read_file_or_empty((cell_dir / "metrics.csv").string()),
                                         read_file_or_empty((cell_dir / "eval.csv").string()),
                                         cell_dir.string());
+      if (cell.history.empty() && stored.count(record.id)) {
+        cell.history = cell_history(stored.at(record.id));
+      }
     } catch (const DataError& e) {
       data.warnings.push_back(std::string("history left out: ") + e.what());
     }
@@ -136,7 +158,8 @@ SweepData load_sweep(const std::string& dir) {
     }
     data.cells.push_back(std::move(cell));
   }
-  data.sources.push_back({dir, data.sweep_ini, static_cast<int>(data.cells.size()), results_only});
+  data.sources.push_back({dir, data.sweep_ini, static_cast<int>(data.cells.size()), results_only,
+                          static_cast<int>(stored.size())});
   return data;
 }
 

@@ -10,7 +10,8 @@
 //
 // A directory with results.csv but no ledger.json (a sweep's published results, or sweeps
 // merged by scripts/merge_results.py) is read as well: its cells are the table's rows
-// (sweep/results_table.h), with the histories that DIR/cells/<id>/ holds, usually none.
+// (sweep/results_table.h), with the histories that DIR/cells/<id>/ or DIR/results.h5 holds
+// (a merged table has neither; an unreadable results.h5 is a warning).
 //
 // Errors: DataError when DIR is neither (no ledger.json, no results.csv), the ledger or table is
 // unreadable or malformed (sweep/ledger.h), or a cell record holds a number no sweep writes
@@ -63,7 +64,8 @@ struct SweepSource {
   std::string dir;
   std::string sweep_ini;  // DIR/sweep.ini; empty when absent.
   int cells = 0;
-  bool results_only = false;  // No ledger: the cells come from DIR/results.csv.
+  bool results_only = false;  // No ledger: the cells come from DIR/results.csv,
+  int stored_histories = 0;   // and this many of their histories from DIR/results.h5.
 };
 
 struct SweepData {

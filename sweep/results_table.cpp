@@ -1,6 +1,7 @@
 #include "sweep/results_table.h"
 
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -128,6 +129,19 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
+// One value of a results.h5 column into a history field: integer fields (steps, counts) were
+// written as doubles and must be whole numbers in range.
+template <typename T>
+void set_from_column(T& field, double value, const std::string& file, const std::string& column) {
+  if constexpr (std::is_integral_v<T>) {
+    if (!(value == std::floor(value) && std::fabs(value) <= 9e15)) {
+      throw DataError(file + ", column '" + column + "': " + shortest_decimal(value) +
+                      " is not a whole number");
+    }
+  }
+  field = static_cast<T>(value);
+}
+
 }  // namespace
 
 std::string cell_dir(const std::string& sweep_dir, const std::string& cell_id) {
@@ -162,6 +176,55 @@ std::vector<CellRecord> read_results_table(const std::string& dir) {
     records.push_back(std::move(r));
   }
   return records;
+}
+
+std::map<std::string, MetricsHistory> read_results_histories(const std::string& dir,
+                                                             const std::vector<std::string>& ids) {
+  std::map<std::string, MetricsHistory> histories;
+  const std::string path = dir + "/results.h5";
+  if (!std::filesystem::exists(path)) return histories;
+  const TableFileReader h5(path);
+  if (h5.attr("format") != "journey-results") {
+    throw DataError(path +
+                    " is not a Journey results table (its 'format' attribute is not "
+                    "journey-results)");
+  }
+  for (const std::string& id : ids) {
+    const std::string prefix = "histories/" + id + "/";
+    if (!h5.has(prefix + "step")) continue;
+    MetricsHistory& history = histories[id];
+    const size_t steps = h5.read_numbers(prefix + "step").size();
+    history.steps.resize(steps);
+    // Each field's column; integer fields were written as doubles and are whole.
+#define X(field)                                                                            \
+  {                                                                                         \
+    const std::vector<double> column = h5.read_numbers(prefix + #field);                    \
+    if (column.size() != steps) {                                                           \
+      throw DataError(path + ", column '" + prefix + #field +                               \
+                      "': " + std::to_string(column.size()) + " values; the history has " + \
+                      std::to_string(steps) + " steps");                                    \
+    }                                                                                       \
+    for (size_t i = 0; i < steps; ++i) {                                                    \
+      set_from_column(history.steps[i].field, column[i], path, prefix + #field);            \
+    }                                                                                       \
+  }
+    JOURNEY_STEP_RECORD_FIELDS(X)
+#undef X
+    if (h5.has(prefix + "eval_step")) {
+      const std::vector<double> step = h5.read_numbers(prefix + "eval_step");
+      const std::vector<double> loss = h5.read_numbers(prefix + "eval_loss");
+      if (step.size() != loss.size()) {
+        throw DataError(path + ", " + prefix + "eval_step and eval_loss differ in length");
+      }
+      for (size_t i = 0; i < step.size(); ++i) {
+        EvalRecord e;
+        set_from_column(e.step, step[i], path, prefix + "eval_step");
+        e.loss = loss[i];
+        history.evals.push_back(e);
+      }
+    }
+  }
+  return histories;
 }
 
 void write_results(const Ledger& ledger) {

@@ -9,9 +9,11 @@
 // metric history (from DIR/cells/<id>/metrics.csv and eval.csv) under /histories/<id>/<series>.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "run/metrics_history.h"
 #include "sweep/ledger.h"
 
 namespace journey {
@@ -26,6 +28,13 @@ void write_results(const Ledger& ledger);
 // column, an unknown status, a non-numeric or fractional count, or a cell listed twice at
 // one lr.
 std::vector<CellRecord> read_results_table(const std::string& dir);
+
+// The training histories DIR/results.h5 holds (histories/<id>/<field>), for those of `ids`
+// that have one; empty when DIR has no results.h5. Errors: DataError naming the file for one
+// that is not a Journey results table (its `format` attribute), and the column for one that
+// cannot be read or a history whose columns differ in length.
+std::map<std::string, MetricsHistory> read_results_histories(const std::string& dir,
+                                                             const std::vector<std::string>& ids);
 
 // DIR/cells/<id>: where a cell's trainer writes.
 std::string cell_dir(const std::string& sweep_dir, const std::string& cell_id);

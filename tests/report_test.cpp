@@ -611,6 +611,27 @@ TEST(ReportMulti, AResultsDirectoryWithoutALedgerIsReportedFromItsTable) {
   EXPECT_TRUE(contains(merged, "18 cells: 18 done")) << section_html(merged, "cells");
   EXPECT_TRUE(contains(merged, "<figure class=\"plot\" id=\"fig1-journey\">"));
 
+  // With the sweep's results.h5 beside the table: the curves it holds are drawn.
+  const std::string with_h5 = fresh_dir("table-h5");
+  fs::copy_file(sweep + "/results.csv", with_h5 + "/results.csv");
+  fs::copy_file(sweep + "/results.h5", with_h5 + "/results.h5");
+  const testing::ProcessResult curves =
+      run_process(journey_command("report " + with_h5 + " --bootstrap 40"));
+  ASSERT_EQ(curves.exit_code, 0) << curves.output;
+  const std::string curves_html = read_file(with_h5 + "/report.html");
+  EXPECT_TRUE(contains(curves_html, "12 of them have training curves from its results.h5"))
+      << section_html(curves_html, "cells");
+  EXPECT_TRUE(contains(curves_html, "<figure class=\"plot\" id=\"fig1-journey\">"));
+  EXPECT_TRUE(contains(curves_html, "<figure class=\"plot\" id=\"fig2-losses\">"));
+  // A results.h5 that is not one: the table is still reported, with a warning naming it.
+  std::ofstream(with_h5 + "/results.h5", std::ios::trunc) << "not an HDF5 file";
+  const testing::ProcessResult garbled =
+      run_process(journey_command("report " + with_h5 + " --bootstrap 40"));
+  ASSERT_EQ(garbled.exit_code, 0) << garbled.output;
+  EXPECT_TRUE(contains(read_file(with_h5 + "/report.txt"),
+                       "histories of results.h5 left out: " + with_h5 + "/results.h5"))
+      << read_file(with_h5 + "/report.txt");
+
   // A status no sweep writes.
   std::string text = read_file(table + "/results.csv");
   const size_t at = text.find(",done,");
