@@ -25,6 +25,22 @@ MPI_Datatype mpi_type(ElementType dtype) {
   return MPI_BYTE;
 }
 
+// An MPI count and datatype for `count` elements of `dtype`. Raw bytes travel as the widest
+// unsigned integer whose size divides the count (bit copies, like bytes), so that a gather
+// of up to 2^30 8-byte words fits MPI's int count rather than 2^30 bytes.
+struct MpiCount {
+  size_t count;
+  MPI_Datatype type;
+};
+MpiCount mpi_count(size_t count, ElementType dtype) {
+  if (dtype == ElementType::kByte) {
+    if (count % 8 == 0) return {count / 8, MPI_UINT64_T};
+    if (count % 4 == 0) return {count / 4, MPI_UINT32_T};
+    if (count % 2 == 0) return {count / 2, MPI_UINT16_T};
+  }
+  return {count, mpi_type(dtype)};
+}
+
 // Adds the wall time of one wait (a blocking call, or the wait of a started one) to `seconds`.
 class Timed {
  public:
@@ -73,18 +89,20 @@ class MpiCollectives : public Collectives {
   void all_gather(const void* send, void* recv, size_t count, ElementType dtype) override {
     Timed timed(count_call(count * element_size(dtype) * size_));
     if (count == 0) return;
-    check_int(count, "MPI_Allgather");
-    check_mpi(MPI_Allgather(send, static_cast<int>(count), mpi_type(dtype), recv,
-                            static_cast<int>(count), mpi_type(dtype), comm_),
+    const MpiCount n = mpi_count(count, dtype);
+    check_int(n.count, "MPI_Allgather");
+    check_mpi(MPI_Allgather(send, static_cast<int>(n.count), n.type, recv,
+                            static_cast<int>(n.count), n.type, comm_),
               "MPI_Allgather");
   }
 
   void gather(const void* send, void* recv, size_t count, ElementType dtype, int root) override {
     Timed timed(count_call(count * element_size(dtype) * (rank_ == root ? size_ : 1)));
     if (count == 0) return;
-    check_int(count, "MPI_Gather");
-    check_mpi(MPI_Gather(send, static_cast<int>(count), mpi_type(dtype), recv,
-                         static_cast<int>(count), mpi_type(dtype), root, comm_),
+    const MpiCount n = mpi_count(count, dtype);
+    check_int(n.count, "MPI_Gather");
+    check_mpi(MPI_Gather(send, static_cast<int>(n.count), n.type, recv, static_cast<int>(n.count),
+                         n.type, root, comm_),
               "MPI_Gather");
   }
 
@@ -100,21 +118,21 @@ class MpiCollectives : public Collectives {
 
   std::unique_ptr<PendingCollective> start_all_gather(const void* send, void* recv, size_t count,
                                                       ElementType dtype) override {
-    count_call(count * element_size(dtype) * size_);
-    check_int(count, "MPI_Iallgather");
+    const MpiCount n = mpi_count(count, dtype);
+    check_int(n.count, "MPI_Iallgather");
     MPI_Request request = MPI_REQUEST_NULL;
     if (count > 0) {
-      check_mpi(MPI_Iallgather(send, static_cast<int>(count), mpi_type(dtype), recv,
-                               static_cast<int>(count), mpi_type(dtype), comm_, &request),
+      check_mpi(MPI_Iallgather(send, static_cast<int>(n.count), n.type, recv,
+                               static_cast<int>(n.count), n.type, comm_, &request),
                 "MPI_Iallgather");
     }
+    count_call(count * element_size(dtype) * size_);
     return std::make_unique<MpiPending>(request, stats_, "MPI_Iallgather");
   }
 
   std::unique_ptr<PendingCollective> start_reduce_scatter_sum(const void* send, void* recv,
                                                               size_t count,
                                                               ElementType dtype) override {
-    count_call(count * element_size(dtype) * size_);
     check_reducible(dtype);
     check_int(count, "MPI_Ireduce_scatter_block");
     MPI_Request request = MPI_REQUEST_NULL;
@@ -123,6 +141,7 @@ class MpiCollectives : public Collectives {
                                           MPI_SUM, comm_, &request),
                 "MPI_Ireduce_scatter_block");
     }
+    count_call(count * element_size(dtype) * size_);
     return std::make_unique<MpiPending>(request, stats_, "MPI_Ireduce_scatter_block");
   }
 

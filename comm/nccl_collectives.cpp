@@ -162,6 +162,13 @@ class NcclCollectives : public Collectives {
     });
   }
 
+  void synchronize() override {
+    const auto start = std::chrono::steady_clock::now();
+    check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+    stats_.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
   void all_reduce_sum(void* data, size_t count, ElementType dtype) override {
     all_reduce(data, count, dtype, ncclSum);
   }
@@ -201,14 +208,16 @@ class NcclCollectives : public Collectives {
   // returns without waiting for it.
   template <class Op>
   std::unique_ptr<PendingCollective> start(size_t bytes, Op op) {
-    after_compute();
-    op();
+    // The handle first: once the collective is queued, nothing may fail before it exists.
     cudaEvent_t done = nullptr;
     check_cuda(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), "cudaEventCreate");
+    auto pending = std::make_unique<NcclPending>(done, kCompute);
+    after_compute();
+    op();
     check_cuda(cudaEventRecord(done, stream_), "cudaEventRecord");
     stats_.bytes += bytes;
     stats_.calls += 1;
-    return std::make_unique<NcclPending>(done, kCompute);
+    return pending;
   }
 
   void all_reduce(void* data, size_t count, ElementType dtype, ncclRedOp_t op) {

@@ -82,6 +82,10 @@ class DeadlineCollectives : public Collectives {
     return std::make_unique<Watched>(*this, "reduce_scatter_sum", bytes,
                                      backend_->start_reduce_scatter_sum(send, recv, count, dtype));
   }
+  void synchronize() override {
+    InFlight call(*this, "synchronize", 0);
+    backend_->synchronize();
+  }
   void all_reduce_sum(void* data, size_t count, ElementType dtype) override {
     InFlight call(*this, "all_reduce_sum", count * element_size(dtype));
     backend_->all_reduce_sum(data, count, dtype);

@@ -79,6 +79,12 @@ class Collectives {
     reduce_scatter_sum(send, recv, count, dtype);
     return std::make_unique<CompletedCollective>();
   }
+  // Blocks the host until every collective this rank started has completed. Only a backend
+  // whose wait() does not block the host needs it (NCCL: its stream): a rank about to read a
+  // result on the host calls it first, so that a collective that never ends (a dead peer)
+  // hangs here, inside a call the collective deadline watches, rather than in a device
+  // synchronisation nobody watches.
+  virtual void synchronize() {}
   // In place element-wise sum (or max) over ranks.
   virtual void all_reduce_sum(void* data, size_t count, ElementType dtype) = 0;
   virtual void all_reduce_max(void* data, size_t count, ElementType dtype) = 0;

@@ -26,8 +26,9 @@ enum class PhaseUnits { kCompute, kSteps };
 enum class PruneScope { kGlobal, kLayer };
 // Where a worker trains: a GPU when there is one (auto), or as told.
 enum class DeviceKind { kAuto, kCpu, kCuda };
-// Matmuls in float32, or in bfloat16 under autocast (master weights, optimizer state, the
-// loss and every pruning decision stay float32).
+// Matmuls in float32, or in bfloat16 on bfloat16 copies of the linear weights made at gather
+// time, attention under autocast (master weights, optimizer state, the loss and every pruning
+// decision stay float32).
 enum class Precision { kFp32, kBf16 };
 // How a transformer block wires its layers (worker/model_families.h): llama is the paper's
 // sequential block; parallel is GPT-J / GPT-NeoX's, attention and MLP both reading the block's

@@ -37,6 +37,7 @@ class SlowCollectives : public Collectives {
     *static_cast<double*>(data) *= 2;  // What a sum over two equal ranks gives.
   }
   void all_reduce_max(void*, size_t, ElementType) override { wait(); }
+  void synchronize() override { wait(); }
   Stats stats() const override { return {}; }
   [[noreturn]] void abort(int exit_code) noexcept override { std::_Exit(exit_code); }
 
@@ -70,6 +71,25 @@ TEST(CollectiveDeadlineDeathTest, AStopRequestEndsABlockedCallAsPreempted) {
         group->all_gather(shard.data(), shard.data(), shard.size(), ElementType::kFloat32);
       },
       ::testing::ExitedWithCode(75), "stop was requested .* collective all_gather \\(2.0 MiB\\)");
+}
+
+// A started collective's wait, and the synchronisation before the host reads a result, are
+// watched like a blocking call: a peer that never answers ends the process either way.
+TEST(CollectiveDeadlineDeathTest, AStuckWaitOrSynchronizeEndsTheProcess) {
+  EXPECT_EXIT(
+      {
+        auto group = with_deadline(std::make_unique<SlowCollectives>(kForever), 0.3);
+        group->synchronize();
+      },
+      ::testing::ExitedWithCode(1), "collective synchronize .* has waited");
+  EXPECT_EXIT(
+      {
+        auto group = with_deadline(std::make_unique<SlowCollectives>(kForever), 0.3);
+        float x = 1;
+        // The default start runs the (stuck) blocking call.
+        group->start_all_gather(&x, &x, 1, ElementType::kFloat32)->wait();
+      },
+      ::testing::ExitedWithCode(1), "collective all_gather \\(start\\) .* has waited");
 }
 
 TEST(CollectiveDeadline, CallsThatReturnPassThroughHoweverLongTheirSum) {

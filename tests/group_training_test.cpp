@@ -244,37 +244,48 @@ TEST_F(GroupFsdp, GatheredCopiesAreFreedAfterUseAndPrefetchHoldsTwoUnits) {
 }
 
 // Prefetch changes when the collectives run, not what they compute: training with and without
-// it gives the same losses, pruning decisions and weights.
+// it gives the same losses, pruning decisions and weights, in float32 and in bfloat16 with
+// recomputed activations.
 TEST_F(GroupFsdp, PrefetchTrainsAsWithout) {
   TrainConfig train;
   train.lr = 1e-2;
-  ShardedModel on(tiny_model(), kVocab, *group_), off(tiny_model(), kVocab, *group_);
-  off.set_prefetch(false);
-  on.initialize(5);
-  off.initialize(5);
-  Pruner on_pruner(on, false), off_pruner(off, false);
-  AdamW on_opt(train), off_opt(train);
-  const DensitySchedule schedule(ScheduleKind::kGeometric, 0.6, 2, 8, 2, 10);
   const Part part = my_part(group_->rank(), group_->size());
-  for (int64_t t = 0; t < schedule.total_steps(); ++t) {
-    if (const PruneEvent* event = schedule.event_at(t)) {
-      EXPECT_EQ(on_pruner.prune(event->keep), off_pruner.prune(event->keep)) << "step " << t;
+  for (const bool bf16 : {false, true}) {
+    const Precision precision = bf16 ? Precision::kBf16 : Precision::kFp32;
+    ShardedModel on(tiny_model(), kVocab, *group_, at::kCPU, precision);
+    ShardedModel off(tiny_model(), kVocab, *group_, at::kCPU, precision);
+    off.set_prefetch(false);
+    on.set_activation_checkpointing(bf16);
+    off.set_activation_checkpointing(bf16);
+    on.initialize(5);
+    off.initialize(5);
+    Pruner on_pruner(on, false), off_pruner(off, false);
+    AdamW on_opt(train), off_opt(train);
+    const DensitySchedule schedule(ScheduleKind::kGeometric, 0.6, 2, 8, 2, 10);
+    for (int64_t t = 0; t < schedule.total_steps(); ++t) {
+      if (const PruneEvent* event = schedule.event_at(t)) {
+        EXPECT_EQ(on_pruner.prune(event->keep), off_pruner.prune(event->keep))
+            << "bf16 " << bf16 << " step " << t;
+      }
+      at::Tensor tokens = batch_tokens(t);
+      const at::Tensor inputs = tokens.narrow(1, 0, 16).narrow(0, part.first, part.count);
+      const at::Tensor targets = tokens.narrow(1, 1, 16).narrow(0, part.first, part.count);
+      const double weight = static_cast<double>(part.count) / kBatch;
+      // Two micro-batches: the overlapped reduce-scatters also accumulate.
+      const double a = on.forward_backward(inputs, targets, weight, 2);
+      const double b = off.forward_backward(inputs, targets, weight, 2);
+      EXPECT_NEAR(a, b, 1e-6 * std::abs(b)) << "bf16 " << bf16 << " step " << t;
+      EXPECT_NEAR(on_opt.step(on, train.lr), off_opt.step(off, train.lr), 1e-6)
+          << "bf16 " << bf16 << " step " << t;
     }
-    at::Tensor tokens = batch_tokens(t);
-    const at::Tensor inputs = tokens.narrow(1, 0, 16).narrow(0, part.first, part.count);
-    const at::Tensor targets = tokens.narrow(1, 1, 16).narrow(0, part.first, part.count);
-    const double weight = static_cast<double>(part.count) / kBatch;
-    // Two micro-batches: the overlapped reduce-scatters also accumulate.
-    const double a = on.forward_backward(inputs, targets, weight, 2);
-    const double b = off.forward_backward(inputs, targets, weight, 2);
-    EXPECT_NEAR(a, b, 1e-6 * std::abs(b)) << "step " << t;
-    EXPECT_NEAR(on_opt.step(on, train.lr), off_opt.step(off, train.lr), 1e-6) << "step " << t;
-  }
-  for (size_t u = 0; u < on.units().size(); ++u) {
-    EXPECT_TRUE(at::equal(on.units()[u]->mask(), off.units()[u]->mask())) << "unit " << u;
-    const at::Tensor& w = off.units()[u]->weights();
-    EXPECT_LE((on.units()[u]->weights() - w).norm().item<double>(), 1e-5 * w.norm().item<double>())
-        << "unit " << u;
+    for (size_t u = 0; u < on.units().size(); ++u) {
+      EXPECT_TRUE(at::equal(on.units()[u]->mask(), off.units()[u]->mask()))
+          << "bf16 " << bf16 << " unit " << u;
+      const at::Tensor& w = off.units()[u]->weights();
+      EXPECT_LE((on.units()[u]->weights() - w).norm().item<double>(),
+                1e-5 * w.norm().item<double>())
+          << "bf16 " << bf16 << " unit " << u;
+    }
   }
 }
 
@@ -423,8 +434,9 @@ TEST_F(GroupFsdp, GenericKernelsMatchTheCpuKernels) {
   }
 }
 
-// train.precision = bf16: the forward's matmuls in bfloat16 under autocast (here CPU
-// autocast), the loss, gradients, master weights and optimizer state in float32.
+// train.precision = bf16: the forward's matmuls in bfloat16 on the gathered bfloat16 copies
+// (here CPU autocast), the loss, gradients handed to the optimizer, master weights and
+// optimizer state in float32.
 TEST_F(GroupFsdp, Bfloat16AutocastTrainsCloseToFloat32) {
   TrainConfig train;
   train.lr = 1e-2;

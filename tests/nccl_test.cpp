@@ -75,7 +75,14 @@ TEST(Nccl, StartedCollectivesOnDeviceMemoryAreSeenAfterWait) {
   float *send = nullptr, *recv = nullptr;
   ASSERT_EQ(cudaMalloc(&send, bytes), cudaSuccess);
   ASSERT_EQ(cudaMalloc(&recv, bytes), cudaSuccess);
-  ASSERT_EQ(cudaMemcpy(send, host.data(), bytes, cudaMemcpyHostToDevice), cudaSuccess);
+  // The input is written on the compute stream behind a long queue of work, just before the
+  // start: the collective must wait for it rather than read the old contents (zeros).
+  ASSERT_EQ(cudaMemset(send, 0, bytes), cudaSuccess);
+  const size_t busy_bytes = size_t{1} << 28;
+  void* busy = nullptr;
+  ASSERT_EQ(cudaMalloc(&busy, busy_bytes), cudaSuccess);
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(cudaMemsetAsync(busy, i, busy_bytes, 0), cudaSuccess);
+  ASSERT_EQ(cudaMemcpyAsync(send, host.data(), bytes, cudaMemcpyHostToDevice, 0), cudaSuccess);
   std::vector<float> back(host.size());
   std::unique_ptr<PendingCollective> gather =
       nccl->start_all_gather(send, recv, bytes, ElementType::kByte);
@@ -92,6 +99,8 @@ TEST(Nccl, StartedCollectivesOnDeviceMemoryAreSeenAfterWait) {
   EXPECT_EQ(back, host);
   EXPECT_THROW(nccl->start_reduce_scatter_sum(send, recv, bytes, ElementType::kByte),
                std::invalid_argument);
+  nccl->synchronize();
+  cudaFree(busy);
   cudaFree(send);
   cudaFree(recv);
 }

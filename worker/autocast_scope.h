@@ -1,5 +1,7 @@
 // bfloat16 autocast on one device type for the life of a scope (the C++ side of
-// torch.autocast): the matmuls of a forward pass take bfloat16 copies of float32 weights.
+// torch.autocast): the operations of a forward pass that autocast lists (matmuls, attention)
+// run in bfloat16. The linear weights arrive as bfloat16 copies already
+// (worker/sharded_unit.h); autocast casts the activations to match.
 #pragma once
 
 #include <ATen/autocast_mode.h>

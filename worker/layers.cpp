@@ -90,7 +90,9 @@ struct LinearCrossEntropyFunction : public torch::autograd::Function<LinearCross
       const at::Tensor d_logits = probs.div_(static_cast<double>(n)).to(dtype);
       at::Tensor grad_h_c = grad_h.narrow(0, begin, count);
       at::mm_out(grad_h_c, d_logits, w);
-      // Accumulated in float32 across chunks.
+      // Accumulated in float32 across chunks. Autograd hands it back in the head's dtype: with
+      // a bfloat16 head copy (train.precision = bf16) rounded to bfloat16 like every other
+      // matrix's gradient, then reduce-scattered in float32 (FSDP2's mixed precision).
       if (dtype == at::kFloat) {
         grad_w.addmm_(d_logits.t(), h_c);
       } else {

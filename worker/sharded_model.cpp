@@ -93,7 +93,9 @@ int64_t micro_batch_count(int64_t rows, int64_t micro_batch_tokens, int64_t seq_
 
 double ShardedModel::forward_backward(const at::Tensor& inputs, const at::Tensor& targets,
                                       double loss_weight, int64_t micro_batches) {
-  return forward_backward_queued(inputs, targets, loss_weight, micro_batches).item<double>();
+  const at::Tensor loss = forward_backward_queued(inputs, targets, loss_weight, micro_batches);
+  group_.synchronize();  // A hung collective hangs in a watched call, not in item().
+  return loss.item<double>();
 }
 
 at::Tensor ShardedModel::forward_backward_queued(const at::Tensor& host_inputs,
@@ -168,6 +170,7 @@ double ShardedModel::loss_sum(const at::Tensor& host_inputs, const at::Tensor& h
     }
     unit.release();
   }
+  group_.synchronize();  // As in forward_backward.
   if (inputs.size(0) > 0) sum = x.item<double>() * static_cast<double>(targets.numel());
   return sum;
 }

@@ -10,9 +10,12 @@
 // FSDP2: the next unit's all-gather is started before the current unit computes (forward:
 // unit u + 1 while u runs; backward: u - 1 while u runs), and each unit's reduce-scatter
 // runs during the next unit's backward, waited for when the one after it starts and at the
-// end of backward. At most two units' full parameters are alive at once, and one unit's
-// gradient send buffer. The results are those without prefetch: the same operations on the
-// same data (a backend may sum the reduce-scatter in another order, a rounding difference). Every
+// end of backward. Alive at once: at most two units' full parameters (the computing one and
+// the prefetched one), the receive buffer of the gather in flight (as large again) and one
+// unit's float32 gradient send buffer; without prefetch, one unit's full parameters and one
+// receive or send buffer at a time. The results are those without prefetch: the same
+// operations on the same data (a backend may sum the reduce-scatter in another order, a
+// rounding difference). Every
 // rank passes its own part of the global batch; `loss_weight` = local tokens / global tokens makes
 // the summed gradients exactly those of the mean loss over the global batch, whatever the number of
 // ranks.
@@ -46,6 +49,9 @@ class ShardedModel {
   // every gradient handed to the optimizer stay float32.
   ShardedModel(const ModelConfig& model, int64_t vocab_size, Collectives& group,
                at::Device device = at::kCPU, Precision precision = Precision::kFp32);
+  // The units' backward handlers and hooks point at the model: it stays where it was made.
+  ShardedModel(const ShardedModel&) = delete;
+  ShardedModel& operator=(const ShardedModel&) = delete;
 
   // Draws every parameter from its own generator seeded by (seed, parameter index), so the
   // initial weights are identical for any group size.

@@ -45,7 +45,7 @@ struct UnitParamsFunction : public torch::autograd::Function<UnitParamsFunction>
 // swap in an allocation from the storage's allocator.
 void resize_storage(at::Tensor& t, int64_t bytes) {
   c10::StorageImpl* storage = t.storage().unsafeGetStorageImpl();
-  if (use_cpu_kernel(t)) {
+  if (t.is_cpu()) {
     at::native::resize_bytes_cpu(storage, bytes);
     return;
   }
@@ -162,6 +162,8 @@ at::Tensor ShardedUnit::pack_shard() const {
   at::Tensor floats = pack.narrow(0, 0, low_start).view(at::kFloat);
   at::Tensor lows =
       pack.narrow(0, low_start, low_numel_ * c10::elementSize(linear_dtype_)).view(linear_dtype_);
+  const int64_t used = low_start + low_numel_ * c10::elementSize(linear_dtype_);
+  pack.narrow(0, used, pack_bytes_ - used).zero_();  // Padding to whole words.
   for (const Slot& slot : slots_) {
     at::Tensor& section = slot.low_precision ? lows : floats;
     // The cast to the linear dtype happens here, once per gather, on 1/k of the weights.
@@ -190,7 +192,14 @@ void ShardedUnit::unpack(const at::Tensor& gathered) {
 void ShardedUnit::start_gather() {
   if (state_ != GatherState::kReleased) return;
   c10::AutoGradMode no_grad(false);
-  if (k_ > 1) resize_storage(full_, k_ * float_numel_ * static_cast<int64_t>(sizeof(float)));
+  if (k_ > 1) {
+    // The collective first: if it cannot start, nothing has changed.
+    gather_send_ = pack_shard();
+    gather_recv_ = at::empty({k_ * pack_bytes_}, weights_.options().dtype(at::kByte));
+    pending_gather_ = group_.start_all_gather(gather_send_.data_ptr(), gather_recv_.data_ptr(),
+                                              static_cast<size_t>(pack_bytes_), ElementType::kByte);
+    resize_storage(full_, k_ * float_numel_ * static_cast<int64_t>(sizeof(float)));
+  }
   if (low_numel_ > 0) {
     resize_storage(full_low_,
                    k_ * low_numel_ * static_cast<int64_t>(c10::elementSize(linear_dtype_)));
@@ -206,10 +215,6 @@ void ShardedUnit::start_gather() {
     state_ = GatherState::kGathered;
     return;
   }
-  gather_send_ = pack_shard();
-  gather_recv_ = at::empty({k_ * pack_bytes_}, weights_.options().dtype(at::kByte));
-  pending_gather_ = group_.start_all_gather(gather_send_.data_ptr(), gather_recv_.data_ptr(),
-                                            static_cast<size_t>(pack_bytes_), ElementType::kByte);
   state_ = GatherState::kStarted;
 }
 
@@ -228,7 +233,13 @@ void ShardedUnit::finish_gather() {
 void ShardedUnit::release() {
   if (k_ == 1 && low_numel_ == 0) return;
   if (state_ == GatherState::kReleased) return;
-  if (state_ == GatherState::kStarted) finish_gather();  // The collective must end first.
+  if (state_ == GatherState::kStarted) {
+    // Released before use: the collective must end before its buffers go.
+    pending_gather_->wait();
+    pending_gather_.reset();
+    gather_send_ = at::Tensor();
+    gather_recv_ = at::Tensor();
+  }
   if (k_ > 1) resize_storage(full_, 0);
   if (low_numel_ > 0) resize_storage(full_low_, 0);
   add_live(-full_bytes());
@@ -236,6 +247,8 @@ void ShardedUnit::release() {
 }
 
 std::vector<at::Tensor> ShardedUnit::full_params() {
+  TORCH_CHECK(state_ == GatherState::kGathered, "FSDP unit ", unit_,
+              ": full parameters asked for before finish_gather()");
   std::vector<at::Tensor> params;
   for (const Slot& slot : slots_) {
     // A fresh tensor on a full buffer's storage (not a view), so that releasing and refilling
