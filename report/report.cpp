@@ -206,12 +206,17 @@ void status_section(Context& c) {
 }
 
 void training_sections(Context& c) {
+  // A sweep records histories as it trains; a results directory has what was kept of them.
+  bool all_results_only = true;
+  for (const SweepSource& source : c.data.sources) all_results_only &= source.results_only;
+  const std::string none =
+      all_results_only ? "No cell has a training history here: the results directory holds none "
+                         "(no histories in results.h5, no cells/<id>/metrics.csv)."
+                       : "No cell has recorded a training history (cells/<id>/metrics.csv) yet.";
   c.content.section("journey", "1. The journey");
-  add_figure(c, journey_figure(c.data, c.style),
-             "No cell has recorded a training history (cells/<id>/metrics.csv) yet.");
+  add_figure(c, journey_figure(c.data, c.style), none);
   c.content.section("losses", "2. Loss curves");
-  add_figure(c, loss_curves_figure(c.data, c.style),
-             "No cell has recorded a training history (cells/<id>/metrics.csv) yet.");
+  add_figure(c, loss_curves_figure(c.data, c.style), none);
 }
 
 void law_sections(Context& c) {

@@ -598,6 +598,7 @@ TEST(ReportMulti, AResultsDirectoryWithoutALedgerIsReportedFromItsTable) {
   EXPECT_TRUE(contains(html, "<figure class=\"plot\" id=\"fig3-collapse\">"));
   EXPECT_TRUE(contains(html, "<figure class=\"plot\" id=\"fig4-predicted\">"));
   EXPECT_FALSE(contains(html, "<figure class=\"plot\" id=\"fig1-journey\">"));
+  EXPECT_TRUE(contains(section_html(html, "journey"), "the results directory holds none"));
   EXPECT_EQ(nlohmann::json::parse(read_file(table + "/fit.json"))["runs"], 12);
   EXPECT_FALSE(fs::exists(table + "/ledger.json"));
 
