@@ -34,11 +34,11 @@ double if_done(const CellRecord& r, double value) {
   return r.status == CellStatus::kDone ? value : std::nan("");
 }
 
-// `field` of `row` as a whole number (an integer column, or a count written as a number).
-int64_t whole_number(const CsvRow& row, const char* column) {
-  const double x = row.number(column, true).value();
-  if (x != std::floor(x) || std::fabs(x) > 9e15) {
-    throw DataError(row.where(column) + ": " + row.text(column).value() + " is not a whole number");
+// A count read back as a number (CSV text, or a double column of results.h5): it must be a
+// whole number in range; `where` names the file and column for the error.
+int64_t whole_number(double x, const std::string& where) {
+  if (!(x == std::floor(x) && std::fabs(x) <= 9e15)) {
+    throw DataError(where + ": " + shortest_decimal(x) + " is not a whole number");
   }
   return static_cast<int64_t>(x);
 }
@@ -46,7 +46,7 @@ int64_t whole_number(const CsvRow& row, const char* column) {
 template <typename T>
 void set_number(T& field, const CsvRow& row, const char* column) {
   if constexpr (std::is_integral_v<T>) {
-    field = static_cast<T>(whole_number(row, column));
+    field = static_cast<T>(whole_number(row.number(column, true).value(), row.where(column)));
   } else if (std::optional<double> x = row.number(column, false)) {
     field = *x;  // An empty field (a result of a cell not done) keeps the default.
   }
@@ -129,17 +129,15 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
-// One value of a results.h5 column into a history field: integer fields (steps, counts) were
-// written as doubles and must be whole numbers in range.
+// One value of a results.h5 column into a history field (integer fields were written as
+// doubles).
 template <typename T>
 void set_from_column(T& field, double value, const std::string& file, const std::string& column) {
   if constexpr (std::is_integral_v<T>) {
-    if (!(value == std::floor(value) && std::fabs(value) <= 9e15)) {
-      throw DataError(file + ", column '" + column + "': " + shortest_decimal(value) +
-                      " is not a whole number");
-    }
+    field = static_cast<T>(whole_number(value, file + ", column '" + column + "'"));
+  } else {
+    field = value;
   }
-  field = static_cast<T>(value);
 }
 
 }  // namespace
