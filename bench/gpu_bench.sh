@@ -15,9 +15,9 @@
 # VOCAB (32000), CONFIGS ("512x6x8:65536 1024x24x16:16384 1024x24x16:32768", each
 # size:tokens_per_step), THREADS (unset: each program's default; else --threads for both),
 # JOURNEY_BENCH_ARGS (extra flags for worker_bench). Relative paths are from the repository
-# root. A tiny CPU run checks the script itself:
+# root. A tiny CPU run checks the script itself (the ctest entry gpu_bench_script runs it):
 #   DEVICE=cpu PRECISION=fp32 CONFIGS=64x2x4:2048 SEQ_LEN=64 VOCAB=1024 THREADS=2 \
-#     BUILD=build OUT=/tmp bench/gpu_bench.sh
+#     BUILD=build OUT=/tmp PYTHON=.venv/bin/python bench/gpu_bench.sh
 #
 # Prints each program's result line as it comes (worker_bench's prefixed "journey "), then a
 # markdown table: per config, tokens/s, MFU (each process against its own measured matmul
