@@ -154,11 +154,13 @@ int command_sweep(const Args& args) {
                        " ranks: it must be 1 + a positive multiple of " + std::to_string(k));
     }
     configure_threads(config.train, ranks - 1);
-    // The same dataset checks a real launch makes first, so a dry run that passes means the
-    // sweep can start.
+    // The same dataset and output-directory checks a real launch makes first, so a dry run
+    // that passes means the sweep can start.
     const Dataset dataset = open_dataset(config.data);
     check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
                      config.train.eval_sequences);
+    require_directory_or_absent(out_dir, "--out");
+    Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()), cells);
     print_dry_run(cells, layout->num_groups(), k, dry_run_throughput(config, cmd.flags),
                   dataset.train_tokens());
     return exit_code::kOk;

@@ -73,14 +73,30 @@ std::vector<CheckpointEntry> list_checkpoints(const std::string& dir) {
   return entries;
 }
 
-std::optional<CheckpointEntry> latest_valid(const std::string& dir) {
+std::optional<CheckpointEntry> latest_valid(const std::string& dir,
+                                            std::vector<CheckpointEntry>* skipped) {
   std::vector<CheckpointEntry> entries = list_checkpoints(dir);
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     std::string problem = first_problem(it->path);
     if (problem.empty()) return *it;
     log::warn("skipping checkpoint " + it->path + ", which is not valid: " + problem);
+    if (skipped != nullptr) skipped->push_back(*it);
   }
   return std::nullopt;
+}
+
+std::string set_aside_invalid(const CheckpointEntry& entry) {
+  std::error_code ec;
+  std::string aside = entry.path + ".invalid";
+  for (int n = 2; fs::exists(fs::symlink_status(aside, ec)); ++n) {
+    aside = entry.path + ".invalid-" + std::to_string(n);
+  }
+  fs::rename(entry.path, aside, ec);
+  if (ec) {
+    throw DataError("cannot rename the invalid checkpoint " + entry.path + " to " + aside +
+                    " (a resumed run would write over it): " + ec.message());
+  }
+  return aside;
 }
 
 std::string resolve_checkpoint(const std::string& path) {

@@ -6,8 +6,9 @@
 // crashed are ignored. A checkpoint is *valid* when CheckpointReader::open() accepts it and
 // verify() finds no problem, which reads it completely.
 //
-// Corrupt or truncated files are never deleted: they are evidence, and a human decides. A
-// missing directory holds no checkpoints; an unreadable one is a DataError.
+// Corrupt or truncated files are never deleted or written over: they are evidence, and a
+// human decides. A run resuming before them renames them out of its way (set_aside_invalid).
+// A missing directory holds no checkpoints; an unreadable one is a DataError.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +34,14 @@ std::string checkpoint_path(const std::string& dir, int64_t step);
 std::vector<CheckpointEntry> list_checkpoints(const std::string& dir);
 
 // The newest valid checkpoint, or nothing. Each newer file that is not valid is skipped with a
-// log::warn naming it and its first problem.
-std::optional<CheckpointEntry> latest_valid(const std::string& dir);
+// log::warn naming it and its first problem, and appended to `skipped` when given.
+std::optional<CheckpointEntry> latest_valid(const std::string& dir,
+                                            std::vector<CheckpointEntry>* skipped = nullptr);
+
+// Renames a checkpoint file that is not valid to <path>.invalid (.invalid-2, ... when taken),
+// a name no listing counts, and returns the new path: a run resuming from an older step would
+// otherwise write its own checkpoint of that step over it. DataError when the rename fails.
+std::string set_aside_invalid(const CheckpointEntry& entry);
 
 // What a user means by `path` on a command that reads one checkpoint (export, eval): a file is
 // itself; a directory is its newest valid checkpoint, looked for in path/checkpoints (a cell's

@@ -654,8 +654,29 @@ ReportResult write_report(const ReportOptions& given) {
   }
   const fs::path dir(options.dirs.front());
   if (options.html_path.empty()) options.html_path = (dir / "report.html").string();
-  // With several directories the fit and the figures go beside the page.
+  // The page and its text (.txt beside it) never replace an input: results.csv, results.h5,
+  // ledger.json, fit.json and sweep.ini all end otherwise.
+  if (fs::path(options.html_path).extension() != ".html") {
+    throw UsageError("--out " + options.html_path +
+                     ": expected a file name ending in .html (the page; its text is written "
+                     "beside it with .txt)");
+  }
+  // With several directories the fit and the figures go beside the page: not into a results
+  // directory, whose own fit.json and fit.csv the merged fit would replace.
   const fs::path out_dir = fs::path(options.html_path).parent_path();
+  if (several) {
+    const fs::path fit_home = out_dir.empty() ? fs::path(".") : out_dir;
+    for (const char* name : {"results.csv", "ledger.json"}) {
+      if (fs::exists(fit_home / name)) {
+        throw UsageError("--out " + options.html_path +
+                         ": the fit of several directories is "
+                         "written beside the page (fit.json, fit.csv), and " +
+                         fit_home.string() + " holds " + name +
+                         ", a results directory whose own fit that would replace; put the "
+                         "page in another directory");
+      }
+    }
+  }
   if (options.png_dir.empty()) {
     options.png_dir = several ? (out_dir / "figures").string() : (dir / "figures").string();
   }

@@ -32,8 +32,10 @@
 // The plan (section 11) uses the law `journey plan` uses by default: the one fit.json says was
 // validated best (fit/fit_file.h read_fit_json(path, "")), greyed out when it is flagged.
 //
-// Errors: UsageError for several directories without html_path. DataError for a directory that is
-// not a sweep (no ledger.json), unreadable or malformed results, gnuplot missing or failing, or
+// Errors: UsageError for several directories without html_path, an html_path not ending in
+// .html, or, with several directories, one inside a results directory (the merged fit beside
+// it would replace that directory's own). DataError for a directory that is neither a sweep
+// nor a results directory, unreadable or malformed results, gnuplot missing or failing, or
 // unwritable outputs.
 #pragma once
 

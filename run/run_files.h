@@ -1,5 +1,6 @@
 // The files one run writes in its directory (worker/trainer.h): config.ini, metrics.csv,
-// eval.csv, progress.json, summary.json, train.log and checkpoints/.
+// eval.csv, sparsity.csv, progress.json, summary.json, train.log, checkpoints/ and its
+// TensorBoard event files (events.out.tfevents.*).
 #pragma once
 
 #include <string>

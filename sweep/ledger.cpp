@@ -88,6 +88,19 @@ void check_cells(const std::string& dir, const std::vector<CellRecord>& records,
   }
 }
 
+// A directory without a ledger may still hold results: a published or merged results
+// directory (journey report DIR reads those) or a sweep whose ledger was removed. A sweep
+// writing there would replace its results.csv and results.h5, so it is refused.
+void refuse_results_without_ledger(const std::string& dir) {
+  for (const char* name : {"results.csv", "results.h5", "fit.json", "fit.csv", "cells"}) {
+    if (std::filesystem::exists(dir + "/" + name)) {
+      throw UsageError("output directory " + dir + " holds " + name + " but no ledger.json: " +
+                       "results of a sweep this command cannot resume (a published or merged "
+                       "results directory?), which it would overwrite; use another --out");
+    }
+  }
+}
+
 }  // namespace
 
 std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash) {
@@ -99,7 +112,9 @@ Ledger Ledger::open_or_create(const std::string& dir, const std::string& identit
   Ledger ledger;
   ledger.dir_ = dir;
   ledger.identity_ = identity;
-  if (std::filesystem::exists(ledger_path(dir))) {
+  if (!std::filesystem::exists(ledger_path(dir))) {
+    refuse_results_without_ledger(dir);
+  } else {
     Ledger stored = load(dir);
     refuse_changes(stored, identity, cells);
     ledger.records_ = std::move(stored.records_);
@@ -124,7 +139,11 @@ Ledger Ledger::open_or_create(const std::string& dir, const std::string& identit
 
 void Ledger::check_identity(const std::string& dir, const std::string& identity,
                             const std::vector<Cell>& cells) {
-  if (std::filesystem::exists(ledger_path(dir))) refuse_changes(load(dir), identity, cells);
+  if (std::filesystem::exists(ledger_path(dir))) {
+    refuse_changes(load(dir), identity, cells);
+  } else {
+    refuse_results_without_ledger(dir);
+  }
 }
 
 void Ledger::refuse_changes(const Ledger& stored, const std::string& identity,

@@ -34,7 +34,9 @@ class Ledger {
   static Ledger open_or_create(const std::string& dir, const std::string& identity,
                                const std::vector<Cell>& cells);
   // Throws UsageError when DIR holds a ledger of another identity outside [sweep], or one of
-  // whose started cells `cells` would give another config (nothing otherwise).
+  // whose started cells `cells` would give another config, or no ledger but results a sweep
+  // writes (results.csv, results.h5, fit.*, cells/), which it would overwrite; nothing
+  // otherwise. open_or_create refuses the same.
   static void check_identity(const std::string& dir, const std::string& identity,
                              const std::vector<Cell>& cells);
   // Loads an existing ledger read-only (for `journey status`); DataError if missing.

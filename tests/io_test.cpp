@@ -891,6 +891,25 @@ TEST_F(CheckpointDir, LatestValidSkipsCorruptAndTruncatedNewerFilesWithAWarning)
   EXPECT_EQ(warnings.find(checkpoint_path(dir, 200)), std::string::npos) << warnings;
   EXPECT_TRUE(fs::exists(checkpoint_path(dir, 300)));  // Never deleted.
   EXPECT_TRUE(fs::exists(checkpoint_path(dir, 400)));
+
+  // The skipped files, newest first; set aside under names no listing counts, kept whole.
+  std::vector<CheckpointEntry> skipped;
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(latest_valid(dir, &skipped)->step, 200);
+  ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(skipped.size(), 2u);
+  EXPECT_EQ(skipped[0].step, 400);
+  EXPECT_EQ(skipped[1].step, 300);
+  const uintmax_t size = fs::file_size(checkpoint_path(dir, 400));
+  EXPECT_EQ(set_aside_invalid(skipped[0]), checkpoint_path(dir, 400) + ".invalid");
+  write_small_checkpoint(checkpoint_path(dir, 400), 400);  // A resumed run reaches step 400.
+  EXPECT_EQ(set_aside_invalid({400, checkpoint_path(dir, 400)}),
+            checkpoint_path(dir, 400) + ".invalid-2");
+  EXPECT_EQ(fs::file_size(checkpoint_path(dir, 400) + ".invalid"), size);
+  std::vector<int64_t> steps;
+  for (const CheckpointEntry& e : list_checkpoints(dir)) steps.push_back(e.step);
+  EXPECT_EQ(steps, (std::vector<int64_t>{100, 200, 300}));
+  EXPECT_THROW(set_aside_invalid({500, checkpoint_path(dir, 500)}), DataError);  // Absent.
 }
 
 // A run started afresh beside an older one with more steps must not lose its own newest

@@ -551,6 +551,40 @@ TEST(ReportMulti, SeveralDirectoriesNeedOutAndOneRunOnce) {
       << twice.output;
 }
 
+// The report never writes over its inputs: a page not ending in .html (its text would take
+// the same name with .txt: results.csv -> results.txt, but the page itself results.csv) and,
+// with several directories, a page inside one of them (the merged fit would replace that
+// directory's own fit.json) are refused, the files left as they were.
+TEST(ReportMulti, AnOutThatWouldOverwriteAnInputIsRefused) {
+  const std::string a = fresh_dir("overwrite-a"), b = fresh_dir("overwrite-b");
+  SweepSpec spec;
+  spec.sizes = "32x2x2";
+  write_synthetic_sweep(a, spec);
+  spec.sizes = "48x2x2";
+  write_synthetic_sweep(b, spec);
+  ASSERT_EQ(run_report(a).process.exit_code, 0);  // a's own fit.json, from its 6 cells.
+  const std::string csv = read_file(a + "/results.csv"), fit = read_file(a + "/fit.json");
+
+  const testing::ProcessResult not_html =
+      run_process(journey_command("report " + a + " --out " + a + "/results.csv"));
+  EXPECT_EQ(not_html.exit_code, 2) << not_html.output;
+  EXPECT_TRUE(contains(not_html.output, "--out " + a +
+                                            "/results.csv: expected a file name "
+                                            "ending in .html"))
+      << not_html.output;
+
+  const testing::ProcessResult inside = run_process(
+      journey_command("report " + a + " " + b + " --out " + a + "/merged.html --bootstrap 40"));
+  EXPECT_EQ(inside.exit_code, 2) << inside.output;
+  EXPECT_TRUE(contains(inside.output, a + " holds results.csv, a results directory whose own "
+                                          "fit that would replace"))
+      << inside.output;
+  EXPECT_EQ(read_file(a + "/results.csv"), csv);
+  EXPECT_EQ(read_file(a + "/fit.json"), fit);
+  EXPECT_FALSE(fs::exists(a + "/merged.html"));
+  EXPECT_FALSE(fs::exists(a + "/results.txt"));
+}
+
 // A results directory (results.csv without a ledger: published results, or sweeps merged by
 // scripts/merge_results.py) is reported from its table: the cells, the fit and the figures
 // of final losses, with a note that curves need the cells' files; a second directory adds

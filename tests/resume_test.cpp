@@ -166,6 +166,13 @@ TEST(Resume, FreshStartKeepsThePreviousRunAsideAndPrunesOnlyItsOwn) {
   const std::string dir = copy_of_reference("fresh");
   const std::vector<CheckpointEntry> old = list_checkpoints(dir + "/checkpoints");
   ASSERT_FALSE(old.empty());
+  const std::string old_sparsity = testing::read_file(dir + "/sparsity.csv");
+  std::vector<std::string> old_events;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("events.out.tfevents.", 0) == 0) old_events.push_back(name);
+  }
+  ASSERT_FALSE(old_events.empty());
   testing::ProcessResult r =
       run_process(train_command(1, dir) + " --fresh --train.keep_checkpoints=2");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -174,10 +181,35 @@ TEST(Resume, FreshStartKeepsThePreviousRunAsideAndPrunesOnlyItsOwn) {
   // The old run, whole, in replaced-1; the new run's two newest checkpoints in checkpoints/.
   EXPECT_EQ(list_checkpoints(dir + "/replaced-1/checkpoints").size(), old.size());
   EXPECT_TRUE(fs::exists(dir + "/replaced-1/summary.json"));
+  // Its sparsity table and TensorBoard events too: the new run's are its own, not appended to
+  // or shown beside the old ones.
+  EXPECT_EQ(testing::read_file(dir + "/replaced-1/sparsity.csv"), old_sparsity);
+  for (const std::string& name : old_events) {
+    EXPECT_TRUE(fs::exists(dir + "/replaced-1/" + name)) << name;
+    EXPECT_FALSE(fs::exists(dir + "/" + name)) << name;
+  }
   std::vector<int64_t> steps;
   for (const CheckpointEntry& e : list_checkpoints(dir + "/checkpoints")) steps.push_back(e.step);
   EXPECT_EQ(steps, (std::vector<int64_t>{kSteps - 8, kSteps}));
   EXPECT_EQ(losses(dir), losses(reference(1)));  // The same run again, from scratch.
+}
+
+// A truncated newest checkpoint is skipped, and the resumed run, which reaches its step
+// again, writes its own beside it: the bad file is renamed out of the way, never replaced.
+TEST(Resume, AnInvalidNewestCheckpointIsKeptAsideNotWrittenOver) {
+  const std::string dir = copy_of_reference("invalid-newest");
+  const std::string newest = checkpoint_path(dir + "/checkpoints", kSteps);
+  fs::resize_file(newest, fs::file_size(newest) / 2);
+  const std::string truncated = testing::read_file(newest);
+  testing::ProcessResult r = run_process(train_command(1, dir));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("skipping checkpoint " + newest), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("kept the invalid checkpoint " + newest + " as " + newest + ".invalid"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(testing::read_file(newest + ".invalid"), truncated);
+  EXPECT_NE(testing::read_file(newest), truncated);
+  EXPECT_EQ(losses(dir), losses(reference(1)));
 }
 
 // Evaluation settings do not shape training, so a run resumes under new ones (it was

@@ -408,6 +408,29 @@ TEST(Sweep, AnotherConfigOnAnExistingDirectoryIsRefused) {
   EXPECT_NE(r.output.find("lr"), std::string::npos) << r.output;
 }
 
+// A directory with results but no ledger (a published or merged results directory, which
+// `journey report DIR` reads) is not a sweep to resume: writing there would replace its
+// results.csv and results.h5. Refused before anything runs, the files left as they were.
+TEST(Sweep, AResultsDirectoryWithoutALedgerIsRefusedAndKept) {
+  const std::string dir = fresh_dir("results-without-ledger");
+  fs::create_directories(dir);
+  for (const std::string name : {"results.csv", "results.h5", "fit.json"}) {
+    fs::copy_file(reference_sweep() + "/" + name, dir + "/" + name);
+  }
+  const std::string csv = testing::read_file(dir + "/results.csv");
+  const std::string h5 = testing::read_file(dir + "/results.h5");
+  for (const std::string mode : {"", "--dry-run"}) {
+    testing::ProcessResult r = run_process(sweep_command(3, 1, dir, mode));
+    EXPECT_EQ(r.exit_code, 2) << mode << "\n" << r.output;
+    EXPECT_NE(r.output.find(dir + " holds results.csv but no ledger.json"), std::string::npos)
+        << r.output;
+  }
+  EXPECT_EQ(testing::read_file(dir + "/results.csv"), csv);
+  EXPECT_EQ(testing::read_file(dir + "/results.h5"), h5);
+  EXPECT_FALSE(fs::exists(dir + "/ledger.json"));
+  EXPECT_FALSE(fs::exists(dir + "/cells"));
+}
+
 // A sweep directory grows: a grid that only adds cells runs the new ones and keeps the
 // results it has; a grid that would change a cell it holds (here the larger size's lr) is
 // refused before anything runs.

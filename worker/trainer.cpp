@@ -122,7 +122,8 @@ class Run {
     meta_.tokenizer_model.assign(tokenizer_model.begin(), tokenizer_model.end());
     int64_t start_step = 0;
     std::optional<CheckpointEntry> latest;
-    if (options_.resume) latest = latest_valid(checkpoint_dir_);
+    std::vector<CheckpointEntry> invalid;  // Newer than `latest`, which training will reach.
+    if (options_.resume) latest = latest_valid(checkpoint_dir_, &invalid);
     if (latest) {
       const CheckpointMeta stored =
           load_checkpoint(model_, latest->path, config_, meta_.tokenizer_hash, &history_);
@@ -136,6 +137,14 @@ class Run {
       if (leader_) log::info("resumed " + options_.cell_id + " from " + latest->path);
     } else {
       model_.initialize(static_cast<uint64_t>(config_.train.seed));
+    }
+    // Other ranks may still be listing: a renamed file is invalid in any rank's view, so all
+    // still agree on `latest`.
+    if (leader_) {
+      for (const CheckpointEntry& entry : invalid) {
+        log::warn("kept the invalid checkpoint " + entry.path + " as " + set_aside_invalid(entry) +
+                  ", out of this run's way");
+      }
     }
     if (leader_) write_file_atomically(options_.out_dir + "/config.ini", meta_.config_ini);
     for (const ParamSpec& p : model_.spec().params) {
