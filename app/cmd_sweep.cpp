@@ -36,12 +36,12 @@ namespace journey {
 namespace {
 
 // Rank 0's checks before the launch commits to work: the dataset and the output directory,
-// which it locks for this sweep (`lock`, held until the sweep exits). Returns the tokenizer
-// hash (the coordinator's; empty on the other ranks) or, when rank 0's check failed, the
+// which it locks for this sweep (`lock`, held until the sweep exits). Returns the sweep's
+// identity (the coordinator's; empty on the other ranks) or, when rank 0's check failed, the
 // exit code the launch ends with (common/leader_check.h).
 struct Preflight {
   int code = exit_code::kOk;
-  std::string tokenizer_hash;
+  std::string identity;
 };
 Preflight preflight(const Communicator& world, const RunConfig& config,
                     const std::vector<Cell>& cells, const std::string& out_dir,
@@ -55,10 +55,10 @@ Preflight preflight(const Communicator& world, const RunConfig& config,
     Dataset dataset = open_dataset(config.data);
     check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
                      config.train.eval_sequences);
-    Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()), cells);
+    result.identity = sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint());
+    Ledger::check_identity(out_dir, result.identity, cells);
     std::filesystem::create_directories(out_dir);
     lock->emplace(DirectoryLock::acquire(out_dir, "journey sweep"));
-    result.tokenizer_hash = dataset.tokenizer_hash();
   });
   return result;
 }
@@ -160,7 +160,8 @@ int command_sweep(const Args& args) {
     check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
                      config.train.eval_sequences);
     require_directory_or_absent(out_dir, "--out");
-    Ledger::check_identity(out_dir, sweep_identity(config, dataset.tokenizer_hash()), cells);
+    Ledger::check_identity(
+        out_dir, sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint()), cells);
     print_dry_run(cells, layout->num_groups(), k, dry_run_throughput(config, cmd.flags),
                   dataset.train_tokens());
     return exit_code::kOk;
@@ -190,7 +191,7 @@ int command_sweep(const Args& args) {
   SweepOptions options;
   options.out_dir = out_dir;
   options.retry_failed = cmd.flags.count("retry-failed") > 0;
-  options.tokenizer_hash = checked.tokenizer_hash;
+  options.identity = checked.identity;
   print_plan_warnings(cells);
   std::printf("sweep: %zu cells on %d group(s) of %d rank(s); output in %s\n", cells.size(),
               layout->num_groups(), k, out_dir.c_str());

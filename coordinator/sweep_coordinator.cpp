@@ -42,8 +42,7 @@ class Coordinator {
       : world_(world),
         layout_(layout),
         options_(options),
-        ledger_(Ledger::open_or_create(options.out_dir,
-                                       sweep_identity(base, options.tokenizer_hash), cells)),
+        ledger_(Ledger::open_or_create(options.out_dir, options.identity, cells)),
         groups_(layout.num_groups()) {
     for (const Cell& cell : cells) configs_[cell.id] = to_ini(cell.config);
     write_file_atomically(options.out_dir + "/sweep.ini", to_ini(base));

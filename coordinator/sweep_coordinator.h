@@ -25,7 +25,7 @@ namespace journey {
 struct SweepOptions {
   std::string out_dir;
   bool retry_failed = false;
-  std::string tokenizer_hash;  // Of the sweep's dataset: part of the sweep's identity.
+  std::string identity;  // sweep_identity() of the base config and the sweep's dataset.
 };
 
 // Runs until every cell has ended or a stop was requested; returns the exit code.

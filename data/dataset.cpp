@@ -1,5 +1,6 @@
 #include "data/dataset.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <utility>
 
@@ -57,6 +58,18 @@ Dataset Dataset::open(const std::string& dir) {
                 manifest_path);
   require_count(val, "documents", val.document_count(), manifest.val_documents, manifest_path);
   return Dataset(dir, std::move(manifest), tokenizer_path, std::move(train), std::move(val));
+}
+
+std::string Dataset::fingerprint() const {
+  std::string text;
+  for (const TokenShard* shard : {&train_, &val_}) {
+    char crc[16];
+    std::snprintf(crc, sizeof crc, "%08x", static_cast<unsigned>(shard->payload_crc32()));
+    text += (text.empty() ? "" : "; ") + fs::path(shard->path()).filename().string() + ": " +
+            std::to_string(shard->size()) + " tokens, " + std::to_string(shard->document_count()) +
+            " documents, CRC-32 " + crc;
+  }
+  return text;
 }
 
 Dataset open_dataset(const DataConfig& data) {

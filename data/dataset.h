@@ -39,6 +39,11 @@ class Dataset {
   int64_t train_documents() const { return train_.document_count(); }
   int64_t val_documents() const { return val_.document_count(); }
   const DatasetManifest& manifest() const { return manifest_; }
+  // What the data is, wherever it lies: each shard's token and document counts and payload
+  // CRC-32, as one line ("train.tokens: 1234 tokens, 5 documents, CRC-32 0a1b2c3d; val.tokens:
+  // ..."). A sweep's identity and each checkpoint record it, so a run never continues on
+  // other data; the same data prepared again, or moved, has the same fingerprint.
+  std::string fingerprint() const;
 
  private:
   Dataset(std::string dir, DatasetManifest manifest, std::string tokenizer_path, TokenShard train,

@@ -56,7 +56,9 @@ inline constexpr char kTokensSeenAttr[] = "tokens_seen";  // int64
 inline constexpr char kAdamStepsAttr[] = "adam_steps";    // int64: AdamW's t
 inline constexpr char kCellIdAttr[] = "cell_id";          // string
 inline constexpr char kRunIdAttr[] = "run_id";  // string: random, fixed when a run starts fresh
-inline constexpr char kTokenizerHashAttr[] = "tokenizer_hash";     // string
+inline constexpr char kTokenizerHashAttr[] = "tokenizer_hash";  // string
+// string: the training data's Dataset::fingerprint (shards' counts and CRC-32s); optional.
+inline constexpr char kDataFingerprintAttr[] = "data_fingerprint";
 inline constexpr char kConfigAttr[] = "config";                    // string: the effective INI
 inline constexpr char kWrittenByRanksAttr[] = "written_by_ranks";  // int64: group size
 

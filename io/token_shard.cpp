@@ -136,6 +136,7 @@ TokenShard TokenShard::open(const std::string& path, int64_t expected_vocab_size
   shard.vocab_size_ = h.vocab_size;
   shard.token_count_ = static_cast<int64_t>(h.token_count);
   shard.document_count_ = static_cast<int64_t>(h.document_count);
+  shard.payload_crc32_ = h.payload_crc;
   shard.tokens_ = reinterpret_cast<const uint16_t*>(base + kHeaderBytes);
   shard.offsets_ =
       reinterpret_cast<const uint64_t*>(base + kHeaderBytes + padded_token_bytes(h.token_count));
@@ -173,6 +174,7 @@ TokenShard& TokenShard::operator=(TokenShard&& other) noexcept {
     vocab_size_ = other.vocab_size_;
     token_count_ = other.token_count_;
     document_count_ = other.document_count_;
+    payload_crc32_ = other.payload_crc32_;
     tokens_ = std::exchange(other.tokens_, nullptr);
     offsets_ = std::exchange(other.offsets_, nullptr);
   }

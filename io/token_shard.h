@@ -48,6 +48,8 @@ class TokenShard {
   int64_t size() const { return token_count_; }  // Tokens in the stream.
   const uint16_t* tokens() const { return tokens_; }
   int64_t document_count() const { return document_count_; }
+  // The header's CRC-32 of everything after it (tokens and document table), verified by open().
+  uint32_t payload_crc32() const { return payload_crc32_; }
   // Start of document i in the token stream; document_start(document_count()) == size().
   int64_t document_start(int64_t i) const { return static_cast<int64_t>(offsets_[i]); }
 
@@ -61,6 +63,7 @@ class TokenShard {
   int64_t vocab_size_ = 0;
   int64_t token_count_ = 0;
   int64_t document_count_ = 0;
+  uint32_t payload_crc32_ = 0;
   const uint16_t* tokens_ = nullptr;
   const uint64_t* offsets_ = nullptr;
 };

@@ -37,12 +37,13 @@ std::string read_text_file(const std::string& path, const std::string& what) {
 
 // The dataset must exist where the ranks will read it; a missing or foreign one is a bad
 // config value here (the job would otherwise fail only after waiting in the queue).
+// Returns the sweep's identity (sweep_identity) with that dataset.
 std::string check_dataset(const RunConfig& config) {
   try {
     const Dataset dataset = open_dataset(config.data);
     check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
                      config.train.eval_sequences);
-    return dataset.tokenizer_hash();
+    return sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint());
   } catch (const DataError& e) {
     throw UsageError("config key data.dir = " + config.data.dir + " is not a usable dataset (" +
                      e.what() +
@@ -157,8 +158,7 @@ void submit_sweep(const RunConfig& config, const std::vector<Cell>& cells,
   const std::vector<std::string> environment_notes =
       describe_sbatch_environment(this_environment());
 
-  const std::string tokenizer_hash = check_dataset(config);
-  Ledger::check_identity(out_dir, sweep_identity(config, tokenizer_hash), cells);
+  Ledger::check_identity(out_dir, check_dataset(config), cells);
   const std::string template_origin =
       options.template_path ? *options.template_path : "slurm/sweep.sbatch.in (built in)";
   const std::string template_text = options.template_path

@@ -12,6 +12,9 @@
 namespace journey {
 namespace {
 
+// The [dataset] line of an identity that holds the data's fingerprint.
+constexpr char kDataLine[] = "data = ";
+
 // Version 2 keeps each cell's run summary under "run"; version 1 ledgers are still read.
 constexpr int kLedgerVersion = 2;
 
@@ -48,6 +51,17 @@ std::string without_grid(const std::string& identity) {
   while (std::getline(in, line)) {
     if (!line.empty() && line[0] == '[') in_grid = line == "[sweep]";
     if (!in_grid) kept += line + "\n";
+  }
+  return kept;
+}
+
+// An identity without its [dataset] data line (ledgers written before it was recorded).
+std::string without_data(const std::string& identity) {
+  std::istringstream in(identity);
+  std::string line, kept, section;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] == '[') section = line;
+    if (section != "[dataset]" || line.rfind(kDataLine, 0) != 0) kept += line + "\n";
   }
   return kept;
 }
@@ -103,8 +117,10 @@ void refuse_results_without_ledger(const std::string& dir) {
 
 }  // namespace
 
-std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash) {
-  return result_identity(base) + "\n[dataset]\ntokenizer = " + tokenizer_hash + "\n";
+std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash,
+                           const std::string& data_fingerprint) {
+  return result_identity(base) + "\n[dataset]\ntokenizer = " + tokenizer_hash + "\n" + kDataLine +
+         data_fingerprint + "\n";
 }
 
 Ledger Ledger::open_or_create(const std::string& dir, const std::string& identity,
@@ -149,7 +165,15 @@ void Ledger::check_identity(const std::string& dir, const std::string& identity,
 void Ledger::refuse_changes(const Ledger& stored, const std::string& identity,
                             const std::vector<Cell>& cells) {
   const std::string& dir = stored.dir_;
-  const std::string fixed = without_grid(stored.identity_), wanted = without_grid(identity);
+  const std::string fixed = without_grid(stored.identity_);
+  std::string wanted = without_grid(identity);
+  if (without_data(fixed) == fixed) wanted = without_data(wanted);  // Recorded no data yet.
+  if (fixed != wanted && without_data(fixed) == without_data(wanted)) {
+    throw UsageError("output directory " + dir + " holds a sweep trained on other data (" +
+                     describe_change(fixed, wanted) +
+                     "): data.dir must hold the sweep's dataset (the same data prepared again "
+                     "or moved is accepted); use another --out for new data");
+  }
   if (fixed != wanted) {
     throw UsageError("output directory " + dir + " holds a sweep with a different config (" +
                      describe_change(fixed, wanted) +

@@ -3,9 +3,9 @@
 // every event (io/atomic_file.h), so a crash at any moment leaves the previous state.
 //
 // A ledger belongs to one sweep identity: the result-relevant config (common/config.h
-// result_identity) and the dataset's tokenizer hash. The grid ([sweep]) may grow: a config
-// that differs only there may add cells (sizes, sparsities, seeds, ...) to the directory,
-// which are appended to the ledger and run, while the cells it holds stay as they are. A
+// result_identity), the dataset's tokenizer hash and its data's fingerprint. The grid ([sweep]) may
+// grow: a config that differs only there may add cells (sizes, sparsities, seeds, ...) to the
+// directory, which are appended to the ledger and run, while the cells it holds stay as they are. A
 // config that would change a cell the directory holds (its lr or batch from sweep.lr or
 // sweep.batch_tokens, or anything else its result depends on) is refused, and so is one that
 // differs outside [sweep]; so two different experiments never mix in one results table.
@@ -21,8 +21,11 @@
 
 namespace journey {
 
-// What a sweep directory belongs to: the result-relevant config and the dataset's tokenizer.
-std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash);
+// What a sweep directory belongs to: the result-relevant config, the dataset's tokenizer and
+// the data itself (Dataset::fingerprint). Ledgers written before the data was part of it are
+// compared without it, and record it from then on.
+std::string sweep_identity(const RunConfig& base, const std::string& tokenizer_hash,
+                           const std::string& data_fingerprint);
 
 class Ledger {
  public:

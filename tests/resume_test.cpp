@@ -212,6 +212,27 @@ TEST(Resume, AnInvalidNewestCheckpointIsKeptAsideNotWrittenOver) {
   EXPECT_EQ(losses(dir), losses(reference(1)));
 }
 
+// A run resumes only on its own data: the dataset moved elsewhere is the same data; the same
+// text split differently, with the same tokenizer, is refused naming both.
+TEST(Resume, ARunResumesOnlyOnItsData) {
+  const std::string dir = copy_of_reference("other-data");
+  fs::remove(checkpoint_path(dir + "/checkpoints", kSteps));
+  testing::ProcessResult r =
+      run_process(train_command(1, dir) + " --data.dir=" + testing::other_test_dataset_dir());
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("was trained on other data (train.tokens: "), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(checkpoint_path(dir + "/checkpoints", kSteps)));
+
+  const std::string moved = fresh_dir("moved-data");
+  fs::remove_all(moved);
+  fs::copy(testing::test_dataset_dir(), moved, fs::copy_options::recursive);
+  r = run_process(train_command(1, dir) + " --data.dir=" + moved);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed"), std::string::npos) << r.output;
+  EXPECT_EQ(losses(dir), losses(reference(1)));
+}
+
 // Evaluation settings do not shape training, so a run resumes under new ones (it was
 // refused as "another run").
 TEST(Resume, ChangedEvaluationSettingsStillResume) {

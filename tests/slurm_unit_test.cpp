@@ -560,8 +560,9 @@ TEST(SubmitCli, AFinishedSweepHasNothingToSubmitUnlessAskedToRefit) {
   fs::create_directories(out);
   const RunConfig config = parse_config(tiny_config(), {});
   const Dataset dataset = Dataset::open(testing::test_dataset_dir());
-  Ledger ledger = Ledger::open_or_create(out, sweep_identity(config, dataset.tokenizer_hash()),
-                                         expand_grid(config));
+  Ledger ledger = Ledger::open_or_create(
+      out, sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint()),
+      expand_grid(config));
   for (CellRecord& r : ledger.records()) r.status = CellStatus::kDone;
   ledger.records().back().status = CellStatus::kDiverged;
   ledger.save();

@@ -431,6 +431,42 @@ TEST(Sweep, AResultsDirectoryWithoutALedgerIsRefusedAndKept) {
   EXPECT_FALSE(fs::exists(dir + "/cells"));
 }
 
+// A sweep continues only on its own data: the same dataset moved elsewhere is accepted, the
+// same text split differently (same tokenizer) is refused before anything runs. A ledger
+// written before the data was recorded is checked on the tokenizer alone.
+TEST(Sweep, ASweepDirectoryContinuesOnlyOnItsData) {
+  const std::string dir = fresh_dir("other-data");
+  fs::copy(reference_sweep(), dir, fs::copy_options::recursive);
+  const std::string moved = fresh_dir("moved-data");
+  fs::remove_all(moved);
+  fs::copy(testing::test_dataset_dir(), moved, fs::copy_options::recursive);
+  const std::string other = testing::other_test_dataset_dir();
+  const std::string ledger = testing::read_file(dir + "/ledger.json");
+  ASSERT_NE(ledger.find("val.tokens: "), std::string::npos) << "no data in the identity";
+
+  testing::ProcessResult r = run_process(sweep_command(3, 1, dir, "--dry-run --data.dir=" + moved));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const std::string mode : {"", "--dry-run"}) {
+    r = run_process(sweep_command(3, 1, dir, mode + " --data.dir=" + other));
+    EXPECT_EQ(r.exit_code, 2) << mode << "\n" << r.output;
+    EXPECT_NE(r.output.find(dir + " holds a sweep trained on other data (it has dataset.data = "
+                                  "train.tokens: "),
+              std::string::npos)
+        << r.output;
+  }
+  EXPECT_EQ(testing::read_file(dir + "/ledger.json"), ledger);
+
+  nlohmann::json old = nlohmann::json::parse(ledger);
+  std::string identity = old["identity"];
+  const size_t data = identity.find("\ndata = ");
+  ASSERT_NE(data, std::string::npos);
+  identity.erase(data, identity.find('\n', data + 1) - data);
+  old["identity"] = identity;
+  std::ofstream(dir + "/ledger.json") << old.dump(1);
+  r = run_process(sweep_command(3, 1, dir, "--dry-run --data.dir=" + other));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 // A sweep directory grows: a grid that only adds cells runs the new ones and keeps the
 // results it has; a grid that would change a cell it holds (here the larger size's lr) is
 // refused before anything runs.

@@ -99,6 +99,7 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
     writer->set_attr(checkpoint::kCellIdAttr, meta.cell_id);
     writer->set_attr(checkpoint::kRunIdAttr, meta.run_id);
     writer->set_attr(checkpoint::kTokenizerHashAttr, meta.tokenizer_hash);
+    writer->set_attr(checkpoint::kDataFingerprintAttr, meta.data_fingerprint);
     writer->set_attr(checkpoint::kConfigAttr, meta.config_ini);
     writer->set_attr(checkpoint::kWrittenByRanksAttr, static_cast<int64_t>(model.group().size()));
     writer->set_attr(checkpoint::kAdamStepsAttr, meta.adam_steps);
@@ -122,8 +123,8 @@ namespace {
 // consistency problems of its rows to problems[0] (mask values other than 0 and 1) and
 // problems[1] (nonzero pruned weights).
 CheckpointMeta read_my_rows(ShardedModel& model, const std::string& path, const RunConfig& expected,
-                            const std::string& tokenizer_hash, MetricsHistory* history,
-                            double problems[2]) {
+                            const std::string& tokenizer_hash, const std::string& data_fingerprint,
+                            MetricsHistory* history, double problems[2]) {
   CheckpointReader reader = CheckpointReader::open(path);
   const std::vector<CheckpointProblem> edited = reader.verify_attributes();
   if (!edited.empty()) throw DataError("checkpoint " + path + ": " + edited.front().error);
@@ -136,6 +137,15 @@ CheckpointMeta read_my_rows(ShardedModel& model, const std::string& path, const 
   if (meta.tokenizer_hash != tokenizer_hash) {
     throw DataError("checkpoint " + path + " was trained with tokenizer " + meta.tokenizer_hash +
                     " but the dataset's tokenizer is " + tokenizer_hash);
+  }
+  // Checkpoints written before the data was recorded resume on the tokenizer's check alone.
+  if (reader.has_attr(checkpoint::kDataFingerprintAttr)) {
+    meta.data_fingerprint = reader.attr_string(checkpoint::kDataFingerprintAttr);
+    if (!data_fingerprint.empty() && meta.data_fingerprint != data_fingerprint) {
+      throw DataError("checkpoint " + path + " was trained on other data (" +
+                      meta.data_fingerprint + ") than data.dir now holds (" + data_fingerprint +
+                      "): resume on the run's dataset, or start afresh (--fresh)");
+    }
   }
   // Comparing the keys that shape training catches a checkpoint of another run that shares
   // the directory, and a resume with a changed config.
@@ -206,7 +216,7 @@ CheckpointMeta read_my_rows(ShardedModel& model, const std::string& path, const 
 
 CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
                                const RunConfig& expected, const std::string& tokenizer_hash,
-                               MetricsHistory* history) {
+                               MetricsHistory* history, const std::string& data_fingerprint) {
   c10::AutoGradMode no_grad(false);
   // Every rank reads the file itself, so one rank can fail where the others do not (a node
   // that does not see the file, an I/O error): the group agrees on the outcome before any
@@ -215,7 +225,7 @@ CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
   CheckpointMeta meta;
   std::exception_ptr failure;
   try {
-    meta = read_my_rows(model, path, expected, tokenizer_hash, history, status);
+    meta = read_my_rows(model, path, expected, tokenizer_hash, data_fingerprint, history, status);
   } catch (const std::exception&) {
     failure = std::current_exception();
     status[2] = 1;

@@ -29,6 +29,7 @@ struct CheckpointMeta {
   std::string cell_id;
   std::string run_id;  // Random per run (not per attempt): whose checkpoints prune_old() prunes.
   std::string tokenizer_hash;
+  std::string data_fingerprint;          // Dataset::fingerprint of the training data.
   std::string config_ini;                // The effective config of the run.
   std::vector<uint8_t> tokenizer_model;  // So `journey eval` needs only the checkpoint.
 };
@@ -43,9 +44,10 @@ void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const Metr
 // when its attributes were edited, or when it belongs to another run: a different model,
 // data or training config (common/config.h training_identity: operational and evaluation
 // keys such as threads, checkpoint cadence or eval_sequences may differ), another tokenizer,
-// or tensors of other shapes.
+// other training data (when `data_fingerprint` is given and the file records one; `journey
+// eval` reads any checkpoint on any text), or tensors of other shapes.
 CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
                                const RunConfig& expected, const std::string& tokenizer_hash,
-                               MetricsHistory* history);
+                               MetricsHistory* history, const std::string& data_fingerprint = "");
 
 }  // namespace journey

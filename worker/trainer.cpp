@@ -117,6 +117,7 @@ class Run {
     meta_.cell_id = options_.cell_id;
     meta_.run_id = new_run_id();
     meta_.tokenizer_hash = dataset_.tokenizer_hash();
+    meta_.data_fingerprint = dataset_.fingerprint();
     meta_.config_ini = to_ini(config_);
     const std::string tokenizer_model = read_file_or_empty(dataset_.tokenizer_model_path());
     meta_.tokenizer_model.assign(tokenizer_model.begin(), tokenizer_model.end());
@@ -125,8 +126,8 @@ class Run {
     std::vector<CheckpointEntry> invalid;  // Newer than `latest`, which training will reach.
     if (options_.resume) latest = latest_valid(checkpoint_dir_, &invalid);
     if (latest) {
-      const CheckpointMeta stored =
-          load_checkpoint(model_, latest->path, config_, meta_.tokenizer_hash, &history_);
+      const CheckpointMeta stored = load_checkpoint(
+          model_, latest->path, config_, meta_.tokenizer_hash, &history_, meta_.data_fingerprint);
       start_step = stored.step;
       if (!stored.run_id.empty()) meta_.run_id = stored.run_id;
       if (start_step > plan_.total_steps) {
