@@ -45,7 +45,16 @@ class Coordinator {
         ledger_(Ledger::open_or_create(options.out_dir, options.identity, cells)),
         groups_(layout.num_groups()) {
     for (const Cell& cell : cells) configs_[cell.id] = to_ini(cell.config);
-    write_file_atomically(options.out_dir + "/sweep.ini", to_ini(base));
+    // sweep.ini is this launch's config; a directory grown over several grids says so.
+    int earlier = 0;
+    for (const CellRecord& r : ledger_.records()) earlier += configs_.count(r.id) == 0;
+    const std::string note =
+        earlier == 0 ? ""
+                     : "# The grid of the latest launch. This directory also holds " +
+                           std::to_string(earlier) +
+                           " cell(s) of earlier grids; ledger.json and results.csv list every "
+                           "cell.\n";
+    write_file_atomically(options.out_dir + "/sweep.ini", note + to_ini(base));
   }
 
   int run() {

@@ -99,8 +99,12 @@ std::vector<int64_t> validation_sequences(const TokenShard& val, int64_t seq_len
 
 void check_shards_fit(const TokenShard& train, const TokenShard& val, int64_t seq_len,
                       int64_t eval_sequences) {
-  BatchLoader(train, seq_len, 1, 0);  // Throws for a train shard shorter than one window.
-  check_validation_fits(val, seq_len, eval_sequences);
+  try {
+    BatchLoader(train, seq_len, 1, 0);  // Throws for a train shard shorter than one window.
+    check_validation_fits(val, seq_len, eval_sequences);
+  } catch (const DataError& e) {
+    throw UsageError(e.what());
+  }
 }
 
 }  // namespace journey

@@ -59,8 +59,9 @@ class BatchLoader {
 // the shard; no seed is involved.
 std::vector<int64_t> validation_sequences(const TokenShard& val, int64_t seq_len, int64_t count);
 
-// Throws the DataError BatchLoader or validation_sequences() would throw for these shards,
-// without reading a token: for checking a sweep's data before any cell starts.
+// Throws, as a UsageError (a config that asks more of the data than it holds: exit 2), what
+// BatchLoader or validation_sequences() would throw for these shards, without reading a
+// token: for checking a run's or a sweep's data before anything starts.
 void check_shards_fit(const TokenShard& train, const TokenShard& val, int64_t seq_len,
                       int64_t eval_sequences);
 

@@ -73,6 +73,14 @@ std::string Dataset::fingerprint() const {
 }
 
 Dataset open_dataset(const DataConfig& data) {
+  // A directory that is not there, or not a dataset, is a config value to fix (exit 2); a
+  // dataset whose files are damaged is a DataError (exit 1).
+  if (!fs::exists(fs::path(data.dir) / kManifestFile)) {
+    throw UsageError("config key data.dir = " + data.dir + " is not a dataset: " +
+                     (fs::is_directory(data.dir) ? "it has no " + std::string(kManifestFile)
+                                                 : std::string("no such directory")) +
+                     " (make one with `journey prepare --data.dir=" + data.dir + "`)");
+  }
   Dataset dataset = Dataset::open(data.dir);
   if (dataset.vocab_size() != data.vocab_size) {
     throw UsageError("config key data.vocab_size = " + std::to_string(data.vocab_size) +

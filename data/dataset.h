@@ -56,8 +56,10 @@ class Dataset {
   TokenShard val_;
 };
 
-// Dataset::open(data.dir), then a UsageError naming data.vocab_size when the dataset's
-// vocabulary is not data.vocab_size (the model would be built for the wrong vocabulary).
+// Dataset::open(data.dir), with a UsageError naming data.dir when it is no dataset directory
+// (missing, or without manifest.json) and one naming data.vocab_size when the dataset's
+// vocabulary is not data.vocab_size (the model would be built for the wrong vocabulary): bad
+// config values, exit 2. A damaged dataset stays a DataError.
 Dataset open_dataset(const DataConfig& data);
 
 }  // namespace journey

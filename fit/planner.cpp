@@ -281,6 +281,7 @@ std::vector<std::string> plan_warnings(const Plan& plan, const PlanRequest& requ
 
 void check_sparsity_range(const PlanRequest& request, const FitEvidence& evidence,
                           bool extrapolate) {
+  check_request(request);  // A value out of range is refused as such, not as extrapolation.
   if (extrapolate || request.max_sparsity <= evidence.max_sparsity + 1e-9) return;
   char text[320];
   std::snprintf(text, sizeof text,

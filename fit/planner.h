@@ -124,6 +124,7 @@ constexpr double kTrustedExtrapolation = 10.0;
 // `journey plan` refuses a search above the largest fitted sparsity unless asked to
 // extrapolate: nothing in the fitted runs says how the law behaves there. UsageError naming
 // both sparsities and --extrapolate; nothing when the request stays within the fitted range.
+// A request plan() would refuse (--max-sparsity outside [0, 1), ...) is refused first, as such.
 void check_sparsity_range(const PlanRequest& request, const FitEvidence& evidence,
                           bool extrapolate);
 

@@ -152,6 +152,19 @@ ResultsTable read_results_csv(const std::string& path) {
 ResultsTable read_results_csv(const std::vector<std::string>& paths) {
   ResultsTable table;
   std::map<std::string, std::string> seen;  // Run key -> where it was first seen.
+  // One file given twice (a directory and its results.csv, a second spelling) is said as such.
+  std::map<std::pair<dev_t, ino_t>, std::string> files;
+  for (const std::string& path : paths) {
+    struct stat info {};
+    const std::string file = resolve_path(path);
+    if (stat(file.c_str(), &info) == 0) {
+      const auto [first, inserted] = files.emplace(std::make_pair(info.st_dev, info.st_ino), path);
+      if (!inserted) {
+        throw UsageError("results " + path + " and " + first->second + " are the same file (" +
+                         file + "), given twice");
+      }
+    }
+  }
   for (const std::string& path : paths) read_one_file(path, table, seen);
   if (static_cast<int>(table.runs.size()) < kMinRuns) {
     throw DataError(table.path + ": " + std::to_string(table.runs.size()) +

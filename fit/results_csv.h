@@ -49,7 +49,8 @@ ResultsTable read_results_csv(const std::string& path);
 
 // Several such tables as one data set (sweeps that differ outside their grid, such as the
 // runs of an lr scan): every file is checked as above, a run may appear in only one of them
-// (DataError naming both places), and the minimum of kMinRuns applies to the union.
+// (DataError naming both places; UsageError when two paths are one file), and the minimum of
+// kMinRuns applies to the union.
 ResultsTable read_results_csv(const std::vector<std::string>& paths);
 
 }  // namespace journey

@@ -49,6 +49,21 @@ std::vector<std::string> split_record(const std::string& line, const std::string
   return fields;
 }
 
+// What a file that is not text is, from its first bytes ("" when it may be a CSV file): the
+// files a sweep directory holds beside results.csv are the likely mistakes.
+std::string binary_or_structured_kind(std::istream& in) {
+  char start[8] = {};
+  in.read(start, sizeof start);
+  const std::string head(start, static_cast<size_t>(in.gcount()));
+  in.clear();
+  in.seekg(0);
+  if (head == std::string("\x89HDF\r\n\x1a\n", 8)) return "an HDF5 file";
+  const size_t first = head.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && head[first] == '{') return "JSON";
+  if (head.find('\0') != std::string::npos) return "a binary file";
+  return "";
+}
+
 }  // namespace
 
 std::string CsvRow::where(const std::string& column) const {
@@ -96,8 +111,14 @@ bool CsvTable::has(const std::string& column) const {
 }
 
 CsvTable read_csv_table(const std::string& file) {
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) throw DataError("cannot read " + file + ": " + std::strerror(errno));
+  const std::string kind = binary_or_structured_kind(in);
+  if (!kind.empty()) {
+    throw DataError(file + " is " + kind +
+                    ", not a CSV table (expected a header row of column "
+                    "names, as in results.csv)");
+  }
   CsvTable table;
   table.file = file;
   auto header = std::make_shared<CsvHeader>();

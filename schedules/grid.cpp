@@ -147,7 +147,18 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
               if (lr) id += "-lr" + shortest(*lr);    // Only with sweep.lrs: old ids stay.
               if (!seen.insert(id).second) continue;  // Dense cells collapse schedule axes.
               cell.id = id;
-              const RunPlan plan = make_plan(c);
+              RunPlan plan;
+              try {
+                plan = make_plan(c);
+              } catch (const UsageError& e) {
+                // Name the cell, and the [sweep] keys that set its duration and batch.
+                std::string keys = sweep_durations ? "sweep.tokens_per_param" : "";
+                if (axes.batch_tokens_by_size.count(size->text)) {
+                  keys += (keys.empty() ? "" : " and ") + std::string("sweep.batch_tokens");
+                }
+                throw UsageError("cell " + id + ": " + e.what() +
+                                 (keys.empty() ? "" : " (its values come from " + keys + ")"));
+              }
               cell.estimated_flops = plan.executed_flops;
               cell.warnings = plan.warnings;
               cells.push_back(std::move(cell));

@@ -662,6 +662,17 @@ TEST(FitResultsCsv, SeveralFilesAreOneDataSetWithEachRunOnce) {
               std::string::npos)
         << e.what();
   }
+  // One file under two names (the directory and its results.csv) is said as such.
+  fs::copy_file(a, dir + "/results.csv", fs::copy_options::overwrite_existing);
+  try {
+    read_results_csv(std::vector<std::string>{dir, b, dir + "/results.csv"});
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("results " + dir + "/results.csv and " + dir +
+                                         " are the same file"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 // Each size keeps the rate whose dense runs are best at the durations every rate has; the
@@ -1299,6 +1310,13 @@ TEST(PlanCli, MaxSparsityAboveTheFittedRangeNeedsExtrapolate) {
                           "(0.8)"),
             std::string::npos)
       << r.output;
+  // A sparsity no run can have is refused as such, not sent to --extrapolate.
+  for (const char* bad : {"1.5", "nan"}) {
+    r = run_process(journey_command("plan --fit " + file + " --flops 1e20 --max-sparsity " + bad));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("--max-sparsity must lie in [0, 1)"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("--extrapolate"), std::string::npos) << r.output;
+  }
 }
 
 // fit.json is written through io/atomic_file.h (random temporary names, O_EXCL) and replaced,
@@ -1385,6 +1403,16 @@ TEST(FitCli, MalformedResultsExit1NamingTheProblem) {
   r = run_process(journey_command("fit " + dir + "/nonexistent.csv"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("nonexistent.csv"), std::string::npos) << r.output;
+  // The other files of a sweep directory, given by mistake, are named for what they are.
+  const std::string h5 = write_text(dir, "results.h5", std::string("\x89HDF\r\n\x1a\n\0\0", 10));
+  const std::string json =
+      write_text(dir, "ledger.json", "{\n \"format\": \"journey-ledger\"\n}\n");
+  for (const auto& [file, kind] : {std::pair{h5, "an HDF5 file"}, std::pair{json, "JSON"}}) {
+    r = run_process(journey_command("fit " + file));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find(file + " is " + kind + ", not a CSV table"), std::string::npos)
+        << r.output;
+  }
   EXPECT_FALSE(fs::exists(dir + "/fit.json"));
 }
 

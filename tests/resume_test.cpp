@@ -212,17 +212,29 @@ TEST(Resume, AnInvalidNewestCheckpointIsKeptAsideNotWrittenOver) {
   EXPECT_EQ(losses(dir), losses(reference(1)));
 }
 
-// A run resumes only on its own data: the dataset moved elsewhere is the same data; the same
-// text split differently, with the same tokenizer, is refused naming both.
-TEST(Resume, ARunResumesOnlyOnItsData) {
+// A run resumes only on its own data and config: the dataset moved elsewhere is the same
+// data; the same text split differently, with the same tokenizer, or a changed lr is refused
+// naming both sides, as a bad config (exit 2) on every rank, before anything is written.
+TEST(Resume, ARunResumesOnlyOnItsDataAndConfig) {
   const std::string dir = copy_of_reference("other-data");
   fs::remove(checkpoint_path(dir + "/checkpoints", kSteps));
-  testing::ProcessResult r =
-      run_process(train_command(1, dir) + " --data.dir=" + testing::other_test_dataset_dir());
-  EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("was trained on other data (train.tokens: "), std::string::npos)
-      << r.output;
+  for (int ranks : {1, 2}) {
+    testing::ProcessResult r =
+        run_process(train_command(ranks, dir) + " --data.dir=" + testing::other_test_dataset_dir());
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("was trained on other data (train.tokens: "), std::string::npos)
+        << r.output;
+    r = run_process(train_command(ranks, dir) + " --train.lr=0.01");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("belongs to another run"), std::string::npos) << r.output;
+  }
   EXPECT_FALSE(fs::exists(checkpoint_path(dir + "/checkpoints", kSteps)));
+  testing::ProcessResult r = run_process(train_command(1, dir) + " --data.dir=/nonexistent-data");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("config key data.dir = /nonexistent-data is not a dataset: no such "
+                          "directory"),
+            std::string::npos)
+      << r.output;
 
   const std::string moved = fresh_dir("moved-data");
   fs::remove_all(moved);
@@ -255,7 +267,7 @@ TEST(Resume, ChangedEvaluationSettingsStillResume) {
 TEST(Resume, DataRequirementsAreCheckedBeforeTheFirstStep) {
   const std::string dir = fresh_dir("too-few-val");
   testing::ProcessResult r = run_process(train_command(1, dir) + " --train.eval_sequences=1000000");
-  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.exit_code, 2) << r.output;  // A config value the data cannot serve.
   EXPECT_NE(r.output.find("lower train.eval_sequences"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir + "/metrics.csv"));
   EXPECT_TRUE(list_checkpoints(dir + "/checkpoints").empty());

@@ -350,6 +350,23 @@ TEST(Grid, CartesianProductWithDenseCellsCollapsed) {
   EXPECT_TRUE(ids.count("128x2x4-sp0.5-geometric-p0-100-tpp1-seed0"));
 }
 
+// A duration too short for one batch is refused naming the cell and the [sweep] key that
+// set it, not only the train.* keys of a single run.
+TEST(Grid, ACellTooShortForOneBatchIsNamedWithItsSweepKey) {
+  RunConfig c = small_sweep();
+  c.sweep.tokens_per_param = "1e-6";
+  try {
+    expand_grid(c);
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("cell 64x2x2-dense-tpp1e-06-seed0: config gives ", 0), 0u) << what;
+    EXPECT_NE(what.find("less than one batch"), std::string::npos) << what;
+    EXPECT_NE(what.find("(its values come from sweep.tokens_per_param)"), std::string::npos)
+        << what;
+  }
+}
+
 TEST(Grid, SameConfigGivesSameIdsAndCellConfigs) {
   std::vector<Cell> a = expand_grid(small_sweep());
   std::vector<Cell> b = expand_grid(small_sweep());

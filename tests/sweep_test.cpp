@@ -475,11 +475,19 @@ TEST(Sweep, AGridThatAddsCellsGrowsTheSweepAndOneThatChangesCellsIsRefused) {
   fs::copy(reference_sweep(), dir, fs::copy_options::recursive);
   const auto before = read_results(dir);
   const std::string ledger_before = testing::read_file(dir + "/ledger.json");
-  testing::ProcessResult r = run_process(
-      sweep_command(3, 1, dir, "'--sweep.sparsities=0 0.5 0.8 0.9' '--sweep.sizes=32x1x2 48x1x2'"));
+  testing::ProcessResult r =
+      run_process(sweep_command(3, 1, dir, "--sweep.sparsities=0.9 '--sweep.sizes=32x1x2 48x1x2'"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto rows = read_results(dir);
   ASSERT_EQ(rows.size(), 8u) << r.output;
+  // sweep.ini is the latest grid's, and says that the directory holds more.
+  const std::string sweep_ini = testing::read_file(dir + "/sweep.ini");
+  EXPECT_NE(sweep_ini.find("sparsities = 0.9\n"), std::string::npos) << sweep_ini;
+  EXPECT_EQ(sweep_ini.rfind("# The grid of the latest launch. This directory also holds 6 cell(s) "
+                            "of earlier grids",
+                            0),
+            0u)
+      << sweep_ini;
   for (auto& [id, row] : before) {
     EXPECT_EQ(rows.at(id), row) << id << ": a cell it had changed";
     EXPECT_EQ(r.output.find("cell " + id + " done"), std::string::npos) << id << " ran again";

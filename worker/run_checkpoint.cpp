@@ -135,16 +135,16 @@ CheckpointMeta read_my_rows(ShardedModel& model, const std::string& path, const 
   }
   meta.tokenizer_hash = reader.attr_string(checkpoint::kTokenizerHashAttr);
   if (meta.tokenizer_hash != tokenizer_hash) {
-    throw DataError("checkpoint " + path + " was trained with tokenizer " + meta.tokenizer_hash +
-                    " but the dataset's tokenizer is " + tokenizer_hash);
+    throw UsageError("checkpoint " + path + " was trained with tokenizer " + meta.tokenizer_hash +
+                     " but the dataset's tokenizer is " + tokenizer_hash);
   }
   // Checkpoints written before the data was recorded resume on the tokenizer's check alone.
   if (reader.has_attr(checkpoint::kDataFingerprintAttr)) {
     meta.data_fingerprint = reader.attr_string(checkpoint::kDataFingerprintAttr);
     if (!data_fingerprint.empty() && meta.data_fingerprint != data_fingerprint) {
-      throw DataError("checkpoint " + path + " was trained on other data (" +
-                      meta.data_fingerprint + ") than data.dir now holds (" + data_fingerprint +
-                      "): resume on the run's dataset, or start afresh (--fresh)");
+      throw UsageError("checkpoint " + path + " was trained on other data (" +
+                       meta.data_fingerprint + ") than data.dir now holds (" + data_fingerprint +
+                       "): resume on the run's dataset, or start afresh (--fresh)");
     }
   }
   // Comparing the keys that shape training catches a checkpoint of another run that shares
@@ -153,8 +153,8 @@ CheckpointMeta read_my_rows(ShardedModel& model, const std::string& path, const 
   const std::string have =
       training_identity(parse_config_text(meta.config_ini, "config stored in " + path));
   if (want != have) {
-    throw DataError("checkpoint " + path +
-                    " belongs to another run: " + first_difference(have, want));
+    throw UsageError("checkpoint " + path +
+                     " belongs to another run: " + first_difference(have, want));
   }
   const std::vector<CheckpointProblem> counters = check_counters(reader);
   if (!counters.empty()) throw DataError("checkpoint " + path + ": " + counters[0].error);

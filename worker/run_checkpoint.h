@@ -40,12 +40,14 @@ struct CheckpointMeta {
 void save_checkpoint(ShardedModel& model, const CheckpointMeta& meta, const MetricsHistory& history,
                      const std::string& path);
 
-// Collective: every rank reads its rows into the model. Throws DataError naming the file
-// when its attributes were edited, or when it belongs to another run: a different model,
-// data or training config (common/config.h training_identity: operational and evaluation
-// keys such as threads, checkpoint cadence or eval_sequences may differ), another tokenizer,
-// other training data (when `data_fingerprint` is given and the file records one; `journey
-// eval` reads any checkpoint on any text), or tensors of other shapes.
+// Collective: every rank reads its rows into the model. Throws, naming the file, a
+// UsageError when it belongs to another run than `expected` describes (every rank then
+// throws the same; exit 2, as for a sweep directory of another config): a different model or
+// training config (common/config.h training_identity: operational and evaluation keys such
+// as threads, checkpoint cadence or eval_sequences may differ), another tokenizer, or other
+// training data (when `data_fingerprint` is given and the file records one; `journey eval`
+// reads any checkpoint on any text); a DataError when its attributes were edited or its
+// tensors have other shapes or values.
 CheckpointMeta load_checkpoint(ShardedModel& model, const std::string& path,
                                const RunConfig& expected, const std::string& tokenizer_hash,
                                MetricsHistory* history, const std::string& data_fingerprint = "");
