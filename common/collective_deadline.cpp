@@ -17,6 +17,8 @@
 namespace journey {
 namespace {
 
+std::atomic<int> checkpoint_writes{0};  // CheckpointWrite objects alive in this process.
+
 using Clock = std::chrono::steady_clock;
 
 int64_t now_ns() {
@@ -146,7 +148,7 @@ class DeadlineCollectives : public Collectives {
       if (stop_seen_ns == 0 && stop_requested()) stop_seen_ns = now_ns();
       if (started == 0) continue;
       const double waited = static_cast<double>(now_ns() - started) * 1e-9;
-      if (stop_seen_ns != 0) {
+      if (stop_seen_ns != 0 && checkpoint_writes.load() == 0) {
         double grace = kStopGraceSeconds;
         if (timeout_seconds_ > 0) grace = std::min(grace, timeout_seconds_);
         const double since_stop =
@@ -159,6 +161,7 @@ class DeadlineCollectives : public Collectives {
         }
         continue;  // After a stop only the grace applies; it is never longer than the timeout.
       }
+      // Before a stop, or while a checkpoint is written after one: the timeout.
       if (timeout_seconds_ > 0 && waited >= timeout_seconds_) {
         log::error(call_text(waited) +
                    ", longer than train.collective_timeout_s = " + seconds_text(timeout_seconds_) +
@@ -187,6 +190,14 @@ class DeadlineCollectives : public Collectives {
 };
 
 }  // namespace
+
+CheckpointWrite::CheckpointWrite() {
+  ++checkpoint_writes;
+}
+
+CheckpointWrite::~CheckpointWrite() {
+  --checkpoint_writes;
+}
 
 std::unique_ptr<Collectives> with_deadline(std::unique_ptr<Collectives> backend,
                                            double timeout_seconds) {

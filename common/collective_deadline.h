@@ -15,7 +15,9 @@
 // A call that makes progress is never cut: the wait counts per call, so a long run of short
 // calls is fine, and only one call that lasts the whole deadline trips it. Normal preemption
 // (the trainer polls the stop flag between steps and checkpoints) finishes well inside the
-// grace.
+// grace. While a CheckpointWrite is alive the grace does not apply (only the timeout): the
+// other ranks then wait for the leader's write, which is what a stop asks for, and which
+// may take minutes at the paper's sizes.
 #pragma once
 
 #include <memory>
@@ -28,6 +30,16 @@ namespace journey {
 // default KillWait is 30 s, and a checkpoint's leader write (the others wait in one call)
 // must fit.
 inline constexpr double kStopGraceSeconds = 60.0;
+
+// Marks this process as writing a checkpoint for as long as it lives (the trainer holds one
+// around save_checkpoint): a stop request then does not shorten the deadline of any call.
+class CheckpointWrite {
+ public:
+  CheckpointWrite();
+  ~CheckpointWrite();
+  CheckpointWrite(const CheckpointWrite&) = delete;
+  CheckpointWrite& operator=(const CheckpointWrite&) = delete;
+};
 
 // Wraps `backend` (calls pass through unchanged; stats() and abort() are the backend's).
 std::unique_ptr<Collectives> with_deadline(std::unique_ptr<Collectives> backend,

@@ -33,6 +33,22 @@ std::string first_problem(const std::string& path, std::string* run_id = nullptr
   }
 }
 
+// The cheap half of first_problem: the file opens as a checkpoint of this format and its root
+// attributes match their checksum; no dataset is read. `run_id` as there.
+std::string first_header_problem(const std::string& path, std::string* run_id) {
+  try {
+    const CheckpointReader reader = CheckpointReader::open(path);
+    const std::vector<CheckpointProblem> problems = reader.verify_attributes();
+    if (!problems.empty()) return problems.front().error;
+    if (reader.has_attr(checkpoint::kRunIdAttr)) {
+      *run_id = reader.attr_string(checkpoint::kRunIdAttr);
+    }
+    return "";
+  } catch (const DataError& e) {
+    return e.what();
+  }
+}
+
 }  // namespace
 
 std::string checkpoint_file_name(int64_t step) {
@@ -87,6 +103,9 @@ std::optional<CheckpointEntry> latest_valid(const std::string& dir,
 
 std::string set_aside_invalid(const CheckpointEntry& entry) {
   std::error_code ec;
+  // Only files: a directory or other entry under a checkpoint's name is not ours to move (the
+  // writer refuses to replace it).
+  if (!fs::is_regular_file(fs::symlink_status(entry.path, ec))) return "";
   std::string aside = entry.path + ".invalid";
   for (int n = 2; fs::exists(fs::symlink_status(aside, ec)); ++n) {
     aside = entry.path + ".invalid-" + std::to_string(n);
@@ -123,7 +142,7 @@ std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n,
   int64_t valid_seen = 0;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     std::string its_run;
-    if (!first_problem(it->path, &its_run).empty() || its_run != run_id) continue;
+    if (!first_header_problem(it->path, &its_run).empty() || its_run != run_id) continue;
     if (++valid_seen <= keep) continue;
     std::error_code ec;
     if (!fs::remove(it->path, ec) && ec) {

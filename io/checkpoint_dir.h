@@ -40,7 +40,8 @@ std::optional<CheckpointEntry> latest_valid(const std::string& dir,
 
 // Renames a checkpoint file that is not valid to <path>.invalid (.invalid-2, ... when taken),
 // a name no listing counts, and returns the new path: a run resuming from an older step would
-// otherwise write its own checkpoint of that step over it. DataError when the rename fails.
+// otherwise write its own checkpoint of that step over it. Returns "" for an entry that is
+// not a regular file (left where it is); DataError when the rename fails.
 std::string set_aside_invalid(const CheckpointEntry& entry);
 
 // What a user means by `path` on a command that reads one checkpoint (export, eval): a file is
@@ -49,9 +50,12 @@ std::string set_aside_invalid(const CheckpointEntry& entry);
 // when it holds no valid checkpoint, or when `path` does not exist.
 std::string resolve_checkpoint(const std::string& path);
 
-// Deletes valid checkpoints of run `run_id` (their run_id attribute) older than the
-// `keep_last_n` newest valid ones of that run (at least one is always kept) and returns the
-// deleted paths. Invalid files and other runs' checkpoints are left alone.
+// Deletes checkpoints of run `run_id` (their run_id attribute) older than the `keep_last_n`
+// newest of that run (at least one is always kept) and returns the deleted paths. Counted
+// are files that open as checkpoints with intact attributes; their datasets are not read
+// (that would read every kept checkpoint whole after each write: minutes for the paper's
+// sizes), so the newest, which the caller has just written and committed, is what stands
+// behind the guarantee. Files that do not open and other runs' checkpoints are left alone.
 std::vector<std::string> prune_old(const std::string& dir, int64_t keep_last_n,
                                    const std::string& run_id);
 

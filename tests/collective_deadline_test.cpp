@@ -73,6 +73,22 @@ TEST(CollectiveDeadlineDeathTest, AStopRequestEndsABlockedCallAsPreempted) {
       ::testing::ExitedWithCode(75), "stop was requested .* collective all_gather \\(2.0 MiB\\)");
 }
 
+// While a checkpoint is written the others wait for the leader's write, which is what a stop
+// asks for: the stop's grace does not cut that wait short, only the timeout ends it (exit 1
+// with the timeout's message, where the grace would have ended it as preempted, 75).
+TEST(CollectiveDeadlineDeathTest, AStopDoesNotCutAWaitForACheckpointWrite) {
+  EXPECT_EXIT(
+      {
+        install_stop_signal_handlers();
+        std::raise(SIGTERM);
+        auto group = with_deadline(std::make_unique<SlowCollectives>(kForever), 0.5);
+        const CheckpointWrite writing;
+        double x = 1;
+        group->all_reduce_sum(&x, 1, ElementType::kFloat64);
+      },
+      ::testing::ExitedWithCode(1), "collective all_reduce_sum .* train.collective_timeout_s");
+}
+
 // A started collective's wait, and the synchronisation before the host reads a result, are
 // watched like a blocking call: a peer that never answers ends the process either way.
 TEST(CollectiveDeadlineDeathTest, AStuckWaitOrSynchronizeEndsTheProcess) {

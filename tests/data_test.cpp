@@ -925,7 +925,22 @@ TEST(Data, OpenDatasetRefusesAConfigWithAnotherVocabulary) {
     EXPECT_NE(what.find("(vocabulary 400)"), std::string::npos) << what;
     EXPECT_NE(what.find(data.dir), std::string::npos) << what;
   }
+  // No dataset where data.dir points: a config value to fix (exit 2), named.
   data.dir += "-missing";
+  try {
+    open_dataset(data);
+    ADD_FAILURE() << "no error for a missing data.dir";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("config key data.dir = " + data.dir +
+                                         " is not a dataset: no such directory"),
+              std::string::npos)
+        << e.what();
+  }
+  // A damaged dataset stays a DataError (exit 1).
+  data.dir.resize(data.dir.size() - std::string("-missing").size());
+  data.vocab_size = 400;
+  const std::string val = data.dir + "/val.tokens";
+  fs::resize_file(val, fs::file_size(val) - 2);
   EXPECT_THROW(open_dataset(data), DataError);
 }
 

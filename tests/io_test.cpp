@@ -909,7 +909,10 @@ TEST_F(CheckpointDir, LatestValidSkipsCorruptAndTruncatedNewerFilesWithAWarning)
   std::vector<int64_t> steps;
   for (const CheckpointEntry& e : list_checkpoints(dir)) steps.push_back(e.step);
   EXPECT_EQ(steps, (std::vector<int64_t>{100, 200, 300}));
-  EXPECT_THROW(set_aside_invalid({500, checkpoint_path(dir, 500)}), DataError);  // Absent.
+  EXPECT_EQ(set_aside_invalid({500, checkpoint_path(dir, 500)}), "");  // Absent: not moved.
+  fs::create_directory(checkpoint_path(dir, 600));  // Not a file: not ours to move.
+  EXPECT_EQ(set_aside_invalid({600, checkpoint_path(dir, 600)}), "");
+  EXPECT_TRUE(fs::is_directory(checkpoint_path(dir, 600)));
 }
 
 // A run started afresh beside an older one with more steps must not lose its own newest
@@ -940,11 +943,15 @@ TEST_F(CheckpointDir, TemporariesOfKilledWritesAreRemoved) {
   EXPECT_TRUE(fs::exists(checkpoint_path(dir, 100)));
 }
 
-TEST_F(CheckpointDir, PruneKeepsTheNewestValidOnesAndEveryCorruptFile) {
+// Pruning counts the files that open as this run's checkpoints with intact attributes, and
+// reads no dataset: a truncated file is neither counted nor deleted; an old file whose data
+// is damaged counts like any other and goes when it is old enough.
+TEST_F(CheckpointDir, PruneKeepsTheNewestThatOpenAndEveryFileThatDoesNot) {
   const std::string dir = dir_.string();
   for (int64_t step : {100, 200, 300, 400})
     write_small_checkpoint(checkpoint_path(dir, step), step);
-  corrupt_chunk(checkpoint_path(dir, 400), "params/norm", 0);
+  fs::resize_file(checkpoint_path(dir, 400), fs::file_size(checkpoint_path(dir, 400)) / 2);
+  corrupt_chunk(checkpoint_path(dir, 100), "params/norm", 0);
   EXPECT_EQ(prune_old(dir, 2, "run-a"), std::vector<std::string>{checkpoint_path(dir, 100)});
   EXPECT_TRUE(prune_old(dir, 2, "run-a").empty());
   EXPECT_EQ(prune_old(dir, 0, "run-a"), std::vector<std::string>{checkpoint_path(dir, 200)});

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -243,6 +244,45 @@ TEST(Resume, ARunResumesOnlyOnItsDataAndConfig) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("resumed"), std::string::npos) << r.output;
   EXPECT_EQ(losses(dir), losses(reference(1)));
+}
+
+// Only the group's leader writes the run's records; when one of those writes fails (here
+// progress.json cannot be replaced: a directory has its name), the whole group stops at the
+// next step with the leader's error, instead of the others waiting in a collective for the
+// leader until the collective timeout.
+TEST(Resume, ALeadersFailedWriteStopsTheGroupAtTheNextStep) {
+  const std::string dir = fresh_dir("leader-write");
+  fs::create_directories(dir + "/progress.json/occupied");
+  testing::ProcessResult r =
+      run_process(train_command(2, dir) + " --train.collective_timeout_s=120");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("writing the run's records failed: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("progress.json"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the group's leader (rank 0) could not write the run's records"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("collective_timeout_s"), std::string::npos) << r.output;
+}
+
+// A finished run started again trains nothing and keeps its summary; a summary an earlier,
+// preempted attempt left (the last attempt was killed between its final checkpoint and its
+// summary) is replaced by the finished run's.
+TEST(Resume, AFinishedRunKeepsItsSummaryButReplacesAPreemptedOne) {
+  const std::string dir = copy_of_reference("stale-summary");
+  const std::string done = testing::read_file(dir + "/summary.json");
+  testing::ProcessResult r = run_process(train_command(1, dir));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(testing::read_file(dir + "/summary.json"), done);
+
+  nlohmann::json stale = nlohmann::json::parse(done);
+  stale["status"] = "preempted";
+  stale["steps_done"] = kSteps / 2;
+  std::ofstream(dir + "/summary.json") << stale.dump();
+  r = run_process(train_command(1, dir));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json summary = nlohmann::json::parse(testing::read_file(dir + "/summary.json"));
+  EXPECT_EQ(summary["status"], "done");
+  EXPECT_EQ(summary["steps_done"], kSteps);
 }
 
 // Evaluation settings do not shape training, so a run resumes under new ones (it was

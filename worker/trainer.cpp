@@ -3,14 +3,17 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <utility>
 
+#include "common/collective_deadline.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "data/batch_loader.h"
@@ -46,6 +49,13 @@ std::string new_run_id() {
   char text[33];
   std::snprintf(text, sizeof text, "%08x%08x%08x%08x", random(), random(), random(), random());
   return text;
+}
+
+// Whether `path` is a summary.json of a finished run (status "done"); false for a missing,
+// unreadable or other one.
+bool summary_says_done(const std::string& path) {
+  const nlohmann::json summary = nlohmann::json::parse(read_file_or_empty(path), nullptr, false);
+  return summary.is_object() && summary.value("status", "") == "done";
 }
 
 // One call of Trainer::run: the model, optimizer, data and records of the run, and the
@@ -110,9 +120,27 @@ class Run {
     }
   }
 
+  // Every rank chose its checkpoint itself. One that could not read the newest (a transient
+  // I/O error on its node) would load another step's rows than the others: silently mixed
+  // shards. So all must have chosen the same; DataError listing each rank's choice if not.
+  void require_same_choice(const std::optional<CheckpointEntry>& latest) {
+    std::vector<double> steps(static_cast<size_t>(group_.size()), 0.0);
+    steps[static_cast<size_t>(group_.rank())] = latest ? static_cast<double>(latest->step) : -1;
+    group_.all_reduce_sum(steps.data(), steps.size(), ElementType::kFloat64);
+    if (std::all_of(steps.begin(), steps.end(), [&](double s) { return s == steps[0]; })) return;
+    std::string choices;
+    for (size_t r = 0; r < steps.size(); ++r) {
+      choices += (r == 0 ? "" : ", ") + std::string("rank ") + std::to_string(r) + ": " +
+                 (steps[r] < 0 ? "none" : "step " + std::to_string(static_cast<int64_t>(steps[r])));
+    }
+    throw DataError("the ranks of this group found different newest valid checkpoints in " +
+                    checkpoint_dir_ + " (" + choices +
+                    "): a rank could not read a newer one (its log says why); run again");
+  }
+
   // Restores the newest valid checkpoint (when resuming) or initialises the weights; writes
   // the effective config. Returns the first step to train. Every rank checks the same files,
-  // so all decide alike.
+  // and the group makes sure all decided alike.
   int64_t resume_or_initialize() {
     meta_.cell_id = options_.cell_id;
     meta_.run_id = new_run_id();
@@ -124,7 +152,10 @@ class Run {
     int64_t start_step = 0;
     std::optional<CheckpointEntry> latest;
     std::vector<CheckpointEntry> invalid;  // Newer than `latest`, which training will reach.
-    if (options_.resume) latest = latest_valid(checkpoint_dir_, &invalid);
+    if (options_.resume) {
+      latest = latest_valid(checkpoint_dir_, &invalid);
+      require_same_choice(latest);
+    }
     if (latest) {
       const CheckpointMeta stored = load_checkpoint(
           model_, latest->path, config_, meta_.tokenizer_hash, &history_, meta_.data_fingerprint);
@@ -139,22 +170,25 @@ class Run {
     } else {
       model_.initialize(static_cast<uint64_t>(config_.train.seed));
     }
-    // Other ranks may still be listing: a renamed file is invalid in any rank's view, so all
-    // still agree on `latest`.
+    // Every rank has chosen (require_same_choice), so no rename below can change a choice.
     if (leader_) {
       for (const CheckpointEntry& entry : invalid) {
-        log::warn("kept the invalid checkpoint " + entry.path + " as " + set_aside_invalid(entry) +
-                  ", out of this run's way");
+        const std::string aside = set_aside_invalid(entry);
+        if (!aside.empty()) {
+          log::warn("kept the invalid checkpoint " + entry.path + " as " + aside +
+                    ", out of this run's way");
+        }
       }
     }
-    if (leader_) write_file_atomically(options_.out_dir + "/config.ini", meta_.config_ini);
+    leader_writes(
+        [&] { write_file_atomically(options_.out_dir + "/config.ini", meta_.config_ini); });
     for (const ParamSpec& p : model_.spec().params) {
       if (!p.prunable) continue;
       history_.matrix_names.push_back(p.name);
       history_.matrix_sizes.push_back(p.numel());
     }
     active_ = pruner_.active_count();
-    if (leader_) events_.emplace(options_.out_dir, start_step);
+    leader_writes([&] { events_.emplace(options_.out_dir, start_step); });
     return start_step;
   }
 
@@ -163,12 +197,37 @@ class Run {
     return history_.steps.empty() ? 0.0 : history_.steps.back().elapsed_s;
   }
 
-  // Whether any rank of the group was asked to stop (preemption).
+  // Whether any rank of the group was asked to stop (preemption). Throws DataError on every
+  // rank together when the leader failed to write the run's records (leader_writes).
   bool stop_agreed() {
-    int64_t stop = options_.stop_requested && options_.stop_requested() ? 1 : 0;
-    group_.all_reduce_max(&stop, 1, ElementType::kInt64);
-    return stop != 0;
+    int64_t flags[2] = {options_.stop_requested && options_.stop_requested() ? 1 : 0,
+                        leader_error_.empty() ? 0 : 1};
+    group_.all_reduce_max(flags, 2, ElementType::kInt64);
+    if (flags[1] != 0) throw_leader_error();
+    return flags[0] != 0;
   }
+
+  // The leader's own files (metrics, TensorBoard events, progress, config.ini, pruning of old
+  // checkpoints): a failure there (a full disk) must not take the leader out of the group's
+  // next collective while the others wait in it for the collective timeout. It is kept, and
+  // the whole group stops at the next stop_agreed() (or the leader at the end of the run).
+  template <typename Write>
+  void leader_writes(Write&& write) {
+    if (!leader_ || !leader_error_.empty()) return;
+    try {
+      write();
+    } catch (const std::exception& e) {
+      leader_error_ = e.what();
+      log::error(options_.cell_id + ": " + leader_error_ + " (the group stops at the next step)");
+    }
+  }
+
+  [[noreturn]] void throw_leader_error() const {
+    throw DataError(leader_ ? "writing the run's records failed: " + leader_error_
+                            : "the group's leader (rank 0) could not write the run's records "
+                              "(its log says why)");
+  }
+  bool leader_failed() const { return !leader_error_.empty(); }
 
   // Applies the schedule's pruning event at `step`, if there is one (before its update).
   // Returns the seconds it took.
@@ -222,7 +281,9 @@ class Run {
     r.epoch = loader_.epochs_after(step + 1);
     r.elapsed_s = elapsed_s;
     history_.steps.push_back(r);
-    if (events_) events_->add_step(r);
+    leader_writes([&] {
+      if (events_) events_->add_step(r);
+    });
     return history_.steps.back();
   }
 
@@ -247,7 +308,9 @@ class Run {
   void evaluate(int64_t steps_done) {
     history_.evals.push_back(
         {steps_done, validation_loss(model_, validation_windows_, config_.train.eval_sequences)});
-    if (events_) events_->add_eval(history_.evals.back());
+    leader_writes([&] {
+      if (events_) events_->add_eval(history_.evals.back());
+    });
   }
 
   // Checkpoints hold finite weights only: a run whose weights overflowed is diverged, and
@@ -282,11 +345,15 @@ class Run {
     meta_.tokens_seen = next_step * plan_.tokens_per_step;
     meta_.adam_steps = optimizer_.steps_taken();
     meta_.keep = static_cast<double>(active_) / plan_.params.prunable;
-    save_checkpoint(model_, meta_, history_, path);
-    if (leader_) {
+    {
+      // A stop does not cut the others' wait for the leader's write (common/collective_deadline.h).
+      const CheckpointWrite writing;
+      save_checkpoint(model_, meta_, history_, path);
+    }
+    leader_writes([&] {
       history_.write_csv(options_.out_dir);
       prune_old(checkpoint_dir_, config_.train.keep_checkpoints, meta_.run_id);
-    }
+    });
   }
 
   // The run's summary from its history; `wall_s` and `tokens_per_s` describe this attempt.
@@ -331,6 +398,7 @@ class Run {
   Collectives& group_;
   const TrainerOptions& options_;
   const bool leader_;
+  std::string leader_error_;  // The leader's first failed write (leader_writes), if any.
   const RunPlan plan_;
   const LrSchedule lr_schedule_;
   const std::string checkpoint_dir_;
@@ -369,10 +437,10 @@ RunSummary Trainer::run() {
   const int64_t start_step = run.resume_or_initialize();
   const double elapsed_before = run.elapsed_before();
   std::optional<ProgressReporter> progress;
-  if (leader) {
+  run.leader_writes([&] {
     progress.emplace(options_.cell_id, options_.out_dir, options_.log_path, options_.print_progress,
                      total_steps, config_.train.log_every);
-  }
+  });
   RunStatus status = RunStatus::kDone;
   std::string reason;
   auto diverge = [&](const std::string& what, int64_t step) {
@@ -425,7 +493,7 @@ RunSummary Trainer::run() {
       const RunProgress now{options_.cell_id, step + 1,       total_steps, r.loss, r.lr,
                             r.density,        r.tokens_per_s, r.mfu,       eta_s};
       if (options_.on_progress) options_.on_progress(now);
-      progress->after_step(now);
+      run.leader_writes([&] { progress->after_step(now); });
     }
     // 7. Evaluation and checkpoints, when due.
     run.evaluate_if_due(step + 1);
@@ -449,9 +517,11 @@ RunSummary Trainer::run() {
                                            steps_here > 0 ? tokens_per_s_sum / steps_here : 0.0);
   const RunCosts costs = run.costs(steps_s, group_.stats().seconds - collectives_before, pruning_s);
   // A finished run started again trains nothing; its summary (with the timings of the
-  // attempts that trained) stays as it is.
+  // attempts that trained) stays as it is, when it says so: an attempt killed between its
+  // final checkpoint and its summary left the summary of an earlier, preempted attempt.
   const bool finished_before =
-      steps_here == 0 && std::filesystem::exists(options_.out_dir + "/summary.json");
+      steps_here == 0 && summary_says_done(options_.out_dir + "/summary.json");
+  if (run.leader_failed()) run.throw_leader_error();  // After the last collective: alone.
   if (leader && !finished_before) {
     run.write_csv();
     write_file_atomically(options_.out_dir + "/summary.json", summary_json_text(summary, costs));
