@@ -33,6 +33,9 @@ int command_submit(const Args& args) {
       "sbatch-arg", po::value<std::vector<std::string>>()->composing(),
       "another sbatch option, passed as it is, e.g. --sbatch-arg=--qos=high (repeatable)")(
       "refit", "submit even when every cell has ended (the job then only refits)")(
+      "retry-failed",
+      "run failed cells again, from their newest valid checkpoints (they are marked pending "
+      "in the ledger before the job is submitted)")(
       "group-size", po::value<int>(), "ranks per worker group (overrides sweep.group_size)")(
       "time", po::value<std::string>(), "time limit of each attempt, e.g. 2:00:00 or 1-12")(
       "partition", po::value<std::string>(), "Slurm partition (default: the cluster's)")(
@@ -97,6 +100,7 @@ int command_submit(const Args& args) {
     options.extra_sbatch_options = f["sbatch-arg"].as<std::vector<std::string>>();
   }
   options.refit = f.count("refit") > 0;
+  options.retry_failed = f.count("retry-failed") > 0;
   options.dry_run = f.count("dry-run") > 0;
   submit_sweep(config, cells, options);
   return exit_code::kOk;

@@ -33,6 +33,7 @@ struct GroupState {
   int64_t step = 0;
   int64_t first_step = -1;  // The step of its first progress (a resumed cell starts late).
   int64_t total_steps = 0;
+  Clock::time_point heard;  // Its assignment, or its last message since.
 };
 
 class Coordinator {
@@ -43,7 +44,9 @@ class Coordinator {
         layout_(layout),
         options_(options),
         ledger_(Ledger::open_or_create(options.out_dir, options.identity, cells)),
-        groups_(layout.num_groups()) {
+        groups_(layout.num_groups()),
+        silent_groups_(layout.num_groups(), false),
+        silence_limit_s_(base.train.collective_timeout_s) {
     for (const Cell& cell : cells) configs_[cell.id] = to_ini(cell.config);
     // sweep.ini is this launch's config; a directory grown over several grids says so.
     int earlier = 0;
@@ -74,6 +77,7 @@ class Coordinator {
       } else {
         idle_pause();
       }
+      give_up_on_silent_groups();
       if (Clock::now() - last_line > line_interval || cells_ended_ != cells_shown_) {
         print_progress_line();
         last_line = Clock::now();
@@ -81,9 +85,21 @@ class Coordinator {
       }
     }
     for (int g = 0; g < layout_.num_groups(); ++g) {
+      if (silent_groups_[g]) continue;
       send_message(world_.handle(), layout_.leader_of(g), kTagShutdown, nlohmann::json::object());
     }
     print_summary();
+    if (std::count(silent_groups_.begin(), silent_groups_.end(), true) > 0) {
+      // Its ranks may be stuck where nothing but an abort reaches them (MPI_Finalize would
+      // wait for them): end the launch as preempted, so that a Slurm job requeues and the
+      // same command resumes the cells from their checkpoints.
+      std::printf(
+          "sweep incomplete: a group stopped answering (above); its cell resumes from its "
+          "newest checkpoint when the same command runs again (exit %d)\n",
+          exit_code::kPreempted);
+      std::fflush(stdout);
+      world_.abort(exit_code::kPreempted);
+    }
     if (stopping_) {
       std::printf(
           "sweep preempted: every running cell checkpointed; run the same command "
@@ -127,7 +143,7 @@ class Coordinator {
   }
 
   void assign_next(int group) {
-    if (stopping_ || queue_.empty()) return;
+    if (stopping_ || queue_.empty() || silent_groups_[group]) return;
     const std::string id = queue_.front();
     queue_.pop_front();
     CellRecord& r = ledger_.at(id);
@@ -144,7 +160,9 @@ class Coordinator {
     r.attempts += 1;
     r.group = group;
     r.group_size = layout_.group_size();
-    groups_[group] = GroupState{id, 0, 0};
+    groups_[group] = GroupState{};
+    groups_[group].cell = id;
+    groups_[group].heard = Clock::now();
     ledger_.save();
     send_message(world_.handle(), layout_.leader_of(group), kTagAssign,
                  {{"cell_id", id},
@@ -168,6 +186,8 @@ class Coordinator {
   void handle(const Message& m) {
     const int group = layout_.group_of(m.source);
     const std::string origin = "message from rank " + std::to_string(m.source);
+    if (silent_groups_[group]) return;  // Given up on: its cell is preempted already.
+    groups_[group].heard = Clock::now();
     if (m.tag == kTagProgress) {
       const RunProgress p = progress_from_json(m.body, "progress " + origin);
       GroupState& g = groups_[group];
@@ -206,6 +226,34 @@ class Coordinator {
     // the whole sweep is being preempted.
     if (r.status == CellStatus::kPreempted && !stopping_) begin_stop("a worker was preempted");
     assign_next(group);
+  }
+
+  // A busy group that sent nothing (no progress, which comes every step, and no result) for
+  // train.collective_timeout_s has a rank that died or hangs where its peers' collective
+  // deadline cannot see it (a group of one rank, or a leader that died between cells): its
+  // cell goes back to preempted, the group gets no more cells, and the others go on. Without
+  // this the sweep would wait for it until the job's time limit.
+  void give_up_on_silent_groups() {
+    if (!(silence_limit_s_ > 0)) return;
+    for (int g = 0; g < layout_.num_groups(); ++g) {
+      GroupState& state = groups_[g];
+      if (state.cell.empty()) continue;
+      const double silent_s = std::chrono::duration<double>(Clock::now() - state.heard).count();
+      if (silent_s < silence_limit_s_) continue;
+      CellRecord& r = ledger_.at(state.cell);
+      r.status = CellStatus::kPreempted;
+      r.reason = "group " + std::to_string(g) + " (leader rank " +
+                 std::to_string(layout_.leader_of(g)) + ") sent nothing for " +
+                 duration_text(silent_s) +
+                 " (train.collective_timeout_s): a rank died or hangs; the cell resumes from its "
+                 "newest checkpoint when the sweep runs again";
+      log::error("cell " + r.id + ": " + r.reason);
+      silent_groups_[g] = true;
+      state = GroupState{};
+      ++cells_ended_;
+      ledger_.save();
+      write_results(ledger_);
+    }
   }
 
   void begin_stop(const std::string& why) {
@@ -313,6 +361,8 @@ class Coordinator {
   std::map<std::string, std::string> configs_;  // Cell id -> its config as INI.
   std::deque<std::string> queue_;
   std::vector<GroupState> groups_;
+  std::vector<bool> silent_groups_;  // Given up on (give_up_on_silent_groups).
+  const double silence_limit_s_;     // train.collective_timeout_s; 0: wait forever.
   bool stopping_ = false;
   int cells_ended_ = 0, cells_shown_ = 0;
   double busy_s_ = 0;           // Training time the groups reported in this process.

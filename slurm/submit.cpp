@@ -14,6 +14,7 @@
 #include "data/batch_loader.h"
 #include "data/dataset.h"
 #include "io/atomic_file.h"
+#include "io/directory_lock.h"
 #include "schedules/grid.h"
 #include "slurm/job_script.h"
 #include "slurm/slurm_client.h"
@@ -81,7 +82,9 @@ void refuse_if_a_job_is_active(const std::string& out_dir) {
 
 // A sweep whose cells have all ended (done, failed or diverged) has nothing left to train: a
 // job would only refit. Returns the sentence saying so, or "" when some cell is unfinished.
-std::string nothing_to_do(const std::string& out_dir, const std::vector<Cell>& cells) {
+// With `retry_failed`, failed cells have not ended: they are to run again.
+std::string nothing_to_do(const std::string& out_dir, const std::vector<Cell>& cells,
+                          bool retry_failed) {
   if (!fs::exists(out_dir + "/ledger.json")) return "";
   const Ledger ledger = Ledger::load(out_dir);
   int done = 0, unsuccessful = 0;
@@ -89,7 +92,8 @@ std::string nothing_to_do(const std::string& out_dir, const std::vector<Cell>& c
     bool ended = false;
     for (const CellRecord& r : ledger.records()) {
       if (r.id != cell.id) continue;
-      ended = r.status == CellStatus::kDone || is_unsuccessful(r.status);
+      ended = r.status == CellStatus::kDone ||
+              (is_unsuccessful(r.status) && !(retry_failed && r.status == CellStatus::kFailed));
       done += r.status == CellStatus::kDone;
       unsuccessful += is_unsuccessful(r.status);
     }
@@ -98,8 +102,29 @@ std::string nothing_to_do(const std::string& out_dir, const std::vector<Cell>& c
   return "nothing to do: all " + std::to_string(cells.size()) + " cells of " + out_dir +
          " have ended (" + std::to_string(done) + " done, " + std::to_string(unsuccessful) +
          " failed or diverged); `journey fit " + out_dir + "` and `journey report " + out_dir +
-         "` refit here, `journey sweep --retry-failed` reruns failed cells, and --refit submits "
-         "a job anyway";
+         "` refit here, --retry-failed submits a job that runs the failed cells again, and "
+         "--refit submits a job anyway";
+}
+
+// Marks the grid's failed cells of DIR's ledger pending, under the directory's lock (a sweep
+// running there by hand holds it), so that the job runs them again from their newest valid
+// checkpoints; diverged cells stay final. Returns how many.
+int mark_failed_cells_pending(const std::string& out_dir, const std::vector<Cell>& cells) {
+  if (!fs::exists(out_dir + "/ledger.json")) return 0;
+  const DirectoryLock lock = DirectoryLock::acquire(out_dir, "journey submit --retry-failed");
+  Ledger ledger = Ledger::load(out_dir);
+  int marked = 0;
+  for (CellRecord& r : ledger.records()) {
+    if (r.status != CellStatus::kFailed) continue;
+    const bool in_grid =
+        std::any_of(cells.begin(), cells.end(), [&](const Cell& cell) { return cell.id == r.id; });
+    if (!in_grid) continue;
+    r.status = CellStatus::kPending;
+    r.reason.clear();
+    ++marked;
+  }
+  if (marked > 0) ledger.save();
+  return marked;
 }
 
 // The partition's nodes from sinfo; a larger --nodes would pend forever.
@@ -180,7 +205,7 @@ void submit_sweep(const RunConfig& config, const std::vector<Cell>& cells,
                   cells.size(), groups, request.group_size, request.nodes, request.ranks_per_node,
                   request.threads_per_rank, request.time.c_str());
   }
-  const std::string finished = nothing_to_do(out_dir, cells);
+  const std::string finished = nothing_to_do(out_dir, cells, options.retry_failed);
   if (!finished.empty() && !options.refit) {
     std::printf("journey submit: %s\n", finished.c_str());
     return;
@@ -210,6 +235,11 @@ void submit_sweep(const RunConfig& config, const std::vector<Cell>& cells,
   }
   refuse_if_a_job_is_active(out_dir);
   check_partition_size(request.nodes, request.partition);
+  if (options.retry_failed) {
+    const int marked = mark_failed_cells_pending(out_dir, cells);
+    std::printf("journey submit: %d failed cell(s) marked pending: the job runs them again\n",
+                marked);
+  }
 
   // The job's own config: the effective one, with the dataset as an absolute path (the job
   // runs in DIR) and the layout's threads and group size, so that the job never depends on

@@ -48,8 +48,9 @@ struct SubmitOptions {
   std::optional<std::string> job_name;       // Default journey-<directory name>.
   std::optional<std::string> template_path;  // Default the built-in slurm/sweep.sbatch.in.
   std::vector<std::string> extra_sbatch_options;
-  bool refit = false;    // Submit even when every cell has ended.
-  bool dry_run = false;  // Check everything and print the job script; submit nothing.
+  bool refit = false;         // Submit even when every cell has ended.
+  bool retry_failed = false;  // Mark the grid's failed cells pending first (not diverged ones).
+  bool dry_run = false;       // Check everything and print the job script; submit nothing.
 };
 
 // `config` is validated, with the group size the job uses (sweep.group_size); `cells` is its

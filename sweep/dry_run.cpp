@@ -127,10 +127,18 @@ void print_dry_run(const std::vector<Cell>& cells, int num_groups, int group_siz
 }
 
 void print_plan_warnings(const std::vector<Cell>& cells) {
+  bool no_checkpoints = false;
   for (const Cell& cell : cells) {
     for (const std::string& warning : cell.warnings) {
       std::printf("warning: %s: %s\n", cell.id.c_str(), warning.c_str());
     }
+    no_checkpoints = no_checkpoints || cell.config.train.checkpoint_every == 0;
+  }
+  if (no_checkpoints) {
+    std::printf(
+        "warning: train.checkpoint_every = 0: cells checkpoint only when stopped by a signal "
+        "and at their end, so a crash or a lost node loses each running cell's progress; set "
+        "it (the configs in configs/ checkpoint every 100 to 500 steps)\n");
   }
   std::fflush(stdout);
 }

@@ -41,7 +41,8 @@ void print_dry_run(const std::vector<Cell>& cells, int num_groups, int group_siz
                    const DryRunThroughput& throughput, int64_t train_tokens);
 
 // One line per warning of each cell's plan (Cell::warnings), for the dry run and the start of
-// a sweep.
+// a sweep; and one for the sweep when its cells would not checkpoint periodically
+// (train.checkpoint_every = 0).
 void print_plan_warnings(const std::vector<Cell>& cells);
 
 // "3 h 20 min", "12 min 5 s", "40 s", "2 d 3 h": a duration in seconds for people.

@@ -578,6 +578,43 @@ TEST(SubmitCli, AFinishedSweepHasNothingToSubmitUnlessAskedToRefit) {
   EXPECT_TRUE(fs::exists(calls));
 }
 
+// --retry-failed: the grid's failed cells are marked pending before the job is submitted (a
+// dry run only counts them); a diverged cell stays final.
+TEST(SubmitCli, RetryFailedMarksFailedCellsPendingAndSubmits) {
+  const std::string calls = fresh_file("calls-retry.txt");
+  const std::string bin = fake_slurm_dir(calls);
+  const std::string out = fresh_dir("retry-out");
+  fs::create_directories(out);
+  const RunConfig config = parse_config(tiny_config(), {});
+  const Dataset dataset = Dataset::open(testing::test_dataset_dir());
+  Ledger ledger = Ledger::open_or_create(
+      out, sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint()),
+      expand_grid(config));
+  ASSERT_EQ(ledger.records().size(), 2u);
+  ledger.records()[0].status = CellStatus::kFailed;
+  ledger.records()[0].reason = "disk full";
+  ledger.records()[1].status = CellStatus::kDiverged;
+  ledger.save();
+  const std::string flags =
+      "--config " + tiny_config() + " --out " + out + " --ranks-per-node 3 --time 30";
+  const testing::ProcessResult plain = submit(bin, flags);
+  EXPECT_TRUE(contains(plain.output, "nothing to do")) << plain.output;
+  EXPECT_TRUE(contains(plain.output, "--retry-failed submits a job")) << plain.output;
+  const testing::ProcessResult dry = submit(bin, flags + " --retry-failed --dry-run");
+  EXPECT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_FALSE(contains(dry.output, "nothing to do")) << dry.output;
+  EXPECT_EQ(Ledger::load(out).records()[0].status, CellStatus::kFailed);  // Dry: unchanged.
+  EXPECT_FALSE(fs::exists(calls));
+  const testing::ProcessResult r = submit(bin, flags + " --retry-failed");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "1 failed cell(s) marked pending")) << r.output;
+  EXPECT_TRUE(fs::exists(calls));
+  const Ledger after = Ledger::load(out);
+  EXPECT_EQ(after.records()[0].status, CellStatus::kPending);
+  EXPECT_EQ(after.records()[0].reason, "");
+  EXPECT_EQ(after.records()[1].status, CellStatus::kDiverged);
+}
+
 TEST(SubmitCli, MoreNodesThanThePartitionHasIsRefused) {
   const std::string calls = fresh_file("calls-nodes.txt");
   const std::string bin = fake_slurm_dir(calls);  // sinfo: 12 nodes in debug.

@@ -283,6 +283,53 @@ TEST(Sweep, ASecondSweepOnTheSameDirectoryIsRefused) {
       << train.output;
 }
 
+// A group of one rank that hangs (SIGSTOP stands in for a hung GPU or a lost node; a group of
+// one has no peer whose collective deadline would notice) is given up on after
+// train.collective_timeout_s without a message: its cell goes back to preempted, the other
+// group trains every other cell, and the launch ends as preempted (75), so that a Slurm job
+// requeues and the same command resumes the cell.
+TEST(Sweep, AGroupThatStopsAnsweringIsGivenUpOnAndTheOthersFinish) {
+  const std::string dir = fresh_dir("silent-group");
+  const pid_t run = testing::start_process(
+      sweep_command(3, 1, dir, "--train.collective_timeout_s=8"), dir + ".log");
+  // Rank 1 (group 0's only rank) once it trains: its cell has progress.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  pid_t rank_1 = 0;
+  while (rank_1 == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!fs::exists(dir + "/ledger.json")) continue;
+    const nlohmann::json ledger =
+        nlohmann::json::parse(testing::read_file(dir + "/ledger.json"), nullptr, false);
+    std::string cell;
+    for (const auto& c : ledger.value("cells", nlohmann::json::array())) {
+      if (c.value("status", "") == "running" && c.value("group", -1) == 0) cell = c["id"];
+    }
+    if (cell.empty() || !fs::exists(dir + "/cells/" + cell + "/progress.json")) continue;
+    std::istringstream pids(
+        run_process("pgrep -f '^[^ ]*journey sweep .*--out " + dir + " '").output);
+    for (pid_t pid; pids >> pid;) {
+      std::ifstream in("/proc/" + std::to_string(pid) + "/environ");
+      for (std::string entry; std::getline(in, entry, '\0');) {
+        if (entry == "OMPI_COMM_WORLD_RANK=1") rank_1 = pid;
+      }
+    }
+  }
+  ASSERT_NE(rank_1, 0) << testing::read_file(dir + ".log");
+  kill(rank_1, SIGSTOP);
+  const int code = testing::wait_process(run);
+  const std::string log = testing::read_file(dir + ".log");
+  EXPECT_EQ(code, 75) << log;
+  EXPECT_NE(log.find("(leader rank 1) sent nothing for"), std::string::npos) << log;
+  EXPECT_NE(log.find("sweep incomplete: a group stopped answering"), std::string::npos) << log;
+  int done = 0, preempted = 0;
+  for (const auto& [id, row] : read_results(dir)) {
+    done += row.at("status") == "done";
+    preempted += row.at("status") == "preempted";
+  }
+  EXPECT_EQ(done, 5) << log;
+  EXPECT_EQ(preempted, 1) << log;
+}
+
 // A cell directory made a link to another directory: the sweep refuses to start, naming it,
 // and writes nothing through it.
 TEST(Sweep, ACellDirectoryThatIsALinkIsRefused) {
@@ -337,6 +384,13 @@ TEST(Sweep, DryRunChecksTheDatasetAndWarnsAboutRepeatedData) {
   EXPECT_NE(repeated.output.find("warning: 48x1x2-dense-tpp400-seed0: reads the training data"),
             std::string::npos)
       << repeated.output;
+  // Cells that never checkpoint on their own lose their progress to a crash: said once.
+  const std::string no_checkpoints = "warning: train.checkpoint_every = 0: cells checkpoint only";
+  EXPECT_EQ(repeated.output.find(no_checkpoints), std::string::npos) << repeated.output;
+  testing::ProcessResult none = run_process(journey_command(base + "--train.checkpoint_every=0"));
+  ASSERT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_NE(none.output.find(no_checkpoints), std::string::npos) << none.output;
+  EXPECT_EQ(none.output.find(no_checkpoints), none.output.rfind(no_checkpoints)) << none.output;
 }
 
 // The dry run ends with the compute in FLOP and, for a GPU sweep, needs a stated throughput
