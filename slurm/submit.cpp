@@ -63,17 +63,27 @@ int choose_threads(const std::optional<int>& flag, const RunConfig& config,
 }
 
 // The newest job submitted for `out_dir`, when Slurm says it is still pending or running.
-std::optional<SlurmJob> active_job(const std::string& out_dir) {
+// `error` receives why Slurm could not be asked ("" when it answered).
+std::optional<SlurmJob> active_job(const std::string& out_dir, std::string* error = nullptr) {
   const std::vector<std::string> jobs = submitted_job_ids(out_dir);
   if (jobs.empty()) return std::nullopt;
-  std::optional<SlurmJob> job = query_slurm_job(jobs.back());
+  std::optional<SlurmJob> job = query_slurm_job(jobs.back(), error);
   if (job && is_job_active(job->state)) return job;
   return std::nullopt;
 }
 
-// A second job on the same directory would run the same cells twice at once.
+// A second job on the same directory would run the same cells twice at once; so would one
+// submitted while Slurm cannot say whether the last one still runs (a busy slurmctld).
 void refuse_if_a_job_is_active(const std::string& out_dir) {
-  if (const std::optional<SlurmJob> job = active_job(out_dir)) {
+  std::string error;
+  const std::optional<SlurmJob> job = active_job(out_dir, &error);
+  if (!error.empty()) {
+    const std::vector<std::string> jobs = submitted_job_ids(out_dir);
+    throw std::runtime_error("cannot tell whether job " + jobs.back() +
+                             ", the last one submitted for " + out_dir + ", still runs (" + error +
+                             "); try again, or cancel it (scancel " + jobs.back() + ") first");
+  }
+  if (job) {
     throw UsageError("job " + job->id + " (" + job->state + ") already runs the sweep in " +
                      out_dir + "; wait for it (journey status " + out_dir +
                      ") or cancel it (scancel " + job->id + ") before submitting again");

@@ -626,6 +626,26 @@ TEST(SubmitCli, MoreNodesThanThePartitionHasIsRefused) {
   EXPECT_FALSE(fs::exists(calls));
 }
 
+// When Slurm cannot say whether the last job still runs (slurmctld busy), nothing is
+// submitted: a second job could run the same cells at once.
+TEST(SubmitCli, ASlurmThatCannotAnswerGetsNoSecondJob) {
+  const std::string calls = fresh_file("calls-unsure.txt");
+  const std::string bin = fake_slurm_dir(calls);
+  write_program(bin + "/scontrol",
+                "echo 'slurm_load_jobs error: Socket timed out on send/recv operation' >&2\n"
+                "exit 1\n");
+  const std::string out = fresh_dir("unsure-out");
+  fs::create_directories(out);
+  record_submitted_job(out, "78", "earlier");
+  const testing::ProcessResult r =
+      submit(bin, "--config " + tiny_config() + " --out " + out + " --ranks-per-node 3 --time 30");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "cannot tell whether job 78, the last one submitted for " + out +
+                                     ", still runs (scontrol failed: slurm_load_jobs error"))
+      << r.output;
+  EXPECT_FALSE(fs::exists(calls)) << "sbatch was called";
+}
+
 TEST(SubmitCli, DryRunReportsAJobAlreadyRunningTheDirectory) {
   const std::string bin = fake_slurm_dir(fresh_file("calls-active.txt"));
   write_program(bin + "/scontrol", "echo 'JobId=77 JobName=j JobState=PENDING Reason=Priority'\n");
