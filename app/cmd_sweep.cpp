@@ -3,6 +3,7 @@
 // groups of k ranks (coordinator/worker_group.h).
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -35,6 +36,10 @@ namespace po = boost::program_options;
 namespace journey {
 namespace {
 
+// How long a sweep inside a Slurm job waits for its directory's lock (DirectoryLock::
+// acquire_waiting): an NFSv4 lease is about 90 s; Lustre evicts a dead client within minutes.
+constexpr double kSlurmLockWaitS = 300;
+
 // Rank 0's checks before the launch commits to work: the dataset and the output directory,
 // which it locks for this sweep (`lock`, held until the sweep exits). Returns the sweep's
 // identity (the coordinator's; empty on the other ranks) or, when rank 0's check failed, the
@@ -58,7 +63,11 @@ Preflight preflight(const Communicator& world, const RunConfig& config,
     result.identity = sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint());
     Ledger::check_identity(out_dir, result.identity, cells);
     std::filesystem::create_directories(out_dir);
-    lock->emplace(DirectoryLock::acquire(out_dir, "journey sweep"));
+    // A Slurm job requeued after a node crash may find the dead node's lock still held by a
+    // network filesystem for a while: it waits rather than ending the job (exit 2, no requeue).
+    lock->emplace(std::getenv("SLURM_JOB_ID") != nullptr
+                      ? DirectoryLock::acquire_waiting(out_dir, "journey sweep", kSlurmLockWaitS)
+                      : DirectoryLock::acquire(out_dir, "journey sweep"));
   });
   return result;
 }

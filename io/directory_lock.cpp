@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "common/error.h"
 #include "common/executables.h"
@@ -29,6 +32,28 @@ std::string holder_description(int fd) {
 
 std::string DirectoryLock::lock_file(const std::string& dir) {
   return dir + "/.journey.lock";
+}
+
+DirectoryLock DirectoryLock::acquire_waiting(const std::string& dir, const std::string& activity,
+                                             double wait_seconds) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+  bool said = false;
+  while (true) {
+    try {
+      return acquire(dir, activity);
+    } catch (const UsageError& e) {
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+      if (!said) {
+        log::warn(std::string(e.what()) + "; trying again for up to " +
+                  std::to_string(static_cast<int64_t>(wait_seconds)) +
+                  " s (a crashed node's lock on a network filesystem lasts until its lease "
+                  "expires)");
+        said = true;
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
+  }
 }
 
 DirectoryLock DirectoryLock::acquire(const std::string& dir, const std::string& activity) {

@@ -4,12 +4,13 @@
 //
 // The lock is flock(2) on DIR/.journey.lock, which holds the holder's host, pid, start time
 // and what it is doing, for the error the next process gets. The kernel releases the lock
-// when the holder exits, however it exits, so a crash never leaves a directory locked; the
-// file itself stays. (On NFS, flock is emulated with byte-range locks, which NFSv4 servers
-// honour across hosts; on some Lustre and NFSv3 mounts (Lustre with -o localflock, NFS with
-// nolock) locks are local to one host, and two hosts can then both hold one: docs/slurm.md.
-// Where flock does nothing at all (some FUSE filesystems), acquire() notices, because another
-// process it starts gets the same lock, and warns.)
+// when the holder exits, however it exits, so a crashed process never leaves a directory
+// locked; the file itself stays. A crashed node's lock on a network filesystem lasts until the
+// server gives up on the node (acquire_waiting()). (On NFS, flock is emulated with byte-range
+// locks, which NFSv4 servers honour across hosts; on some Lustre and NFSv3 mounts (Lustre with -o
+// localflock, NFS with nolock) locks are local to one host, and two hosts can then both hold one:
+// docs/slurm.md. Where flock does nothing at all (some FUSE filesystems), acquire() notices,
+// because another process it starts gets the same lock, and warns.)
 #pragma once
 
 #include <optional>
@@ -24,6 +25,12 @@ class DirectoryLock {
   // cannot be created. Warns when the lock does not keep other processes out
   // (excludes_other_processes()).
   static DirectoryLock acquire(const std::string& dir, const std::string& activity);
+  // acquire(), trying again every 2 s for up to `wait_seconds` while another process holds
+  // the lock (saying once whom it waits for), then throwing as acquire() does. For a Slurm job
+  // requeued after a node crash: on NFSv4 or Lustre the dead node's lock lasts until its
+  // lease expires or the client is evicted (a minute or more), not until its process ends.
+  static DirectoryLock acquire_waiting(const std::string& dir, const std::string& activity,
+                                       double wait_seconds);
   DirectoryLock(DirectoryLock&& other) noexcept;
   DirectoryLock& operator=(DirectoryLock&& other) noexcept;
   DirectoryLock(const DirectoryLock&) = delete;

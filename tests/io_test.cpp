@@ -847,6 +847,28 @@ TEST(DirectoryLockProbe, ToldAHeldLockFromAFreeOne) {
   EXPECT_EQ(DirectoryLock::excludes_other_processes(dir), std::optional<bool>(false));
 }
 
+// A lock another process holds for a while (a crashed node's lease on a network filesystem)
+// is waited for up to the given time: refused before, taken once the holder lets go.
+TEST(DirectoryLockWaiting, TakesALockOnceItsHolderLetsGoAndRefusesBefore) {
+  const std::string dir = ::testing::TempDir() + "journey-lock-waiting";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const pid_t holder = testing::start_process(
+      "flock -x " + DirectoryLock::lock_file(dir) + " sleep 4", dir + ".log");
+  // Until the holder has the lock.
+  for (int i = 0; i < 100; ++i) {
+    try {
+      DirectoryLock::acquire(dir, "the lock test");
+      usleep(50000);
+    } catch (const UsageError&) {
+      break;
+    }
+  }
+  EXPECT_THROW(DirectoryLock::acquire_waiting(dir, "the lock test", 0.5), UsageError);
+  const DirectoryLock lock = DirectoryLock::acquire_waiting(dir, "the lock test", 60);
+  EXPECT_EQ(testing::wait_process(holder), 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // CheckpointDir
 
