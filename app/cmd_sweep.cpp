@@ -63,9 +63,10 @@ Preflight preflight(const Communicator& world, const RunConfig& config,
     result.identity = sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint());
     Ledger::check_identity(out_dir, result.identity, cells);
     std::filesystem::create_directories(out_dir);
-    // A Slurm job requeued after a node crash may find the dead node's lock still held by a
-    // network filesystem for a while: it waits rather than ending the job (exit 2, no requeue).
-    lock->emplace(std::getenv("SLURM_JOB_ID") != nullptr
+    // A Slurm job requeued (after a node crash, say) may find the dead node's lock still held
+    // by a network filesystem for a while: it waits rather than ending the job (exit 2, no
+    // requeue). Slurm sets SLURM_RESTART_COUNT in requeued batch jobs only.
+    lock->emplace(std::getenv("SLURM_RESTART_COUNT") != nullptr
                       ? DirectoryLock::acquire_waiting(out_dir, "journey sweep", kSlurmLockWaitS)
                       : DirectoryLock::acquire(out_dir, "journey sweep"));
   });

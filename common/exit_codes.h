@@ -11,8 +11,9 @@ constexpr int kFailure = 1;
 // for the config, and a sweep directory or checkpoint of another config or other data;
 // nothing was started.
 constexpr int kUsage = 2;
-// Preempted (SIGTERM / SIGUSR2): every group checkpointed and the ledger is flushed.
-// Running the same command again resumes. 75 is EX_TEMPFAIL from <sysexits.h>.
+// Preempted (SIGTERM / SIGUSR2): every group checkpointed and the ledger is flushed; or a
+// sweep gave up on a group that stopped answering (its cell resumes from its newest
+// checkpoint). Running the same command again resumes. 75 is EX_TEMPFAIL from <sysexits.h>.
 constexpr int kPreempted = 75;
 
 }  // namespace journey::exit_code

@@ -11,6 +11,8 @@
 //                           Shutdown {}    no more work: exit
 //   leader -> coordinator   Progress {cell_id, step, total_steps, loss, density, tokens_per_s}
 //                           Done {cell_id, status, reason, results...}
+//                           Alive {}       between phases without steps (loading the model,
+//                                          an evaluation, a checkpoint)
 #pragma once
 
 #include <mpi.h>
@@ -26,6 +28,7 @@ enum MessageTag : int {
   kTagShutdown = 103,
   kTagProgress = 201,
   kTagDone = 202,
+  kTagAlive = 203,  // Empty: a group leader between phases that send no progress.
 };
 
 constexpr int kMessageVersion = 1;

@@ -71,13 +71,15 @@ class Coordinator {
     const auto line_interval = std::chrono::seconds(15);
     Clock::time_point last_line = Clock::now();
     while (busy_groups() > 0) {
+      excuse_own_pauses();
       if (!stopping_ && stop_requested()) begin_stop("stop signal received");
       if (auto message = poll_message(world_.handle())) {
         handle(*message);
       } else {
+        // Judged only with no message waiting: a late look at the queue is not silence.
+        give_up_on_silent_groups();
         idle_pause();
       }
-      give_up_on_silent_groups();
       if (Clock::now() - last_line > line_interval || cells_ended_ != cells_shown_) {
         print_progress_line();
         last_line = Clock::now();
@@ -228,25 +230,27 @@ class Coordinator {
     assign_next(group);
   }
 
-  // A busy group that sent nothing (no progress, which comes every step, and no result) for
-  // train.collective_timeout_s has a rank that died or hangs where its peers' collective
-  // deadline cannot see it (a group of one rank, or a leader that died between cells): its
-  // cell goes back to preempted, the group gets no more cells, and the others go on. Without
-  // this the sweep would wait for it until the job's time limit.
+  // A busy group that sent nothing for twice train.collective_timeout_s (its leader reports
+  // after every step and after loading, evaluating and checkpointing; the timeout bounds one
+  // collective wait, twice it any phase between reports) has a rank that died or hangs where
+  // its peers' collective deadline cannot see it (a group of one rank, or a leader that died
+  // between cells): its cell goes back to preempted, the group gets no more cells, and the
+  // others go on. Without this the sweep would wait for it until the job's time limit.
   void give_up_on_silent_groups() {
     if (!(silence_limit_s_ > 0)) return;
+    const Clock::time_point now = Clock::now();
     for (int g = 0; g < layout_.num_groups(); ++g) {
       GroupState& state = groups_[g];
       if (state.cell.empty()) continue;
-      const double silent_s = std::chrono::duration<double>(Clock::now() - state.heard).count();
-      if (silent_s < silence_limit_s_) continue;
+      const double silent_s = std::chrono::duration<double>(now - state.heard).count();
+      if (silent_s < 2 * silence_limit_s_) continue;
       CellRecord& r = ledger_.at(state.cell);
       r.status = CellStatus::kPreempted;
       r.reason = "group " + std::to_string(g) + " (leader rank " +
                  std::to_string(layout_.leader_of(g)) + ") sent nothing for " +
                  duration_text(silent_s) +
-                 " (train.collective_timeout_s): a rank died or hangs; the cell resumes from its "
-                 "newest checkpoint when the sweep runs again";
+                 " (twice train.collective_timeout_s): a rank has likely died or hung; the cell "
+                 "resumes from its newest checkpoint when the sweep runs again";
       log::error("cell " + r.id + ": " + r.reason);
       silent_groups_[g] = true;
       state = GroupState{};
@@ -254,6 +258,16 @@ class Coordinator {
       ledger_.save();
       write_results(ledger_);
     }
+  }
+
+  // When this process itself was not running for a while (the job suspended, a stalled
+  // filesystem under a ledger save), the groups' silence meanwhile is not theirs.
+  void excuse_own_pauses() {
+    const Clock::time_point now = Clock::now();
+    if (now - last_loop_ > std::chrono::seconds(10)) {
+      for (GroupState& state : groups_) state.heard = std::max(state.heard, now);
+    }
+    last_loop_ = now;
   }
 
   void begin_stop(const std::string& why) {
@@ -361,8 +375,9 @@ class Coordinator {
   std::map<std::string, std::string> configs_;  // Cell id -> its config as INI.
   std::deque<std::string> queue_;
   std::vector<GroupState> groups_;
-  std::vector<bool> silent_groups_;  // Given up on (give_up_on_silent_groups).
-  const double silence_limit_s_;     // train.collective_timeout_s; 0: wait forever.
+  std::vector<bool> silent_groups_;             // Given up on (give_up_on_silent_groups).
+  const double silence_limit_s_;                // train.collective_timeout_s; 0: wait forever.
+  Clock::time_point last_loop_ = Clock::now();  // The main loop's last turn.
   bool stopping_ = false;
   int cells_ended_ = 0, cells_shown_ = 0;
   double busy_s_ = 0;           // Training time the groups reported in this process.

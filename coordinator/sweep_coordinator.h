@@ -8,7 +8,9 @@
 //
 // Exit codes (common/exit_codes.h): 0 every cell done; 1 some cell failed; 75 preempted
 // (SIGTERM/SIGUSR2 to the coordinator or to any worker): all groups checkpointed, run the
-// same command again to resume.
+// same command again to resume. 75 also when a group stopped answering (a dead or hung rank):
+// its cell goes back to preempted (it resumes from its newest checkpoint), the others finish
+// the grid, and the launch is ended with an abort (its ranks may be where only that reaches).
 #pragma once
 
 #include <string>
@@ -28,7 +30,8 @@ struct SweepOptions {
   std::string identity;  // sweep_identity() of the base config and the sweep's dataset.
 };
 
-// Runs until every cell has ended or a stop was requested; returns the exit code.
+// Runs until every cell has ended or a stop was requested; returns the exit code, or ends the
+// launch with MPI_Abort(75) when it gave up on a group.
 int run_sweep_coordinator(const Communicator& world, const SweepLayout& layout,
                           const RunConfig& base, const std::vector<Cell>& cells,
                           const SweepOptions& options);

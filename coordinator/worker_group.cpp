@@ -84,6 +84,9 @@ class GroupWorker {
         last_report = now;
         send_message(world_.handle(), 0, kTagProgress, to_json(p));
       };
+      options.on_alive = [&] {
+        send_message(world_.handle(), 0, kTagAlive, nlohmann::json::object());
+      };
       stop_ = false;
       Collectives& group = collectives(config);
       options.device = device_;

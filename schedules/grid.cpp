@@ -153,11 +153,14 @@ std::vector<Cell> expand_grid(const RunConfig& base) {
               } catch (const UsageError& e) {
                 // Name the cell, and the [sweep] keys that set its duration and batch.
                 std::string keys = sweep_durations ? "sweep.tokens_per_param" : "";
-                if (axes.batch_tokens_by_size.count(size->text)) {
+                if (size && axes.batch_tokens_by_size.count(size->text)) {
                   keys += (keys.empty() ? "" : " and ") + std::string("sweep.batch_tokens");
                 }
-                throw UsageError("cell " + id + ": " + e.what() +
-                                 (keys.empty() ? "" : " (its values come from " + keys + ")"));
+                const bool about_tokens =
+                    std::string(e.what()).find("train.tokens") != std::string::npos;
+                throw UsageError(
+                    "cell " + id + ": " + e.what() +
+                    (keys.empty() || !about_tokens ? "" : " (its values come from " + keys + ")"));
               }
               cell.estimated_flops = plan.executed_flops;
               cell.warnings = plan.warnings;

@@ -81,7 +81,7 @@ void refuse_if_a_job_is_active(const std::string& out_dir) {
     const std::vector<std::string> jobs = submitted_job_ids(out_dir);
     throw std::runtime_error("cannot tell whether job " + jobs.back() +
                              ", the last one submitted for " + out_dir + ", still runs (" + error +
-                             "); try again, or cancel it (scancel " + jobs.back() + ") first");
+                             "); try again when `scontrol show job " + jobs.back() + "` answers");
   }
   if (job) {
     throw UsageError("job " + job->id + " (" + job->state + ") already runs the sweep in " +

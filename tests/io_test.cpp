@@ -856,14 +856,16 @@ TEST(DirectoryLockWaiting, TakesALockOnceItsHolderLetsGoAndRefusesBefore) {
   const pid_t holder = testing::start_process(
       "flock -x " + DirectoryLock::lock_file(dir) + " sleep 4", dir + ".log");
   // Until the holder has the lock.
-  for (int i = 0; i < 100; ++i) {
+  bool held = false;
+  for (int i = 0; i < 100 && !held; ++i) {
     try {
       DirectoryLock::acquire(dir, "the lock test");
       usleep(50000);
     } catch (const UsageError&) {
-      break;
+      held = true;
     }
   }
+  ASSERT_TRUE(held) << read_file(dir + ".log");
   EXPECT_THROW(DirectoryLock::acquire_waiting(dir, "the lock test", 0.5), UsageError);
   const DirectoryLock lock = DirectoryLock::acquire_waiting(dir, "the lock test", 60);
   EXPECT_EQ(testing::wait_process(holder), 0);

@@ -55,7 +55,7 @@ std::string new_run_id() {
 // unreadable or other one.
 bool summary_says_done(const std::string& path) {
   const nlohmann::json summary = nlohmann::json::parse(read_file_or_empty(path), nullptr, false);
-  return summary.is_object() && summary.value("status", "") == "done";
+  return summary.is_object() && summary.contains("status") && summary["status"] == "done";
 }
 
 // One call of Trainer::run: the model, optimizer, data and records of the run, and the
@@ -98,8 +98,8 @@ class Run {
     model_.set_activation_checkpointing(config.train.activation_checkpointing);
     model_.set_prefetch(config.train.fsdp_prefetch);
     tokens_.resize(static_cast<size_t>(share_.count * (config.model.seq_len + 1)));
+    leader_writes([&] { prepare_directory(); });
     if (leader_) {
-      prepare_directory();
       for (const std::string& w : plan_.warnings) log::warn(options.cell_id + ": " + w);
     }
   }
@@ -123,15 +123,22 @@ class Run {
   // Every rank chose its checkpoint itself. One that could not read the newest (a transient
   // I/O error on its node) would load another step's rows than the others: silently mixed
   // shards. So all must have chosen the same; DataError listing each rank's choice if not.
-  void require_same_choice(const std::optional<CheckpointEntry>& latest) {
+  // `listing_error`: this rank could not list the directory at all (it chose nothing).
+  void require_same_choice(const std::optional<CheckpointEntry>& latest,
+                           const std::string& listing_error) {
     std::vector<double> steps(static_cast<size_t>(group_.size()), 0.0);
-    steps[static_cast<size_t>(group_.rank())] = latest ? static_cast<double>(latest->step) : -1;
+    steps[static_cast<size_t>(group_.rank())] = !listing_error.empty() ? -2
+                                                : latest ? static_cast<double>(latest->step)
+                                                         : -1;
     group_.all_reduce_sum(steps.data(), steps.size(), ElementType::kFloat64);
+    if (!listing_error.empty()) throw DataError(listing_error);
     if (std::all_of(steps.begin(), steps.end(), [&](double s) { return s == steps[0]; })) return;
     std::string choices;
     for (size_t r = 0; r < steps.size(); ++r) {
       choices += (r == 0 ? "" : ", ") + std::string("rank ") + std::to_string(r) + ": " +
-                 (steps[r] < 0 ? "none" : "step " + std::to_string(static_cast<int64_t>(steps[r])));
+                 (steps[r] == -2 ? "could not list it"
+                  : steps[r] < 0 ? "none"
+                                 : "step " + std::to_string(static_cast<int64_t>(steps[r])));
     }
     throw DataError("the ranks of this group found different newest valid checkpoints in " +
                     checkpoint_dir_ + " (" + choices +
@@ -153,8 +160,13 @@ class Run {
     std::optional<CheckpointEntry> latest;
     std::vector<CheckpointEntry> invalid;  // Newer than `latest`, which training will reach.
     if (options_.resume) {
-      latest = latest_valid(checkpoint_dir_, &invalid);
-      require_same_choice(latest);
+      std::string listing_error;  // Thrown after the agreement: the others must not wait.
+      try {
+        latest = latest_valid(checkpoint_dir_, &invalid);
+      } catch (const DataError& e) {
+        listing_error = e.what();
+      }
+      require_same_choice(latest, listing_error);
     }
     if (latest) {
       const CheckpointMeta stored = load_checkpoint(
@@ -171,7 +183,8 @@ class Run {
       model_.initialize(static_cast<uint64_t>(config_.train.seed));
     }
     // Every rank has chosen (require_same_choice), so no rename below can change a choice.
-    if (leader_) {
+    // A rename that fails stops the group at its first step, before any checkpoint.
+    leader_writes([&] {
       for (const CheckpointEntry& entry : invalid) {
         const std::string aside = set_aside_invalid(entry);
         if (!aside.empty()) {
@@ -179,7 +192,7 @@ class Run {
                     ", out of this run's way");
         }
       }
-    }
+    });
     leader_writes(
         [&] { write_file_atomically(options_.out_dir + "/config.ini", meta_.config_ini); });
     for (const ParamSpec& p : model_.spec().params) {
@@ -189,6 +202,7 @@ class Run {
     }
     active_ = pruner_.active_count();
     leader_writes([&] { events_.emplace(options_.out_dir, start_step); });
+    say_alive();
     return start_step;
   }
 
@@ -218,8 +232,21 @@ class Run {
       write();
     } catch (const std::exception& e) {
       leader_error_ = e.what();
-      log::error(options_.cell_id + ": " + leader_error_ + " (the group stops at the next step)");
+      log::error(options_.cell_id + ": " + leader_error_ +
+                 " (the group stops at its next step, or at the end of the run)");
     }
+  }
+
+  // Collective: the group learns whether the leader's writes failed since the last step, and
+  // every rank throws if so (after the last step, where stop_agreed() no longer runs).
+  void agree_on_leader_writes() {
+    int64_t failed = leader_error_.empty() ? 0 : 1;
+    group_.all_reduce_max(&failed, 1, ElementType::kInt64);
+    if (failed != 0) throw_leader_error();
+  }
+
+  void say_alive() const {
+    if (leader_ && options_.on_alive) options_.on_alive();
   }
 
   [[noreturn]] void throw_leader_error() const {
@@ -227,7 +254,6 @@ class Run {
                             : "the group's leader (rank 0) could not write the run's records "
                               "(its log says why)");
   }
-  bool leader_failed() const { return !leader_error_.empty(); }
 
   // Applies the schedule's pruning event at `step`, if there is one (before its update).
   // Returns the seconds it took.
@@ -311,6 +337,7 @@ class Run {
     leader_writes([&] {
       if (events_) events_->add_eval(history_.evals.back());
     });
+    say_alive();
   }
 
   // Checkpoints hold finite weights only: a run whose weights overflowed is diverged, and
@@ -354,6 +381,7 @@ class Run {
       history_.write_csv(options_.out_dir);
       prune_old(checkpoint_dir_, config_.train.keep_checkpoints, meta_.run_id);
     });
+    say_alive();
   }
 
   // The run's summary from its history; `wall_s` and `tokens_per_s` describe this attempt.
@@ -521,7 +549,7 @@ RunSummary Trainer::run() {
   // final checkpoint and its summary left the summary of an earlier, preempted attempt.
   const bool finished_before =
       steps_here == 0 && summary_says_done(options_.out_dir + "/summary.json");
-  if (run.leader_failed()) run.throw_leader_error();  // After the last collective: alone.
+  run.agree_on_leader_writes();
   if (leader && !finished_before) {
     run.write_csv();
     write_file_atomically(options_.out_dir + "/summary.json", summary_json_text(summary, costs));

@@ -47,6 +47,9 @@ struct TrainerOptions {
   std::string log_path;
   // Called on the leader after every step.
   std::function<void(const RunProgress&)> on_progress;
+  // Called on the leader after the phases that make no step (loading or initialising the
+  // model, an evaluation, a checkpoint), so that a watcher hears from the run between steps.
+  std::function<void()> on_alive;
   // Polled on every rank at each step boundary; the group stops if any rank says so.
   std::function<bool()> stop_requested;
   // Where the model trains (worker/device.h); the group's collectives must reach it.
