@@ -553,16 +553,21 @@ TEST(SubmitCli, GpuJobsHaveOneRankPerGpuAndAHostFile) {
   EXPECT_TRUE(contains(both.output, "exclude each other")) << both.output;
 }
 
+// A ledger in `out` (made here) for tiny_config()'s grid of 2 cells, every one pending.
+Ledger tiny_sweep_ledger(const std::string& out) {
+  fs::create_directories(out);
+  const RunConfig config = parse_config(tiny_config(), {});
+  const Dataset dataset = Dataset::open(testing::test_dataset_dir());
+  return Ledger::open_or_create(
+      out, sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint()),
+      expand_grid(config));
+}
+
 TEST(SubmitCli, AFinishedSweepHasNothingToSubmitUnlessAskedToRefit) {
   const std::string calls = fresh_file("calls-finished.txt");
   const std::string bin = fake_slurm_dir(calls);
   const std::string out = fresh_dir("finished-out");
-  fs::create_directories(out);
-  const RunConfig config = parse_config(tiny_config(), {});
-  const Dataset dataset = Dataset::open(testing::test_dataset_dir());
-  Ledger ledger = Ledger::open_or_create(
-      out, sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint()),
-      expand_grid(config));
+  Ledger ledger = tiny_sweep_ledger(out);
   for (CellRecord& r : ledger.records()) r.status = CellStatus::kDone;
   ledger.records().back().status = CellStatus::kDiverged;
   ledger.save();
@@ -584,12 +589,7 @@ TEST(SubmitCli, RetryFailedMarksFailedCellsPendingAndSubmits) {
   const std::string calls = fresh_file("calls-retry.txt");
   const std::string bin = fake_slurm_dir(calls);
   const std::string out = fresh_dir("retry-out");
-  fs::create_directories(out);
-  const RunConfig config = parse_config(tiny_config(), {});
-  const Dataset dataset = Dataset::open(testing::test_dataset_dir());
-  Ledger ledger = Ledger::open_or_create(
-      out, sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint()),
-      expand_grid(config));
+  Ledger ledger = tiny_sweep_ledger(out);
   ASSERT_EQ(ledger.records().size(), 2u);
   ledger.records()[0].status = CellStatus::kFailed;
   ledger.records()[0].reason = "disk full";
