@@ -19,7 +19,6 @@
 #include "common/stop_signal.h"
 #include "coordinator/sweep_coordinator.h"
 #include "coordinator/worker_group.h"
-#include "data/batch_loader.h"
 #include "data/dataset.h"
 #include "io/directory_lock.h"
 #include "io/symlink_check.h"
@@ -57,9 +56,7 @@ Preflight preflight(const Communicator& world, const RunConfig& config,
     require_directory_or_absent(out_dir, "--out");
     refuse_symlinks_under(out_dir, out_dir, "journey sweep");
     choose_device(config.train.device, 0);  // A cuda request this build cannot serve.
-    Dataset dataset = open_dataset(config.data);
-    check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
-                     config.train.eval_sequences);
+    Dataset dataset = open_run_dataset(config);
     result.identity = sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint());
     Ledger::check_identity(out_dir, result.identity, cells);
     std::filesystem::create_directories(out_dir);
@@ -166,9 +163,7 @@ int command_sweep(const Args& args) {
     configure_threads(config.train, ranks - 1);
     // The same dataset and output-directory checks a real launch makes first, so a dry run
     // that passes means the sweep can start.
-    const Dataset dataset = open_dataset(config.data);
-    check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
-                     config.train.eval_sequences);
+    const Dataset dataset = open_run_dataset(config);
     require_directory_or_absent(out_dir, "--out");
     Ledger::check_identity(
         out_dir, sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint()), cells);

@@ -10,7 +10,6 @@
 #include "common/leader_check.h"
 #include "common/log.h"
 #include "common/stop_signal.h"
-#include "data/batch_loader.h"
 #include "data/dataset.h"
 #include "io/directory_lock.h"
 #include "io/symlink_check.h"
@@ -50,9 +49,7 @@ int command_train(const Args& args) {
   std::unique_ptr<Collectives> group = make_device_collectives(
       world, device, config.train.collectives, config.train.collective_timeout_s);
 
-  Dataset dataset = open_dataset(config.data);
-  check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
-                   config.train.eval_sequences);
+  Dataset dataset = open_run_dataset(config);
   TrainerOptions options;
   options.out_dir = cmd.flags["out"].as<std::string>();
   require_directory_or_absent(options.out_dir, "--out");

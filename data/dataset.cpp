@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "data/batch_loader.h"
 #include "io/sha256.h"
 
 namespace fs = std::filesystem;
@@ -87,6 +88,13 @@ Dataset open_dataset(const DataConfig& data) {
                      " does not match the dataset in " + data.dir + " (vocabulary " +
                      std::to_string(dataset.vocab_size()) + ")");
   }
+  return dataset;
+}
+
+Dataset open_run_dataset(const RunConfig& config) {
+  Dataset dataset = open_dataset(config.data);
+  check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
+                   config.train.eval_sequences);
   return dataset;
 }
 

@@ -62,4 +62,9 @@ class Dataset {
 // config values, exit 2. A damaged dataset stays a DataError.
 Dataset open_dataset(const DataConfig& data);
 
+// open_dataset(config.data), checked to serve the config's windows (check_shards_fit in
+// data/batch_loader.h: one training sequence, train.eval_sequences validation ones): what a
+// launch checks before it starts anything. A shortfall is a UsageError naming the key.
+Dataset open_run_dataset(const RunConfig& config);
+
 }  // namespace journey

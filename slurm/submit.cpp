@@ -11,7 +11,6 @@
 
 #include "common/error.h"
 #include "common/executables.h"
-#include "data/batch_loader.h"
 #include "data/dataset.h"
 #include "io/atomic_file.h"
 #include "io/directory_lock.h"
@@ -41,9 +40,7 @@ std::string read_text_file(const std::string& path, const std::string& what) {
 // Returns the sweep's identity (sweep_identity) with that dataset.
 std::string check_dataset(const RunConfig& config) {
   try {
-    const Dataset dataset = open_dataset(config.data);
-    check_shards_fit(dataset.train(), dataset.val(), config.model.seq_len,
-                     config.train.eval_sequences);
+    const Dataset dataset = open_run_dataset(config);
     return sweep_identity(config, dataset.tokenizer_hash(), dataset.fingerprint());
   } catch (const DataError& e) {
     throw UsageError("config key data.dir = " + config.data.dir + " is not a usable dataset (" +
